@@ -1,0 +1,18 @@
+"""genlab: the Streamlit entry point (page config, navigation, the shared sidebar)."""
+
+import streamlit as st
+
+from genlab_ui import state
+
+st.set_page_config(page_title="genlab · latent-space explorer", page_icon="🧪", layout="wide")
+state.init_state()
+
+PAGES = [
+    st.Page("pages/home.py", title="Model zoo", icon=":material/home:", url_path="home", default=True),
+    st.Page("pages/vae.py", title="VAE latent explorer", icon=":material/explore:", url_path="vae"),
+]
+navigation = st.navigation(PAGES)
+with st.sidebar:
+    st.markdown("### genlab")
+    state.dataset_picker()
+navigation.run()

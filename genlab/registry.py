@@ -1,0 +1,107 @@
+"""Family name -> its config dataclass, model class, optimizers, train step, sampler and
+evaluation; model name (e.g. ``vae-2d``) -> family plus the config it is trained with."""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+
+from genlab import metrics, sample, train
+from genlab.models.vae import VAE, VAEConfig
+
+
+@dataclass(frozen=True)
+class Family:
+    name: str
+    config: type  # the config dataclass
+    model: Callable[[Any], torch.nn.Module]
+    make_optimizers: Callable[..., list[torch.optim.Optimizer]]
+    train_step: Callable[..., dict[str, float]]  # (model, optimizers, x, generator) -> metrics
+    sample: Callable[..., torch.Tensor]  # (model, n, generator) -> (n, 1, 28, 28) in [0, 1]
+    evaluate: Callable[..., dict[str, float]]  # (model, holdout x, generator) -> metrics
+    equation: str = ""  # the key equation, shown on the home page
+    about: str = ""  # two or three sentences for the home page
+
+    def config_from_dict(self, values: dict) -> Any:
+        """Rebuild the config dataclass from JSON (lists back to tuples); unknown keys fail."""
+        fields = {f.name: f for f in dataclasses.fields(self.config)}
+        unknown = set(values) - set(fields)
+        if unknown:
+            raise ValueError(f"unknown config fields {sorted(unknown)}; valid: {sorted(fields)}")
+        hints = typing.get_type_hints(self.config)
+        return self.config(**{k: _coerce(v, hints[k]) for k, v in values.items()})
+
+
+def _coerce(value: Any, hint: Any) -> Any:
+    if typing.get_origin(hint) is tuple and isinstance(value, (list, tuple)):
+        return tuple(value)
+    return value
+
+
+def parse_override(config: Any, text: str) -> Any:
+    """Apply one ``key=value`` override (the CLI's ``--set``) to a config dataclass."""
+    key, sep, raw = text.partition("=")
+    fields = {f.name for f in dataclasses.fields(config)}
+    if not sep or key not in fields:
+        raise ValueError(f"--set expects key=value with key in {sorted(fields)}; got {text!r}")
+    current = getattr(config, key)
+    if isinstance(current, tuple):
+        value: Any = tuple(type(current[0] if current else 0)(v) for v in raw.split(",") if v)
+    elif isinstance(current, bool):
+        value = raw.lower() in ("1", "true", "yes")
+    else:
+        value = type(current)(raw)
+    return dataclasses.replace(config, **{key: value})
+
+
+FAMILIES: dict[str, Family] = {
+    "vae": Family(
+        name="vae", config=VAEConfig, model=VAE,
+        make_optimizers=train.adam_optimizers, train_step=train.vae_step,
+        sample=sample.vae_sample, evaluate=metrics.vae_metrics,
+        equation=r"\log p(x) \ge \mathbb{E}_{q(z|x)}[\log p(x|z)] - \mathrm{KL}(q(z|x)\,\|\,\mathcal{N}(0, I))",
+        about=("An encoder maps an image to a Gaussian q(z|x); a decoder maps a latent z back "
+               "to pixels. Training maximises the ELBO, sampling z = μ + σ·ε so gradients flow "
+               "through the noise. Decoding any z from N(0, I) gives a new image."),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Preset:
+    family: str
+    config: dict = field(default_factory=dict)  # overrides of the family's config defaults
+    train: dict = field(default_factory=dict)  # default TrainConfig values per dataset size
+
+
+MODELS: dict[str, Preset] = {
+    "vae-2d": Preset("vae", {"latent_dim": 2, "hidden": (512, 256)}),
+    "vae-16d": Preset("vae", {"latent_dim": 16, "hidden": (512, 256)}),
+}
+
+
+def get(family: str, where: str | Path = "") -> Family:
+    """The family spec; a clear error naming the valid families otherwise."""
+    from genlab.checkpoints import CheckpointError
+
+    if family not in FAMILIES:
+        message = f"unknown model family {family!r}; valid: {', '.join(FAMILIES)}"
+        raise CheckpointError(f"{where}: {message}") if where else ValueError(message)
+    return FAMILIES[family]
+
+
+def resolve_model(name: str) -> tuple[str, Family, Any]:
+    """``vae-2d`` or ``vae`` -> (model name, family, config)."""
+    if name in MODELS:
+        preset = MODELS[name]
+        family = get(preset.family)
+        return name, family, family.config_from_dict(preset.config)
+    if name in FAMILIES:
+        default = next(m for m, p in MODELS.items() if p.family == name)
+        return resolve_model(default)
+    raise ValueError(f"unknown model {name!r}; valid: {', '.join([*MODELS, *FAMILIES])}")

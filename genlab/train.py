@@ -1,0 +1,185 @@
+"""One fit loop for every family, with an ``on_step`` callback, resumable, DDP-aware.
+
+Under ``torchrun --nproc_per_node=N`` each process trains on its shard of every batch
+(gloo on CPU), gradients are averaged by DistributedDataParallel, and rank 0 alone
+reports progress and writes files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+import torch
+import torch.distributed as dist
+from safetensors.torch import load_file, save_file
+
+from genlab.models.vae import negative_elbo
+
+RESUME_FILE = "resume.safetensors"
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    steps: int  # optimizer steps in total (the CLI converts --epochs to steps)
+    batch_size: int = 128  # global batch; split across DDP processes
+    lr: float = 1e-3  # Adam learning rate
+    seed: int = 0  # data order and noise; model init is seeded by the caller
+    resume_every: int = 500  # steps between resume-state saves (0: never)
+    lr_min_ratio: float = 0.1  # cosine decay from lr to lr * ratio over the run (1: constant)
+
+
+def lr_factor(step: int, tcfg: TrainConfig) -> float:
+    """Cosine decay (Loshchilov & Hutter 2017) from 1 to ``lr_min_ratio`` over ``tcfg.steps``."""
+    import math
+
+    progress = min(step / max(tcfg.steps, 1), 1.0)
+    return tcfg.lr_min_ratio + (1 - tcfg.lr_min_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
+
+
+# --- distributed helpers ---------------------------------------------------------------
+
+def dist_info() -> tuple[int, int]:
+    """(rank, world_size); initialises gloo once when launched by torchrun."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1 and not dist.is_initialized():
+        dist.init_process_group("gloo")
+    if dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def is_main() -> bool:
+    return dist_info()[0] == 0
+
+
+# --- per-family steps (models do not train themselves) ---------------------------------
+
+def adam_optimizers(model: torch.nn.Module, tcfg: TrainConfig) -> list[torch.optim.Optimizer]:
+    return [torch.optim.Adam(model.parameters(), lr=tcfg.lr)]
+
+
+def vae_step(model, optimizers, x: torch.Tensor, gen: torch.Generator) -> dict[str, float]:
+    """One ELBO step: minimise -ELBO = reconstruction NLL + KL, averaged over the batch."""
+    (opt,) = optimizers
+    loss, rec, kl = negative_elbo(model, x, gen)
+    opt.zero_grad(set_to_none=True)
+    loss.mean().backward()
+    opt.step()
+    return {"loss": loss.mean().item(), "rec": rec.mean().item(), "kl": kl.mean().item()}
+
+
+# --- resume state: weights + optimizer state in safetensors, no pickles -----------------
+
+def _flatten_optimizer(opt: torch.optim.Optimizer, prefix: str) -> tuple[dict, list]:
+    state = opt.state_dict()
+    tensors = {}
+    for idx, entry in state["state"].items():
+        for key, value in entry.items():
+            tensors[f"{prefix}.{idx}.{key}"] = torch.as_tensor(value).clone()
+    return tensors, state["param_groups"]
+
+
+def _unflatten_optimizer(opt: torch.optim.Optimizer, tensors: dict, prefix: str, groups: list) -> None:
+    state: dict = {}
+    for name, value in tensors.items():
+        if name.startswith(prefix + "."):
+            _, idx, key = name.split(".", 2)
+            state.setdefault(int(idx), {})[key] = value
+    opt.load_state_dict({"state": state, "param_groups": groups})
+
+
+def save_resume(folder: Path, model, optimizers, meta: dict) -> None:
+    tensors = {f"model.{k}": v.detach().clone() for k, v in model.state_dict().items()}
+    groups = []
+    for j, opt in enumerate(optimizers):
+        flat, param_groups = _flatten_optimizer(opt, f"opt{j}")
+        tensors.update(flat)
+        groups.append(param_groups)
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".{RESUME_FILE}.tmp"
+    save_file(tensors, str(tmp), metadata={"meta": json.dumps({**meta, "param_groups": groups})})
+    os.replace(tmp, folder / RESUME_FILE)
+
+
+def load_resume(folder: Path, model, optimizers) -> dict:
+    from safetensors import safe_open
+
+    path = folder / RESUME_FILE
+    with safe_open(str(path), "pt") as f:
+        meta = json.loads(f.metadata()["meta"])
+    tensors = load_file(str(path))
+    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    for j, opt in enumerate(optimizers):
+        _unflatten_optimizer(opt, tensors, f"opt{j}", meta["param_groups"][j])
+    return meta
+
+
+# --- the loop ---------------------------------------------------------------------------
+
+def fit(family, model: torch.nn.Module, images: torch.Tensor, tcfg: TrainConfig, *,
+        on_step: Callable[[int, dict], None] | None = None,
+        resume_dir: Path | None = None, resume: bool = False) -> dict:
+    """Train ``model`` on ``images`` (N, 1, 28, 28) in [0, 1] for ``tcfg.steps`` steps.
+
+    Args:
+        family: the registry entry (its make_optimizers and train_step are used).
+        model: the model to train, modified in place.
+        images: the training images.
+        tcfg: steps, batch size, learning rate, seed.
+        on_step: called as ``on_step(step, metrics)`` after every step (rank 0 only).
+        resume_dir: where resume state is written every ``tcfg.resume_every`` steps.
+        resume: continue from the state in ``resume_dir`` if there is one.
+
+    Returns:
+        Training facts for the card: steps, epochs, wall time, world size, final metrics.
+    """
+    rank, world = dist_info()
+    if tcfg.batch_size % world:
+        raise ValueError(f"batch size {tcfg.batch_size} does not split over {world} processes")
+    optimizers = family.make_optimizers(model, tcfg)
+    start, elapsed, history = 0, 0.0, []
+    if resume and resume_dir and (resume_dir / RESUME_FILE).is_file():
+        meta = load_resume(resume_dir, model, optimizers)
+        start, elapsed, history = meta["step"], meta["wall_time_s"], meta["history"]
+    net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
+    model.train()
+    n = images.shape[0]
+    local = tcfg.batch_size // world
+    per_epoch = max(1, n // tcfg.batch_size)
+    t0 = time.perf_counter()
+    running: dict[str, float] = {}
+    metrics: dict[str, float] = {}
+    for step in range(start, tcfg.steps):
+        epoch, pos = divmod(step, per_epoch)
+        # every rank draws the same permutation for the epoch, then takes its own slice
+        perm = torch.randperm(n, generator=torch.Generator().manual_seed(tcfg.seed * 100003 + epoch))
+        idx = perm[pos * tcfg.batch_size + rank * local: pos * tcfg.batch_size + (rank + 1) * local]
+        for opt in optimizers:
+            for group in opt.param_groups:
+                group.setdefault("initial_lr", group["lr"])
+                group["lr"] = group["initial_lr"] * lr_factor(step, tcfg)
+        # the noise of a step depends only on (seed, rank, step): a resumed run repeats it
+        gen = torch.Generator().manual_seed((tcfg.seed * 1_000_003 + step) * 64 + rank)
+        metrics = family.train_step(net, optimizers, images[idx], gen)
+        running = {k: 0.98 * running.get(k, v) + 0.02 * v for k, v in metrics.items()}
+        done = step + 1
+        if done % 100 == 0 or done == tcfg.steps:
+            history.append({"step": done, **{k: round(v, 5) for k, v in running.items()}})
+        if rank == 0 and on_step:
+            on_step(done, running)
+        if (rank == 0 and resume_dir and tcfg.resume_every and done % tcfg.resume_every == 0
+                and done < tcfg.steps):
+            save_resume(resume_dir, model, optimizers,
+                        {"step": done, "wall_time_s": elapsed + time.perf_counter() - t0,
+                         "history": history, "train": asdict(tcfg)})
+    model.eval()
+    wall = elapsed + time.perf_counter() - t0
+    return {"steps": tcfg.steps, "epochs": round(tcfg.steps / per_epoch, 2),
+            "wall_time_s": round(wall, 1), "world_size": world, "batch_size": tcfg.batch_size,
+            "lr": tcfg.lr, "lr_schedule": f"cosine to {tcfg.lr_min_ratio}x", "seed": tcfg.seed, "final": {k: round(v, 4) for k, v in running.items()},
+            "history": history}

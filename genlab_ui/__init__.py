@@ -1,0 +1,1 @@
+"""Streamlit-only helpers: cached loaders, shared state, widgets and components."""

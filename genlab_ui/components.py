@@ -1,0 +1,46 @@
+"""Custom components (Streamlit components v2; JavaScript shipped in genlab_ui/static)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+
+_STATIC = Path(__file__).parent / "static"
+# tab10, so class colours match Plotly/matplotlib defaults elsewhere in the app
+CLASS_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
+                "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+
+_latent_map = st.components.v2.component(
+    "genlab.latent_map",
+    js=(_STATIC / "latent_map.js").read_text(),
+    css=(_STATIC / "latent_map.css").read_text(),
+)
+
+
+def latent_map(points: np.ndarray, labels: np.ndarray, images: np.ndarray, classes: list[str], *,
+               marker: tuple[float, float], key: str, on_click, extra: list[dict] | None = None,
+               span: float = 4.0, size: int = 420):
+    """A 2-D latent map: points coloured by class, hover shows the image, click picks z.
+
+    Args:
+        points: (N, 2) latent means; labels: (N,); images: uint8 (N, 28, 28) for hovering.
+        marker: the current z, drawn as a cross.
+        on_click: callback run when the map is clicked; the clicked z is then in
+            ``st.session_state[key].click`` as [z1, z2].
+        extra: more points to mark, e.g. an uploaded image: [{"x", "y", "label"}].
+        span: the axes cover [-span, span].
+    """
+    thumbs = np.ascontiguousarray(images, dtype=np.uint8).tobytes()
+    data = {
+        "x": np.round(points[:, 0], 3).tolist(), "y": np.round(points[:, 1], 3).tolist(),
+        "c": labels.astype(int).tolist(), "classes": list(classes), "colors": CLASS_COLORS,
+        "thumbs": base64.b64encode(thumbs).decode(),
+        "thumbs_key": hashlib.sha1(thumbs).hexdigest()[:16],
+        "marker": [float(marker[0]), float(marker[1])], "extra": extra or [],
+        "range": float(span), "size": int(size),
+    }
+    return _latent_map(data=data, key=key, on_click_change=on_click, height=size + 60)

@@ -1,0 +1,71 @@
+"""Cached loaders: models once per process (st.cache_resource, eval mode, never mutated),
+arrays and samples per small hashable key (st.cache_data, bounded)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+import torch
+
+from genlab import checkpoints, data, registry
+from genlab.sample import sample_images
+
+torch.set_num_threads(1)  # one thread per request: sessions run concurrently on 2 cores
+
+
+@st.cache_resource(show_spinner="Loading model…", max_entries=32)
+def load_checkpoint(folder: str) -> checkpoints.Checkpoint:
+    """Load a checkpoint once per server process; raises CheckpointError (not cached)."""
+    return checkpoints.load(Path(folder))
+
+
+def try_load(folder: str) -> checkpoints.Checkpoint | None:
+    """Load a checkpoint or show its error on the page (the app keeps running)."""
+    try:
+        return load_checkpoint(folder)
+    except checkpoints.CheckpointError as exc:
+        st.error(f"This checkpoint cannot be loaded: {exc}", icon="⚠️")
+        return None
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def catalogue() -> list[dict]:
+    """Every checkpoint folder with its card, or the error reading the card."""
+    rows = []
+    for folder in checkpoints.find_all():
+        try:
+            rows.append({"folder": str(folder), "card": checkpoints.read_card(folder), "error": None})
+        except checkpoints.CheckpointError as exc:
+            rows.append({"folder": str(folder), "card": None, "error": str(exc)})
+    return rows
+
+
+def models_for(dataset: str, family: str | None = None) -> list[dict]:
+    """Catalogue rows of one dataset (and family), cards readable or not."""
+    out = []
+    for row in catalogue():
+        folder = Path(row["folder"])
+        ds = row["card"]["dataset"] if row["card"] else folder.parent.name
+        fam = row["card"]["family"] if row["card"] else None
+        if ds == dataset and (family is None or fam in (family, None)):
+            out.append(row)
+    order = list(registry.MODELS)  # the registry's order: vae-2d before vae-16d
+    return sorted(out, key=lambda r: (order.index(Path(r["folder"]).name)
+                                      if Path(r["folder"]).name in order else len(order),
+                                      r["folder"]))
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def bundled(dataset: str) -> tuple[np.ndarray, np.ndarray]:
+    """The bundled held-out images (N, 28, 28) uint8 and labels (N,)."""
+    split = data.load_bundled(dataset)
+    return split.images, split.labels
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def samples(folder: str, n: int, seed: int) -> np.ndarray:
+    """n samples of a checkpoint for a seed: uint8 (n, 28, 28)."""
+    ckpt = load_checkpoint(folder)
+    return sample_images(registry.get(ckpt.card["family"]), ckpt.model, n, seed)

@@ -1,0 +1,65 @@
+"""Session state in one place, and the sidebar picker shared by every page."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from genlab.data import DATASETS
+from genlab_ui import loaders
+
+DATASET_LABELS = {"mnist": "MNIST (digits)", "fashion-mnist": "Fashion-MNIST (clothes)"}
+
+
+def init_state() -> None:
+    """Defaults of every app-wide key; pages call their own init for page keys."""
+    st.session_state.setdefault("dataset", DATASETS[0])
+
+
+def page_setup() -> None:
+    """First call of every page: shared state, and a run through app.py.
+
+    On a fresh server Streamlit runs a pages/ script directly for the very first request
+    (its pages-directory mode stays on until ``st.navigation`` is first called), which
+    would skip app.py's navigation and sidebar. Switch that mode off and rerun.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+    init_state()
+
+
+def _keep(key: str) -> None:
+    # widget state is dropped on pages where the widget is not drawn: keep a copy
+    st.session_state[key] = st.session_state[f"_w_{key}"]
+
+
+def persistent_selectbox(label: str, options: list, key: str, *, where=st.sidebar,
+                         format_func=str, help: str | None = None):
+    """A selectbox whose value survives page switches (stored under ``key``)."""
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = options[0]
+    st.session_state[f"_w_{key}"] = st.session_state[key]
+    return where.selectbox(label, options, key=f"_w_{key}", on_change=_keep, args=(key,),
+                           format_func=format_func, help=help)
+
+
+def dataset_picker() -> str:
+    """The sidebar dataset choice, shared by all pages."""
+    return persistent_selectbox("Dataset", list(DATASETS), "dataset",
+                                format_func=DATASET_LABELS.get,
+                                help="Every page shows the models trained on this dataset.")
+
+
+def model_picker(family: str) -> dict | None:
+    """The sidebar model choice for one family on the current dataset (a catalogue row)."""
+    dataset = st.session_state["dataset"]
+    rows = loaders.models_for(dataset, family)
+    if not rows:
+        st.sidebar.info(f"No {family} checkpoint for {dataset} is installed.")
+        return None
+    names = [row["folder"] for row in rows]
+    folder = persistent_selectbox("Model", names, f"model.{family}.{dataset}",
+                                  format_func=lambda f: f.rsplit("/", 1)[-1])
+    return next(row for row in rows if row["folder"] == folder)

@@ -1,0 +1,53 @@
+"""Home: the model zoo (every shipped checkpoint with samples and metrics) and the
+families' key equations."""
+
+import streamlit as st
+
+from genlab import registry
+from genlab.images import grid, upscale
+from genlab_ui import loaders
+from genlab_ui import state
+from genlab_ui.state import DATASET_LABELS
+
+state.page_setup()
+
+st.title("genlab — see how generative models work")
+st.markdown(
+    "Pick a dataset in the sidebar, then a page: drag through a VAE's latent plane and "
+    "watch images morph. Every model below was trained on this machine's CPU; its card "
+    "records the training steps, time, data split and held-out metrics.")
+
+with st.expander("The model families and their key equations", expanded=False):
+    for family in registry.FAMILIES.values():
+        st.markdown(f"**{family.name.upper()}** — {family.about}")
+        st.latex(family.equation)
+
+HEADLINE = {"neg_elbo": ("−ELBO (nats)", "held-out negative ELBO, Bernoulli likelihood on grey levels"),
+            "iw_nll": ("IW bound (nats)", "importance-weighted bound on −log p(x), k = 100"),
+            "kl": ("KL (nats)", "mean KL(q(z|x) ‖ N(0, I)) per image")}
+
+dataset = st.session_state["dataset"]
+rows = loaders.models_for(dataset)
+st.subheader(f"Model zoo · {DATASET_LABELS[dataset]}")
+if not rows:
+    st.info("No checkpoints are installed for this dataset.")
+columns = st.columns(2)
+for i, row in enumerate(rows):
+    with columns[i % 2].container(border=True):
+        if row["error"]:
+            st.markdown(f"**{row['folder'].rsplit('/', 2)[-2]}/{row['folder'].rsplit('/', 1)[-1]}**")
+            st.error(row["error"], icon="⚠️")
+            continue
+        card = row["card"]
+        st.markdown(f"**{card['name']}** · {card['family'].upper()}")
+        if loaders.try_load(row["folder"]) is not None:
+            st.image(upscale(grid(loaders.samples(row["folder"], 16, 0), ncol=8), 2),
+                     caption="16 samples, seed 0")
+        metrics = card["metrics"]
+        st.markdown(" · ".join(f"{label} **{metrics[k]:.1f}**" for k, (label, _) in HEADLINE.items()
+                               if k in metrics),
+                    help="; ".join(f"{label}: {tip}" for label, tip in HEADLINE.values()))
+        t = card["training"]
+        st.caption(f"{t['steps']:,} steps ({t['epochs']} epochs) · {t['wall_time_s'] / 60:.1f} min on CPU · "
+                   f"train {card['split']['train_size']:,} / holdout {card['split']['holdout_size']:,} · "
+                   f"{card['date'][:10]}")

@@ -1,0 +1,237 @@
+"""/vae: explore a VAE's latent space: decode z live, the latent map, the manifold,
+interpolation, your own image, and (for vae-16d) the most-used latent dimensions."""
+
+import numpy as np
+import streamlit as st
+import torch
+
+from genlab import data, sample
+from genlab.images import ImageError, grid, prepare_upload, upscale
+from genlab.metrics import kl_per_dimension
+from genlab_ui import components, loaders, state
+
+Z_RANGE = 3.0  # slider range for each latent coordinate
+Z_STEP = 0.05  # slider step; clicks on the map snap to it
+
+
+def init_state() -> None:
+    for key, value in {"vae.z1": 0.0, "vae.z2": 0.0, "vae.grid_n": 15, "vae.a": 0, "vae.b": 1,
+                       "vae.k": 10, "vae.method": "spherical", "vae.seed": 0,
+                       "vae.recon_idx": 0}.items():
+        st.session_state.setdefault(key, value)
+
+
+@st.cache_data(max_entries=8, show_spinner="Encoding the held-out images…")
+def encode_bundled(folder: str, dataset: str) -> np.ndarray:
+    """Latent means μ of the bundled held-out images: (N, D)."""
+    model = loaders.load_checkpoint(folder).model
+    images, _ = loaders.bundled(dataset)
+    with torch.inference_mode():
+        mu, _ = model.encode(data.to_float(images))
+    return mu.numpy()
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def kl_order(folder: str, dataset: str) -> tuple[list[int], list[float]]:
+    """Latent dimensions sorted by mean KL on the held-out sample (most used first)."""
+    model = loaders.load_checkpoint(folder).model
+    images, _ = loaders.bundled(dataset)
+    with torch.inference_mode():
+        kl = kl_per_dimension(model, data.to_float(images)).tolist()
+    order = sorted(range(len(kl)), key=lambda d: -kl[d])
+    return order, [kl[d] for d in order]
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def manifold(folder: str, n: int) -> np.ndarray:
+    model = loaders.load_checkpoint(folder).model
+    return decode(model, sample.gaussian_grid(n))
+
+
+def decode(model, z: torch.Tensor) -> np.ndarray:
+    """z (B, D) -> uint8 images (B, 28, 28)."""
+    with torch.inference_mode():
+        return sample.to_uint8(model.decode(z.float()))
+
+
+def big(image: np.ndarray, factor: int = 8) -> np.ndarray:
+    return upscale(image, factor)
+
+
+def _z_from_click() -> None:
+    z = st.session_state["vae.map"]["click"]
+    if z:
+        z = np.clip(np.round(np.asarray(z) / Z_STEP) * Z_STEP, -Z_RANGE, Z_RANGE)
+        st.session_state["vae.z1"], st.session_state["vae.z2"] = round(float(z[0]), 2), round(float(z[1]), 2)
+
+
+state.page_setup()
+init_state()
+st.title("Variational autoencoder: the latent space")
+row = state.model_picker("vae")
+if row is None:
+    st.stop()
+ckpt = loaders.try_load(row["folder"])
+if ckpt is None:
+    st.stop()
+folder, card, model = row["folder"], ckpt.card, ckpt.model
+dataset = card["dataset"]
+classes = list(data.CLASS_NAMES[dataset])
+images, labels = loaders.bundled(dataset)
+latent_dim = model.config.latent_dim
+st.caption(f"**{card['name']}** on {dataset}: {latent_dim}-D latent · held-out −ELBO "
+           f"{card['metrics'].get('neg_elbo', float('nan')):.1f} nats · "
+           f"{card['training']['steps']:,} training steps")
+
+maths, = st.columns(1)
+with maths.expander("The maths this page implements", expanded=False):
+    st.latex(r"\text{ELBO}(x) = \mathbb{E}_{q_\phi(z|x)}[\log p_\theta(x|z)] - "
+             r"\mathrm{KL}(q_\phi(z|x)\,\|\,\mathcal{N}(0, I)) \;\le\; \log p_\theta(x)")
+    st.latex(r"z = \mu_\phi(x) + \sigma_\phi(x)\odot\varepsilon,\qquad \varepsilon\sim\mathcal{N}(0, I)"
+             r"\quad\text{(reparameterization)}")
+    st.latex(r"\mathrm{KL}(\mathcal{N}(\mu,\sigma^2)\,\|\,\mathcal{N}(0,1)) = "
+             r"\tfrac12\left(\mu^2 + \sigma^2 - \log\sigma^2 - 1\right)")
+    st.markdown("The decoder outputs the mean of a Bernoulli per pixel, so "
+                r"$\log p_\theta(x|z) = \sum_i x_i\log \hat x_i + (1-x_i)\log(1-\hat x_i)$ "
+                "on grey levels in [0, 1]; the images shown are those means x̂.")
+
+
+@st.fragment
+def latent_plane() -> None:
+    st.subheader("Drag through the latent plane")
+    left, right = st.columns([1, 1.5])
+    with left:
+        z1 = st.slider("z1", -Z_RANGE, Z_RANGE, step=Z_STEP, key="vae.z1")
+        z2 = st.slider("z2", -Z_RANGE, Z_RANGE, step=Z_STEP, key="vae.z2")
+        image = decode(model, torch.tensor([[z1, z2]]))[0]
+        st.image(big(image), caption=f"decoder mean x̂ at z = ({z1:.2f}, {z2:.2f})", width=224)
+        st.caption("Move the sliders (or use the arrow keys on a focused slider), or click "
+                   "anywhere on the map to decode that point.")
+    with right:
+        mu = encode_bundled(folder, dataset)
+        extra = st.session_state.get("vae.upload_points", [])
+        components.latent_map(mu, labels, images, classes, marker=(z1, z2), key="vae.map",
+                              on_click=_z_from_click, extra=extra)
+        st.caption(f"Each dot is the latent mean μ(x) of one of {len(mu):,} held-out images, "
+                   "coloured by class; hover a dot to see its image.")
+
+
+@st.fragment
+def manifold_grid() -> None:
+    st.subheader("The learned manifold")
+    n = st.select_slider("Grid size n", options=list(range(5, 31)), key="vae.grid_n")
+    st.image(upscale(grid(manifold(folder, n), ncol=n, pad=0), 2 if n > 15 else 3),
+             caption=f"Decoded z over an {n}×{n} grid of Gaussian quantiles (5%…95%) "
+                     "— z1 left to right, z2 bottom to top, as on the map.")
+
+
+@st.fragment
+def dimension_sliders() -> None:
+    st.subheader("Steer the most-used latent dimensions")
+    order, kls = kl_order(folder, dataset)
+    st.caption("Dimensions sorted by their mean KL on held-out images (nats): a dimension "
+               "with KL ≈ 0 is ignored by the decoder (posterior collapse).")
+    c1, c2 = st.columns(2)
+    if c1.button("Reset all to 0", key="vae.reset"):
+        for d in range(latent_dim):
+            st.session_state[f"vae.d{d}"] = 0.0
+    if c2.button("Random z from the prior", key="vae.random"):
+        st.session_state["vae.draws"] = st.session_state.get("vae.draws", 0) + 1
+        z = torch.randn(latent_dim, generator=sample.generator(st.session_state["vae.draws"]))
+        for d in range(latent_dim):
+            st.session_state[f"vae.d{d}"] = float(np.clip(round(z[d].item(), 2), -Z_RANGE, Z_RANGE))
+    sliders, view = st.columns([2, 1])
+    z = torch.zeros(1, latent_dim)
+    cols = sliders.columns(4)
+    for i, (d, kl) in enumerate(zip(order, kls)):
+        st.session_state.setdefault(f"vae.d{d}", 0.0)
+        z[0, d] = cols[i % 4].slider(f"z[{d}] · KL {kl:.2f}", -Z_RANGE, Z_RANGE, step=Z_STEP,
+                                      key=f"vae.d{d}")
+    view.image(big(decode(model, z)[0]), caption="decoded z", width=224)
+
+
+@st.fragment
+def prior_samples() -> None:
+    st.subheader("Samples from the prior")
+    seed = st.columns(4)[0].number_input("Seed", 0, 2**31 - 1, key="vae.seed", step=1)
+    st.image(upscale(grid(loaders.samples(folder, 32, int(seed)), ncol=8), 2),
+             caption=f"32 decoded z ~ N(0, I), seed {seed}")
+
+
+def label_of(i: int) -> str:
+    return f"#{i} · {classes[labels[i]]}"
+
+
+@st.fragment
+def reconstruction() -> None:
+    st.subheader("Reconstruction")
+    idx = st.selectbox("Held-out image", range(len(labels)), format_func=label_of, key="vae.recon_idx")
+    mu = encode_bundled(folder, dataset)
+    recon = decode(model, torch.from_numpy(mu[idx:idx + 1]))[0]
+    a, b = st.columns(2)
+    a.image(big(images[idx]), caption="original", width=168)
+    b.image(big(recon), caption="decode(μ(x))", width=168)
+
+
+@st.fragment
+def interpolation() -> None:
+    st.subheader("Interpolate between two held-out images")
+    c1, c2, c3, c4 = st.columns([2, 2, 1.2, 1.4])
+    a = c1.selectbox("From", range(len(labels)), format_func=label_of, key="vae.a")
+    b = c2.selectbox("To", range(len(labels)), format_func=label_of, key="vae.b")
+    k = c3.slider("Steps k", 3, 16, key="vae.k")
+    method = c4.radio("Path", ["linear", "spherical"], key="vae.method", horizontal=True,
+                      help="linear: (1−t)·z_a + t·z_b;  spherical: slerp, keeps the norm of z")
+    mu = torch.from_numpy(encode_bundled(folder, dataset))
+    strip = decode(model, sample.interpolate(mu[a], mu[b], k, method))
+    st.image(upscale(grid(np.concatenate([images[a:a + 1], strip, images[b:b + 1]]),
+                          ncol=k + 2), 3),
+             caption="original A · decoded path from μ(A) to μ(B) · original B")
+
+
+def encode_upload() -> None:
+    st.subheader("Encode your own image")
+    st.caption("PNG or JPG of any size, colour or grey, dark-on-light or light-on-dark. It is "
+               "centred and resized to 28×28 the way MNIST was made.")
+    upload = st.file_uploader("Image", type=["png", "jpg", "jpeg"], key="vae.upload")
+    if upload is None:
+        st.session_state["vae.upload_points"] = []
+        return
+    try:
+        x = prepare_upload(upload.getvalue())
+    except ImageError as exc:
+        st.error(str(exc), icon="⚠️")
+        st.session_state["vae.upload_points"] = []
+        return
+    with torch.inference_mode():
+        mu, _ = model.encode(data.to_float(x[None]))
+    recon = decode(model, mu)[0]
+    cols = st.columns(3)
+    cols[0].image(upload.getvalue(), caption="your file", width=168)
+    cols[1].image(big(x, 6), caption="28×28 input", width=168)
+    cols[2].image(big(recon, 6), caption="reconstruction", width=168)
+    if latent_dim == 2:
+        z = mu[0].tolist()
+        st.session_state["vae.upload_points"] = [{"x": z[0], "y": z[1], "label": "yours"}]
+        st.caption(f"Its latent mean is z = ({z[0]:.2f}, {z[1]:.2f}), marked ▢ on the map.")
+
+
+# containers fix the visual order; the upload is handled first so that its point is on
+# the map in the same run
+boxes = [st.container() for _ in range(4)]
+with boxes[3]:
+    encode_upload()
+with boxes[0]:
+    if latent_dim == 2:
+        latent_plane()
+    else:
+        dimension_sliders()
+with boxes[1]:
+    if latent_dim == 2:
+        manifold_grid()
+    else:
+        prior_samples()
+with boxes[2]:
+    if latent_dim != 2:
+        reconstruction()
+    interpolation()

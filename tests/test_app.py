@@ -1,0 +1,101 @@
+"""AppTest of every page: no exception, and the main controls change the output."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from genlab import checkpoints
+
+ROOT = Path(__file__).resolve().parent.parent
+TIMEOUT = 60
+
+
+def page(name: str, **state) -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages" / f"{name}.py"), default_timeout=TIMEOUT)
+    for key, value in state.items():
+        at.session_state[key] = value
+    return at.run()
+
+
+def image_bytes(at: AppTest) -> list:
+    """The image payloads on the page (their media URLs hash the content)."""
+    return [str(el.proto) for el in at.get("image")]
+
+
+def test_app_entry_point_runs():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert at.sidebar.selectbox[0].label == "Dataset"
+
+
+@pytest.mark.parametrize("dataset", ["mnist", "fashion-mnist"])
+def test_home_lists_every_checkpoint(dataset):
+    at = page("home", dataset=dataset)
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    shipped = [p.name for p in checkpoints.find_all() if p.parent.name == dataset]
+    assert shipped, "no shipped checkpoints"
+    for name in shipped:
+        assert f"**{name}**" in text
+    assert len(at.get("image")) >= len(shipped)
+
+
+def test_vae_2d_sliders_change_the_image():
+    at = page("vae", dataset="mnist")
+    assert not at.exception
+    assert at.slider(key="vae.z1").label == "z1"
+    before = image_bytes(at)
+    at.slider(key="vae.z1").set_value(2.0).run()
+    at.slider(key="vae.z2").set_value(-1.5).run()
+    assert not at.exception
+    after = image_bytes(at)
+    assert after[0] != before[0]  # the decoded image changed
+    assert after[1:] == before[1:]  # nothing else did
+    assert "z = (2.00, -1.50)" in str(at.get("image")[0].proto)
+
+
+def test_vae_2d_manifold_and_interpolation_controls():
+    at = page("vae", dataset="mnist")
+    before = image_bytes(at)
+    at.select_slider(key="vae.grid_n").set_value(7).run()
+    at.radio(key="vae.method").set_value("linear").run()
+    assert not at.exception
+    after = image_bytes(at)
+    assert after[1] != before[1] and after[2] != before[2]
+
+
+def test_vae_16d_dimension_sliders():
+    at = page("vae", dataset="mnist", **{"model.vae.mnist": str(ROOT / "checkpoints/mnist/vae-16d")})
+    assert not at.exception
+    dims = [s for s in at.slider if s.key.startswith("vae.d")]
+    assert len(dims) == 16 and "KL" in dims[0].label
+    # the sliders sit in 4 columns, listed column by column: back to reading order
+    dims = [dims[(i % 4) * 4 + i // 4] for i in range(16)]
+    kls = [float(s.label.rsplit(" ", 1)[1]) for s in dims]
+    assert kls == sorted(kls, reverse=True)  # most used first
+    before = image_bytes(at)[0]
+    dims[0].set_value(2.5).run()
+    assert image_bytes(at)[0] != before
+    at.button(key="vae.random").click().run()
+    assert not at.exception
+
+
+def test_broken_checkpoint_shows_error_and_app_keeps_running(tmp_path, monkeypatch):
+    root = tmp_path / "checkpoints"
+    shutil.copytree(ROOT / "checkpoints" / "mnist" / "vae-2d", root / "mnist" / "vae-2d")
+    weights = root / "mnist" / "vae-2d" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:-10] + b"tampered!!")
+    monkeypatch.setattr(checkpoints, "ROOT", root)
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(ROOT / "pages" / "vae.py"), default_timeout=TIMEOUT)
+    at.session_state["dataset"] = "mnist"
+    at.run()
+    assert not at.exception
+    assert any("does not match" in e.value for e in at.error)
+    home = AppTest.from_file(str(ROOT / "pages" / "home.py"), default_timeout=TIMEOUT).run()
+    assert not home.exception and any("does not match" in e.value for e in home.error)
+    st.cache_data.clear()
