@@ -60,11 +60,13 @@ def _cmd_train(args) -> int:
         bar.set_postfix({k: f"{v:.3g}" for k, v in metrics.items()}, refresh=False)
         bar.update(0)
 
-    facts = fit(family, model, images, tcfg, on_step=on_step, resume_dir=out, resume=args.resume)
+    labels = torch.from_numpy(splits.train.labels.astype(np.int64))
+    facts = fit(family, model, images, labels, tcfg, on_step=on_step, resume_dir=out, resume=args.resume)
     bar.close()
     if rank == 0:
         holdout = data.to_float(splits.holdout.images)
-        metrics = family.evaluate(model, holdout, generator(args.seed + 1))
+        metrics = family.evaluate(model, holdout, generator(args.seed + 1),
+                                  labels=torch.from_numpy(splits.holdout.labels.astype(np.int64)))
         metrics["evaluated_on"] = f"holdout ({len(holdout)} images)"
         history = facts.pop("history")
         card = {"family": family.name, "name": name, "dataset": args.dataset,
@@ -95,25 +97,31 @@ def _cmd_sample(args) -> int:
 
 
 def _cmd_eval(args) -> int:
-    from genlab import checkpoints, data, registry
-    from genlab.sample import generator
+    from genlab import checkpoints, evaluate
 
-    folder = checkpoints.resolve(args.id, args.root)
-    if not args.recompute:
-        print(json.dumps(checkpoints.read_card(folder)["metrics"], indent=2))
-        return 0
-    ckpt = checkpoints.load(folder)
-    family = registry.get(ckpt.card["family"])
-    if args.bundled:
-        holdout, where = data.load_bundled(ckpt.card["dataset"]).images, "bundled holdout sample"
-    else:
-        holdout, where = data.load(ckpt.card["dataset"], args.data_dir).holdout.images, "holdout"
-    x = data.to_float(holdout)
-    metrics = family.evaluate(ckpt.model, x, generator(ckpt.card["training"].get("seed", 0) + 1))
-    metrics["evaluated_on"] = f"{where} ({len(x)} images)"
-    if args.write:
-        checkpoints.update_card(folder, metrics=metrics)
-    print(json.dumps(metrics, indent=2))
+    if args.all == bool(args.id):
+        raise ValueError("eval takes a checkpoint id or --all")
+    folders = checkpoints.find_all(args.root) if args.all else [checkpoints.resolve(args.id, args.root)]
+    results, references = {}, {}
+    for folder in folders:
+        card = checkpoints.read_card(folder)
+        if not args.recompute:
+            results[card["id"]] = card["metrics"]
+            continue
+        print(f"evaluating {card['id']}…", file=sys.stderr)
+        metrics = evaluate.evaluate(folder, n=args.n, seed=args.seed, data_dir=args.data_dir)
+        if card["family"] != "classifier":
+            dataset = card["dataset"]
+            if dataset not in references:
+                references[dataset] = evaluate.reference(dataset, n=args.n, data_dir=args.data_dir)
+            metrics["reference"] = references[dataset]
+        if args.write:
+            checkpoints.update_card(folder, metrics=metrics)
+        results[card["id"]] = metrics
+    if args.write and args.all:
+        evaluate.DOCS.mkdir(exist_ok=True)
+        (evaluate.DOCS / "model-zoo.md").write_text(evaluate.zoo_markdown(args.root))
+    print(json.dumps(results if args.all else next(iter(results.values())), indent=2))
     return 0
 
 
@@ -164,12 +172,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True)
     s.set_defaults(fn=_cmd_sample)
 
-    e = sub.add_parser("eval", help="print a checkpoint's metrics as JSON")
-    e.add_argument("id")
-    e.add_argument("--recompute", action="store_true", help="recompute on the holdout split")
-    e.add_argument("--bundled", action="store_true", help="with --recompute: use the bundled sample")
+    e = sub.add_parser("eval", help="print a checkpoint's metrics as JSON (or recompute them)")
+    e.add_argument("id", nargs="?", help="checkpoint id, e.g. mnist/vae-2d")
+    e.add_argument("--all", action="store_true", help="every checkpoint")
+    e.add_argument("--recompute", action="store_true",
+                   help="recompute on the holdout split (needs the data: --data-dir)")
     e.add_argument("--data-dir")
-    e.add_argument("--write", action="store_true", help="with --recompute: store in card.json")
+    e.add_argument("--n", type=int, default=2000, help="samples and real images for FD etc.")
+    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--write", action="store_true",
+                   help="with --recompute: store in card.json (and docs/model-zoo.md with --all)")
     e.set_defaults(fn=_cmd_eval)
 
     b = sub.add_parser("bundle", help="write the bundled held-out sample from a data folder")

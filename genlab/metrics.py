@@ -1,15 +1,16 @@
-"""Metrics: likelihood bounds now; sample-quality metrics (Frechet distance, coverage)
-come with the evaluation classifier."""
+"""Metrics: likelihood bounds per family, and sample quality (Frechet distance,
+precision/recall, class entropy) in the evaluation classifier's feature space."""
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from genlab.models.vae import importance_weighted_bound, negative_elbo
 
 
 @torch.inference_mode()
-def vae_metrics(model, x: torch.Tensor, gen: torch.Generator, *, iw_k: int = 100,
+def vae_metrics(model, x: torch.Tensor, gen: torch.Generator, *, labels=None, iw_k: int = 100,
                 batch: int = 500) -> dict[str, float]:
     """Held-out bounds of a VAE in nats per image (Bernoulli likelihood on grey levels).
 
@@ -55,3 +56,83 @@ def kl_per_dimension(model, x: torch.Tensor) -> torch.Tensor:
 
     mu, logvar = model.encode(x)
     return kl_divergence(mu, logvar).mean(0)
+
+
+@torch.inference_mode()
+def classifier_metrics(model, x: torch.Tensor, gen: torch.Generator, *, labels: torch.Tensor,
+                       batch: int = 1000) -> dict[str, float]:
+    """Held-out accuracy and cross-entropy (nats) of the evaluation classifier."""
+    import torch.nn.functional as F
+
+    logits = torch.cat([model(x[i:i + batch]) for i in range(0, len(x), batch)])
+    return {"accuracy": round((logits.argmax(1) == labels).float().mean().item(), 5),
+            "nll": round(F.cross_entropy(logits, labels).item(), 4), "n": len(x)}
+
+
+# --- sample quality in the evaluation classifier's feature space --------------------------
+
+def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Fréchet distance between Gaussians fitted to feature sets a (N, F) and b (M, F).
+
+    FD = |μa − μb|² + tr(Σa + Σb − 2 (Σa^½ Σb Σa^½)^½)  (Heusel et al. 2017, eq. 6; the
+    symmetric form has the same trace as (Σa Σb)^½). Computed in float64 with eigh.
+    """
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
+    vals, vecs = np.linalg.eigh(cov_a)
+    sqrt_a = (vecs * np.sqrt(np.clip(vals, 0, None))) @ vecs.T
+    middle = sqrt_a @ cov_b @ sqrt_a
+    tr_sqrt = np.sqrt(np.clip(np.linalg.eigvalsh((middle + middle.T) / 2), 0, None)).sum()
+    return float(((mu_a - mu_b) ** 2).sum() + np.trace(cov_a) + np.trace(cov_b) - 2 * tr_sqrt)
+
+
+def _knn_radii(x: torch.Tensor, k: int) -> torch.Tensor:
+    d = torch.cdist(x, x)  # (N, N); the k-th neighbour skips the point itself at index 0
+    return d.kthvalue(k + 1, dim=1).values
+
+
+def precision_recall(real: np.ndarray, fake: np.ndarray, k: int = 3) -> tuple[float, float]:
+    """Improved precision and recall (Kynkäänniemi et al. 2019) with k-NN hyperspheres.
+
+    precision: share of fake samples inside some real sample's k-NN ball (fidelity);
+    recall: share of real samples inside some fake sample's k-NN ball (coverage).
+    """
+    real_t = torch.as_tensor(np.asarray(real), dtype=torch.float64)
+    fake_t = torch.as_tensor(np.asarray(fake), dtype=torch.float64)
+    r_real, r_fake = _knn_radii(real_t, k), _knn_radii(fake_t, k)
+    d = torch.cdist(fake_t, real_t)  # (M, N)
+    precision = (d <= r_real[None, :]).any(1).double().mean().item()
+    recall = (d.T <= r_fake[None, :]).any(1).double().mean().item()
+    return precision, recall
+
+
+def class_entropy_bits(predicted: np.ndarray, num_classes: int = 10) -> float:
+    """Entropy (bits) of the histogram of predicted classes: log2(10) = 3.32 when uniform."""
+    p = np.bincount(np.asarray(predicted), minlength=num_classes) / len(predicted)
+    p = p[p > 0]
+    return float(-(p * np.log2(p)).sum())
+
+
+@torch.inference_mode()
+def classify(classifier, images: np.ndarray, batch: int = 1000) -> tuple[np.ndarray, np.ndarray]:
+    """uint8 images (N, 28, 28) -> (penultimate features (N, F), predicted classes (N,))."""
+    from genlab.data import to_float
+
+    feats, preds = [], []
+    for i in range(0, len(images), batch):
+        f = classifier.features(to_float(images[i:i + batch]))
+        feats.append(f)
+        preds.append(classifier.head(f).argmax(1))
+    return torch.cat(feats).numpy(), torch.cat(preds).numpy()
+
+
+def compare_sets(classifier, real: np.ndarray, other: np.ndarray, k: int = 3) -> dict[str, float]:
+    """FD, precision, recall and class entropy of ``other`` against ``real`` (uint8 images)."""
+    f_real, _ = classify(classifier, real)
+    f_other, pred = classify(classifier, other)
+    precision, recall = precision_recall(f_real, f_other, k)
+    hist = np.bincount(pred, minlength=10)
+    return {"fd": round(frechet_distance(f_real, f_other), 3), "precision": round(precision, 4),
+            "recall": round(recall, 4), "class_entropy_bits": round(class_entropy_bits(pred), 4),
+            "class_histogram": hist.tolist()}

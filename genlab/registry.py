@@ -12,6 +12,7 @@ from typing import Any, Callable
 import torch
 
 from genlab import metrics, sample, train
+from genlab.models.classifier import Classifier, ClassifierConfig
 from genlab.models.vae import VAE, VAEConfig
 
 
@@ -21,9 +22,9 @@ class Family:
     config: type  # the config dataclass
     model: Callable[[Any], torch.nn.Module]
     make_optimizers: Callable[..., list[torch.optim.Optimizer]]
-    train_step: Callable[..., dict[str, float]]  # (model, optimizers, x, generator) -> metrics
-    sample: Callable[..., torch.Tensor]  # (model, n, generator) -> (n, 1, 28, 28) in [0, 1]
-    evaluate: Callable[..., dict[str, float]]  # (model, holdout x, generator) -> metrics
+    train_step: Callable[..., dict[str, float]]  # (model, optimizers, x, y, generator) -> metrics
+    sample: Callable[..., torch.Tensor] | None  # (model, n, generator) -> (n, 1, 28, 28) in [0, 1]
+    evaluate: Callable[..., dict[str, float]]  # (model, holdout x, generator, labels=) -> metrics
     equation: str = ""  # the key equation, shown on the home page
     about: str = ""  # two or three sentences for the home page
 
@@ -69,6 +70,15 @@ FAMILIES: dict[str, Family] = {
                "to pixels. Training maximises the ELBO, sampling z = μ + σ·ε so gradients flow "
                "through the noise. Decoding any z from N(0, I) gives a new image."),
     ),
+    "classifier": Family(
+        name="classifier", config=ClassifierConfig, model=Classifier,
+        make_optimizers=train.adam_optimizers, train_step=train.classifier_step,
+        sample=None, evaluate=metrics.classifier_metrics,
+        equation=r"\mathrm{FD} = \|\mu_r - \mu_g\|^2 + \mathrm{tr}\big(\Sigma_r + \Sigma_g - 2(\Sigma_r\Sigma_g)^{1/2}\big)",
+        about=("Not a generative model: a small CNN trained on the train split that scores the "
+               "others. Its penultimate features give the Fréchet distance and precision/recall "
+               "between generated and held-out images; its predictions give class histograms."),
+    ),
 }
 
 
@@ -82,6 +92,7 @@ class Preset:
 MODELS: dict[str, Preset] = {
     "vae-2d": Preset("vae", {"latent_dim": 2, "hidden": (512, 256)}),
     "vae-16d": Preset("vae", {"latent_dim": 16, "hidden": (512, 256)}),
+    "classifier": Preset("classifier", {}),
 }
 
 

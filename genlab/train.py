@@ -16,6 +16,7 @@ from typing import Callable
 
 import torch
 import torch.distributed as dist
+import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
 from genlab.models.vae import negative_elbo
@@ -63,7 +64,8 @@ def adam_optimizers(model: torch.nn.Module, tcfg: TrainConfig) -> list[torch.opt
     return [torch.optim.Adam(model.parameters(), lr=tcfg.lr)]
 
 
-def vae_step(model, optimizers, x: torch.Tensor, gen: torch.Generator) -> dict[str, float]:
+def vae_step(model, optimizers, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator
+             ) -> dict[str, float]:
     """One ELBO step: minimise -ELBO = reconstruction NLL + KL, averaged over the batch."""
     (opt,) = optimizers
     loss, rec, kl = negative_elbo(model, x, gen)
@@ -71,6 +73,29 @@ def vae_step(model, optimizers, x: torch.Tensor, gen: torch.Generator) -> dict[s
     loss.mean().backward()
     opt.step()
     return {"loss": loss.mean().item(), "rec": rec.mean().item(), "kl": kl.mean().item()}
+
+
+def augment_shift(x: torch.Tensor, gen: torch.Generator, max_shift: int = 2) -> torch.Tensor:
+    """Random translation by up to ``max_shift`` pixels (zero padding), per image."""
+    b = x.shape[0]
+    padded = F.pad(x, (max_shift,) * 4)
+    dx = torch.randint(0, 2 * max_shift + 1, (b,), generator=gen)
+    dy = torch.randint(0, 2 * max_shift + 1, (b,), generator=gen)
+    rows = (dy[:, None] + torch.arange(x.shape[2])[None]).view(b, -1, 1)  # (B, H, 1)
+    cols = (dx[:, None] + torch.arange(x.shape[3])[None]).view(b, 1, -1)  # (B, 1, W)
+    return padded[:, 0][torch.arange(b)[:, None, None], rows, cols].unsqueeze(1)  # (B, 1, H, W)
+
+
+def classifier_step(model, optimizers, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator
+                    ) -> dict[str, float]:
+    """One cross-entropy step on shifted images (a little augmentation against overfitting)."""
+    (opt,) = optimizers
+    logits = model(augment_shift(x, gen))
+    loss = F.cross_entropy(logits, y.long())
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    return {"loss": loss.item(), "acc": (logits.argmax(1) == y).float().mean().item()}
 
 
 # --- resume state: weights + optimizer state in safetensors, no pickles -----------------
@@ -121,7 +146,8 @@ def load_resume(folder: Path, model, optimizers) -> dict:
 
 # --- the loop ---------------------------------------------------------------------------
 
-def fit(family, model: torch.nn.Module, images: torch.Tensor, tcfg: TrainConfig, *,
+def fit(family, model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor,
+        tcfg: TrainConfig, *,
         on_step: Callable[[int, dict], None] | None = None,
         resume_dir: Path | None = None, resume: bool = False) -> dict:
     """Train ``model`` on ``images`` (N, 1, 28, 28) in [0, 1] for ``tcfg.steps`` steps.
@@ -130,6 +156,7 @@ def fit(family, model: torch.nn.Module, images: torch.Tensor, tcfg: TrainConfig,
         family: the registry entry (its make_optimizers and train_step are used).
         model: the model to train, modified in place.
         images: the training images.
+        labels: their class labels (N,), used by conditional and classifier steps.
         tcfg: steps, batch size, learning rate, seed.
         on_step: called as ``on_step(step, metrics)`` after every step (rank 0 only).
         resume_dir: where resume state is written every ``tcfg.resume_every`` steps.
@@ -165,7 +192,7 @@ def fit(family, model: torch.nn.Module, images: torch.Tensor, tcfg: TrainConfig,
                 group["lr"] = group["initial_lr"] * lr_factor(step, tcfg)
         # the noise of a step depends only on (seed, rank, step): a resumed run repeats it
         gen = torch.Generator().manual_seed((tcfg.seed * 1_000_003 + step) * 64 + rank)
-        metrics = family.train_step(net, optimizers, images[idx], gen)
+        metrics = family.train_step(net, optimizers, images[idx], labels[idx], gen)
         running = {k: 0.98 * running.get(k, v) + 0.02 * v for k, v in metrics.items()}
         done = step + 1
         if done % 100 == 0 or done == tcfg.steps:

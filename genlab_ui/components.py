@@ -21,6 +21,18 @@ _latent_map = st.components.v2.component(
 )
 
 
+ATLAS_COLS = 50  # images per row of the hover atlas
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def image_atlas(images: np.ndarray) -> tuple[str, str]:
+    """uint8 images (N, 28, 28) -> (base64 PNG atlas, short content key) for hover tooltips."""
+    from genlab.images import grid, to_png
+
+    png = to_png(grid(images, ncol=ATLAS_COLS, pad=0))
+    return base64.b64encode(png).decode(), hashlib.sha1(png).hexdigest()[:16]
+
+
 def latent_map(points: np.ndarray, labels: np.ndarray, images: np.ndarray, classes: list[str], *,
                marker: tuple[float, float], key: str, on_click, extra: list[dict] | None = None,
                span: float = 4.0, size: int = 420):
@@ -34,12 +46,11 @@ def latent_map(points: np.ndarray, labels: np.ndarray, images: np.ndarray, class
         extra: more points to mark, e.g. an uploaded image: [{"x", "y", "label"}].
         span: the axes cover [-span, span].
     """
-    thumbs = np.ascontiguousarray(images, dtype=np.uint8).tobytes()
+    atlas, atlas_key = image_atlas(images)
     data = {
         "x": np.round(points[:, 0], 3).tolist(), "y": np.round(points[:, 1], 3).tolist(),
         "c": labels.astype(int).tolist(), "classes": list(classes), "colors": CLASS_COLORS,
-        "thumbs": base64.b64encode(thumbs).decode(),
-        "thumbs_key": hashlib.sha1(thumbs).hexdigest()[:16],
+        "atlas": atlas, "atlas_key": atlas_key, "atlas_cols": ATLAS_COLS,
         "marker": [float(marker[0]), float(marker[1])], "extra": extra or [],
         "range": float(span), "size": int(size),
     }

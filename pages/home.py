@@ -24,7 +24,9 @@ with st.expander("The model families and their key equations", expanded=False):
 
 HEADLINE = {"neg_elbo": ("−ELBO (nats)", "held-out negative ELBO, Bernoulli likelihood on grey levels"),
             "iw_nll": ("IW bound (nats)", "importance-weighted bound on −log p(x), k = 100"),
-            "kl": ("KL (nats)", "mean KL(q(z|x) ‖ N(0, I)) per image")}
+            "kl": ("KL (nats)", "mean KL(q(z|x) ‖ N(0, I)) per image"),
+            "fd": ("FD", "Fréchet distance to held-out images in the classifier's features (lower is better)"),
+            "accuracy": ("held-out accuracy", "share of held-out images classified correctly")}
 
 dataset = st.session_state["dataset"]
 rows = loaders.models_for(dataset)
@@ -40,12 +42,16 @@ for i, row in enumerate(rows):
             continue
         card = row["card"]
         st.markdown(f"**{card['name']}** · {card['family'].upper()}")
-        if loaders.try_load(row["folder"]) is not None:
+        if registry.get(card["family"]).sample is None:
+            st.caption("Scores the other models: its features give FD and precision/recall, "
+                       "its predictions the class histograms.")
+        elif loaders.try_load(row["folder"]) is not None:
             st.image(upscale(grid(loaders.samples(row["folder"], 16, 0), ncol=8), 2),
                      caption="16 samples, seed 0")
         metrics = card["metrics"]
-        st.markdown(" · ".join(f"{label} **{metrics[k]:.1f}**" for k, (label, _) in HEADLINE.items()
-                               if k in metrics),
+        st.markdown(" · ".join(f"{label} **{metrics[k]:.1%}**" if k == "accuracy" else
+                               f"{label} **{metrics[k]:.1f}**"
+                               for k, (label, _) in HEADLINE.items() if k in metrics),
                     help="; ".join(f"{label}: {tip}" for label, tip in HEADLINE.values()))
         t = card["training"]
         st.caption(f"{t['steps']:,} steps ({t['epochs']} epochs) · {t['wall_time_s'] / 60:.1f} min on CPU · "

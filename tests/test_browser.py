@@ -1,6 +1,7 @@
 """Real-browser tests (headless Debian Chromium through Playwright): what AppTest cannot see."""
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -73,4 +74,48 @@ def test_vae_map_click_decodes_that_point(server, chromium):
     page.mouse.click(box["x"] + box["width"] * 0.75, box["y"] + box["height"] * 0.25)
     page.wait_for_selector('[data-testid="stImage"]:has-text("z = (2.00, 2.00)")', timeout=15_000)
     assert not page_errors(page)
+    page.close()
+
+
+def test_vae_upload_encodes_an_image_and_rejects_a_non_image(server, chromium, tmp_path):
+    from PIL import Image, ImageDraw
+
+    img = Image.new("RGB", (240, 160), (245, 245, 240))
+    ImageDraw.Draw(img).ellipse([90, 20, 150, 140], outline=(10, 10, 10), width=14)
+    img.save(tmp_path / "zero.png")
+    (tmp_path / "notes.png").write_text("not really a picture")
+    page = chromium.new_page()
+    page.goto(f"{server}/vae")
+    wait_idle(page)
+    upload = page.locator('[data-testid="stFileUploader"] input[type="file"]')
+    upload.set_input_files(str(tmp_path / "zero.png"))
+    page.wait_for_selector('[data-testid="stImage"]:has-text("reconstruction") img', timeout=20_000)
+    page.wait_for_selector('text=marked ▢ on the map')
+    upload.set_input_files(str(tmp_path / "notes.png"))
+    page.wait_for_selector('[data-testid="stAlert"]:has-text("not an image genlab can read")',
+                           timeout=20_000)
+    assert not page_errors(page)
+    page.close()
+
+
+def test_vae_map_hover_shows_the_image(server, chromium):
+    page = chromium.new_page()
+    page.goto(f"{server}/vae")
+    wait_idle(page)
+    canvas = page.locator("canvas.lm-canvas")
+    canvas.wait_for()
+    box = canvas.bounding_box()
+    tip = page.locator(".lm-tip")
+    for dx in range(0, 60, 4):  # points are dense near the origin: sweep until one is hit
+        page.mouse.move(box["x"] + box["width"] / 2 + dx, box["y"] + box["height"] / 2 + dx / 2)
+        if tip.is_visible():
+            break
+    assert tip.is_visible()
+    assert "z=(" in tip.inner_text() and "#" in tip.inner_text()
+    # the tooltip image is drawn from the atlas: not blank
+    lit = page.locator(".lm-tip canvas").evaluate(
+        "c => { const d = c.getContext('2d').getImageData(0, 0, 84, 84).data;"
+        " let n = 0; for (let i = 0; i < d.length; i += 4) n += d[i] > 128; return n; }")
+    assert lit > 20
+    page.screenshot(path=str(Path(__file__).parent.parent / "test-results" / "vae-hover.png"))
     page.close()

@@ -44,15 +44,16 @@ def test_resume_continues_where_it_stopped(idx_dir, tmp_path):
 
     _, family, config = registry.resolve_model("vae-2d")
     config = registry.parse_override(config, "hidden=16")
-    x = data.to_float(data.load("mnist", idx_dir, download=False).train.images)
+    train = data.load("mnist", idx_dir, download=False).train
+    x, y = data.to_float(train.images), torch.from_numpy(train.labels.astype("int64"))
     out = tmp_path / "run"
     torch.manual_seed(0)
     straight = family.model(config)
-    full = fit(family, straight, x, TrainConfig(steps=8, batch_size=16, resume_every=4),
+    full = fit(family, straight, x, y, TrainConfig(steps=8, batch_size=16, resume_every=4),
                resume_dir=out)
     assert (out / "resume.safetensors").exists()  # written at step 4
     model = family.model(config)  # other init: the resume state must replace it
-    resumed = fit(family, model, x,
+    resumed = fit(family, model, x, y,
                   TrainConfig(steps=8, batch_size=16, resume_every=4), resume_dir=out, resume=True)
     assert resumed["steps"] == 8
     for name, tensor in straight.state_dict().items():  # steps 5..8 repeated exactly

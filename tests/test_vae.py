@@ -59,7 +59,7 @@ def test_train_step_changes_weights_and_lowers_loss():
     x = (torch.rand(64, 1, 28, 28) > 0.7).float()
     opts = adam_optimizers(model, TrainConfig(steps=1, lr=3e-3))
     before = [p.detach().clone() for p in model.parameters()]
-    losses = [vae_step(model, opts, x, sample.generator(s))["loss"] for s in range(30)]
+    losses = [vae_step(model, opts, x, None, sample.generator(s))["loss"] for s in range(30)]
     assert all(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
     assert losses[-1] < losses[0] - 50
 

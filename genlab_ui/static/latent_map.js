@@ -2,13 +2,7 @@
 // hover shows the image under the pointer, click sends the latent point back to Python.
 // Data from Python: {x, y, c (class index), thumbs (base64 uint8 N*784), classes,
 // colors, marker [z1, z2], extra [{x, y, label}], range R (axes span [-R, R]), size}.
-
-function decodeBase64(b64) {
-  const bin = atob(b64);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
+// The hover images come as one PNG atlas (atlas_cols images of 28x28 per row).
 
 function setup(root) {
   const wrap = document.createElement("div");
@@ -28,7 +22,7 @@ function setup(root) {
   legend.className = "lm-legend";
   wrap.append(canvas, tip, legend);
   root.appendChild(wrap);
-  return { wrap, canvas, tip, tipCanvas, tipText, legend, data: null, thumbs: null, thumbsKey: null };
+  return { wrap, canvas, tip, tipCanvas, tipText, legend, data: null, atlas: null, atlasKey: null };
 }
 
 function toPixel(st, zx, zy) {
@@ -92,19 +86,12 @@ function nearest(st, px, py) {
 }
 
 function showTip(st, i, px, py) {
-  if (i < 0 || !st.thumbs) { st.tip.style.display = "none"; return; }
-  const ctx = st.tipCanvas.getContext("2d");
-  const img = ctx.createImageData(28, 28);
-  for (let p = 0; p < 784; p++) {
-    const v = st.thumbs[i * 784 + p];
-    img.data[4 * p] = v; img.data[4 * p + 1] = v; img.data[4 * p + 2] = v; img.data[4 * p + 3] = 255;
-  }
-  const small = document.createElement("canvas");
-  small.width = 28; small.height = 28;
-  small.getContext("2d").putImageData(img, 0, 0);
-  ctx.imageSmoothingEnabled = false;
-  ctx.drawImage(small, 0, 0, 84, 84);
+  if (i < 0 || !st.atlas || !st.atlas.complete) { st.tip.style.display = "none"; return; }
   const d = st.data;
+  const ctx = st.tipCanvas.getContext("2d");
+  const sx = (i % d.atlas_cols) * 28, sy = Math.floor(i / d.atlas_cols) * 28;
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(st.atlas, sx, sy, 28, 28, 0, 0, 84, 84);
   st.tipText.textContent = `${d.classes[d.c[i]]} · #${i} · z=(${d.x[i].toFixed(2)}, ${d.y[i].toFixed(2)})`;
   st.tip.style.display = "block";
   st.tip.style.left = `${Math.min(px + 14, st.size - 96)}px`;
@@ -135,9 +122,10 @@ export default function (component) {
     });
   }
   st.data = data;
-  if (st.thumbsKey !== data.thumbs_key) {
-    st.thumbs = data.thumbs ? decodeBase64(data.thumbs) : null;
-    st.thumbsKey = data.thumbs_key;
+  if (st.atlasKey !== data.atlas_key) {
+    st.atlas = new Image();
+    st.atlas.src = `data:image/png;base64,${data.atlas}`;
+    st.atlasKey = data.atlas_key;
   }
   const size = data.size || 420;
   const dpr = window.devicePixelRatio || 1;

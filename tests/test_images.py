@@ -1,0 +1,72 @@
+import io
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from genlab.images import ImageError, grid, prepare_upload, upscale
+
+
+def png(img: Image.Image, fmt: str = "PNG") -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format=fmt)
+    return buf.getvalue()
+
+
+def drawn_digit(size=(300, 200), ink=(20, 20, 160), paper=(250, 245, 235)) -> Image.Image:
+    """A thick '1'-like stroke, dark ink on light paper, off centre, in colour."""
+    img = Image.new("RGB", size, paper)
+    ImageDraw.Draw(img).line([(60, 30), (90, 170)], fill=ink, width=18)
+    return img
+
+
+def centre_of_mass(a: np.ndarray) -> np.ndarray:
+    return (np.indices(a.shape) * a).reshape(2, -1).sum(1) / a.sum()
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "JPEG"])
+def test_dark_on_light_colour_image_becomes_mnist_style(fmt):
+    x = prepare_upload(png(drawn_digit(), fmt))
+    assert x.shape == (28, 28) and x.dtype == np.uint8
+    assert x[0].max() == 0 and x[:, 0].max() == 0  # background is black (inverted)
+    assert x.max() >= 200
+    rows, cols = np.nonzero(x > 30)
+    assert max(rows.max() - rows.min(), cols.max() - cols.min()) <= 21  # ink box ~20 px
+    np.testing.assert_allclose(centre_of_mass(x.astype(float)), [14, 14], atol=1.0)
+
+
+def test_light_on_dark_and_transparent_images():
+    light = Image.new("L", (50, 80), 0)
+    ImageDraw.Draw(light).ellipse([10, 10, 40, 70], outline=255, width=5)
+    a = prepare_upload(png(light))
+    rgba = Image.new("RGBA", (64, 64), (0, 0, 0, 0))
+    ImageDraw.Draw(rgba).rectangle([20, 10, 30, 50], fill=(0, 0, 0, 255))
+    b = prepare_upload(png(rgba))
+    for x in (a, b):
+        assert x[0].max() == 0 and x.max() >= 200
+
+
+@pytest.mark.parametrize("raw, message", [
+    (b"", "empty"),
+    (b"this is not an image", "not an image"),
+    (png(Image.new("L", (40, 40), 128)), "No drawing found"),
+    (b"\x89PNG\r\n\x1a\n" + b"\0" * 100, "not an image"),
+])
+def test_bad_uploads_get_clear_messages(raw, message):
+    with pytest.raises(ImageError, match=message):
+        prepare_upload(raw)
+
+
+def test_huge_uploads_are_refused():
+    with pytest.raises(ImageError, match="limit is 10 MB"):
+        prepare_upload(b"\0" * (11 * 1024 * 1024))
+    with pytest.raises(ImageError, match="megapixels"):
+        prepare_upload(png(Image.new("1", (9000, 9000), 0)))
+
+
+def test_grid_and_upscale():
+    imgs = np.stack([np.full((2, 2), i, np.uint8) for i in range(5)])
+    g = grid(imgs, ncol=3, pad=1, value=9)
+    assert g.shape == (5, 8)
+    assert g[0, 0] == 0 and g[0, 3] == 1 and g[3, 3] == 4 and g[0, 2] == 9
+    assert upscale(np.eye(2, dtype=np.uint8), 3).shape == (6, 6)
