@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import sys
 from pathlib import Path
@@ -46,11 +47,16 @@ def _cmd_train(args) -> int:
         config = registry.parse_override(config, override)
     splits = data.load(args.dataset, args.data_dir, download=not args.no_download)
     images = data.to_float(splits.train.images)
-    per_epoch = max(1, len(images) // args.batch_size)
+    per_epoch = max(1, len(images) // (args.batch_size or registry.MODELS[name].train.get("batch_size", 128)))
     steps = args.steps if args.steps else args.epochs * per_epoch
-    tcfg = TrainConfig(steps=steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed)
+    defaults = registry.MODELS[name].train
+    pick = lambda value, key, fallback: value if value is not None else defaults.get(key, fallback)
+    tcfg = TrainConfig(steps=steps, batch_size=pick(args.batch_size, "batch_size", 128),
+                       lr=pick(args.lr, "lr", 1e-3), seed=args.seed,
+                       ema_decay=pick(args.ema, "ema_decay", 0.0))
     torch.manual_seed(args.seed)  # model initialisation; data order and noise use generators
     model = family.model(config)
+    ema = copy.deepcopy(model).requires_grad_(False) if tcfg.ema_decay > 0 else None
     out = Path(args.out) if args.out else checkpoints.ROOT / args.dataset / name
     bar = tqdm(total=steps, desc=f"{name} on {args.dataset}", unit="step", disable=rank != 0,
                dynamic_ncols=True, mininterval=1.0)
@@ -61,18 +67,21 @@ def _cmd_train(args) -> int:
         bar.update(0)
 
     labels = torch.from_numpy(splits.train.labels.astype(np.int64))
-    facts = fit(family, model, images, labels, tcfg, on_step=on_step, resume_dir=out, resume=args.resume)
+    facts = fit(family, model, images, labels, tcfg, on_step=on_step, resume_dir=out,
+                resume=args.resume, ema=ema)
+    final = ema if ema is not None else model  # the EMA weights are the ones shipped
+    final.eval()
     bar.close()
     if rank == 0:
         holdout = data.to_float(splits.holdout.images)
-        metrics = family.evaluate(model, holdout, generator(args.seed + 1),
+        metrics = family.evaluate(final, holdout, generator(args.seed + 1),
                                   labels=torch.from_numpy(splits.holdout.labels.astype(np.int64)))
         metrics["evaluated_on"] = f"holdout ({len(holdout)} images)"
         history = facts.pop("history")
         card = {"family": family.name, "name": name, "dataset": args.dataset,
                 "config": config.__dict__, "split": splits.split, "training": facts,
                 "metrics": metrics, "notes": args.notes or ""}
-        checkpoints.save(out, model.state_dict(), card)
+        checkpoints.save(out, final.state_dict(), card)
         (out / "train_log.json").write_text(json.dumps(history) + "\n")
         (out / "resume.safetensors").unlink(missing_ok=True)
         print(json.dumps({"saved": str(out), "metrics": metrics}, indent=2))
@@ -88,7 +97,14 @@ def _cmd_sample(args) -> int:
 
     ckpt = checkpoints.load(checkpoints.resolve(args.id, args.root))
     family = registry.get(ckpt.card["family"])
-    images = sample_images(family, ckpt.model, args.n, args.seed)
+    options = {}
+    if ckpt.card["family"] == "ddpm":
+        options = {"sampler": args.sampler, "steps": args.steps, "eta": args.eta}
+    elif args.sampler or args.steps or args.eta:
+        raise ValueError("--sampler/--steps/--eta apply to diffusion checkpoints only")
+    if family.sample is None:
+        raise ValueError(f"{ckpt.id} is a {ckpt.card['family']}, not a generative model")
+    images = sample_images(family, ckpt.model, args.n, args.seed, **options)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(out, images=images, seed=np.int64(args.seed), id=np.array(ckpt.id))
@@ -155,8 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
     g = t.add_mutually_exclusive_group()
     g.add_argument("--epochs", type=int, default=30)
     g.add_argument("--steps", type=int)
-    t.add_argument("--batch-size", type=int, default=128)
-    t.add_argument("--lr", type=float, default=1e-3)
+    t.add_argument("--batch-size", type=int, help="default: the model's preset, else 128")
+    t.add_argument("--lr", type=float, help="default: the model's preset, else 1e-3")
+    t.add_argument("--ema", type=float, help="EMA decay of the shipped weights (0: off); default: preset")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--out", help="checkpoint folder (default checkpoints/<dataset>/<model>)")
     t.add_argument("--resume", action="store_true", help="continue from <out>/resume.safetensors")
@@ -170,6 +187,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--n", type=int, default=16)
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--out", required=True)
+    s.add_argument("--sampler", choices=["ddpm", "ddim"], help="diffusion: the sampler (default ddim)")
+    s.add_argument("--steps", type=int, help="diffusion: sampling steps (DDPM: T; DDIM: 50)")
+    s.add_argument("--eta", type=float, help="DDIM: η (0 = deterministic)")
     s.set_defaults(fn=_cmd_sample)
 
     e = sub.add_parser("eval", help="print a checkpoint's metrics as JSON (or recompute them)")

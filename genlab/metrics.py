@@ -136,3 +136,21 @@ def compare_sets(classifier, real: np.ndarray, other: np.ndarray, k: int = 3) ->
     return {"fd": round(frechet_distance(f_real, f_other), 3), "precision": round(precision, 4),
             "recall": round(recall, 4), "class_entropy_bits": round(class_entropy_bits(pred), 4),
             "class_histogram": hist.tolist()}
+
+
+@torch.inference_mode()
+def diffusion_metrics(model, x: torch.Tensor, gen: torch.Generator, *, labels=None,
+                      batch: int = 500) -> dict[str, float]:
+    """Held-out ε-prediction loss E_t,ε ‖ε − ε_θ(x_t, t)‖² (per pixel), t ~ U{0..T−1}."""
+    from genlab.sample import training_scheduler
+
+    cfg = model.config
+    sched = training_scheduler(cfg.timesteps, cfg.beta_schedule)
+    total = 0.0
+    for i in range(0, len(x), batch):
+        x0 = x[i:i + batch] * 2 - 1
+        t = torch.randint(0, cfg.timesteps, (x0.shape[0],), generator=gen)
+        noise = torch.randn(x0.shape, generator=gen)
+        err = (model(sched.add_noise(x0, noise, t), t) - noise).pow(2).flatten(1).mean(1)
+        total += err.sum().item()
+    return {"eps_mse": round(total / len(x), 5), "n": len(x)}

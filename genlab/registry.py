@@ -13,6 +13,7 @@ import torch
 
 from genlab import metrics, sample, train
 from genlab.models.classifier import Classifier, ClassifierConfig
+from genlab.models.unet import UNet, UNetConfig
 from genlab.models.vae import VAE, VAEConfig
 
 
@@ -70,6 +71,16 @@ FAMILIES: dict[str, Family] = {
                "to pixels. Training maximises the ELBO, sampling z = μ + σ·ε so gradients flow "
                "through the noise. Decoding any z from N(0, I) gives a new image."),
     ),
+    "ddpm": Family(
+        name="ddpm", config=UNetConfig, model=UNet,
+        make_optimizers=train.adam_optimizers, train_step=train.diffusion_step,
+        sample=sample.diffusion_sample, evaluate=metrics.diffusion_metrics,
+        equation=r"x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon,\qquad "
+                 r"\mathcal{L} = \mathbb{E}_{t,x_0,\varepsilon}\,\|\varepsilon - \varepsilon_\theta(x_t, t)\|^2",
+        about=("The forward process adds Gaussian noise over T steps until the image is pure "
+               "noise; a UNet learns to predict the noise ε in x_t. Sampling runs the process "
+               "backwards: DDPM step by step with the posterior, DDIM in far fewer steps."),
+    ),
     "classifier": Family(
         name="classifier", config=ClassifierConfig, model=Classifier,
         make_optimizers=train.adam_optimizers, train_step=train.classifier_step,
@@ -93,6 +104,8 @@ MODELS: dict[str, Preset] = {
     "vae-2d": Preset("vae", {"latent_dim": 2, "hidden": (512, 256)}),
     "vae-16d": Preset("vae", {"latent_dim": 16, "hidden": (512, 256)}),
     "classifier": Preset("classifier", {}),
+    "ddpm": Preset("ddpm", {"channels": (16, 32, 64), "attention": True},
+                   train={"lr": 5e-4, "batch_size": 64, "ema_decay": 0.999}),
 }
 
 

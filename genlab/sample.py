@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable
+
 import numpy as np
 import torch
+
+from genlab.diffusion.schedulers import DDIMScheduler, make_scheduler
 
 
 def generator(seed: int) -> torch.Generator:
@@ -55,3 +61,74 @@ def gaussian_grid(n: int, lo: float = 0.05, hi: float = 0.95) -> torch.Tensor:
     q = torch.distributions.Normal(0.0, 1.0).icdf(torch.linspace(lo, hi, n))
     z2, z1 = torch.meshgrid(q.flip(0), q, indexing="ij")
     return torch.stack([z1.flatten(), z2.flatten()], dim=1)
+
+
+# --- diffusion: the loop (the scheduler holds no weights, the denoiser knows no betas) ------
+
+@lru_cache(maxsize=8)
+def training_scheduler(timesteps: int, beta_schedule: str) -> DDIMScheduler:
+    """A scheduler for add_noise during training (shared, never stepped)."""
+    return make_scheduler("ddpm", num_train_timesteps=timesteps, beta_schedule=beta_schedule)
+
+
+def scheduler_for(model, sampler: str = "ddim", steps: int | None = None, eta: float = 0.0):
+    """The sampler of a trained denoiser, on the schedule it was trained with."""
+    cfg = model.config
+    options = {"num_train_timesteps": cfg.timesteps, "beta_schedule": cfg.beta_schedule}
+    if sampler == "ddim":
+        options["eta"] = eta
+    sched = make_scheduler(sampler, **options)
+    sched.set_timesteps(steps or (cfg.timesteps if sampler == "ddpm" else 50))
+    return sched
+
+
+@dataclass
+class Trajectory:
+    """Every step of one reverse run: x_t, ε̂ and x̂0 per step, in [-1, 1] (float16 to save memory)."""
+
+    timesteps: list[int]
+    x: list[torch.Tensor]  # x_t before each step, then the final sample: len = steps + 1
+    eps: list[torch.Tensor]  # ε̂ at each step
+    x0: list[torch.Tensor]  # x̂0 at each step
+
+
+@torch.inference_mode()
+def diffusion_loop(model, sched, x: torch.Tensor, gen: torch.Generator, *,
+                   on_step: Callable[[int, int], None] | None = None,
+                   trajectory: Trajectory | None = None) -> torch.Tensor:
+    """Run the reverse process from x = x_T over ``sched.timesteps``; returns x_0 in [-1, 1]."""
+    total = len(sched.timesteps)
+    for i, t in enumerate(sched.timesteps.tolist()):
+        eps = model(x, torch.full((x.shape[0],), t, dtype=torch.long))
+        out = sched.step(eps, t, x, generator=gen)
+        if trajectory is not None:
+            trajectory.timesteps.append(t)
+            trajectory.x.append(x.half())
+            trajectory.eps.append(eps.half())
+            trajectory.x0.append(out.pred_original_sample.half())
+        x = out.prev_sample
+        if on_step:
+            on_step(i + 1, total)
+    if trajectory is not None:
+        trajectory.x.append(x.half())
+    return x
+
+
+def diffusion_sample(model, n: int, gen: torch.Generator, *, sampler: str | None = "ddim",
+                     steps: int | None = None, eta: float | None = 0.0,
+                     on_step: Callable[[int, int], None] | None = None) -> torch.Tensor:
+    """Sample n images with DDPM (all T steps by default) or DDIM (K steps, η): (n, 1, 28, 28) in [0, 1]."""
+    sched = scheduler_for(model, sampler or "ddim", steps, eta or 0.0)
+    x = torch.randn((n, 1, 28, 28), generator=gen)  # x_T ~ N(0, I)
+    return (diffusion_loop(model, sched, x, gen, on_step=on_step) + 1) / 2
+
+
+@torch.inference_mode()
+def ddim_invert(model, x0: torch.Tensor, steps: int = 50) -> torch.Tensor:
+    """Deterministic DDIM inversion x0 ∈ [-1, 1] → x_T on a K-step grid (Song et al. 2021, sec. 4.3)."""
+    sched = scheduler_for(model, "ddim", steps)
+    x = x0
+    for t in sched.timesteps.flip(0).tolist():  # 0, T/K, ..., (K−1)T/K
+        eps = model(x, torch.full((x.shape[0],), t, dtype=torch.long))
+        x = sched.invert_step(eps, t - sched.num_train_timesteps // steps, x).prev_sample
+    return x

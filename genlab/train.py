@@ -32,6 +32,16 @@ class TrainConfig:
     seed: int = 0  # data order and noise; model init is seeded by the caller
     resume_every: int = 500  # steps between resume-state saves (0: never)
     lr_min_ratio: float = 0.1  # cosine decay from lr to lr * ratio over the run (1: constant)
+    ema_decay: float = 0.0  # exponential moving average of the weights (0: off), e.g. 0.999
+
+
+@torch.no_grad()
+def ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> None:
+    """θ_ema ← decay · θ_ema + (1 − decay) · θ (buffers copied)."""
+    for e, p in zip(ema.parameters(), model.parameters()):
+        e.lerp_(p, 1.0 - decay)
+    for e, b in zip(ema.buffers(), model.buffers()):
+        e.copy_(b)
 
 
 def lr_factor(step: int, tcfg: TrainConfig) -> float:
@@ -118,8 +128,10 @@ def _unflatten_optimizer(opt: torch.optim.Optimizer, tensors: dict, prefix: str,
     opt.load_state_dict({"state": state, "param_groups": groups})
 
 
-def save_resume(folder: Path, model, optimizers, meta: dict) -> None:
+def save_resume(folder: Path, model, optimizers, meta: dict, ema=None) -> None:
     tensors = {f"model.{k}": v.detach().clone() for k, v in model.state_dict().items()}
+    if ema is not None:
+        tensors.update({f"ema.{k}": v.detach().clone() for k, v in ema.state_dict().items()})
     groups = []
     for j, opt in enumerate(optimizers):
         flat, param_groups = _flatten_optimizer(opt, f"opt{j}")
@@ -131,7 +143,7 @@ def save_resume(folder: Path, model, optimizers, meta: dict) -> None:
     os.replace(tmp, folder / RESUME_FILE)
 
 
-def load_resume(folder: Path, model, optimizers) -> dict:
+def load_resume(folder: Path, model, optimizers, ema=None) -> dict:
     from safetensors import safe_open
 
     path = folder / RESUME_FILE
@@ -139,6 +151,8 @@ def load_resume(folder: Path, model, optimizers) -> dict:
         meta = json.loads(f.metadata()["meta"])
     tensors = load_file(str(path))
     model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
+    if ema is not None:
+        ema.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("ema.")})
     for j, opt in enumerate(optimizers):
         _unflatten_optimizer(opt, tensors, f"opt{j}", meta["param_groups"][j])
     return meta
@@ -149,7 +163,8 @@ def load_resume(folder: Path, model, optimizers) -> dict:
 def fit(family, model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor,
         tcfg: TrainConfig, *,
         on_step: Callable[[int, dict], None] | None = None,
-        resume_dir: Path | None = None, resume: bool = False) -> dict:
+        resume_dir: Path | None = None, resume: bool = False,
+        ema: torch.nn.Module | None = None) -> dict:
     """Train ``model`` on ``images`` (N, 1, 28, 28) in [0, 1] for ``tcfg.steps`` steps.
 
     Args:
@@ -161,6 +176,7 @@ def fit(family, model: torch.nn.Module, images: torch.Tensor, labels: torch.Tens
         on_step: called as ``on_step(step, metrics)`` after every step (rank 0 only).
         resume_dir: where resume state is written every ``tcfg.resume_every`` steps.
         resume: continue from the state in ``resume_dir`` if there is one.
+        ema: a copy of ``model`` kept as the moving average (``tcfg.ema_decay``), or None.
 
     Returns:
         Training facts for the card: steps, epochs, wall time, world size, final metrics.
@@ -171,7 +187,7 @@ def fit(family, model: torch.nn.Module, images: torch.Tensor, labels: torch.Tens
     optimizers = family.make_optimizers(model, tcfg)
     start, elapsed, history = 0, 0.0, []
     if resume and resume_dir and (resume_dir / RESUME_FILE).is_file():
-        meta = load_resume(resume_dir, model, optimizers)
+        meta = load_resume(resume_dir, model, optimizers, ema)
         start, elapsed, history = meta["step"], meta["wall_time_s"], meta["history"]
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     model.train()
@@ -193,6 +209,8 @@ def fit(family, model: torch.nn.Module, images: torch.Tensor, labels: torch.Tens
         # the noise of a step depends only on (seed, rank, step): a resumed run repeats it
         gen = torch.Generator().manual_seed((tcfg.seed * 1_000_003 + step) * 64 + rank)
         metrics = family.train_step(net, optimizers, images[idx], labels[idx], gen)
+        if ema is not None:
+            ema_update(ema, model, tcfg.ema_decay)
         running = {k: 0.98 * running.get(k, v) + 0.02 * v for k, v in metrics.items()}
         done = step + 1
         if done % 100 == 0 or done == tcfg.steps:
@@ -203,10 +221,30 @@ def fit(family, model: torch.nn.Module, images: torch.Tensor, labels: torch.Tens
                 and done < tcfg.steps):
             save_resume(resume_dir, model, optimizers,
                         {"step": done, "wall_time_s": elapsed + time.perf_counter() - t0,
-                         "history": history, "train": asdict(tcfg)})
+                         "history": history, "train": asdict(tcfg)}, ema)
     model.eval()
     wall = elapsed + time.perf_counter() - t0
     return {"steps": tcfg.steps, "epochs": round(tcfg.steps / per_epoch, 2),
             "wall_time_s": round(wall, 1), "world_size": world, "batch_size": tcfg.batch_size,
-            "lr": tcfg.lr, "lr_schedule": f"cosine to {tcfg.lr_min_ratio}x", "seed": tcfg.seed, "final": {k: round(v, 4) for k, v in running.items()},
+            "lr": tcfg.lr, "lr_schedule": f"cosine to {tcfg.lr_min_ratio}x", "ema_decay": tcfg.ema_decay, "seed": tcfg.seed, "final": {k: round(v, 4) for k, v in running.items()},
             "history": history}
+
+
+# --- diffusion: ε-prediction (Ho et al. 2020, algorithm 1) ---------------------------------
+
+def diffusion_step(model, optimizers, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator
+                   ) -> dict[str, float]:
+    """L_simple = ‖ε − ε_θ(√ᾱ_t x0 + √(1−ᾱ_t) ε, t)‖², t ~ U{0..T−1}, x0 scaled to [−1, 1]."""
+    from genlab.sample import training_scheduler
+
+    (opt,) = optimizers
+    config = getattr(model, "module", model).config
+    sched = training_scheduler(config.timesteps, config.beta_schedule)
+    x0 = x * 2 - 1
+    t = torch.randint(0, config.timesteps, (x0.shape[0],), generator=gen)
+    noise = torch.randn(x0.shape, generator=gen)
+    loss = F.mse_loss(model(sched.add_noise(x0, noise, t), t), noise)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    return {"loss": loss.item()}

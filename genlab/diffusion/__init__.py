@@ -1,0 +1,2 @@
+"""Diffusion in three parts: schedules (pure functions), schedulers (no weights), and the
+sampling loop in genlab.sample; the denoiser (genlab.models.unet) knows no betas."""

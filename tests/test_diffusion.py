@@ -1,0 +1,147 @@
+"""Schedules and schedulers, cross-checked against Hugging Face diffusers (the peer)."""
+
+import math
+
+import pytest
+import torch
+
+from genlab.diffusion import schedules
+from genlab.diffusion.schedulers import DDIMScheduler, DDPMScheduler, make_scheduler
+from genlab.models.unet import UNet, UNetConfig
+from genlab.sample import ddim_invert, diffusion_loop, diffusion_sample, generator, scheduler_for
+from genlab.train import TrainConfig, adam_optimizers, diffusion_step
+
+diffusers = pytest.importorskip("diffusers")
+PEER_SCHEDULE = {"linear": "linear", "cosine": "squaredcos_cap_v2"}
+
+
+def peer(cls, schedule, **kw):
+    return cls(num_train_timesteps=1000, beta_schedule=PEER_SCHEDULE[schedule], **kw)
+
+
+def test_schedules_by_hand():
+    b = schedules.linear_beta_schedule(1000)
+    assert b.dtype == torch.float64 and b[0] == 1e-4 and b[-1] == pytest.approx(0.02)
+    c = schedules.cosine_beta_schedule(1000)
+    ab = schedules.alphas_cumprod(c)
+    f = lambda t: math.cos((t / 1000 + 0.008) / 1.008 * math.pi / 2) ** 2
+    assert ab[499].item() == pytest.approx(f(500) / f(0), rel=1e-9)
+    assert c.max() <= 0.999
+    snr = schedules.log_snr(b)
+    assert (snr[1:] < snr[:-1]).all()  # noise only grows
+    with pytest.raises(ValueError, match="valid: linear, cosine"):
+        schedules.make_betas("quadratic", 10)
+
+
+@pytest.mark.parametrize("schedule", ["linear", "cosine"])
+def test_add_noise_and_timesteps_match_diffusers(schedule):
+    ours = DDPMScheduler(beta_schedule=schedule)
+    theirs = peer(diffusers.DDPMScheduler, schedule)
+    torch.testing.assert_close(ours.alphas_cumprod, theirs.alphas_cumprod, rtol=1e-5, atol=1e-6)
+    x0, noise = torch.randn(6, 1, 28, 28), torch.randn(6, 1, 28, 28)
+    t = torch.tensor([0, 1, 10, 500, 998, 999])
+    torch.testing.assert_close(ours.add_noise(x0, noise, t), theirs.add_noise(x0, noise, t),
+                               rtol=1e-5, atol=1e-5)
+    for k in (10, 50, 1000):
+        for cls, peer_cls in ((DDPMScheduler, diffusers.DDPMScheduler),
+                              (DDIMScheduler, diffusers.DDIMScheduler)):
+            a, b = cls(beta_schedule=schedule), peer(peer_cls, schedule)
+            a.set_timesteps(k)
+            b.set_timesteps(k)
+            assert a.timesteps.tolist() == b.timesteps.tolist()
+
+
+@pytest.mark.parametrize("schedule", ["linear", "cosine"])
+@pytest.mark.parametrize("k", [1000, 20])
+def test_ddpm_step_matches_diffusers(schedule, k):
+    ours, theirs = DDPMScheduler(beta_schedule=schedule), peer(diffusers.DDPMScheduler, schedule)
+    ours.set_timesteps(k)
+    theirs.set_timesteps(k)
+    x = torch.randn(4, 1, 28, 28)
+    for t in ours.timesteps.tolist()[:: max(1, k // 7)] + [0]:
+        eps = torch.randn(4, 1, 28, 28)
+        a = ours.step(eps, t, x, generator=generator(t))
+        b = theirs.step(eps, t, x, generator=generator(t))
+        torch.testing.assert_close(a.prev_sample, b.prev_sample, rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(a.pred_original_sample, b.pred_original_sample, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("schedule", ["linear", "cosine"])
+@pytest.mark.parametrize("eta", [0.0, 0.5, 1.0])
+def test_ddim_step_matches_diffusers(schedule, eta):
+    ours = DDIMScheduler(beta_schedule=schedule, eta=eta)
+    theirs = peer(diffusers.DDIMScheduler, schedule)
+    ours.set_timesteps(50)
+    theirs.set_timesteps(50)
+    x = torch.randn(4, 1, 28, 28)
+    for t in ours.timesteps.tolist():
+        eps = torch.randn(4, 1, 28, 28) * 0.5
+        a = ours.step(eps, t, x, generator=generator(t))
+        b = theirs.step(eps, t, x, eta=eta, generator=generator(t))
+        torch.testing.assert_close(a.prev_sample, b.prev_sample, rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(a.pred_original_sample, b.pred_original_sample, rtol=1e-5, atol=1e-5)
+        x = a.prev_sample
+
+
+def test_closed_form_matches_the_one_step_chain():
+    """q(x_t|x0) in closed form has the mean and variance of t single noising steps."""
+    sched = DDPMScheduler()
+    x0 = torch.full((20000, 1), 0.7)
+    gen = generator(0)
+    x = x0.clone()
+    for t in range(300):
+        beta = sched.betas[t]
+        x = (1 - beta).sqrt() * x + beta.sqrt() * torch.randn(x.shape, generator=gen)
+    ab = sched.alphas_cumprod[299]
+    assert x.mean().item() == pytest.approx((ab.sqrt() * 0.7).item(), abs=0.02)
+    assert x.var().item() == pytest.approx((1 - ab).item(), rel=0.05)
+
+
+def test_options_are_checked():
+    with pytest.raises(ValueError, match="valid: ddpm, ddim"):
+        make_scheduler("euler")
+    with pytest.raises(ValueError, match="unknown options"):
+        make_scheduler("ddpm", eta=0.5)
+    with pytest.raises(ValueError, match="num_inference_steps"):
+        DDIMScheduler().set_timesteps(0)
+
+
+def tiny_unet():
+    torch.manual_seed(0)
+    return UNet(UNetConfig(channels=(8, 8, 16), groups=4, time_dim=16, timesteps=100)).eval()
+
+
+def test_unet_shapes_and_train_step():
+    model = tiny_unet().train()
+    x = torch.rand(4, 1, 28, 28)
+    assert model(x, torch.tensor([0, 5, 50, 99])).shape == (4, 1, 28, 28)
+    opts = adam_optimizers(model, TrainConfig(steps=1, lr=1e-3))
+    before = [p.detach().clone() for p in model.parameters()]
+    diffusion_step(model, opts, x, None, generator(0))
+    assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
+
+
+def test_sampling_is_seeded_and_trajectory_complete():
+    model = tiny_unet()
+    a = diffusion_sample(model, 2, generator(3), sampler="ddim", steps=5)
+    b = diffusion_sample(model, 2, generator(3), sampler="ddim", steps=5)
+    c = diffusion_sample(model, 2, generator(3), sampler="ddpm", steps=10)
+    assert a.shape == (2, 1, 28, 28) and torch.equal(a, b) and not torch.equal(a, c)
+    assert a.min() >= 0 and a.max() <= 1
+    from genlab.sample import Trajectory
+
+    traj = Trajectory([], [], [], [])
+    sched = scheduler_for(model, "ddim", 5)
+    diffusion_loop(model, sched, torch.randn(2, 1, 28, 28, generator=generator(0)), generator(0),
+                   trajectory=traj)
+    assert traj.timesteps == [80, 60, 40, 20, 0] and len(traj.x) == 6 and len(traj.x0) == 5
+
+
+def test_ddim_inversion_round_trip():
+    model = tiny_unet()
+    x0 = torch.rand(2, 1, 28, 28) * 2 - 1
+    xt = ddim_invert(model, x0, steps=20)
+    sched = scheduler_for(model, "ddim", 20)
+    sched.clip_sample = False
+    back = diffusion_loop(model, sched, xt, generator(0))
+    assert (back - x0).abs().mean() < 0.05
