@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import os
 import hashlib
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import numpy as np
 import streamlit as st
 
 _STATIC = Path(__file__).parent / "static"
+_SERVED = Path(__file__).resolve().parent.parent / "static"  # served at app/static/ by Streamlit
 # tab10, so class colours match Plotly/matplotlib defaults elsewhere in the app
 CLASS_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                 "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
@@ -33,16 +35,42 @@ def image_atlas(images: np.ndarray) -> tuple[str, str]:
     return base64.b64encode(png).decode(), hashlib.sha1(png).hexdigest()[:16]
 
 
+@st.cache_resource(max_entries=8, show_spinner=False)
+def decoder_asset(folder: str) -> dict | None:
+    """Write a VAE's decoder weights to static/decoders/<content key>.bin once; the spec for
+    the browser, or None when the folder cannot be written (the pad then decodes on release)."""
+    from genlab.export import mlp_decoder_blob
+    from genlab_ui.loaders import load_checkpoint
+
+    if os.environ.get("GENLAB_NO_LIVE_DECODE"):  # for before/after page-weight benchmarks
+        return None
+    blob, shapes, key = mlp_decoder_blob(load_checkpoint(folder).model)
+    path = _SERVED / "decoders" / f"{key}.bin"
+    try:
+        if not path.is_file():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(blob)
+            tmp.replace(path)
+    except OSError:
+        return None
+    return {"url": f"app/static/decoders/{key}.bin", "layers": shapes, "key": key,
+            "kb": round(len(blob) / 1024)}
+
+
 def latent_map(points: np.ndarray, labels: np.ndarray, images: np.ndarray, classes: list[str], *,
                marker: tuple[float, float], key: str, on_click, extra: list[dict] | None = None,
-               span: float = 4.0, size: int = 420):
+               span: float = 4.0, size: int = 420, decoder: dict | None = None,
+               zmax: float = 3.0):
     """A 2-D latent map: points coloured by class, hover shows the image, click picks z.
 
     Args:
         points: (N, 2) latent means; labels: (N,); images: uint8 (N, 28, 28) for hovering.
         marker: the current z, drawn as a cross.
-        on_click: callback run when the map is clicked; the clicked z is then in
-            ``st.session_state[key].click`` as [z1, z2].
+        on_click: callback run when the map is clicked or a drag is released; the z is
+            then in ``st.session_state[key].click`` as [z1, z2].
+        decoder: ``decoder_asset(folder)``: decode in the browser while dragging.
+        zmax: the pad keeps z within [-zmax, zmax] (the sliders' range).
         extra: more points to mark, e.g. an uploaded image: [{"x", "y", "label"}].
         span: the axes cover [-span, span].
     """
@@ -52,6 +80,6 @@ def latent_map(points: np.ndarray, labels: np.ndarray, images: np.ndarray, class
         "c": labels.astype(int).tolist(), "classes": list(classes), "colors": CLASS_COLORS,
         "atlas": atlas, "atlas_key": atlas_key, "atlas_cols": ATLAS_COLS,
         "marker": [float(marker[0]), float(marker[1])], "extra": extra or [],
-        "range": float(span), "size": int(size),
+        "range": float(span), "size": int(size), "decoder": decoder, "zmax": float(zmax),
     }
-    return _latent_map(data=data, key=key, on_click_change=on_click, height=size + 60)
+    return _latent_map(data=data, key=key, on_click_change=on_click)

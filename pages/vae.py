@@ -99,21 +99,26 @@ with maths.expander("The maths this page implements", expanded=False):
 @st.fragment
 def latent_plane() -> None:
     st.subheader("Drag through the latent plane")
-    left, right = st.columns([1, 1.5])
+    left, right = st.columns([1, 2.4])
     with left:
         z1 = st.slider("z1", -Z_RANGE, Z_RANGE, step=Z_STEP, key="vae.z1")
         z2 = st.slider("z2", -Z_RANGE, Z_RANGE, step=Z_STEP, key="vae.z2")
         image = decode(model, torch.tensor([[z1, z2]]))[0]
         st.image(big(image), caption=f"decoder mean x̂ at z = ({z1:.2f}, {z2:.2f})", width=224)
         st.caption("Move the sliders (or use the arrow keys on a focused slider), or click "
-                   "anywhere on the map to decode that point.")
+                   "anywhere on the map to decode that point. This image is decoded on the "
+                   "server by PyTorch.")
     with right:
         mu = encode_bundled(folder, dataset)
         extra = st.session_state.get("vae.upload_points", [])
         components.latent_map(mu, labels, images, classes, marker=(z1, z2), key="vae.map",
-                              on_click=_z_from_click, extra=extra)
+                              on_click=_z_from_click, extra=extra, zmax=Z_RANGE,
+                              decoder=components.decoder_asset(folder))
         st.caption(f"Each dot is the latent mean μ(x) of one of {len(mu):,} held-out images, "
-                   "coloured by class; hover a dot to see its image.")
+                   "coloured by class; hover a dot to see its image. **Drag on the map** (or "
+                   "focus it and use the arrow keys, Shift for bigger steps): the image beside "
+                   "it is decoded in your browser by the same decoder weights, every frame; "
+                   "on release the sliders follow.")
 
 
 @st.fragment

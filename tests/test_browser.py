@@ -72,6 +72,7 @@ def test_vae_map_click_decodes_that_point(server, chromium):
     box = canvas.bounding_box()
     # the map spans z in [-4, 4]: a click at 3/4 width, 1/4 height is z = (2, 2)
     page.mouse.click(box["x"] + box["width"] * 0.75, box["y"] + box["height"] * 0.25)
+    page.screenshot(path=str(Path(__file__).parent.parent / "test-results" / "vae-click.png"))
     page.wait_for_selector('[data-testid="stImage"]:has-text("z = (2.00, 2.00)")', timeout=15_000)
     assert not page_errors(page)
     page.close()

@@ -3,6 +3,60 @@
 // Data from Python: {x, y, c (class index), thumbs (base64 uint8 N*784), classes,
 // colors, marker [z1, z2], extra [{x, y, label}], range R (axes span [-R, R]), size}.
 // The hover images come as one PNG atlas (atlas_cols images of 28x28 per row).
+// Latent pad: with data.decoder = {url, layers [[out, in], ...], key}, the component fetches
+// the VAE decoder's float32 weights once and decodes z in the browser on every pointer move
+// (ReLU MLP + sigmoid, exactly genlab.models.vae.VAE.decode), so the image morphs while you
+// drag; on release (or 250 ms after the last arrow key) z is sent back to Python.
+
+const STEP = 0.05;
+
+async function loadDecoder(st, spec) {
+  const buf = await (await fetch(spec.url)).arrayBuffer();
+  const flat = new Float32Array(buf);
+  let off = 0;
+  const layers = spec.layers.map(([out, inp]) => {
+    const w = flat.subarray(off, off + out * inp); off += out * inp;
+    const b = flat.subarray(off, off + out); off += out;
+    return { w, b, out, inp };
+  });
+  if (off !== flat.length) throw new Error(`decoder blob has ${flat.length} floats, expected ${off}`);
+  st.decoder = { layers, key: spec.key };
+  st.canvas.genlabDecode = (z) => Array.from(decode(st, z));
+  drawLive(st, st.z);
+}
+
+function decode(st, z) {
+  let h = Float64Array.from(z);
+  const n = st.decoder.layers.length;
+  st.decoder.layers.forEach(({ w, b, out, inp }, li) => {
+    const next = new Float64Array(out);
+    for (let o = 0; o < out; o++) {
+      let acc = b[o];
+      const row = o * inp;
+      for (let i = 0; i < inp; i++) acc += w[row + i] * h[i];
+      next[o] = li < n - 1 ? (acc > 0 ? acc : 0) : 1 / (1 + Math.exp(-acc));
+    }
+    h = next;
+  });
+  return h;
+}
+
+function drawLive(st, z) {
+  if (!st.decoder || !z) return;
+  const t0 = performance.now();
+  const px = decode(st, z);
+  st.stats.decode.push(performance.now() - t0);
+  const img = st.liveSmall.getContext("2d").createImageData(28, 28);
+  for (let p = 0; p < 784; p++) {
+    const v = Math.round(px[p] * 255);
+    img.data[4 * p] = v; img.data[4 * p + 1] = v; img.data[4 * p + 2] = v; img.data[4 * p + 3] = 255;
+  }
+  st.liveSmall.getContext("2d").putImageData(img, 0, 0);
+  const ctx = st.live.getContext("2d");
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(st.liveSmall, 0, 0, st.live.width, st.live.height);
+  st.liveText.textContent = `live decode in your browser · z = (${z[0].toFixed(2)}, ${z[1].toFixed(2)})`;
+}
 
 function setup(root) {
   const wrap = document.createElement("div");
@@ -20,9 +74,26 @@ function setup(root) {
   tip.append(tipCanvas, tipText);
   const legend = document.createElement("div");
   legend.className = "lm-legend";
-  wrap.append(canvas, tip, legend);
+  const mapBox = document.createElement("div");
+  mapBox.className = "lm-map";
+  mapBox.append(canvas, tip, legend);
+  const liveBox = document.createElement("div");
+  liveBox.className = "lm-live";
+  const live = document.createElement("canvas");
+  live.width = 224; live.height = 224;
+  live.className = "lm-live-canvas";
+  const liveText = document.createElement("div");
+  liveText.className = "lm-live-text";
+  liveBox.append(live, liveText);
+  const liveSmall = document.createElement("canvas");
+  liveSmall.width = 28; liveSmall.height = 28;
+  wrap.append(mapBox, liveBox);
   root.appendChild(wrap);
-  return { wrap, canvas, tip, tipCanvas, tipText, legend, data: null, atlas: null, atlasKey: null };
+  const stats = { frame: [], decode: [] };
+  canvas.genlabStats = stats;
+  return { wrap, canvas, tip, tipCanvas, tipText, legend, live, liveBox, liveText, liveSmall, stats,
+           data: null, atlas: null, atlasKey: null, decoder: null, decoderKey: null,
+           z: null, dragging: false, keyTimer: null };
 }
 
 function toPixel(st, zx, zy) {
@@ -63,8 +134,9 @@ function draw(st) {
     ctx.beginPath(); ctx.rect(px - 6, py - 6, 12, 12); ctx.stroke();
     ctx.fillStyle = "#000"; ctx.font = "11px sans-serif"; ctx.fillText(e.label, px + 8, py - 6);
   }
-  if (d.marker) {
-    const [mx, my] = toPixel(st, d.marker[0], d.marker[1]);
+  const m = st.z || d.marker;
+  if (m) {
+    const [mx, my] = toPixel(st, m[0], m[1]);
     ctx.lineWidth = 2.5; ctx.strokeStyle = "#000";
     ctx.beginPath(); ctx.moveTo(mx - 10, my); ctx.lineTo(mx + 10, my);
     ctx.moveTo(mx, my - 10); ctx.lineTo(mx, my + 10); ctx.stroke();
@@ -108,20 +180,65 @@ export default function (component) {
       const r = st.canvas.getBoundingClientRect();
       return [ev.clientX - r.left - st.canvas.clientLeft, ev.clientY - r.top - st.canvas.clientTop];
     };
-    st.canvas.addEventListener("mousemove", (ev) => {
-      const [px, py] = pos(ev);
-      showTip(st, nearest(st, px, py), px, py);
-    });
-    st.canvas.addEventListener("mouseleave", () => { st.tip.style.display = "none"; });
-    st.canvas.addEventListener("click", (ev) => {
-      const [px, py] = pos(ev);
-      const z = toLatent(st, px, py).map((v) => Math.round(v * 100) / 100);
-      st.data = { ...st.data, marker: z };
+    const clampZ = (z) => z.map((v) => Math.max(-st.data.zmax, Math.min(st.data.zmax, v)));
+    const moveTo = (z, ev) => {
+      st.z = clampZ(z);
       draw(st);
+      drawLive(st, st.z);
+      if (ev) requestAnimationFrame(() => st.stats.frame.push(performance.now() - ev.timeStamp));
+    };
+    const send = () => {
+      const z = st.z.map((v) => Math.round(v / STEP) * STEP).map((v) => Math.round(v * 100) / 100);
+      st.sent = z;
       setTriggerValue("click", z);
+    };
+    st.canvas.style.touchAction = "none";
+    st.canvas.addEventListener("pointerdown", (ev) => {
+      const [px, py] = pos(ev);  // before focus: focusing must not scroll the page
+      st.canvas.setPointerCapture(ev.pointerId);
+      st.canvas.focus({ preventScroll: true });
+      st.dragging = true;
+      st.tip.style.display = "none";
+      moveTo(toLatent(st, px, py), ev);
+    });
+    st.canvas.addEventListener("pointermove", (ev) => {
+      const [px, py] = pos(ev);
+      if (st.dragging) moveTo(toLatent(st, px, py), ev);
+      else showTip(st, nearest(st, px, py), px, py);
+    });
+    const release = (ev) => {
+      if (!st.dragging) return;
+      st.dragging = false;
+      send();
+    };
+    st.canvas.addEventListener("pointerup", release);
+    st.canvas.addEventListener("pointercancel", release);
+    st.canvas.addEventListener("mouseleave", () => { st.tip.style.display = "none"; });
+    st.canvas.addEventListener("keydown", (ev) => {
+      const d = { ArrowRight: [1, 0], ArrowLeft: [-1, 0], ArrowUp: [0, 1], ArrowDown: [0, -1] }[ev.key];
+      if (!d) return;
+      ev.preventDefault();
+      const step = ev.shiftKey ? 5 * STEP : STEP;
+      const z = st.z || st.data.marker;
+      moveTo([z[0] + d[0] * step, z[1] + d[1] * step], ev);
+      clearTimeout(st.keyTimer);
+      st.keyTimer = setTimeout(send, 250);
     });
   }
   st.data = data;
+  // adopt z from Python only when Python changed it (sliders moved), not when it echoes
+  // back the value this pad sent, so keys pressed meanwhile are not undone
+  const markerKey = JSON.stringify(data.marker);
+  if (markerKey !== st.markerKey) {
+    st.markerKey = markerKey;
+    if (!st.dragging && markerKey !== JSON.stringify(st.sent)) st.z = data.marker;
+  }
+  if (!st.z) st.z = data.marker;
+  if (data.decoder && st.decoderKey !== data.decoder.key) {
+    st.decoderKey = data.decoder.key;
+    loadDecoder(st, data.decoder).catch((err) => { st.liveText.textContent = `live decode unavailable: ${err}`; });
+  }
+  st.liveBox.style.display = data.decoder ? "block" : "none";
   if (st.atlasKey !== data.atlas_key) {
     st.atlas = new Image();
     st.atlas.src = `data:image/png;base64,${data.atlas}`;
@@ -137,4 +254,5 @@ export default function (component) {
   st.legend.innerHTML = data.classes.map((name, k) =>
     `<span><i style="background:${data.colors[k]}"></i>${name}</span>`).join("");
   draw(st);
+  if (!st.dragging) drawLive(st, st.z);
 }
