@@ -16,10 +16,17 @@ _SERVED = Path(__file__).resolve().parent.parent / "static"  # served at app/sta
 CLASS_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                 "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 
+_DECODER_JS = (_STATIC / "mlp_decoder.js").read_text()  # shared by both components
+
 _latent_map = st.components.v2.component(
     "genlab.latent_map",
-    js=(_STATIC / "latent_map.js").read_text(),
+    js=_DECODER_JS + (_STATIC / "latent_map.js").read_text(),
     css=(_STATIC / "latent_map.css").read_text(),
+)
+_latent_sliders = st.components.v2.component(
+    "genlab.latent_sliders",
+    js=_DECODER_JS + (_STATIC / "latent_sliders.js").read_text(),
+    css=(_STATIC / "latent_sliders.css").read_text(),
 )
 
 
@@ -83,3 +90,12 @@ def latent_map(points: np.ndarray, labels: np.ndarray, images: np.ndarray, class
         "range": float(span), "size": int(size), "decoder": decoder, "zmax": float(zmax),
     }
     return _latent_map(data=data, key=key, on_click_change=on_click)
+
+
+def latent_sliders(z: list[float], dims: list[int], labels: list[str], *, decoder: dict | None,
+                   key: str, on_change, zmax: float = 3.0, step: float = 0.05):
+    """A slider per latent dimension (in the order of ``dims``) decoding in the browser while
+    a thumb moves; on release ``st.session_state[key].change`` holds the full z."""
+    data = {"z": [float(v) for v in z], "dims": list(dims), "labels": list(labels),
+            "decoder": decoder, "zmax": float(zmax), "step": float(step)}
+    return _latent_sliders(data=data, key=key, on_change_change=on_change)

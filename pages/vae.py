@@ -130,29 +130,34 @@ def manifold_grid() -> None:
                      "— z1 left to right, z2 bottom to top, as on the map.")
 
 
+def _z_from_sliders() -> None:
+    z = st.session_state["vae.sliders"]["change"]
+    if z:
+        st.session_state["vae.z16"] = [float(np.clip(v, -Z_RANGE, Z_RANGE)) for v in z]
+
+
 @st.fragment
 def dimension_sliders() -> None:
-    st.subheader("Steer the most-used latent dimensions")
+    st.subheader("Steer the latent dimensions")
     order, kls = kl_order(folder, dataset)
-    st.caption("Dimensions sorted by their mean KL on held-out images (nats): a dimension "
-               "with KL ≈ 0 is ignored by the decoder (posterior collapse).")
-    c1, c2 = st.columns(2)
+    st.caption("One slider per latent dimension, sorted by its mean KL on held-out images "
+               "(nats, most used first): a dimension with KL ≈ 0 is ignored by the decoder "
+               "(posterior collapse). The image follows the thumb as you drag: it is decoded "
+               "in your browser by the shipped decoder weights.")
+    st.session_state.setdefault("vae.z16", [0.0] * latent_dim)
+    c1, c2, _ = st.columns([1, 1.3, 3])
     if c1.button("Reset all to 0", key="vae.reset"):
-        for d in range(latent_dim):
-            st.session_state[f"vae.d{d}"] = 0.0
+        st.session_state["vae.z16"] = [0.0] * latent_dim
     if c2.button("Random z from the prior", key="vae.random"):
         st.session_state["vae.draws"] = st.session_state.get("vae.draws", 0) + 1
         z = torch.randn(latent_dim, generator=sample.generator(st.session_state["vae.draws"]))
-        for d in range(latent_dim):
-            st.session_state[f"vae.d{d}"] = float(np.clip(round(z[d].item(), 2), -Z_RANGE, Z_RANGE))
-    sliders, view = st.columns([2, 1])
-    z = torch.zeros(1, latent_dim)
-    cols = sliders.columns(4)
-    for i, (d, kl) in enumerate(zip(order, kls)):
-        st.session_state.setdefault(f"vae.d{d}", 0.0)
-        z[0, d] = cols[i % 4].slider(f"z[{d}] · KL {kl:.2f}", -Z_RANGE, Z_RANGE, step=Z_STEP,
-                                      key=f"vae.d{d}")
-    view.image(big(decode(model, z)[0]), caption="decoded z", width=224)
+        st.session_state["vae.z16"] = [float(np.clip(round(v, 2), -Z_RANGE, Z_RANGE)) for v in z.tolist()]
+    z = st.session_state["vae.z16"]
+    components.latent_sliders(z, order, [f"z[{d}] · KL {kl:.2f}" for d, kl in zip(order, kls)],
+                              decoder=components.decoder_asset(folder), key="vae.sliders",
+                              on_change=_z_from_sliders, zmax=Z_RANGE, step=Z_STEP)
+    st.image(big(decode(model, torch.tensor([z]))[0], 4), width=112,
+             caption=f"server decode (PyTorch) of z = [{', '.join(f'{v:.2f}' for v in z[:4])}, …]")
 
 
 @st.fragment

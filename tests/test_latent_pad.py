@@ -99,3 +99,28 @@ def test_browser_decode_is_exact(pad):
     diff = np.abs(got - ref) * 255
     assert diff.max() <= 1.0, f"max |browser - pytorch| = {diff.max():.4f}/255"
     assert statistics.mean(diff.flatten()) < 0.01
+
+
+def test_vae_16d_sliders_decode_in_the_browser(pad):
+    page, _ = pad
+    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').nth(1).click()
+    page.get_by_role("option", name="vae-16d").click()
+    first = page.locator(".ls-row input").first
+    first.wait_for(timeout=20_000)
+    live = page.locator("canvas.ls-live")
+    live.evaluate("c => new Promise(r => { const w = () => c.genlabDecode ? r() : setTimeout(w, 50); w(); })")
+    before = live.evaluate("c => Array.from(c.getContext('2d').getImageData(0, 0, 224, 224).data)")
+    box = first.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.95, box["y"] + box["height"] / 2, steps=10)
+    during = live.evaluate("c => Array.from(c.getContext('2d').getImageData(0, 0, 224, 224).data)")
+    assert during != before, "the image must change while the thumb is held"
+    page.mouse.up()
+    model = checkpoints.load(checkpoints.resolve("mnist/vae-16d")).model
+    z = torch.randn(5, 16, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        ref = model.decode(z).flatten(1).numpy()
+    got = np.array([live.evaluate("(c, z) => c.genlabDecode(z)", zi.tolist()) for zi in z])
+    assert np.abs(got - ref).max() * 255 <= 1.0
+    assert not page_errors(page)

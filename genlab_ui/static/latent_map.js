@@ -11,50 +11,17 @@
 const STEP = 0.05;
 
 async function loadDecoder(st, spec) {
-  const buf = await (await fetch(spec.url)).arrayBuffer();
-  const flat = new Float32Array(buf);
-  let off = 0;
-  const layers = spec.layers.map(([out, inp]) => {
-    const w = flat.subarray(off, off + out * inp); off += out * inp;
-    const b = flat.subarray(off, off + out); off += out;
-    return { w, b, out, inp };
-  });
-  if (off !== flat.length) throw new Error(`decoder blob has ${flat.length} floats, expected ${off}`);
-  st.decoder = { layers, key: spec.key };
-  st.canvas.genlabDecode = (z) => Array.from(decode(st, z));
+  st.decoder = await fetchDecoder(spec);
+  st.canvas.genlabDecode = (z) => Array.from(decodeMLP(st.decoder, z));
   drawLive(st, st.z);
-}
-
-function decode(st, z) {
-  let h = Float64Array.from(z);
-  const n = st.decoder.layers.length;
-  st.decoder.layers.forEach(({ w, b, out, inp }, li) => {
-    const next = new Float64Array(out);
-    for (let o = 0; o < out; o++) {
-      let acc = b[o];
-      const row = o * inp;
-      for (let i = 0; i < inp; i++) acc += w[row + i] * h[i];
-      next[o] = li < n - 1 ? (acc > 0 ? acc : 0) : 1 / (1 + Math.exp(-acc));
-    }
-    h = next;
-  });
-  return h;
 }
 
 function drawLive(st, z) {
   if (!st.decoder || !z) return;
   const t0 = performance.now();
-  const px = decode(st, z);
+  const px = decodeMLP(st.decoder, z);
   st.stats.decode.push(performance.now() - t0);
-  const img = st.liveSmall.getContext("2d").createImageData(28, 28);
-  for (let p = 0; p < 784; p++) {
-    const v = Math.round(px[p] * 255);
-    img.data[4 * p] = v; img.data[4 * p + 1] = v; img.data[4 * p + 2] = v; img.data[4 * p + 3] = 255;
-  }
-  st.liveSmall.getContext("2d").putImageData(img, 0, 0);
-  const ctx = st.live.getContext("2d");
-  ctx.imageSmoothingEnabled = false;
-  ctx.drawImage(st.liveSmall, 0, 0, st.live.width, st.live.height);
+  paintImage(st.live, st.liveSmall, px);
   st.liveText.textContent = `live decode in your browser · z = (${z[0].toFixed(2)}, ${z[1].toFixed(2)})`;
 }
 
@@ -85,8 +52,7 @@ function setup(root) {
   const liveText = document.createElement("div");
   liveText.className = "lm-live-text";
   liveBox.append(live, liveText);
-  const liveSmall = document.createElement("canvas");
-  liveSmall.width = 28; liveSmall.height = 28;
+  const liveSmall = smallCanvas();
   wrap.append(mapBox, liveBox);
   root.appendChild(wrap);
   const stats = { frame: [], decode: [] };
