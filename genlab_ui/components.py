@@ -81,15 +81,23 @@ def latent_map(points: np.ndarray, labels: np.ndarray, images: np.ndarray, class
         extra: more points to mark, e.g. an uploaded image: [{"x", "y", "label"}].
         span: the axes cover [-span, span].
     """
+    # The points and hover atlas are sent once per browser element: later reruns (every
+    # slider step) send only the marker, and the element asks again if it lost them.
     atlas, atlas_key = image_atlas(images)
-    data = {
-        "x": np.round(points[:, 0], 3).tolist(), "y": np.round(points[:, 1], 3).tolist(),
-        "c": labels.astype(int).tolist(), "classes": list(classes), "colors": CLASS_COLORS,
-        "atlas": atlas, "atlas_key": atlas_key, "atlas_cols": ATLAS_COLS,
-        "marker": [float(marker[0]), float(marker[1])], "extra": extra or [],
-        "range": float(span), "size": int(size), "decoder": decoder, "zmax": float(zmax),
-    }
-    return _latent_map(data=data, key=key, on_click_change=on_click)
+    points_key = f"{atlas_key}-{hashlib.sha1(np.ascontiguousarray(points).tobytes()).hexdigest()[:12]}"
+    sent_flag = f"_{key}.sent"
+    data = {"points_key": points_key, "classes": list(classes), "colors": CLASS_COLORS,
+            "marker": [float(marker[0]), float(marker[1])], "extra": extra or [],
+            "range": float(span), "size": int(size), "decoder": decoder, "zmax": float(zmax)}
+    if st.session_state.get(sent_flag) != points_key:
+        data.update(x=np.round(points[:, 0], 3).tolist(), y=np.round(points[:, 1], 3).tolist(),
+                    c=labels.astype(int).tolist(), atlas=atlas, atlas_cols=ATLAS_COLS)
+        st.session_state[sent_flag] = points_key
+
+    def resend() -> None:
+        st.session_state.pop(sent_flag, None)
+
+    return _latent_map(data=data, key=key, on_click_change=on_click, on_need_data_change=resend)
 
 
 def latent_sliders(z: list[float], dims: list[int], labels: list[str], *, decoder: dict | None,

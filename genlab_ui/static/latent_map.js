@@ -58,7 +58,7 @@ function setup(root) {
   const stats = { frame: [], decode: [] };
   canvas.genlabStats = stats;
   return { wrap, canvas, tip, tipCanvas, tipText, legend, live, liveBox, liveText, liveSmall, stats,
-           data: null, atlas: null, atlasKey: null, decoder: null, decoderKey: null,
+           data: null, points: null, atlas: null, decoder: null, decoderKey: null,
            z: null, dragging: false, keyTimer: null };
 }
 
@@ -191,7 +191,15 @@ export default function (component) {
       st.keyTimer = setTimeout(send, 250);
     });
   }
-  st.data = data;
+  // points and atlas come once per element (see genlab_ui.components.latent_map)
+  if (data.x) st.points = { key: data.points_key, x: data.x, y: data.y, c: data.c,
+                            atlas_cols: data.atlas_cols };
+  if (!st.points || st.points.key !== data.points_key) {
+    st.points = null;
+    setTriggerValue("need_data", data.points_key);
+    return;
+  }
+  st.data = { ...data, ...st.points };
   // adopt z from Python only when Python changed it (sliders moved), not when it echoes
   // back the value this pad sent, so keys pressed meanwhile are not undone
   const markerKey = JSON.stringify(data.marker);
@@ -205,10 +213,9 @@ export default function (component) {
     loadDecoder(st, data.decoder).catch((err) => { st.liveText.textContent = `live decode unavailable: ${err}`; });
   }
   st.liveBox.style.display = data.decoder ? "block" : "none";
-  if (st.atlasKey !== data.atlas_key) {
+  if (data.atlas) {
     st.atlas = new Image();
     st.atlas.src = `data:image/png;base64,${data.atlas}`;
-    st.atlasKey = data.atlas_key;
   }
   const size = data.size || 420;
   const dpr = window.devicePixelRatio || 1;

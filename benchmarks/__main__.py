@@ -1,0 +1,304 @@
+"""genlab's benchmarks, against a real `streamlit run app.py` in headless Chromium.
+
+    python -m benchmarks [--reps 20] [--quick]     # writes docs/benchmarks.json and .md
+
+- cold start: server process start -> home page rendered with its sample images;
+- per page: cold load (new tab) -> main content rendered, p50/p95 over --reps;
+- VAE slider: a keyboard step on z1 -> the new decoded <img> painted (timed in the page);
+- latent pad: pointer move -> decoded frame painted, and the JS decode time; page weight;
+- server memory (RSS) after start, after every page, after 300 interactions;
+- concurrency: 10 and 25 browser sessions stepping the VAE slider at once;
+- model sampling speed per checkpoint (no browser).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import time
+from pathlib import Path
+
+from benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, ROOT, launch, streamlit_server, wait_idle
+
+# in-page probe: time from the key press to the first frame painted after the image changed
+_ARM = """
+([caption]) => {
+  const find = () => [...document.querySelectorAll('[data-testid="stImage"]')]
+      .find(e => e.innerText.includes(caption));
+  const before = find().querySelector('img').src;
+  window.__genlabProbe = new Promise((resolve, reject) => {
+    let t0 = null;
+    document.addEventListener('keydown', () => { t0 = performance.now(); }, {capture: true, once: true});
+    const limit = setTimeout(() => reject(new Error('no update in 10 s')), 10000);
+    const check = () => {
+      const img = find() && find().querySelector('img');
+      if (t0 !== null && img && img.src !== before && img.complete) {
+        requestAnimationFrame(() => { clearTimeout(limit); resolve(performance.now() - t0); });
+      } else requestAnimationFrame(check);
+    };
+    check();
+  });
+}
+"""
+
+
+def timed_key(page, slider, key: str, caption: str) -> float:
+    """ms from a trusted key press on ``slider`` to the next frame painted after the image
+    captioned ``caption`` changed."""
+    page.evaluate(_ARM, [caption])
+    slider.press(key)
+    return page.evaluate("() => window.__genlabProbe")
+
+
+def percentiles(xs: list[float]) -> dict:
+    xs = sorted(xs)
+    q = statistics.quantiles(xs, n=20, method="inclusive")
+    return {"n": len(xs), "p50_ms": round(statistics.median(xs), 1), "p95_ms": round(q[18], 1),
+            "max_ms": round(xs[-1], 1)}
+
+
+def cold_start(playwright) -> dict:
+    t0 = time.perf_counter()
+    with streamlit_server() as (url, _, healthy_s):
+        browser = launch(playwright)
+        page = browser.new_page()
+        page.goto(url)
+        wait_idle(page)
+        page.wait_for_selector('[data-testid="stImage"] img')
+        total = time.perf_counter() - t0
+        browser.close()
+    return {"server_healthy_s": round(healthy_s, 2), "home_rendered_s": round(total, 2)}
+
+
+def vae_slider(playwright, url: str, reps: int) -> dict:
+    browser = launch(playwright)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{url}/vae")
+    wait_idle(page)
+    page.wait_for_selector('[data-testid="stImage"]:has-text("decoder mean") img')
+    slider = page.locator('[data-testid="stSlider"]', has_text="z1").get_by_role("slider")
+    times = []
+    for i in range(reps + 3):
+        key = "ArrowRight" if (i // 10) % 2 == 0 else "ArrowLeft"
+        ms = timed_key(page, slider, key, "decoder mean")
+        if i >= 3:  # warm-up
+            times.append(ms)
+        time.sleep(0.15)
+    browser.close()
+    return percentiles(times)
+
+
+PAGES = {"home": ("", '[data-testid="stImage"] img'),
+         "vae": ("vae", '[data-testid="stImage"]:has-text("decoder mean") img')}
+
+
+def page_loads(playwright, url: str, reps: int) -> dict:
+    """Cold load of each page in a fresh tab: navigation -> main content visible."""
+    browser = launch(playwright)
+    out = {}
+    for name, (path, selector) in PAGES.items():
+        times = []
+        for _ in range(reps):
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            t0 = time.perf_counter()
+            page.goto(f"{url}/{path}")
+            page.wait_for_selector(selector, timeout=60_000)
+            times.append((time.perf_counter() - t0) * 1000)
+            page.close()
+        out[name] = percentiles(times)
+    browser.close()
+    return out
+
+
+def latent_pad(playwright, url: str, moves: int = 200) -> dict:
+    """Pointer move -> decoded frame painted, measured in the page (event timestamp to the
+    next animation frame), and the JS decode time per frame."""
+    browser = launch(playwright)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{url}/vae")
+    wait_idle(page)
+    canvas = page.locator("canvas.lm-canvas")
+    canvas.evaluate("c => new Promise(r => { const w = () => c.genlabDecode ? r() : setTimeout(w, 50); w(); })")
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + 40, box["y"] + 40)
+    page.mouse.down()
+    for i in range(moves):
+        k = i % 100
+        page.mouse.move(box["x"] + 40 + 3.4 * k, box["y"] + 40 + 3.4 * (k if (i // 100) % 2 == 0 else 99 - k))
+    stats = canvas.evaluate("c => c.genlabStats")
+    page.mouse.up()
+    browser.close()
+    return {"pointer_to_frame": percentiles(stats["frame"][-moves:]),
+            "decode": percentiles(stats["decode"][-moves:])}
+
+
+def page_weight() -> dict:
+    """Bytes the latent pad adds to /vae: its script and the decoder weights."""
+    static = ROOT / "genlab_ui" / "static"
+    js = sum((static / f).stat().st_size for f in ("mlp_decoder.js", "latent_map.js", "latent_sliders.js"))
+    decoders = sorted((ROOT / "static" / "decoders").glob("*.bin"))
+    return {"script_kb": round(js / 1024, 1),
+            "decoder_kb_each": sorted({round(p.stat().st_size / 1024) for p in decoders})}
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return float("nan")
+
+
+def memory(playwright, url: str, pid: int, interactions: int = 300) -> dict:
+    """Server RSS after start, after visiting every page, and after many slider steps."""
+    out = {"after_start_mb": rss_mb(pid)}
+    browser = launch(playwright)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    for path, selector in PAGES.values():
+        page.goto(f"{url}/{path}")
+        page.wait_for_selector(selector, timeout=60_000)
+    wait_idle(page)
+    out["after_pages_mb"] = rss_mb(pid)
+    slider = page.locator('[data-testid="stSlider"]', has_text="z1").get_by_role("slider")
+    for i in range(interactions):
+        timed_key(page, slider, "ArrowRight" if (i // 20) % 2 == 0 else "ArrowLeft", "decoder mean")
+    out[f"after_{interactions}_interactions_mb"] = rss_mb(pid)
+    out["growth_pct"] = round(100 * (out[f"after_{interactions}_interactions_mb"] / out["after_pages_mb"] - 1), 1)
+    browser.close()
+    return out
+
+
+async def _session(browser, url: str, steps: int, results: list, errors: list, loads: list,
+                   ready: asyncio.Barrier) -> None:
+    context = await browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = await context.new_page()
+    try:
+        t0 = time.perf_counter()
+        await page.goto(f"{url}/vae")
+        await page.wait_for_selector(PAGES["vae"][1], timeout=120_000)
+        loads.append((time.perf_counter() - t0) * 1000)
+        await ready.wait()  # everyone has the page open: now they interact at once
+        slider = page.locator('[data-testid="stSlider"]', has_text="z1").get_by_role("slider")
+        for i in range(steps):
+            await page.evaluate(_ARM, ["decoder mean"])
+            await slider.press("ArrowRight" if i % 10 < 5 else "ArrowLeft")
+            results.append(await page.evaluate("() => window.__genlabProbe"))
+            await asyncio.sleep(0.3)  # a person's pace between steps
+        if await page.locator('[data-testid="stException"]').count():
+            errors.append("exception on page")
+    except Exception as exc:  # counted, not fatal: the figure is the error count
+        errors.append(f"{type(exc).__name__}: {str(exc)[:100]}")
+        if ready.n_waiting < ready.parties and not ready.broken:
+            await ready.abort()
+    finally:
+        await context.close()
+
+
+async def _concurrent(url: str, sessions: int, steps: int) -> dict:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as p:
+        # every session stands for a person with the page in the foreground of their own
+        # browser: no background-tab throttling of timers and animation frames
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + [
+            "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+            "--disable-backgrounding-occluded-windows"])
+        results, errors, loads = [], [], []
+        ready = asyncio.Barrier(sessions)
+        await asyncio.gather(*[_session(browser, url, steps, results, errors, loads, ready)
+                               for _ in range(sessions)])
+        await browser.close()
+    return {"sessions": sessions, **(percentiles(results) if results else {"n": 0}), "errors": len(errors),
+            "error_samples": errors[:3],
+            "simultaneous_page_load": percentiles(loads) if len(loads) > 1 else {}}
+
+
+def sampling_speed() -> dict:
+    """Images per second per checkpoint (batch of 256, 2 threads, median of 3)."""
+    import torch
+
+    from genlab import checkpoints, registry
+    from genlab.sample import sample_images
+
+    torch.set_num_threads(2)
+    out = {}
+    for folder in checkpoints.find_all():
+        ckpt = checkpoints.load(folder)
+        family = registry.get(ckpt.card["family"])
+        if family.sample is None:
+            continue
+        times = []
+        for seed in range(3):
+            t0 = time.perf_counter()
+            sample_images(family, ckpt.model, 256, seed)
+            times.append(time.perf_counter() - t0)
+        out[ckpt.id] = round(256 / statistics.median(times), 1)
+    return out
+
+
+def markdown(r: dict) -> str:
+    lines = ["# Benchmarks", "", f"Machine: {r['machine']}. Generated by `python -m benchmarks` "
+             f"on {r['date']}; headless Debian Chromium against `streamlit run app.py`.", "",
+             "| what | n | p50 | p95 |", "|---|---|---|---|"]
+    row = lambda name, d, unit="ms": lines.append(
+        f"| {name} | {d.get('n', '')} | {d.get('p50_ms', '')} {unit} | {d.get('p95_ms', '')} {unit} |")
+    for name, d in r["page_load"].items():
+        row(f"cold load of /{PAGES[name][0]} (new tab → content)", d)
+    row("/vae without live decode (GENLAB_NO_LIVE_DECODE=1)", r["page_load_without_live_decode"]["vae"])
+    row("VAE z1 slider key → new image painted", r["vae_slider"])
+    row("latent pad pointer move → frame painted", r["latent_pad"]["pointer_to_frame"])
+    row("latent pad JS decode per frame", r["latent_pad"]["decode"])
+    for c in r["concurrency"]:
+        row(f"{c['sessions']} sessions stepping the VAE slider ({c['errors']} errors)", c)
+    cold = r["cold_start"]
+    lines += ["", f"- App cold start (`streamlit run` → home rendered): median "
+              f"{cold['median_home_rendered_s']} s over {len(cold['runs'])} runs.",
+              f"- Page weight of the latent pad: script {r['page_weight']['script_kb']} KB, decoder "
+              f"weights {r['page_weight']['decoder_kb_each']} KB per VAE (float32, fetched once).",
+              f"- Server memory (RSS): {json.dumps(r['memory'])}.",
+              f"- Sampling speed (images/s, batch 256, 2 threads): {json.dumps(r['sampling_images_per_s'])}.", ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--reps", type=int, default=20, help="repetitions per latency figure (≥ 20)")
+    p.add_argument("--cold", type=int, default=3, help="cold starts to time")
+    p.add_argument("--sessions", type=int, nargs="*", default=[10, 25])
+    p.add_argument("--out", default=str(ROOT / "docs" / "benchmarks"))
+    args = p.parse_args()
+    result = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+                         f"{round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB, "
+                         f"Python {platform.python_version()}",
+              "date": time.strftime("%Y-%m-%d")}
+    with sync_playwright() as pw:
+        colds = [cold_start(pw) for _ in range(args.cold)]
+        result["cold_start"] = {"runs": colds, "median_home_rendered_s": statistics.median(
+            c["home_rendered_s"] for c in colds)}
+        with streamlit_server(env={"GENLAB_NO_LIVE_DECODE": "1"}) as (url, _, _):
+            result["page_load_without_live_decode"] = page_loads(pw, url, args.reps)
+        with streamlit_server() as (url, proc, _):
+            result["memory"] = memory(pw, url, proc.pid)
+            result["page_load"] = page_loads(pw, url, args.reps)
+            result["vae_slider"] = vae_slider(pw, url, max(args.reps, 40))
+            result["latent_pad"] = latent_pad(pw, url)
+            result["page_weight"] = page_weight()
+    result["concurrency"] = []
+    for n in args.sessions:
+        with streamlit_server() as (url, _, _):
+            result["concurrency"].append(asyncio.run(_concurrent(url, n, 10)))
+    result["sampling_images_per_s"] = sampling_speed()
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
+    out.with_suffix(".md").write_text(markdown(result))
+    print(markdown(result))
+
+
+if __name__ == "__main__":
+    main()
