@@ -29,6 +29,16 @@ def chromium():
         b.close()
 
 
+def open_map(server, chromium):
+    """/vae opened in a new tab: (page, the latent map canvas, its bounding box)."""
+    page = chromium.new_page()
+    page.goto(f"{server}/vae")
+    wait_idle(page)
+    canvas = page.locator("canvas.lm-canvas")
+    canvas.wait_for()
+    return page, canvas, canvas.bounding_box()
+
+
 def decoded_src(page) -> str:
     return page.get_attribute('[data-testid="stImage"]:has-text("decoder mean") img', "src")
 
@@ -64,12 +74,7 @@ def test_vae_slider_changes_the_image(server, chromium):
 
 
 def test_vae_map_click_decodes_that_point(server, chromium):
-    page = chromium.new_page()
-    page.goto(f"{server}/vae")
-    wait_idle(page)
-    canvas = page.locator("canvas.lm-canvas")
-    canvas.wait_for()
-    box = canvas.bounding_box()
+    page, _, box = open_map(server, chromium)
     # the map spans z in [-4, 4]: a click at 3/4 width, 1/4 height is z = (2, 2)
     page.mouse.click(box["x"] + box["width"] * 0.75, box["y"] + box["height"] * 0.25)
     page.screenshot(path=str(Path(__file__).parent.parent / "test-results" / "vae-click.png"))
@@ -100,12 +105,7 @@ def test_vae_upload_encodes_an_image_and_rejects_a_non_image(server, chromium, t
 
 
 def test_vae_map_hover_shows_the_image(server, chromium):
-    page = chromium.new_page()
-    page.goto(f"{server}/vae")
-    wait_idle(page)
-    canvas = page.locator("canvas.lm-canvas")
-    canvas.wait_for()
-    box = canvas.bounding_box()
+    page, _, box = open_map(server, chromium)
     tip = page.locator(".lm-tip")
     for dx in range(0, 60, 4):  # points are dense near the origin: sweep until one is hit
         page.mouse.move(box["x"] + box["width"] / 2 + dx, box["y"] + box["height"] / 2 + dx / 2)
