@@ -15,7 +15,7 @@ Z_STEP = 0.05  # slider step; clicks on the map snap to it
 
 
 def init_state() -> None:
-    for key, value in {"vae.z1": 0.0, "vae.z2": 0.0, "vae.grid_n": 15, "vae.a": 0, "vae.b": 1,
+    for key, value in {"vae.grid_n": 15, "vae.a": 0, "vae.b": 1,
                        "vae.k": 10, "vae.method": "spherical", "vae.seed": 0,
                        "vae.recon_idx": 0}.items():
         st.session_state.setdefault(key, value)
@@ -99,6 +99,10 @@ with maths.expander("The maths this page implements", expanded=False):
 @st.fragment
 def latent_plane() -> None:
     st.subheader("Drag through the latent plane")
+    mu = encode_bundled(folder, dataset)
+    if "vae.z1" not in st.session_state:  # start on a real image's code, not the empty origin
+        start = np.clip(np.round(mu[0] / Z_STEP) * Z_STEP, -Z_RANGE, Z_RANGE)
+        st.session_state["vae.z1"], st.session_state["vae.z2"] = (round(float(v), 2) for v in start)
     left, right = st.columns([1, 2.4])
     with left:
         z1 = st.slider("z1", -Z_RANGE, Z_RANGE, step=Z_STEP, key="vae.z1")
@@ -109,7 +113,6 @@ def latent_plane() -> None:
                    "anywhere on the map to decode that point. This image is decoded on the "
                    "server by PyTorch.")
     with right:
-        mu = encode_bundled(folder, dataset)
         extra = st.session_state.get("vae.upload_points", [])
         components.latent_map(mu, labels, images, classes, marker=(z1, z2), key="vae.map",
                               on_click=_z_from_click, extra=extra, zmax=Z_RANGE,
