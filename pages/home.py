@@ -1,6 +1,8 @@
 """Home: the model zoo (every shipped checkpoint with samples and metrics) and the
 families' key equations."""
 
+from pathlib import Path
+
 import streamlit as st
 
 from genlab import registry
@@ -27,6 +29,8 @@ HEADLINE = {"neg_elbo": ("−ELBO (nats)", "held-out negative ELBO, Bernoulli li
             "kl": ("KL (nats)", "mean KL(q(z|x) ‖ N(0, I)) per image"),
             "fd": ("FD", "Fréchet distance to held-out images in the classifier's features (lower is better)"),
             "accuracy": ("held-out accuracy", "share of held-out images classified correctly")}
+
+ZOO_TABLE = Path(__file__).resolve().parent.parent / "docs" / "model-zoo.md"
 
 dataset = st.session_state["dataset"]
 rows = loaders.models_for(dataset)
@@ -57,3 +61,7 @@ for i, row in enumerate(rows):
         st.caption(f"{t['steps']:,} steps ({t['epochs']} epochs) · {t['wall_time_s'] / 60:.1f} min on CPU · "
                    f"train {card['split']['train_size']:,} / holdout {card['split']['holdout_size']:,} · "
                    f"{card['date'][:10]}")
+
+if ZOO_TABLE.is_file():
+    with st.expander("All held-out metrics, with the real-vs-real reference (docs/model-zoo.md)"):
+        st.markdown(ZOO_TABLE.read_text().split("\n", 1)[1])

@@ -72,10 +72,8 @@ function toLatent(st, px, py) {
   return [px / s * 2 * R - R, R - py / s * 2 * R];
 }
 
-function draw(st) {
-  const d = st.data, ctx = st.canvas.getContext("2d"), s = st.size, R = d.range;
-  const dpr = window.devicePixelRatio || 1;
-  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+function drawBackground(st, ctx) {  // grid, points and extra marks: redrawn only when they change
+  const d = st.data, s = st.size, R = d.range;
   ctx.fillStyle = "#ffffff";
   ctx.fillRect(0, 0, s, s);
   ctx.strokeStyle = "#e6e6e6"; ctx.fillStyle = "#888"; ctx.font = "10px sans-serif";
@@ -100,6 +98,24 @@ function draw(st) {
     ctx.beginPath(); ctx.rect(px - 6, py - 6, 12, 12); ctx.stroke();
     ctx.fillStyle = "#000"; ctx.font = "11px sans-serif"; ctx.fillText(e.label, px + 8, py - 6);
   }
+  ctx.lineWidth = 1;
+}
+
+function draw(st) {
+  const d = st.data, ctx = st.canvas.getContext("2d");
+  const dpr = window.devicePixelRatio || 1;
+  const bgKey = JSON.stringify([d.points_key, st.size, dpr, d.range, d.extra]);
+  if (st.bgKey !== bgKey) {
+    st.bg = st.bg || document.createElement("canvas");
+    st.bg.width = st.canvas.width; st.bg.height = st.canvas.height;
+    const bctx = st.bg.getContext("2d");
+    bctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    drawBackground(st, bctx);
+    st.bgKey = bgKey;
+  }
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.drawImage(st.bg, 0, 0);
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   const m = st.z || d.marker;
   if (m) {
     const [mx, my] = toPixel(st, m[0], m[1]);
