@@ -51,7 +51,7 @@ for i, row in enumerate(rows):
                        "its predictions the class histograms.")
         elif loaders.try_load(row["folder"]) is not None:
             st.image(upscale(grid(loaders.samples(row["folder"], 16, 0), ncol=8), 2),
-                     caption="16 samples, seed 0")
+                     caption="16 samples, seed 0", output_format="PNG")
         metrics = card["metrics"]
         st.markdown(" · ".join(f"{label} **{metrics[k]:.1%}**" if k == "accuracy" else
                                f"{label} **{metrics[k]:.1f}**"

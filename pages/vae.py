@@ -108,7 +108,7 @@ def latent_plane() -> None:
         z1 = st.slider("z1", -Z_RANGE, Z_RANGE, step=Z_STEP, key="vae.z1")
         z2 = st.slider("z2", -Z_RANGE, Z_RANGE, step=Z_STEP, key="vae.z2")
         image = decode(model, torch.tensor([[z1, z2]]))[0]
-        st.image(big(image), caption=f"decoder mean x̂ at z = ({z1:.2f}, {z2:.2f})", width=224)
+        st.image(big(image), caption=f"decoder mean x̂ at z = ({z1:.2f}, {z2:.2f})", width=224, output_format="PNG")
         st.caption("Move the sliders (or use the arrow keys on a focused slider), or click "
                    "anywhere on the map to decode that point. This image is decoded on the "
                    "server by PyTorch.")
@@ -130,7 +130,7 @@ def manifold_grid() -> None:
     n = st.select_slider("Grid size n", options=list(range(5, 31)), key="vae.grid_n")
     st.image(upscale(grid(manifold(folder, n), ncol=n, pad=0), 2 if n > 15 else 3),
              caption=f"Decoded z over an {n}×{n} grid of Gaussian quantiles (5%…95%) "
-                     "— z1 left to right, z2 bottom to top, as on the map.")
+                     "— z1 left to right, z2 bottom to top, as on the map.", output_format="PNG")
 
 
 def _z_from_sliders() -> None:
@@ -160,7 +160,7 @@ def dimension_sliders() -> None:
                               decoder=components.decoder_asset(folder), key="vae.sliders",
                               on_change=_z_from_sliders, zmax=Z_RANGE, step=Z_STEP)
     st.image(big(decode(model, torch.tensor([z]))[0], 4), width=112,
-             caption=f"server decode (PyTorch) of z = [{', '.join(f'{v:.2f}' for v in z[:4])}, …]")
+             caption=f"server decode (PyTorch) of z = [{', '.join(f'{v:.2f}' for v in z[:4])}, …]", output_format="PNG")
 
 
 @st.fragment
@@ -168,7 +168,7 @@ def prior_samples() -> None:
     st.subheader("Samples from the prior")
     seed = st.columns(4)[0].number_input("Seed", 0, 2**31 - 1, key="vae.seed", step=1)
     st.image(upscale(grid(loaders.samples(folder, 32, int(seed)), ncol=8), 2),
-             caption=f"32 decoded z ~ N(0, I), seed {seed}")
+             caption=f"32 decoded z ~ N(0, I), seed {seed}", output_format="PNG")
 
 
 def label_of(i: int) -> str:
@@ -182,8 +182,8 @@ def reconstruction() -> None:
     mu = encode_bundled(folder, dataset)
     recon = decode(model, torch.from_numpy(mu[idx:idx + 1]))[0]
     a, b = st.columns(2)
-    a.image(big(images[idx]), caption="original", width=168)
-    b.image(big(recon), caption="decode(μ(x))", width=168)
+    a.image(big(images[idx]), caption="original", width=168, output_format="PNG")
+    b.image(big(recon), caption="decode(μ(x))", width=168, output_format="PNG")
 
 
 @st.fragment
@@ -199,7 +199,7 @@ def interpolation() -> None:
     strip = decode(model, sample.interpolate(mu[a], mu[b], k, method))
     st.image(upscale(grid(np.concatenate([images[a:a + 1], strip, images[b:b + 1]]),
                           ncol=k + 2), 3),
-             caption="original A · decoded path from μ(A) to μ(B) · original B")
+             caption="original A · decoded path from μ(A) to μ(B) · original B", output_format="PNG")
 
 
 def encode_upload() -> None:
@@ -221,8 +221,8 @@ def encode_upload() -> None:
     recon = decode(model, mu)[0]
     cols = st.columns(3)
     cols[0].image(upload.getvalue(), caption="your file", width=168)
-    cols[1].image(big(x, 6), caption="28×28 input", width=168)
-    cols[2].image(big(recon, 6), caption="reconstruction", width=168)
+    cols[1].image(big(x, 6), caption="28×28 input", width=168, output_format="PNG")
+    cols[2].image(big(recon, 6), caption="reconstruction", width=168, output_format="PNG")
     if latent_dim == 2:
         z = mu[0].tolist()
         st.session_state["vae.upload_points"] = [{"x": z[0], "y": z[1], "label": "yours"}]

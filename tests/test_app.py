@@ -99,3 +99,17 @@ def test_broken_checkpoint_shows_error_and_app_keeps_running(tmp_path, monkeypat
     home = AppTest.from_file(str(ROOT / "pages" / "home.py"), default_timeout=TIMEOUT).run()
     assert not home.exception and any("does not match" in e.value for e in home.error)
     st.cache_data.clear()
+
+
+def test_diffusion_forward_process_controls():
+    at = page("diffusion", dataset="mnist")
+    assert not at.exception
+    first = image_bytes(at)
+    at.slider(key="diff.t").set_value(700).run()
+    after_t = image_bytes(at)
+    assert after_t[0] != first[0] and after_t[1] == first[1]  # x_t changed, the strip did not
+    at.radio(key="diff.schedule").set_value("cosine").run()
+    assert image_bytes(at)[1] != after_t[1]  # the strip follows the schedule
+    at.number_input(key="diff.noise_seed").set_value(5).run()
+    assert not at.exception
+    assert "t = 700" in str(at.get("image")[0].proto)

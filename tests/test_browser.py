@@ -121,3 +121,22 @@ def test_vae_map_hover_shows_the_image(server, chromium):
     assert lit > 20
     page.screenshot(path=str(Path(__file__).parent.parent / "test-results" / "vae-hover.png"))
     page.close()
+
+
+def test_diffusion_forward_slider_changes_x_t(server, chromium):
+    page = chromium.new_page()
+    page.goto(f"{server}/diffusion")
+    wait_idle(page)
+    image = page.locator('[data-testid="stImage"]:has-text("x_t at t =")').first
+    image.locator("img").wait_for()
+    before = image.locator("img").get_attribute("src")
+    slider = page.locator('[data-testid="stSlider"]', has_text="t").first.get_by_role("slider")
+    slider.focus()
+    slider.press("PageUp")
+    page.wait_for_function(
+        "(src) => { const e = [...document.querySelectorAll('[data-testid=\"stImage\"]')]"
+        ".find(e => e.innerText.includes('x_t at t =')); return e && e.querySelector('img').src !== src; }",
+        arg=before, timeout=15_000)
+    page.locator(".js-plotly-plot").first.wait_for(timeout=15_000)  # the schedule plots render
+    assert not page_errors(page)
+    page.close()

@@ -1,0 +1,151 @@
+"""/diffusion: the forward process q(x_t | x_0) step by step, the noise schedules, and
+(once a trained DDPM checkpoint is installed) the reverse process."""
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+import torch
+
+from genlab import data, sample
+from genlab.diffusion import schedules
+from genlab.diffusion.schedulers import DDPMScheduler
+from genlab.images import ImageError, grid, prepare_upload, upscale
+from genlab_ui import loaders, state
+
+T = 1000  # steps of the forward process, as in Ho et al. (2020)
+
+
+def init_state() -> None:
+    for key, value in {"diff.idx": 0, "diff.t": 250, "diff.schedule": "linear",
+                       "diff.noise_seed": 0}.items():
+        st.session_state.setdefault(key, value)
+
+
+@st.cache_resource(show_spinner=False)
+def scheduler(schedule: str) -> DDPMScheduler:
+    return DDPMScheduler(num_train_timesteps=T, beta_schedule=schedule)
+
+
+@st.cache_data(show_spinner=False)
+def schedule_figure() -> go.Figure:
+    """β_t, ᾱ_t and log-SNR(t) of both schedules, one figure each row."""
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=3, subplot_titles=("β_t", "ᾱ_t = Π(1 − β_s)", "log SNR(t) = log ᾱ_t/(1 − ᾱ_t)"))
+    t = np.arange(1, T + 1)
+    for name, color in (("linear", "#1f77b4"), ("cosine", "#ff7f0e")):
+        betas = schedules.make_betas(name, T)
+        curves = (betas, schedules.alphas_cumprod(betas), schedules.log_snr(betas))
+        for col, y in enumerate(curves, start=1):
+            fig.add_trace(go.Scatter(x=t, y=y.numpy(), name=name, line={"color": color},
+                                     legendgroup=name, showlegend=col == 1), row=1, col=col)
+    fig.update_xaxes(title_text="t")
+    fig.update_yaxes(type="log", row=1, col=1)  # the cosine β_t ends at the 0.999 cap
+    fig.update_layout(height=300, margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    return fig
+
+
+def noisy(x0: torch.Tensor, t: int, schedule: str, seed: int) -> torch.Tensor:
+    """x_t = √ᾱ_t x0 + √(1 − ᾱ_t) ε with ε from ``seed``: (1, 1, 28, 28) in [-1, 1] scale."""
+    eps = torch.randn(x0.shape, generator=sample.generator(seed))
+    return scheduler(schedule).add_noise(x0, eps, torch.tensor([t]))
+
+
+def to_image(x: torch.Tensor) -> np.ndarray:
+    """[-1, 1] tensor (B, 1, 28, 28) -> uint8 (B, 28, 28), values outside clipped for display."""
+    return sample.to_uint8((x + 1) / 2)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def chain_check(schedule: str, t: int, value: float = 0.4, n: int = 20000) -> dict:
+    """Run t single steps q(x_s | x_{s−1}) = N(√(1−β_s) x_{s−1}, β_s) on n copies of one pixel
+    and compare the mean and variance with the closed form N(√ᾱ_t x0, 1 − ᾱ_t)."""
+    sched = scheduler(schedule)
+    gen = sample.generator(0)
+    x = torch.full((n,), value, dtype=torch.float64)
+    for s in range(t):
+        beta = sched.betas[s].double()
+        x = (1 - beta).sqrt() * x + beta.sqrt() * torch.randn(n, generator=gen, dtype=torch.float64)
+    ab = schedules.alphas_cumprod(schedules.make_betas(schedule, T))[t - 1]
+    return {"chain mean": x.mean().item(), "closed-form mean": (ab.sqrt() * value).item(),
+            "chain variance": x.var().item(), "closed-form variance": (1 - ab).item()}
+
+
+state.page_setup()
+init_state()
+st.title("Diffusion: noise in, noise out")
+dataset = st.session_state["dataset"]
+classes = data.CLASS_NAMES[dataset]
+images, labels = loaders.bundled(dataset)
+
+with st.expander("The maths this page implements", expanded=False):
+    st.latex(r"q(x_t \mid x_{t-1}) = \mathcal{N}\big(\sqrt{1-\beta_t}\,x_{t-1},\ \beta_t I\big)"
+             r"\quad\Rightarrow\quad x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon,"
+             r"\ \ \bar\alpha_t = \textstyle\prod_{s\le t}(1-\beta_s)")
+    st.latex(r"q(x_{t-1}\mid x_t, x_0) = \mathcal{N}\big(\tilde\mu_t, \tilde\beta_t I\big),\ "
+             r"\tilde\mu_t = \frac{\sqrt{\bar\alpha_{t-1}}\beta_t}{1-\bar\alpha_t}x_0 + "
+             r"\frac{\sqrt{1-\beta_t}(1-\bar\alpha_{t-1})}{1-\bar\alpha_t}x_t,\ "
+             r"\tilde\beta_t = \frac{1-\bar\alpha_{t-1}}{1-\bar\alpha_t}\beta_t")
+    st.latex(r"\mathcal{L}_{\text{simple}} = \mathbb{E}_{t, x_0, \varepsilon}"
+             r"\big\|\varepsilon - \varepsilon_\theta(\sqrt{\bar\alpha_t}x_0 + \sqrt{1-\bar\alpha_t}\varepsilon, t)\big\|^2")
+    st.latex(r"x_{t'} = \sqrt{\bar\alpha_{t'}}\,\hat x_0 + \sqrt{1-\bar\alpha_{t'}-\sigma_t^2}\,"
+             r"\varepsilon_\theta(x_t, t) + \sigma_t z,\quad \hat x_0 = "
+             r"\frac{x_t - \sqrt{1-\bar\alpha_t}\,\varepsilon_\theta}{\sqrt{\bar\alpha_t}}\quad\text{(DDIM, }\eta=0\Rightarrow\sigma_t=0)")
+    st.caption("Code: genlab/diffusion/schedules.py (β, ᾱ, log-SNR), schedulers.py "
+               "(add_noise, DDPM posterior step, DDIM step and inversion).")
+
+
+def source_image() -> tuple[torch.Tensor, str]:
+    c1, c2 = st.columns([2, 3])
+    idx = c1.selectbox("Held-out image", range(len(labels)),
+                       format_func=lambda i: f"#{i} · {classes[labels[i]]}", key="diff.idx")
+    upload = c2.file_uploader("…or your own (PNG/JPG)", type=["png", "jpg", "jpeg"], key="diff.upload")
+    if upload is not None:
+        try:
+            return data.to_float(prepare_upload(upload.getvalue())[None]) * 2 - 1, "your image"
+        except ImageError as exc:
+            st.error(str(exc), icon="⚠️")
+    return data.to_float(images[idx:idx + 1]) * 2 - 1, f"held-out #{idx}"
+
+
+@st.fragment
+def forward(x0: torch.Tensor, name: str) -> None:
+    st.subheader("Forward process: watch an image dissolve")
+    c1, c2, c3 = st.columns([4, 2, 2])
+    t = c1.slider("t", 0, T - 1, key="diff.t", help="x_t from the closed form, t = 0 is x_1 "
+                  "(one step of noise), t = 999 is almost pure noise")
+    schedule = c2.radio("Schedule", ["linear", "cosine"], key="diff.schedule", horizontal=True)
+    seed = c3.number_input("Noise seed", 0, 2**31 - 1, key="diff.noise_seed")
+    ab = scheduler(schedule).alphas_cumprod[t].item()
+    left, right = st.columns([1, 3])
+    left.image(upscale(to_image(noisy(x0, t, schedule, seed))[0], 8), width=224,
+               caption=f"x_t at t = {t}: √ᾱ = {ab ** 0.5:.3f}, √(1−ᾱ) = {(1 - ab) ** 0.5:.3f}", output_format="PNG")
+    ts = np.linspace(0, T - 1, 10).round().astype(int)
+    strip = torch.cat([noisy(x0, int(s), schedule, seed) for s in ts])
+    right.image(upscale(grid(to_image(strip), ncol=10), 3),
+                caption=f"{name}: x_t at t = {', '.join(map(str, ts))} (same ε)", output_format="PNG")
+
+
+boxes = [st.container() for _ in range(3)]
+with boxes[0]:
+    x0, name = source_image()
+    forward(x0, name)
+with boxes[1]:
+    st.subheader("Noise schedules")
+    st.plotly_chart(schedule_figure(), use_container_width=True, key="diff.schedules")
+    st.caption("The cosine schedule (Nichol & Dhariwal 2021) destroys information more slowly "
+               "at the start and avoids the near-zero ᾱ_t the linear schedule reaches long "
+               "before t = T; log-SNR falls almost linearly in t.")
+    with st.expander("Check: the closed form equals running the one-step chain"):
+        t_check = st.select_slider("t", [10, 100, 300, 600, 999], value=300, key="diff.t_check")
+        check = chain_check(st.session_state["diff.schedule"], t_check)
+        st.table({k: [f"{v:.4f}"] for k, v in check.items()})
+        st.caption("20,000 copies of one pixel with x0 = 0.4 pushed through t single steps "
+                   "with fresh noise: their mean and variance match √ᾱ_t·x0 and 1 − ᾱ_t.")
+with boxes[2]:
+    st.subheader("Reverse process")
+    rows = loaders.models_for(dataset, "ddpm")
+    if not rows:
+        st.info("The DDPM for this dataset is still being trained on CPU (ε-prediction UNet "
+                "with EMA weights); the reverse process, sampler comparison and DDIM "
+                "inversion appear here once its checkpoint is installed.")
