@@ -23,7 +23,8 @@ from safetensors.torch import load_file, save_file
 
 from genlab import __version__
 
-ROOT = Path(__file__).resolve().parent.parent / "checkpoints"
+# the shipped checkpoints; GENLAB_CHECKPOINTS points the app and the CLI at another folder
+ROOT = Path(os.environ.get("GENLAB_CHECKPOINTS") or Path(__file__).resolve().parent.parent / "checkpoints")
 WEIGHTS = "model.safetensors"
 CARD = "card.json"
 SCHEMA_VERSION = 1

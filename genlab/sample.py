@@ -132,3 +132,26 @@ def ddim_invert(model, x0: torch.Tensor, steps: int = 50) -> torch.Tensor:
         eps = model(x, torch.full((x.shape[0],), t, dtype=torch.long))
         x = sched.invert_step(eps, t - sched.num_train_timesteps // steps, x).prev_sample
     return x
+
+
+def record_trajectory(model, sampler: str, steps: int, eta: float, n: int, seed: int, *,
+                      on_step: Callable[[int, int], None] | None = None) -> dict:
+    """Sample n images and keep every step as uint8 frames for display.
+
+    Returns:
+        t: the timesteps; x: (steps + 1, n, 28, 28) x_t before each step then x_0;
+        eps: (steps, n, 28, 28) ε̂ mapped from [-3, 3] to grey; x0: (steps, n, 28, 28) x̂0;
+        wall_s: the sampling time.
+    """
+    import time
+
+    sched = scheduler_for(model, sampler, steps, eta)
+    gen = generator(seed)
+    x = torch.randn((n, 1, 28, 28), generator=gen)  # x_T ~ N(0, I)
+    traj = Trajectory([], [], [], [])
+    t0 = time.perf_counter()
+    diffusion_loop(model, sched, x, gen, trajectory=traj, on_step=on_step)
+    wall = time.perf_counter() - t0
+    frames = lambda xs, lo, hi: np.stack([to_uint8((v.float().clamp(lo, hi) - lo) / (hi - lo)) for v in xs])
+    return {"t": traj.timesteps, "x": frames(traj.x, -1, 1), "eps": frames(traj.eps, -3, 3),
+            "x0": frames(traj.x0, -1, 1), "wall_s": wall}

@@ -1,12 +1,18 @@
 """/diffusion: the forward process q(x_t | x_0) step by step, the noise schedules, and
 (once a trained DDPM checkpoint is installed) the reverse process."""
 
+import io
+import threading
+import time
+from collections import OrderedDict
+
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 import torch
 
 from genlab import data, sample
+from genlab.sample import ddim_invert, diffusion_loop, record_trajectory, scheduler_for
 from genlab.diffusion import schedules
 from genlab.diffusion.schedulers import DDPMScheduler
 from genlab.images import ImageError, grid, prepare_upload, upscale
@@ -17,7 +23,8 @@ T = 1000  # steps of the forward process, as in Ho et al. (2020)
 
 def init_state() -> None:
     for key, value in {"diff.idx": 0, "diff.t": 250, "diff.schedule": "linear",
-                       "diff.noise_seed": 0}.items():
+                       "diff.noise_seed": 0, "diff.sampler": "DDIM", "diff.k": 50, "diff.eta": 0.0,
+                       "diff.n": 8, "diff.seed": 0, "diff.step": 0, "diff.inv_idx": 1}.items():
         st.session_state.setdefault(key, value)
 
 
@@ -69,6 +76,45 @@ def chain_check(schedule: str, t: int, value: float = 0.4, n: int = 20000) -> di
     ab = schedules.alphas_cumprod(schedules.make_betas(schedule, T))[t - 1]
     return {"chain mean": x.mean().item(), "closed-form mean": (ab.sqrt() * value).item(),
             "chain variance": x.var().item(), "closed-form variance": (1 - ab).item()}
+
+
+@st.cache_resource(show_spinner=False)
+def _trajectory_store() -> tuple[OrderedDict, threading.Lock]:
+    """Computed trajectories shared by all sessions (read-only), the 8 most recent kept."""
+    return OrderedDict(), threading.Lock()
+
+
+def trajectory(folder: str, sampler: str, steps: int, eta: float, n: int, seed: int,
+               progress=None) -> dict:
+    """One reverse run kept whole (see genlab.sample.record_trajectory), computed once per
+    settings: scrubbing, playing and the GIF never recompute. ``progress(i, total)``
+    reports the steps while it runs (it is not cached through st.cache, which cannot
+    replay a progress bar)."""
+    store, lock = _trajectory_store()
+    key = (folder, sampler, steps, eta, n, seed)
+    with lock:
+        if key in store:
+            store.move_to_end(key)
+            return store[key]
+    model = loaders.load_checkpoint(folder).model
+    traj = record_trajectory(model, sampler, steps, eta, n, seed, on_step=progress)
+    with lock:
+        store[key] = traj
+        while len(store) > 8:
+            store.popitem(last=False)
+    return traj
+
+
+def gif_bytes(frames: np.ndarray, ncol: int) -> bytes:
+    """An animated GIF of grids of frames (steps, n, 28, 28), at most 100 frames + a pause."""
+    from PIL import Image
+
+    keep = np.unique(np.linspace(0, len(frames) - 1, min(100, len(frames))).round().astype(int))
+    pics = [Image.fromarray(upscale(grid(frames[i], ncol=ncol), 2)) for i in keep]
+    pics += [pics[-1]] * 10
+    buf = io.BytesIO()
+    pics[0].save(buf, format="GIF", save_all=True, append_images=pics[1:], duration=60, loop=0)
+    return buf.getvalue()
 
 
 state.page_setup()
@@ -142,10 +188,113 @@ with boxes[1]:
         st.table({k: [f"{v:.4f}"] for k, v in check.items()})
         st.caption("20,000 copies of one pixel with x0 = 0.4 pushed through t single steps "
                    "with fresh noise: their mean and variance match √ᾱ_t·x0 and 1 − ᾱ_t.")
+
+
+def run_with_progress(label: str, *args) -> dict:
+    bar = st.progress(0.0, text=label)
+    traj = trajectory(*args, progress=lambda i, total: bar.progress(i / total, text=f"{label}: step {i}/{total}"))
+    bar.empty()
+    return traj
+
+
+def reverse(folder: str) -> None:
+    st.subheader("Reverse process: a sample condenses out of noise")
+    c = st.columns([1.3, 1, 1, 1, 1])
+    sampler = c[0].radio("Sampler", ["DDIM", "DDPM"], key="diff.sampler", horizontal=True,
+                         help="DDPM: ancestral sampling over all T steps; DDIM: K steps, η = 0 deterministic")
+    k = c[1].select_slider("Steps K", [10, 20, 50, 100, 200], key="diff.k", disabled=sampler == "DDPM")
+    eta = c[2].slider("η", 0.0, 1.0, step=0.1, key="diff.eta", disabled=sampler == "DDPM")
+    n = c[3].slider("Images", 1, 16, key="diff.n")
+    seed = c[4].number_input("Seed", 0, 2**31 - 1, key="diff.seed")
+    steps = T if sampler == "DDPM" else k
+    key = (folder, sampler.lower(), steps, float(eta) if sampler == "DDIM" else 0.0, n, int(seed))
+    if st.button(f"Sample {n} with {sampler}-{steps}", key="diff.go", type="primary"):
+        st.session_state["diff.run"] = key
+        st.session_state["diff.step"] = 0
+    if st.session_state.get("diff.run") != key:
+        st.caption("Press the button to run the sampler; every step is kept so you can scrub it.")
+        return
+    traj = run_with_progress(f"{sampler}-{steps}", *key)
+    st.caption(f"{sampler}-{steps}: {traj['wall_s']:.2f} s for {n} images on this CPU.")
+    scrub(traj, n)
+    st.download_button("Download the trajectory as an animated GIF", gif_bytes(traj["x"], min(n, 8)),
+                       file_name=f"genlab-{sampler.lower()}{steps}-seed{seed}.gif", mime="image/gif",
+                       key="diff.gif")
+
+
+@st.fragment
+def scrub(traj: dict, n: int) -> None:
+    last = len(traj["t"])
+    c1, c2 = st.columns([5, 1])
+    i = c1.slider("Step", 0, last, key="diff.step",
+                  help="0 = pure noise x_T; the last step is the final sample x_0")
+    play = c2.button("▶ Play", key="diff.play")
+    views = st.columns(3)
+    holders = [v.empty() for v in views]
+
+    def show(i: int) -> None:
+        ncol = min(n, 4)
+        t = traj["t"][i] if i < last else None
+        title = f"x_t, t = {t}" if t is not None else "x_0 (final sample)"
+        holders[0].image(upscale(grid(traj["x"][i], ncol=ncol), 3), caption=title, output_format="PNG")
+        j = min(i, last - 1)
+        holders[1].image(upscale(grid(traj["eps"][j], ncol=ncol), 3), output_format="PNG",
+                         caption=f"predicted noise ε̂(x_t, {traj['t'][j]}) (grey = 0)")
+        holders[2].image(upscale(grid(traj["x0"][j], ncol=ncol), 3), output_format="PNG",
+                         caption=f"predicted x̂0 at t = {traj['t'][j]}")
+
+    if play:
+        for frame in np.unique(np.linspace(i, last, min(60, last - i + 1)).round().astype(int)):
+            show(int(frame))
+            time.sleep(0.05)
+    else:
+        show(i)
+
+
+def compare(folder: str) -> None:
+    st.subheader("Compare samplers on the same noise")
+    seed = st.session_state["diff.seed"]
+    if not st.button("Run DDPM-1000 and DDIM-10/20/50/100 (seed "
+                     f"{seed}, 4 images)", key="diff.compare"):
+        return
+    cols = st.columns(5)
+    for col, (name, steps) in zip(cols, [("ddpm", T), ("ddim", 10), ("ddim", 20), ("ddim", 50), ("ddim", 100)]):
+        with col:
+            traj = run_with_progress(f"{name.upper()}-{steps}", folder, name, steps, 0.0, 4, int(seed))
+            st.image(upscale(grid(traj["x"][-1], ncol=2), 3), output_format="PNG",
+                     caption=f"{name.upper()}-{steps}: {traj['wall_s']:.2f} s")
+    st.caption("DDIM with η = 0 is deterministic given x_T, so its samples agree across K "
+               "more and more as K grows; DDPM adds fresh noise at every step.")
+
+
+def invert(folder: str) -> None:
+    st.subheader("DDIM inversion: an image to its noise and back")
+    idx = st.selectbox("Held-out image", range(len(labels)), key="diff.inv_idx",
+                       format_func=lambda i: f"#{i} · {classes[labels[i]]}")
+    model = loaders.load_checkpoint(folder).model
+    x0 = data.to_float(images[idx:idx + 1]) * 2 - 1
+    xt = ddim_invert(model, x0, steps=50)
+    sched = scheduler_for(model, "ddim", 50)
+    sched.clip_sample = False
+    back = diffusion_loop(model, sched, xt, sample.generator(0))
+    err = (back - x0).abs().mean().item() / 2 * 255
+    c = st.columns(3)
+    c[0].image(upscale(to_image(x0)[0], 6), caption="x_0", output_format="PNG")
+    c[1].image(upscale(sample.to_uint8((xt.clamp(-3, 3) + 3) / 6)[0], 6), output_format="PNG",
+               caption=f"x_T by DDIM inversion (std {xt.std().item():.2f})")
+    c[2].image(upscale(to_image(back)[0], 6), output_format="PNG",
+               caption=f"x_T → x_0 again: mean |error| {err:.2f} grey levels")
+
+
 with boxes[2]:
-    st.subheader("Reverse process")
     rows = loaders.models_for(dataset, "ddpm")
+    ckpt = loaders.try_load(rows[0]["folder"]) if rows else None
     if not rows:
+        st.subheader("Reverse process")
         st.info("The DDPM for this dataset is still being trained on CPU (ε-prediction UNet "
                 "with EMA weights); the reverse process, sampler comparison and DDIM "
                 "inversion appear here once its checkpoint is installed.")
+    elif ckpt is not None:
+        reverse(rows[0]["folder"])
+        compare(rows[0]["folder"])
+        invert(rows[0]["folder"])

@@ -27,3 +27,21 @@ def tiny_vae():
 
     torch.manual_seed(0)
     return VAE(VAEConfig(latent_dim=2, hidden=(16,))).eval()
+
+
+@pytest.fixture(scope="session")
+def tiny_ddpm_root(tmp_path_factory):
+    """A checkpoints folder with a tiny (untrained) DDPM for MNIST: exercises the diffusion
+    page's reverse-process UI without the shipped model."""
+    from genlab import checkpoints, registry
+
+    root = tmp_path_factory.mktemp("checkpoints")
+    family = registry.get("ddpm")
+    config = family.config_from_dict({"channels": [8, 8, 16], "groups": 4, "time_dim": 16})
+    torch.manual_seed(0)
+    model = family.model(config)
+    card = {"family": "ddpm", "name": "ddpm", "dataset": "mnist", "config": config.__dict__,
+            "split": {"name": "test"}, "training": {"steps": 0, "epochs": 0, "wall_time_s": 0},
+            "metrics": {}}
+    checkpoints.save(root / "mnist" / "ddpm", model.state_dict(), card)
+    return root

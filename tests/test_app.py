@@ -113,3 +113,23 @@ def test_diffusion_forward_process_controls():
     at.number_input(key="diff.noise_seed").set_value(5).run()
     assert not at.exception
     assert "t = 700" in str(at.get("image")[0].proto)
+
+
+def test_diffusion_reverse_process_ui(tiny_ddpm_root, monkeypatch):
+    monkeypatch.setattr(checkpoints, "ROOT", tiny_ddpm_root)
+    st.cache_data.clear()
+    at = page("diffusion", dataset="mnist", **{"diff.k": 10, "diff.n": 4})
+    assert not at.exception
+    at.button(key="diff.go").click().run()
+    assert not at.exception
+    step = at.slider(key="diff.step")
+    assert step.max == 10  # 10 DDIM steps, then the final sample
+    before = image_bytes(at)
+    step.set_value(5).run()
+    after = image_bytes(at)
+    assert after != before and "t = 400" in " ".join(str(e.proto) for e in at.get("image"))
+    assert any("DDIM-10" in c.value for c in at.caption)
+    at.button(key="diff.compare").click().run()
+    assert not at.exception
+    assert sum("DDPM-1000" in str(e.proto) for e in at.get("image")) == 1
+    st.cache_data.clear()

@@ -140,3 +140,23 @@ def test_diffusion_forward_slider_changes_x_t(server, chromium):
     page.locator(".js-plotly-plot").first.wait_for(timeout=15_000)  # the schedule plots render
     assert not page_errors(page)
     page.close()
+
+
+def test_diffusion_step_slider_scrubs_the_trajectory(chromium, tiny_ddpm_root):
+    with streamlit_server(env={"GENLAB_CHECKPOINTS": str(tiny_ddpm_root)}) as (url, _, _):
+        page = chromium.new_page()
+        page.goto(f"{url}/diffusion")
+        wait_idle(page)
+        page.get_by_role("button", name="Sample 8 with DDIM-50").click()
+        caption = '[data-testid="stImage"]:has-text("x_t, t = 980")'
+        page.wait_for_selector(caption, timeout=60_000)
+        before = page.locator(caption).locator("img").get_attribute("src")
+        step = page.locator('input[aria-label="Step"]')
+        step.focus()
+        for _ in range(10):
+            step.press("ArrowRight")
+        page.wait_for_selector('[data-testid="stImage"]:has-text("x_t, t = 780")', timeout=15_000)
+        now = page.locator('[data-testid="stImage"]:has-text("x_t, t = 780")').locator("img")
+        assert now.get_attribute("src") != before
+        assert not page_errors(page)
+        page.close()
