@@ -267,22 +267,28 @@ def compare(folder: str) -> None:
                "more and more as K grows; DDPM adds fresh noise at every step.")
 
 
+@st.cache_data(max_entries=32, show_spinner="Inverting with DDIM-50…")
+def inversion(folder: str, dataset: str, idx: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """x0 of a held-out image, its DDIM-50 inversion x_T, and x_T sampled back (η = 0, no clipping)."""
+    model = loaders.load_checkpoint(folder).model
+    x0 = data.to_float(loaders.bundled(dataset)[0][idx:idx + 1]) * 2 - 1
+    xt = ddim_invert(model, x0, steps=50)
+    sched = scheduler_for(model, "ddim", 50)
+    sched.clip_sample = False
+    return x0, xt, diffusion_loop(model, sched, xt, sample.generator(0))
+
+
 def invert(folder: str) -> None:
     st.subheader("DDIM inversion: an image to its noise and back")
     idx = st.selectbox("Held-out image", range(len(labels)), key="diff.inv_idx",
                        format_func=lambda i: f"#{i} · {classes[labels[i]]}")
-    model = loaders.load_checkpoint(folder).model
-    x0 = data.to_float(images[idx:idx + 1]) * 2 - 1
-    xt = ddim_invert(model, x0, steps=50)
-    sched = scheduler_for(model, "ddim", 50)
-    sched.clip_sample = False
-    back = diffusion_loop(model, sched, xt, sample.generator(0))
+    x0, xt, back = inversion(folder, dataset, idx)
     err = (back - x0).abs().mean().item() / 2 * 255
     c = st.columns(3)
-    c[0].image(upscale(to_image(x0)[0], 6), caption="x_0", output_format="PNG")
-    c[1].image(upscale(sample.to_uint8((xt.clamp(-3, 3) + 3) / 6)[0], 6), output_format="PNG",
+    c[0].image(upscale(to_image(x0)[0], 6), caption="x_0", width=168, output_format="PNG")
+    c[1].image(upscale(sample.to_uint8((xt.clamp(-3, 3) + 3) / 6)[0], 6), width=168, output_format="PNG",
                caption=f"x_T by DDIM inversion (std {xt.std().item():.2f})")
-    c[2].image(upscale(to_image(back)[0], 6), output_format="PNG",
+    c[2].image(upscale(to_image(back)[0], 6), width=168, output_format="PNG",
                caption=f"x_T → x_0 again: mean |error| {err:.2f} grey levels")
 
 
