@@ -30,7 +30,7 @@ def _cmd_list(args) -> int:
         return 0
     width = max(len(r[0]) for r in rows)
     for r in rows:
-        print(f"{r[0]:<{width}}  {r[1]:<6} {r[2]:<14} {r[3]}")
+        print(f"{r[0]:<{width}}  {r[1]:<10} {r[2]:<14} {r[3]}")
     return 0
 
 
