@@ -47,11 +47,11 @@ def _cmd_train(args) -> int:
         config = registry.parse_override(config, override)
     splits = data.load(args.dataset, args.data_dir, download=not args.no_download)
     images = data.to_float(splits.train.images)
-    per_epoch = max(1, len(images) // (args.batch_size or registry.MODELS[name].train.get("batch_size", 128)))
-    steps = args.steps if args.steps else args.epochs * per_epoch
     defaults = registry.MODELS[name].train
     pick = lambda value, key, fallback: value if value is not None else defaults.get(key, fallback)
-    tcfg = TrainConfig(steps=steps, batch_size=pick(args.batch_size, "batch_size", 128),
+    batch_size = pick(args.batch_size, "batch_size", 128)
+    steps = args.steps if args.steps else args.epochs * max(1, len(images) // batch_size)
+    tcfg = TrainConfig(steps=steps, batch_size=batch_size,
                        lr=pick(args.lr, "lr", 1e-3), seed=args.seed,
                        ema_decay=pick(args.ema, "ema_decay", 0.0))
     torch.manual_seed(args.seed)  # model initialisation; data order and noise use generators

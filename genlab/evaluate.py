@@ -21,14 +21,13 @@ def classifier_for(dataset: str) -> torch.nn.Module:
     return checkpoints.load(checkpoints.resolve(f"{dataset}/classifier")).model
 
 
-def real_sets(dataset: str, n: int, data_dir: str | None = None) -> tuple[np.ndarray, np.ndarray, str]:
+def real_sets(splits: data.DatasetSplits, n: int) -> tuple[np.ndarray, np.ndarray, str]:
     """Two disjoint real sets of n images: (held-out A, reference B, how they were chosen).
 
     A = the first n holdout images. B = the next n holdout images where the holdout is
     large enough (Fashion-MNIST), else the last n training images (the MNIST subset's
     holdout has only 2,000).
     """
-    splits = data.load(dataset, data_dir, download=False)
     hold = splits.holdout
     if len(hold.images) >= 2 * n:
         ref, how = hold.images[n:2 * n], f"holdout[{n}:{2 * n}]"
@@ -59,7 +58,7 @@ def evaluate(folder: Path, *, n: int = 2000, seed: int = 0, data_dir: str | None
     out = family.evaluate(ckpt.model, x, generator(seed + 1), labels=y)
     out["evaluated_on"] = f"holdout ({len(x)} images)"
     if family.sample is not None:
-        real, _, _ = real_sets(dataset, n, data_dir)
+        real, _, _ = real_sets(splits, n)
         fake, ms = sample_timed(family, ckpt.model, n, seed)
         quality = metrics.compare_sets(classifier_for(dataset), real, fake)
         out.update(quality, sample_ms_per_image=round(ms, 3), quality_n=n,
@@ -69,7 +68,7 @@ def evaluate(folder: Path, *, n: int = 2000, seed: int = 0, data_dir: str | None
 
 def reference(dataset: str, *, n: int = 2000, data_dir: str | None = None) -> dict:
     """The real-vs-real values of the sample metrics (two disjoint real sets of size n)."""
-    real, other, how = real_sets(dataset, n, data_dir)
+    real, other, how = real_sets(data.load(dataset, data_dir, download=False), n)
     return {**metrics.compare_sets(classifier_for(dataset), real, other), "sets": how}
 
 

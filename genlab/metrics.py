@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from genlab.models.vae import importance_weighted_bound, negative_elbo
+from genlab.models.vae import importance_weighted_bound, kl_divergence, negative_elbo
 
 
 @torch.inference_mode()
@@ -24,8 +24,6 @@ def vae_metrics(model, x: torch.Tensor, gen: torch.Generator, *, labels=None, iw
         neg_elbo, recon_nll, kl (1-sample estimates averaged over x), iw_nll (k = iw_k),
         active_dims (latent dims whose mean KL exceeds 0.01 nats) and n.
     """
-    from genlab.models.vae import kl_divergence
-
     sums = {"neg_elbo": 0.0, "recon_nll": 0.0, "kl": 0.0, "iw_nll": 0.0}
     kl_dims = torch.zeros(model.config.latent_dim, dtype=torch.float64)
     for i in range(0, len(x), batch):
@@ -52,8 +50,6 @@ def vae_metrics(model, x: torch.Tensor, gen: torch.Generator, *, labels=None, iw
 @torch.inference_mode()
 def kl_per_dimension(model, x: torch.Tensor) -> torch.Tensor:
     """Mean KL(q(z_d|x) || N(0,1)) per latent dimension over x, (D,): how much each is used."""
-    from genlab.models.vae import kl_divergence
-
     mu, logvar = model.encode(x)
     return kl_divergence(mu, logvar).mean(0)
 

@@ -9,7 +9,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from genlab.diffusion.schedulers import DDIMScheduler, make_scheduler
+from genlab.diffusion.schedulers import DDPMScheduler, make_scheduler
 
 
 def generator(seed: int) -> torch.Generator:
@@ -66,7 +66,7 @@ def gaussian_grid(n: int, lo: float = 0.05, hi: float = 0.95) -> torch.Tensor:
 # --- diffusion: the loop (the scheduler holds no weights, the denoiser knows no betas) ------
 
 @lru_cache(maxsize=8)
-def training_scheduler(timesteps: int, beta_schedule: str) -> DDIMScheduler:
+def training_scheduler(timesteps: int, beta_schedule: str) -> DDPMScheduler:
     """A scheduler for add_noise during training (shared, never stepped)."""
     return make_scheduler("ddpm", num_train_timesteps=timesteps, beta_schedule=beta_schedule)
 

@@ -8,6 +8,7 @@ reports progress and writes files.
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 from dataclasses import asdict, dataclass
@@ -46,8 +47,6 @@ def ema_update(ema: torch.nn.Module, model: torch.nn.Module, decay: float) -> No
 
 def lr_factor(step: int, tcfg: TrainConfig) -> float:
     """Cosine decay (Loshchilov & Hutter 2017) from 1 to ``lr_min_ratio`` over ``tcfg.steps``."""
-    import math
-
     progress = min(step / max(tcfg.steps, 1), 1.0)
     return tcfg.lr_min_ratio + (1 - tcfg.lr_min_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
 
@@ -226,8 +225,9 @@ def fit(family, model: torch.nn.Module, images: torch.Tensor, labels: torch.Tens
     wall = elapsed + time.perf_counter() - t0
     return {"steps": tcfg.steps, "epochs": round(tcfg.steps / per_epoch, 2),
             "wall_time_s": round(wall, 1), "world_size": world, "batch_size": tcfg.batch_size,
-            "lr": tcfg.lr, "lr_schedule": f"cosine to {tcfg.lr_min_ratio}x", "ema_decay": tcfg.ema_decay, "seed": tcfg.seed, "final": {k: round(v, 4) for k, v in running.items()},
-            "history": history}
+            "lr": tcfg.lr, "lr_schedule": f"cosine to {tcfg.lr_min_ratio}x",
+            "ema_decay": tcfg.ema_decay, "seed": tcfg.seed,
+            "final": {k: round(v, 4) for k, v in running.items()}, "history": history}
 
 
 # --- diffusion: ε-prediction (Ho et al. 2020, algorithm 1) ---------------------------------

@@ -165,7 +165,8 @@ def forward(x0: torch.Tensor, name: str) -> None:
     ab = scheduler(schedule).alphas_cumprod[t].item()
     left, right = st.columns([1, 3])
     left.image(upscale(to_image(noisy(x0, t, schedule, seed))[0], 8), width=224,
-               caption=f"x_t at t = {t}: √ᾱ = {ab ** 0.5:.3f}, √(1−ᾱ) = {(1 - ab) ** 0.5:.3f}", output_format="PNG")
+               caption=f"x_t at t = {t}: √ᾱ = {ab ** 0.5:.3f}, √(1−ᾱ) = {(1 - ab) ** 0.5:.3f}",
+                   output_format="PNG")
     ts = np.linspace(0, T - 1, 10).round().astype(int)
     strip = torch.cat([noisy(x0, int(s), schedule, seed) for s in ts])
     right.image(upscale(grid(to_image(strip), ncol=10), 3),

@@ -108,7 +108,8 @@ def latent_plane() -> None:
         z1 = st.slider("z1", -Z_RANGE, Z_RANGE, step=Z_STEP, key="vae.z1")
         z2 = st.slider("z2", -Z_RANGE, Z_RANGE, step=Z_STEP, key="vae.z2")
         image = decode(model, torch.tensor([[z1, z2]]))[0]
-        st.image(big(image), caption=f"decoder mean x̂ at z = ({z1:.2f}, {z2:.2f})", width=224, output_format="PNG")
+        st.image(big(image), caption=f"decoder mean x̂ at z = ({z1:.2f}, {z2:.2f})", width=224,
+            output_format="PNG")
         st.caption("Move the sliders (or use the arrow keys on a focused slider), or click "
                    "anywhere on the map to decode that point. This image is decoded on the "
                    "server by PyTorch.")
@@ -160,7 +161,8 @@ def dimension_sliders() -> None:
                               decoder=components.decoder_asset(folder), key="vae.sliders",
                               on_change=_z_from_sliders, zmax=Z_RANGE, step=Z_STEP)
     st.image(big(decode(model, torch.tensor([z]))[0], 4), width=112,
-             caption=f"server decode (PyTorch) of z = [{', '.join(f'{v:.2f}' for v in z[:4])}, …]", output_format="PNG")
+             caption=f"server decode (PyTorch) of z = [{', '.join(f'{v:.2f}' for v in z[:4])}, …]",
+                 output_format="PNG")
 
 
 @st.fragment
