@@ -53,7 +53,7 @@ def _cmd_train(args) -> int:
     steps = args.steps if args.steps else args.epochs * max(1, len(images) // batch_size)
     tcfg = TrainConfig(steps=steps, batch_size=batch_size,
                        lr=pick(args.lr, "lr", 1e-3), seed=args.seed,
-                       ema_decay=pick(args.ema, "ema_decay", 0.0))
+                       ema_decay=pick(args.ema, "ema_decay", 0.0), stop_at=args.stop_at)
     torch.manual_seed(args.seed)  # model initialisation; data order and noise use generators
     model = family.model(config)
     ema = copy.deepcopy(model).requires_grad_(False) if tcfg.ema_decay > 0 else None
@@ -83,7 +83,8 @@ def _cmd_train(args) -> int:
                 "metrics": metrics, "notes": args.notes or ""}
         checkpoints.save(out, final.state_dict(), card)
         (out / "train_log.json").write_text(json.dumps(history) + "\n")
-        (out / "resume.safetensors").unlink(missing_ok=True)
+        if facts["finished"]:
+            (out / "resume.safetensors").unlink(missing_ok=True)
         print(json.dumps({"saved": str(out), "metrics": metrics}, indent=2))
     if world > 1:
         torch.distributed.barrier()
@@ -176,7 +177,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--ema", type=float, help="EMA decay of the shipped weights (0: off); default: preset")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--out", help="checkpoint folder (default checkpoints/<dataset>/<model>)")
-    t.add_argument("--resume", action="store_true", help="continue from <out>/resume.safetensors")
+    t.add_argument("--resume", action="store_true",
+                   help="continue from <out>/resume.safetensors, else from the checkpoint in <out> "
+                        "(its weights, a fresh optimizer)")
+    t.add_argument("--stop-at", type=int, default=0, metavar="STEP",
+                   help="save a checkpoint after STEP steps and stop; the run's schedule still "
+                        "spans --steps, so --resume continues it")
     t.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config field")
     t.add_argument("--no-download", action="store_true", help="never try torchvision's download")
     t.add_argument("--notes", help="free text stored in the card")

@@ -34,6 +34,8 @@ class TrainConfig:
     resume_every: int = 500  # steps between resume-state saves (0: never)
     lr_min_ratio: float = 0.1  # cosine decay from lr to lr * ratio over the run (1: constant)
     ema_decay: float = 0.0  # exponential moving average of the weights (0: off), e.g. 0.999
+    stop_at: int = 0  # pause after this many steps (0: run to ``steps``); the schedule still
+    # spans ``steps``, so a later ``--resume`` continues the same run (long CPU trainings)
 
 
 @torch.no_grad()
@@ -157,6 +159,26 @@ def load_resume(folder: Path, model, optimizers, ema=None) -> dict:
     return meta
 
 
+def warm_start(folder: Path, model, ema=None) -> dict:
+    """Continue from a saved checkpoint when its resume state is gone (a new machine).
+
+    The checkpoint's weights (the EMA weights where EMA is on) start both the model and its
+    average; the optimizer starts afresh. Step count, wall time and the loss history carry on.
+    """
+    from genlab import checkpoints
+
+    ckpt = checkpoints.load(folder)
+    state = ckpt.model.state_dict()
+    model.load_state_dict(state)
+    if ema is not None:
+        ema.load_state_dict(state)
+    log = folder / "train_log.json"
+    training = ckpt.card["training"]
+    return {"step": training["steps"], "wall_time_s": training["wall_time_s"],
+            "history": json.loads(log.read_text()) if log.is_file() else [],
+            "warm_starts": [*training.get("warm_starts", []), training["steps"]]}
+
+
 # --- the loop ---------------------------------------------------------------------------
 
 def fit(family, model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor,
@@ -184,10 +206,14 @@ def fit(family, model: torch.nn.Module, images: torch.Tensor, labels: torch.Tens
     if tcfg.batch_size % world:
         raise ValueError(f"batch size {tcfg.batch_size} does not split over {world} processes")
     optimizers = family.make_optimizers(model, tcfg)
-    start, elapsed, history = 0, 0.0, []
+    meta: dict = {"step": 0, "wall_time_s": 0.0, "history": []}
     if resume and resume_dir and (resume_dir / RESUME_FILE).is_file():
         meta = load_resume(resume_dir, model, optimizers, ema)
-        start, elapsed, history = meta["step"], meta["wall_time_s"], meta["history"]
+    elif resume and resume_dir and (resume_dir / "card.json").is_file():
+        meta = warm_start(resume_dir, model, ema)
+    start, elapsed, history = meta["step"], meta["wall_time_s"], meta["history"]
+    warm_starts = meta.get("warm_starts", [])
+    end = min(tcfg.stop_at or tcfg.steps, tcfg.steps)
     net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
     model.train()
     n = images.shape[0]
@@ -196,7 +222,8 @@ def fit(family, model: torch.nn.Module, images: torch.Tensor, labels: torch.Tens
     t0 = time.perf_counter()
     running: dict[str, float] = {}
     metrics: dict[str, float] = {}
-    for step in range(start, tcfg.steps):
+    done = start
+    for step in range(start, end):
         epoch, pos = divmod(step, per_epoch)
         # every rank draws the same permutation for the epoch, then takes its own slice
         perm = torch.randperm(n, generator=torch.Generator().manual_seed(tcfg.seed * 100003 + epoch))
@@ -216,14 +243,17 @@ def fit(family, model: torch.nn.Module, images: torch.Tensor, labels: torch.Tens
             history.append({"step": done, **{k: round(v, 5) for k, v in running.items()}})
         if rank == 0 and on_step:
             on_step(done, running)
-        if (rank == 0 and resume_dir and tcfg.resume_every and done % tcfg.resume_every == 0
-                and done < tcfg.steps):
+        if (rank == 0 and resume_dir and done < tcfg.steps
+                and ((tcfg.resume_every and done % tcfg.resume_every == 0) or done == end)):
             save_resume(resume_dir, model, optimizers,
                         {"step": done, "wall_time_s": elapsed + time.perf_counter() - t0,
-                         "history": history, "train": asdict(tcfg)}, ema)
+                         "history": history, "train": asdict(tcfg), "warm_starts": warm_starts}, ema)
     model.eval()
     wall = elapsed + time.perf_counter() - t0
-    return {"steps": tcfg.steps, "epochs": round(tcfg.steps / per_epoch, 2),
+    if not running and history:  # nothing run now: report the last logged values
+        running = {k: v for k, v in history[-1].items() if k != "step"}
+    return {"steps": done, "planned_steps": tcfg.steps, "finished": done >= tcfg.steps,
+            "warm_starts": warm_starts, "epochs": round(done / per_epoch, 2),
             "wall_time_s": round(wall, 1), "world_size": world, "batch_size": tcfg.batch_size,
             "lr": tcfg.lr, "lr_schedule": f"cosine to {tcfg.lr_min_ratio}x",
             "ema_decay": tcfg.ema_decay, "seed": tcfg.seed,

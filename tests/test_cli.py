@@ -61,6 +61,28 @@ def test_resume_continues_where_it_stopped(idx_dir, tmp_path):
     assert resumed["wall_time_s"] >= 0 and resumed["final"].keys() == full["final"].keys()
 
 
+def test_paused_run_continues_from_its_checkpoint_on_a_new_machine(idx_dir, tmp_path):
+    """--stop-at saves a checkpoint mid-run; with the resume state gone (a new machine),
+    --resume starts from the checkpoint's weights and carries steps and time on."""
+    out = tmp_path / "mnist" / "vae-2d"
+    args = ["train", "vae-2d", "--dataset", "mnist", "--data-dir", str(idx_dir), "--steps", "8",
+            "--out", str(out), *TINY]
+    assert main([*args, "--stop-at", "4"]) == 0
+    card = checkpoints.read_card(out)["training"]
+    assert (card["steps"], card["planned_steps"], card["finished"]) == (4, 8, False)
+    (out / "resume.safetensors").unlink()  # what a fresh clone has: the checkpoint alone
+    paused = checkpoints.load(out).model.state_dict()
+    assert main([*args, "--resume", "--stop-at", "4"]) == 0  # nothing to run: same weights
+    for name, tensor in checkpoints.load(out).model.state_dict().items():
+        torch.testing.assert_close(tensor, paused[name])
+    assert main([*args, "--resume"]) == 0
+    card = checkpoints.read_card(out)["training"]
+    assert (card["steps"], card["finished"], card["warm_starts"]) == (8, True, [4, 4])
+    assert card["wall_time_s"] > 0 and not (out / "resume.safetensors").exists()
+    log = json.loads((out / "train_log.json").read_text())
+    assert [row["step"] for row in log] == [8]  # 100-step logging: the final row only
+
+
 def test_errors_are_clear(tmp_path, capsys):
     assert main(["eval", "mnist/nope", "--root", str(tmp_path)]) == 2
     assert "no checkpoint 'mnist/nope'" in capsys.readouterr().err
