@@ -12,6 +12,8 @@ PAGES = [
     st.Page("pages/vae.py", title="VAE latent explorer", icon=":material/explore:", url_path="vae"),
     st.Page("pages/diffusion.py", title="Diffusion step by step", icon=":material/blur_on:",
             url_path="diffusion"),
+    st.Page("pages/projections.py", title="Projections (PCA, t-SNE)", icon=":material/scatter_plot:",
+            url_path="projections"),
 ]
 navigation = st.navigation(PAGES)
 with st.sidebar:

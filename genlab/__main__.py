@@ -151,6 +151,30 @@ def _cmd_bundle(args) -> int:
     return 0
 
 
+def _cmd_maps(args) -> int:
+    import time
+
+    from genlab import checkpoints, projection, registry
+    from genlab.data import DATASETS
+
+    for dataset in args.dataset or DATASETS:
+        images, _ = projection.held_out(dataset, projection.DEFAULT_POINTS)
+        sources: list = [(projection.PIXELS, None)]
+        for folder in checkpoints.find_all(args.root):
+            card = checkpoints.read_card(folder)
+            if card["dataset"] == dataset and registry.get(card["family"]).features is not None:
+                sources.append((card["id"], checkpoints.load(folder)))
+        for source, ckpt in sources:
+            t0 = time.perf_counter()
+            result = projection.tsne(projection.source_features(source, images, ckpt),
+                                     **projection.DEFAULT_TSNE)
+            path = projection.save_default_map(dataset, source, projection.source_key(source, ckpt),
+                                               result)
+            print(f"{dataset} {source}: t-SNE of {len(images)} points in "
+                  f"{time.perf_counter() - t0:.1f} s -> {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from genlab import checkpoints
     from genlab.data import DATASETS
@@ -209,6 +233,11 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--write", action="store_true",
                    help="with --recompute: store in card.json (and docs/model-zoo.md with --all)")
     e.set_defaults(fn=_cmd_eval)
+
+    m = sub.add_parser("maps", help="compute the default t-SNE maps the projections page ships")
+    m.add_argument("--dataset", action="append", choices=DATASETS,
+                   help="one dataset (repeatable; default: all)")
+    m.set_defaults(fn=_cmd_maps)
 
     b = sub.add_parser("bundle", help="write the bundled held-out sample from a data folder")
     b.add_argument("--dataset", required=True, choices=DATASETS)

@@ -1,11 +1,21 @@
 """Projections of images or features to 2-D: PCA (global variance) and t-SNE (local
-neighbourhoods). Pure functions returning numpy arrays; deterministic for a seed."""
+neighbourhoods). Pure functions returning numpy arrays; deterministic for a seed.
+
+t-SNE runs on openTSNE (Poličar et al. 2024) rather than scikit-learn: on this 2-core CPU it
+fits 5,000 points faster with both cores, reports progress while it runs (callbacks), and
+places new points on a finished map (``transform``), which the sample overlay needs.
+scikit-learn's TSNE stays available as ``backend="sklearn"`` for comparison.
+"""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
+import torch
 
 
 @dataclass(frozen=True)
@@ -21,7 +31,12 @@ class PCAResult:
 
 
 def pca(x: np.ndarray, k: int = 2, curve: int = 50) -> PCAResult:
-    """PCA by SVD of the centred data (deterministic signs: largest loading positive).
+    """PCA by eigendecomposition of the scatter matrix (deterministic signs: largest loading
+    positive).
+
+    The F×F scatter matrix XᵀX of the centred data has the right singular vectors of X as
+    eigenvectors and the squared singular values as eigenvalues; for N ≫ F (5,000 images of
+    784 pixels) forming it and calling ``eigh`` takes a third of the time of an SVD of X.
 
     Args:
         x: (N, F) data, e.g. flattened pixels in [0, 1] or features.
@@ -30,29 +45,190 @@ def pca(x: np.ndarray, k: int = 2, curve: int = 50) -> PCAResult:
     """
     x = np.asarray(x, np.float64)
     mean = x.mean(0)
-    u, s, vt = np.linalg.svd(x - mean, full_matrices=False)
+    xc = x - mean
+    eigenvalues, vectors = np.linalg.eigh(xc.T @ xc)  # ascending
+    order = np.argsort(eigenvalues)[::-1][:min(len(x), x.shape[1])]
+    s2 = eigenvalues[order].clip(min=0.0)  # squared singular values of xc
+    vt = vectors[:, order].T
     signs = np.sign(vt[np.arange(len(vt)), np.abs(vt).argmax(1)])  # fix the sign ambiguity
     vt = vt * signs[:, None]
-    var = s ** 2 / max(len(x) - 1, 1)
-    ratio = var / var.sum()
+    ratio = s2 / s2.sum()
     components = vt[:k]
-    return PCAResult((x - mean) @ components.T, ratio[:curve], mean, components)
+    return PCAResult(xc @ components.T, ratio[:curve], mean, components)
+
+
+@dataclass(frozen=True)
+class TSNEResult:
+    coords: np.ndarray  # (N, 2) the map
+    reduce: PCAResult | None  # the PCA applied first (None when the data were small already)
+    embedding: Any = None  # openTSNE's TSNEEmbedding (None with scikit-learn): places new points
+
+    def transform(self, x: np.ndarray, *, seed: int = 0) -> np.ndarray:
+        """Place new points on the finished map without moving the old ones (openTSNE's
+        ``transform``: each new point starts at the median of its neighbours' positions and
+        is optimised against the fixed map): (M, F) -> (M, 2)."""
+        if self.embedding is None:
+            raise ValueError("only an openTSNE map can place new points; fit jointly instead")
+        x = np.asarray(x, np.float64)
+        if self.reduce is not None:
+            x = self.reduce.transform(x)
+        np.random.seed(seed)  # openTSNE's transform draws from numpy's global generator
+        return np.asarray(self.embedding.transform(x))
+
+
+TSNE_JOBS = 2  # threads for openTSNE; its result depends on this, so it is fixed
 
 
 def tsne(x: np.ndarray, *, perplexity: float = 30.0, iterations: int = 1000, seed: int = 0,
-         pca_dims: int = 50) -> np.ndarray:
-    """t-SNE (van der Maaten & Hinton 2008) with scikit-learn: (N, F) -> (N, 2).
+         pca_dims: int = 50, backend: str = "opentsne",
+         on_progress: Callable[[float], None] | None = None) -> TSNEResult:
+    """t-SNE (van der Maaten & Hinton 2008): (N, F) -> a 2-D map, the same for the same seed.
 
-    The data are first reduced to ``pca_dims`` by PCA (the usual speed-up) and the
-    embedding is initialised from PCA, so a seed gives the same map every time.
+    The data are first reduced to ``pca_dims`` by PCA (the usual speed-up) and the map is
+    initialised from PCA. The first quarter of the iterations (at most 250) exaggerate the
+    attractions (early exaggeration), the rest refine the map.
+
+    Args:
+        x: (N, F) points, e.g. flattened pixels or features.
+        perplexity: the effective number of neighbours each point keeps close.
+        iterations: optimisation steps in total.
+        seed: fixes the map.
+        backend: "opentsne" (progress, transform) or "sklearn".
+        on_progress: called with the fraction done (0..1) during the fit (openTSNE only).
+
+    Returns:
+        The map and what is needed to place new points on it.
     """
-    from sklearn.manifold import TSNE
+    if backend not in ("opentsne", "sklearn"):
+        raise ValueError(f"unknown t-SNE backend {backend!r}; valid: opentsne, sklearn")
+    x = np.asarray(x, np.float64)
+    if not 1 <= perplexity < len(x) / 3:
+        raise ValueError(f"perplexity must be in [1, {len(x) / 3:.0f}) for {len(x)} points")
+    if iterations < 50:
+        raise ValueError("t-SNE needs at least 50 iterations")
+    reduce = pca(x, k=pca_dims) if x.shape[1] > pca_dims else None
+    x = reduce.coords if reduce is not None else x
+    if backend == "sklearn":
+        from sklearn.manifold import TSNE
+
+        model = TSNE(n_components=2, perplexity=perplexity, max_iter=iterations, init="pca",
+                     random_state=seed, learning_rate="auto")
+        return TSNEResult(model.fit_transform(x), reduce)
+    from openTSNE import TSNE
+
+    early = min(250, iterations // 4)
+    every = 25
+    calls = [0]
+
+    def callback(iteration, error, embedding) -> bool:
+        calls[0] += 1
+        if on_progress:
+            on_progress(min(1.0, calls[0] * every / iterations))
+        return False  # never stop early
+
+    model = TSNE(n_components=2, perplexity=perplexity, early_exaggeration_iter=early,
+                 n_iter=iterations - early, initialization="pca", random_state=seed,
+                 n_jobs=TSNE_JOBS, callbacks=callback, callbacks_every_iters=every)
+    embedding = model.fit(x)
+    if on_progress:
+        on_progress(1.0)
+    return TSNEResult(np.asarray(embedding), reduce, embedding)
+
+
+@torch.inference_mode()
+def embed(features: Callable[[Any, torch.Tensor], torch.Tensor], model, images: np.ndarray,
+          batch: int = 500) -> np.ndarray:
+    """uint8 images (N, 28, 28) -> a model's features (N, F) as float64, in batches.
+
+    ``features(model, x)`` takes x (B, 1, 28, 28) in [0, 1]: a registry family's ``features``.
+    """
+    from genlab.data import to_float
+
+    out = [features(model, to_float(images[i:i + batch])) for i in range(0, len(images), batch)]
+    return torch.cat(out).double().numpy()
+
+
+def pixels(images: np.ndarray) -> np.ndarray:
+    """uint8 images (N, 28, 28) -> flattened grey levels in [0, 1], (N, 784)."""
+    return images.reshape(len(images), -1).astype(np.float64) / 255.0
+
+
+def tsne_from_coords(x: np.ndarray, coords: np.ndarray, *, perplexity: float = 30.0,
+                     seed: int = 0, pca_dims: int = 50) -> TSNEResult:
+    """A finished map (e.g. a shipped one) made ready to place new points: the affinities of
+    ``x`` are recomputed as ``tsne`` computes them, the coordinates are taken as they are."""
+    from openTSNE import TSNEEmbedding, affinity
 
     x = np.asarray(x, np.float64)
-    if x.shape[1] > pca_dims:
-        x = pca(x, k=pca_dims).coords
-    if not 1 <= perplexity < len(x):
-        raise ValueError(f"perplexity must be in [1, {len(x)}) for {len(x)} points")
-    model = TSNE(n_components=2, perplexity=perplexity, max_iter=iterations, init="pca",
-                 random_state=seed, learning_rate="auto")
-    return model.fit_transform(x)
+    reduce = pca(x, k=pca_dims) if x.shape[1] > pca_dims else None
+    xr = reduce.coords if reduce is not None else x
+    aff = affinity.PerplexityBasedNN(xr, perplexity=perplexity, n_jobs=TSNE_JOBS, random_state=seed)
+    embedding = TSNEEmbedding(np.ascontiguousarray(coords, np.float64), aff, n_jobs=TSNE_JOBS,
+                              random_state=seed)
+    return TSNEResult(np.asarray(coords), reduce, embedding)
+
+
+# --- what the projections page maps: pixels or a checkpoint's features ---------------------
+
+PIXELS = "pixels"
+DEFAULT_POINTS = 2000  # the bundled held-out images of each dataset
+DEFAULT_TSNE = {"perplexity": 30.0, "iterations": 1000, "seed": 0}
+MAPS = Path(__file__).resolve().parent / "assets" / "projections"  # shipped default t-SNE maps
+
+
+def held_out(dataset: str, n: int, data_dir: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The first n held-out images and labels: the bundled ones (2,000) or, for more, the
+    dataset's files where they are found (``data_dir``, ``GENLAB_DATA``, Debian's path)."""
+    from genlab import data
+
+    split = data.load_bundled(dataset)
+    if n > len(split.labels):
+        split = data.load(dataset, data_dir, download=False).holdout
+    if n > len(split.labels):
+        raise ValueError(f"{dataset} has {len(split.labels)} held-out images, not {n}")
+    return split.images[:n], split.labels[:n]
+
+
+def source_features(source: str, images: np.ndarray, checkpoint=None) -> np.ndarray:
+    """Points to project: flattened pixels (``source == "pixels"``), else the loaded
+    ``checkpoint``'s features (its family's ``features``): (N, F) float64."""
+    if source == PIXELS:
+        return pixels(images)
+    from genlab import registry
+
+    family = registry.get(checkpoint.card["family"])
+    if family.features is None:
+        raise ValueError(f"{checkpoint.id} ({family.name}) has no features to project")
+    return embed(family.features, checkpoint.model, images)
+
+
+def source_key(source: str, checkpoint=None) -> str:
+    """What a map was computed from: "pixels", or the checkpoint id with its weights' hash."""
+    return PIXELS if source == PIXELS else f"{checkpoint.id}@{checkpoint.card['sha256'][:16]}"
+
+
+def map_path(dataset: str, source: str) -> Path:
+    return MAPS / f"{dataset}--{source.replace('/', '--')}.npz"
+
+
+def save_default_map(dataset: str, source: str, key: str, result: TSNEResult) -> Path:
+    """Ship a default-settings t-SNE map (float32 coordinates, ~16 KB)."""
+    path = map_path(dataset, source)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, coords=result.coords.astype(np.float32), key=np.array(key),
+                        settings=np.array(json.dumps({**DEFAULT_TSNE, "points": len(result.coords)})))
+    return path
+
+
+def load_default_map(dataset: str, source: str, key: str, n: int, perplexity: float,
+                     iterations: int, seed: int) -> np.ndarray | None:
+    """The shipped map for these exact settings and source weights, else None."""
+    path = map_path(dataset, source)
+    wanted = {"perplexity": float(perplexity), "iterations": int(iterations), "seed": int(seed),
+              "points": int(n)}
+    if not path.is_file():
+        return None
+    with np.load(path) as npz:
+        if str(npz["key"]) != key or json.loads(str(npz["settings"])) != wanted:
+            return None
+        return npz["coords"].astype(np.float64)

@@ -28,6 +28,9 @@ class Family:
     evaluate: Callable[..., dict[str, float]]  # (model, holdout x, generator, labels=) -> metrics
     equation: str = ""  # the key equation, shown on the home page
     about: str = ""  # two or three sentences for the home page
+    # what the projections page maps: (model, x (B, 1, 28, 28) in [0, 1]) -> (B, F), or None
+    features: Callable[..., torch.Tensor] | None = None
+    features_label: str = ""  # what those features are, e.g. "latent means μ(x)"
 
     def config_from_dict(self, values: dict) -> Any:
         """Rebuild the config dataclass from JSON (lists back to tuples); unknown keys fail."""
@@ -61,6 +64,14 @@ def parse_override(config: Any, text: str) -> Any:
     return dataclasses.replace(config, **{key: value})
 
 
+def _latent_means(model, x: torch.Tensor) -> torch.Tensor:
+    return model.encode(x)[0]  # μ(x) of q(z|x)
+
+
+def _penultimate(model, x: torch.Tensor) -> torch.Tensor:
+    return model.features(x)
+
+
 FAMILIES: dict[str, Family] = {
     "vae": Family(
         name="vae", config=VAEConfig, model=VAE,
@@ -70,6 +81,7 @@ FAMILIES: dict[str, Family] = {
         about=("An encoder maps an image to a Gaussian q(z|x); a decoder maps a latent z back "
                "to pixels. Training maximises the ELBO, sampling z = μ + σ·ε so gradients flow "
                "through the noise. Decoding any z from N(0, I) gives a new image."),
+        features=_latent_means, features_label="latent means μ(x)",
     ),
     "ddpm": Family(
         name="ddpm", config=UNetConfig, model=UNet,
@@ -89,6 +101,7 @@ FAMILIES: dict[str, Family] = {
         about=("Not a generative model: a small CNN trained on the train split that scores the "
                "others. Its penultimate features give the Fréchet distance and precision/recall "
                "between generated and held-out images; its predictions give class histograms."),
+        features=_penultimate, features_label="penultimate features",
     ),
 }
 

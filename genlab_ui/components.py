@@ -33,13 +33,32 @@ _latent_sliders = st.components.v2.component(
 ATLAS_COLS = 50  # images per row of the hover atlas
 
 
+def _atlas_png(images: np.ndarray) -> bytes:
+    from genlab.images import grid, to_png
+
+    return to_png(grid(images, ncol=ATLAS_COLS, pad=0))
+
+
 @st.cache_data(max_entries=8, show_spinner=False)
 def image_atlas(images: np.ndarray) -> tuple[str, str]:
     """uint8 images (N, 28, 28) -> (base64 PNG atlas, short content key) for hover tooltips."""
-    from genlab.images import grid, to_png
-
-    png = to_png(grid(images, ncol=ATLAS_COLS, pad=0))
+    png = _atlas_png(images)
     return base64.b64encode(png).decode(), hashlib.sha1(png).hexdigest()[:16]
+
+
+def serve_file(folder: str, name: str, blob: bytes) -> str | None:
+    """Write ``blob`` once to static/<folder>/<name> (named by content, so never stale) and
+    return its URL for the browser, or None when the folder cannot be written."""
+    path = _SERVED / folder / name
+    try:
+        if not path.is_file():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(".tmp")
+            tmp.write_bytes(blob)
+            tmp.replace(path)
+    except OSError:
+        return None
+    return f"app/static/{folder}/{name}"
 
 
 @st.cache_resource(max_entries=8, show_spinner=False)
@@ -52,17 +71,31 @@ def decoder_asset(folder: str) -> dict | None:
     if os.environ.get("GENLAB_NO_LIVE_DECODE"):  # for before/after page-weight benchmarks
         return None
     blob, shapes, key = mlp_decoder_blob(load_checkpoint(folder).model)
-    path = _SERVED / "decoders" / f"{key}.bin"
-    try:
-        if not path.is_file():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(".tmp")
-            tmp.write_bytes(blob)
-            tmp.replace(path)
-    except OSError:
+    url = serve_file("decoders", f"{key}.bin", blob)
+    if url is None:
         return None
-    return {"url": f"app/static/decoders/{key}.bin", "layers": shapes, "key": key,
-            "kb": round(len(blob) / 1024)}
+    return {"url": url, "layers": shapes, "key": key, "kb": round(len(blob) / 1024)}
+
+
+@st.cache_resource(max_entries=32, show_spinner=False)
+def atlas_url(images: np.ndarray) -> dict | None:
+    """uint8 images (N, 28, 28) as one PNG atlas served at app/static/atlases/: {url, cols}."""
+    png = _atlas_png(images)
+    url = serve_file("atlases", f"{hashlib.sha1(png).hexdigest()[:20]}.png", png)
+    return {"url": url, "cols": ATLAS_COLS} if url else None
+
+
+_plot_hover = st.components.v2.component(
+    "genlab.plot_hover",
+    js=(_STATIC / "plot_hover.js").read_text(),
+)
+
+
+def plot_hover(target: str, atlases: list[dict | None], *, key: str) -> None:
+    """Show the image under the pointer beside a Plotly chart whose ``layout.meta`` is
+    ``{"genlab_hover": target}``; its points carry ``customdata = [atlas, index, ...]``
+    into ``atlases`` (``atlas_url`` results)."""
+    _plot_hover(data={"target": target, "atlases": atlases}, key=key)
 
 
 def latent_map(points: np.ndarray, labels: np.ndarray, images: np.ndarray, classes: list[str], *,

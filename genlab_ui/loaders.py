@@ -3,7 +3,10 @@ arrays and samples per small hashable key (st.cache_data, bounded)."""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from pathlib import Path
+from typing import Any, Callable
 
 import numpy as np
 import streamlit as st
@@ -69,3 +72,28 @@ def samples(folder: str, n: int, seed: int) -> np.ndarray:
     """n samples of a checkpoint for a seed: uint8 (n, 28, 28)."""
     ckpt = load_checkpoint(folder)
     return sample_images(registry.get(ckpt.card["family"]), ckpt.model, n, seed)
+
+
+@st.cache_resource(show_spinner=False)
+def _store(name: str) -> tuple[OrderedDict, threading.Lock]:
+    return OrderedDict(), threading.Lock()
+
+
+def shared_result(name: str, key: tuple, compute: Callable[[], Any], *, keep: int = 8) -> Any:
+    """``compute()`` once per ``key`` for every session (treat the result as read-only); the
+    ``keep`` most recent results of store ``name`` are kept.
+
+    Unlike st.cache_data/st.cache_resource, ``compute`` may draw on the page while it runs
+    (a progress bar), because nothing has to be replayed on a cache hit.
+    """
+    store, lock = _store(name)
+    with lock:
+        if key in store:
+            store.move_to_end(key)
+            return store[key]
+    result = compute()
+    with lock:
+        store[key] = result
+        while len(store) > keep:
+            store.popitem(last=False)
+    return result

@@ -2,9 +2,7 @@
 (once a trained DDPM checkpoint is installed) the reverse process."""
 
 import io
-import threading
 import time
-from collections import OrderedDict
 
 import numpy as np
 import plotly.graph_objects as go
@@ -78,31 +76,16 @@ def chain_check(schedule: str, t: int, value: float = 0.4, n: int = 20000) -> di
             "chain variance": x.var().item(), "closed-form variance": (1 - ab).item()}
 
 
-@st.cache_resource(show_spinner=False)
-def _trajectory_store() -> tuple[OrderedDict, threading.Lock]:
-    """Computed trajectories shared by all sessions (read-only), the 8 most recent kept."""
-    return OrderedDict(), threading.Lock()
-
-
 def trajectory(folder: str, sampler: str, steps: int, eta: float, n: int, seed: int,
                progress=None) -> dict:
     """One reverse run kept whole (see genlab.sample.record_trajectory), computed once per
-    settings: scrubbing, playing and the GIF never recompute. ``progress(i, total)``
-    reports the steps while it runs (it is not cached through st.cache, which cannot
-    replay a progress bar)."""
-    store, lock = _trajectory_store()
-    key = (folder, sampler, steps, eta, n, seed)
-    with lock:
-        if key in store:
-            store.move_to_end(key)
-            return store[key]
-    model = loaders.load_checkpoint(folder).model
-    traj = record_trajectory(model, sampler, steps, eta, n, seed, on_step=progress)
-    with lock:
-        store[key] = traj
-        while len(store) > 8:
-            store.popitem(last=False)
-    return traj
+    settings for every session: scrubbing, playing and the GIF never recompute.
+    ``progress(i, total)`` reports the steps while it runs."""
+    def compute() -> dict:
+        model = loaders.load_checkpoint(folder).model
+        return record_trajectory(model, sampler, steps, eta, n, seed, on_step=progress)
+
+    return loaders.shared_result("trajectories", (folder, sampler, steps, eta, n, seed), compute)
 
 
 def gif_bytes(frames: np.ndarray, ncol: int) -> bytes:

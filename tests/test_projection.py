@@ -35,11 +35,69 @@ def test_pca_matches_scikit_learn():
 def test_tsne_is_deterministic_for_a_seed_and_separates_clusters():
     rng = np.random.default_rng(0)
     x = np.concatenate([rng.normal(0, 1, (60, 10)), rng.normal(8, 1, (60, 10))])
-    a = projection.tsne(x, perplexity=15, iterations=300, seed=3)
-    b = projection.tsne(x, perplexity=15, iterations=300, seed=3)
+    fractions = []
+    a = projection.tsne(x, perplexity=15, iterations=300, seed=3, on_progress=fractions.append).coords
+    b = projection.tsne(x, perplexity=15, iterations=300, seed=3).coords
     assert a.shape == (120, 2)
+    assert fractions == sorted(fractions) and fractions[-1] == 1.0 and len(fractions) > 5
     np.testing.assert_array_equal(a, b)
     gap = np.linalg.norm(a[:60].mean(0) - a[60:].mean(0))
     assert gap > 3 * max(a[:60].std(0).max(), a[60:].std(0).max())
     with pytest.raises(ValueError, match="perplexity"):
         projection.tsne(x, perplexity=500)
+
+
+def test_tsne_places_new_points_near_their_cluster():
+    rng = np.random.default_rng(1)
+    x = np.concatenate([rng.normal(0, 1, (80, 10)), rng.normal(8, 1, (80, 10))])
+    fitted = projection.tsne(x, perplexity=15, iterations=300, seed=0)
+    new = np.concatenate([rng.normal(0, 1, (5, 10)), rng.normal(8, 1, (5, 10))])
+    placed = fitted.transform(new)
+    assert placed.shape == (10, 2)
+    np.testing.assert_array_equal(placed, fitted.transform(new))  # deterministic
+    centres = fitted.coords[:80].mean(0), fitted.coords[80:].mean(0)
+    for point, own in zip(placed, [0] * 5 + [1] * 5):
+        dist = [np.linalg.norm(point - c) for c in centres]
+        assert dist[own] < dist[1 - own]
+    # a map given by its coordinates (as shipped) places points as well
+    rebuilt = projection.tsne_from_coords(x, fitted.coords, perplexity=15, seed=0)
+    assert rebuilt.transform(new).shape == (10, 2)
+    with pytest.raises(ValueError, match="openTSNE"):
+        projection.tsne(x, perplexity=15, iterations=250, backend="sklearn").transform(new)
+
+
+def test_pca_transform_and_shapes_on_pixels():
+    images = (np.random.default_rng(0).random((50, 28, 28)) * 255).astype(np.uint8)
+    x = projection.pixels(images)
+    assert x.shape == (50, 784) and 0 <= x.min() and x.max() <= 1
+    res = projection.pca(x, k=2, curve=10)
+    assert res.coords.shape == (50, 2) and res.explained_variance_ratio.shape == (10,)
+    np.testing.assert_allclose(res.transform(x[:5]), res.coords[:5], atol=1e-10)
+
+
+@pytest.mark.parametrize("dataset", ["mnist", "fashion-mnist"])
+def test_shipped_default_pixel_maps_match_a_fresh_computation(dataset):
+    """The shipped default t-SNE map of raw pixels is what the same settings compute now."""
+    images, _ = projection.held_out(dataset, projection.DEFAULT_POINTS)
+    shipped = projection.load_default_map(dataset, projection.PIXELS, projection.PIXELS,
+                                          projection.DEFAULT_POINTS, **projection.DEFAULT_TSNE)
+    assert shipped is not None, "no shipped default map: python -m genlab maps"
+    fresh = projection.tsne(projection.pixels(images), **projection.DEFAULT_TSNE).coords
+    scale = np.abs(fresh).max()
+    np.testing.assert_allclose(shipped, fresh, atol=1e-3 * scale)
+
+
+def test_every_shipped_map_fits_its_checkpoint():
+    """Each shipped model map names weights that are shipped (else the page recomputes)."""
+    from genlab import checkpoints
+
+    for path in sorted(projection.MAPS.glob("*.npz")):
+        dataset, _, source = path.stem.partition("--")
+        source = source.replace("--", "/")
+        key = projection.PIXELS
+        if source != projection.PIXELS:
+            ckpt = checkpoints.load(checkpoints.resolve(source))
+            key = projection.source_key(source, ckpt)
+        with np.load(path) as npz:
+            assert str(npz["key"]) == key, f"{path.name} is stale: python -m genlab maps"
+            assert npz["coords"].shape == (projection.DEFAULT_POINTS, 2)

@@ -1,0 +1,185 @@
+"""The projections page's computations, shared by every session: held-out points, their
+features, PCA and t-SNE maps (the shipped default maps where the settings match), and
+generated samples placed on a map; plus the Plotly figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+
+from genlab import data, projection, registry
+from genlab_ui import components, loaders
+
+SAMPLE_SYMBOLS = ["x", "diamond", "triangle-up", "star", "square", "cross"]
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a map depends on (hashable: the cache key)."""
+
+    dataset: str
+    source: str  # "pixels" or a checkpoint folder
+    points: int
+    method: str  # "PCA" or "t-SNE"
+    perplexity: float = 30.0
+    iterations: int = 1000
+    seed: int = 0
+
+
+def sources(dataset: str) -> dict[str, str]:
+    """What can be projected on this dataset: source -> label (pixels, then checkpoints whose
+    family defines features)."""
+    out = {projection.PIXELS: "Raw pixels (784-D)"}
+    for row in loaders.models_for(dataset):
+        card = row["card"]
+        if card is None:
+            continue
+        family = registry.get(card["family"])
+        if family.features is not None:
+            out[row["folder"]] = f"{card['name']}: {family.features_label}"
+    return out
+
+
+def point_counts(dataset: str) -> list[int]:
+    """500 … 2,000 bundled held-out points, up to 5,000 where the dataset's files are found."""
+    counts = [500, 1000, 2000]
+    try:
+        if data.load(dataset, download=False).holdout.labels.size >= 5000:
+            counts.append(5000)
+    except (data.DataNotFoundError, ValueError):
+        pass
+    return counts
+
+
+@st.cache_data(max_entries=6, show_spinner=False)
+def held_out(dataset: str, n: int) -> tuple[np.ndarray, np.ndarray]:
+    return projection.held_out(dataset, n)
+
+
+def _checkpoint(source: str):
+    return None if source == projection.PIXELS else loaders.load_checkpoint(source)
+
+
+@st.cache_data(max_entries=16, show_spinner="Computing features…")
+def features(dataset: str, source: str, n: int) -> np.ndarray:
+    images, _ = held_out(dataset, n)
+    return projection.source_features(source, images, _checkpoint(source))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def pca_map(dataset: str, source: str, n: int) -> projection.PCAResult:
+    return projection.pca(features(dataset, source, n), k=2, curve=50)
+
+
+def tsne_map(s: Settings, progress: Callable[[float], None] | None = None) -> projection.TSNEResult:
+    """The t-SNE map for these settings: the shipped one where it matches (same settings,
+    same weights), else fitted once for every session (``progress`` reports while it runs)."""
+    def compute() -> projection.TSNEResult:
+        x = features(s.dataset, s.source, s.points)
+        key = projection.source_key(s.source, _checkpoint(s.source))
+        shipped = projection.load_default_map(s.dataset, _source_id(s.source), key, s.points,
+                                              s.perplexity, s.iterations, s.seed)
+        if shipped is not None:
+            return projection.TSNEResult(shipped, None)  # made ready for overlays on demand
+        return projection.tsne(x, perplexity=s.perplexity, iterations=s.iterations, seed=s.seed,
+                               on_progress=progress)
+
+    return loaders.shared_result("tsne", (s,), compute, keep=12)
+
+
+def _source_id(source: str) -> str:
+    """"pixels" or the checkpoint id (mnist/vae-2d) for a checkpoint folder."""
+    return source if source == projection.PIXELS else loaders.load_checkpoint(source).id
+
+
+def coords(s: Settings, progress=None) -> np.ndarray:
+    if s.method == "PCA":
+        return pca_map(s.dataset, s.source, s.points).coords
+    return tsne_map(s, progress).coords
+
+
+def overlay(s: Settings, model_folder: str, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """n samples of a generative checkpoint and their place on the map: (images, (n, 2)).
+
+    PCA: the map's own projection. t-SNE: openTSNE's ``transform`` (new points are placed
+    against the fixed map; the held-out points do not move)."""
+    def compute():
+        images = loaders.samples(model_folder, n, seed)
+        x = projection.source_features(s.source, images, _checkpoint(s.source))
+        if s.method == "PCA":
+            return images, pca_map(s.dataset, s.source, s.points).transform(x)
+        fitted = tsne_map(s)
+        if fitted.embedding is None:  # a shipped map: rebuild its affinities once
+            fitted = loaders.shared_result(
+                "tsne-ready", (s,), lambda: projection.tsne_from_coords(
+                    features(s.dataset, s.source, s.points), fitted.coords,
+                    perplexity=s.perplexity, seed=s.seed), keep=6)
+        return images, fitted.transform(x, seed=seed)
+
+    return loaders.shared_result("overlay", (s, model_folder, n, seed), compute, keep=16)
+
+
+def scatter(xy: np.ndarray, labels: np.ndarray, classes: list[str], overlays: list[dict], *,
+            target: str, pinned: tuple[int, int] | None, axis: tuple[str, str]) -> go.Figure:
+    """One trace per class (the legend toggles classes) and one per overlaid model.
+
+    Every point carries customdata [atlas, index, caption]: atlas 0 is the held-out images,
+    atlas k the k-th overlay's samples (the hover component shows the tile)."""
+    fig = go.Figure()
+    index = np.arange(len(labels))
+    for c, name in enumerate(classes):
+        keep = labels == c
+        fig.add_trace(go.Scatter(
+            x=xy[keep, 0], y=xy[keep, 1], mode="markers", name=name,
+            marker={"size": 5, "color": components.CLASS_COLORS[c], "opacity": 0.7},
+            customdata=[[0, int(i), f"{name} · held-out #{i}"] for i in index[keep]],
+            hovertemplate="%{customdata[2]}<extra></extra>"))
+    for k, o in enumerate(overlays, start=1):
+        fig.add_trace(go.Scatter(
+            x=o["xy"][:, 0], y=o["xy"][:, 1], mode="markers", name=f"samples: {o['name']}",
+            marker={"size": 8, "symbol": SAMPLE_SYMBOLS[(k - 1) % len(SAMPLE_SYMBOLS)],
+                    "color": "rgba(0,0,0,0.8)", "line": {"width": 1, "color": "white"}},
+            customdata=[[k, i, f"{o['name']} sample #{i}"] for i in range(len(o["xy"]))],
+            hovertemplate="%{customdata[2]}<extra></extra>"))
+    if pinned is not None:
+        fig.add_trace(go.Scatter(x=[pinned[0]], y=[pinned[1]], mode="markers", name="pinned",
+                                 marker={"size": 16, "symbol": "circle-open", "color": "#ff2b2b",
+                                         "line": {"width": 3}}, hoverinfo="skip"))
+    fig.update_layout(height=560, margin={"l": 10, "r": 10, "t": 10, "b": 10},
+                      meta={"genlab_hover": target}, legend={"itemsizing": "constant"},
+                      xaxis_title=axis[0], yaxis_title=axis[1], clickmode="event+select",
+                      dragmode="pan", uirevision=target)
+    return fig
+
+
+def variance_figure(ratio: np.ndarray) -> go.Figure:
+    """The share of variance per principal component and its running total."""
+    k = np.arange(1, len(ratio) + 1)
+    fig = go.Figure([go.Bar(x=k, y=ratio, name="per component", marker_color="#1f77b4"),
+                     go.Scatter(x=k, y=np.cumsum(ratio), name="cumulative", mode="lines+markers",
+                                line={"color": "#ff7f0e"})])
+    fig.update_layout(height=260, margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                      title="Explained variance", xaxis_title="component",
+                      yaxis={"title": "share of variance", "tickformat": ".0%", "range": [0, 1]},
+                      legend={"orientation": "h", "y": -0.3})
+    return fig
+
+
+def csv_bytes(xy: np.ndarray, labels: np.ndarray, classes: list[str], overlays: list[dict],
+              axis: tuple[str, str]) -> bytes:
+    """Every point of the map: kind, index, label, class name, coordinates."""
+    lines = [f"kind,index,label,class,{axis[0]},{axis[1]}"]
+    lines += [f"held-out,{i},{int(c)},{classes[int(c)]},{x:.6g},{y:.6g}"
+              for i, (c, (x, y)) in enumerate(zip(labels, xy))]
+    for o in overlays:
+        lines += [f"{o['name']},{i},,,{x:.6g},{y:.6g}" for i, (x, y) in enumerate(o["xy"])]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def folder_name(folder: str) -> str:
+    return Path(folder).name

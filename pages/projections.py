@@ -1,0 +1,160 @@
+"""/projections: PCA and t-SNE maps of held-out images, of a model's latent space or
+features, with generated samples placed among the real ones."""
+
+import numpy as np
+import streamlit as st
+import torch
+
+from genlab import data, projection, registry, sample
+from genlab.images import upscale
+from genlab_ui import components, loaders, maps, state
+
+
+def init_state() -> None:
+    for key, value in {"proj.points": projection.DEFAULT_POINTS, "proj.method": "PCA",
+                       "proj.perplexity": 30, "proj.iterations": 1000, "proj.seed": 0,
+                       "proj.overlay": [], "proj.n_samples": 300, "proj.sample_seed": 0}.items():
+        st.session_state.setdefault(key, value)
+
+
+def pinned_point(event) -> tuple[int, int] | None:
+    """(atlas, index) of the clicked point, from the chart's selection event."""
+    points = (event or {}).get("selection", {}).get("points", []) if event else []
+    for p in points:
+        custom = p.get("customdata")
+        if isinstance(custom, (list, tuple)) and len(custom) >= 2:
+            return int(custom[0]), int(custom[1])
+    return None
+
+
+def explain() -> None:
+    st.markdown(
+        "**PCA** rotates the data onto the directions of largest variance and keeps the first "
+        "two: a linear map that preserves the *global* shape (large distances, spreads), so far "
+        "apart on the map means far apart in the data, and new points land with the same "
+        "projection. The curve shows how much variance two components keep.\n\n"
+        "**t-SNE** places points so that each one keeps its nearest neighbours close (a "
+        "Student-t kernel on the map, Gaussian affinities of effective size *perplexity* in "
+        "the data). It preserves *local* neighbourhoods: clusters are real, but the distances "
+        "*between* clusters, their sizes and densities mean little, and another seed or "
+        "perplexity can move clusters around. New points are placed by openTSNE's transform "
+        "against the fixed map.")
+
+
+state.page_setup()
+init_state()
+st.title("Projections: maps of data, latents and samples")
+st.caption("Each dot is a held-out image; hover to see it, click to pin it. Click a class in "
+           "the legend to hide it, double-click to show it alone.")
+dataset = st.session_state["dataset"]
+classes = list(data.CLASS_NAMES[dataset])
+options = maps.sources(dataset)
+generators = {row["folder"]: row["card"]["name"] for row in loaders.models_for(dataset)
+              if row["card"] and registry.get(row["card"]["family"]).sample is not None}
+
+top = st.columns([2.2, 1.2, 1.2])
+source = state.persistent_selectbox("What to project", list(options), f"proj.source.{dataset}",
+                                    where=top[0], format_func=options.get,
+                                    help="Raw pixels, a VAE's latent means or a classifier's "
+                                         "penultimate features of the same held-out images.")
+counts = maps.point_counts(dataset)
+if st.session_state["proj.points"] not in counts:
+    st.session_state["proj.points"] = projection.DEFAULT_POINTS
+points = top[1].select_slider("Held-out points", counts, key="proj.points",
+                              help="The 2,000 bundled held-out images; 5,000 where the "
+                                   "dataset's files are installed.")
+method = top[2].radio("Method", ["PCA", "t-SNE"], key="proj.method", horizontal=True)
+if method == "t-SNE":
+    c = st.columns(3)
+    perplexity = c[0].slider("Perplexity", 5, 100, key="proj.perplexity",
+                             help="Roughly how many neighbours each point keeps close.")
+    iterations = c[1].select_slider("Iterations", [250, 500, 750, 1000, 1500, 2000],
+                                    key="proj.iterations",
+                                    help="The first quarter (at most 250) is early exaggeration.")
+    seed = c[2].number_input("Seed", 0, 10_000, key="proj.seed", step=1)
+else:
+    perplexity, iterations, seed = 30, 1000, 0
+settings = maps.Settings(dataset, source, int(points), method, float(perplexity),
+                         int(iterations), int(seed))
+
+o = st.columns([2.2, 1.2, 1.2])
+chosen = o[0].multiselect("Overlay generated samples from", list(generators), key="proj.overlay",
+                          format_func=generators.get,
+                          help="Samples pass through the same features and are placed on this "
+                               "map: gaps show modes a model misses.")
+n_samples = o[1].select_slider("Samples per model", [100, 200, 300, 500, 1000], key="proj.n_samples")
+sample_seed = o[2].number_input("Sample seed", 0, 10_000, key="proj.sample_seed", step=1)
+
+try:
+    images, labels = maps.held_out(dataset, settings.points)
+    bar = None
+    if method == "t-SNE":
+        bar = st.progress(0.0, text="t-SNE…")
+    xy = maps.coords(settings, None if bar is None else
+                     lambda f: bar.progress(f, text=f"t-SNE of {settings.points:,} points: {f:.0%}"))
+    if bar is not None:
+        bar.empty()
+    overlays = []
+    for folder in chosen:
+        if folder not in generators:
+            continue
+        with st.spinner(f"Sampling {generators[folder]} and placing its samples…"):
+            s_images, s_xy = maps.overlay(settings, folder, int(n_samples), int(sample_seed))
+        overlays.append({"name": generators[folder], "xy": s_xy, "images": s_images})
+except (ValueError, data.DataNotFoundError) as exc:
+    st.error(f"This map cannot be drawn: {exc}", icon="⚠️")
+    st.stop()
+
+axis = ("PC 1", "PC 2") if method == "PCA" else ("t-SNE 1", "t-SNE 2")
+target = f"proj-{dataset}"
+pin = st.session_state.get("proj.pin")
+left, right = st.columns([3, 1])
+with left:
+    pinned_xy = None
+    if pin is not None:
+        a, i = pin
+        try:
+            pinned_xy = xy[i] if a == 0 else overlays[a - 1]["xy"][i]
+        except IndexError:
+            st.session_state.pop("proj.pin", None)
+            pin = None
+    fig = maps.scatter(xy, labels, classes, overlays, target=target, pinned=pinned_xy, axis=axis)
+    event = st.plotly_chart(fig, key="proj.chart", on_select="rerun", selection_mode="points",
+                            width="stretch")
+    clicked = pinned_point(event)
+    if clicked is not None and clicked != pin:
+        st.session_state["proj.pin"] = clicked
+        st.rerun()
+    atlases = [components.atlas_url(images)] + [components.atlas_url(o["images"]) for o in overlays]
+    components.plot_hover(target, atlases, key="proj.hover")
+with right:
+    st.markdown("**Pinned point**")
+    if pin is None:
+        st.caption("Click a point on the map to pin it here.")
+    else:
+        a, i = pin
+        image = images[i] if a == 0 else overlays[a - 1]["images"][i]
+        what = f"held-out #{i} · {classes[labels[i]]}" if a == 0 else f"{overlays[a - 1]['name']} sample #{i}"
+        st.image(upscale(image, 5), caption=what, output_format="PNG")
+        ckpt = None if source == projection.PIXELS else loaders.load_checkpoint(source)
+        if ckpt is not None and ckpt.card["family"] == "vae":
+            mu = projection.source_features(source, image[None], ckpt)
+            with torch.inference_mode():
+                decoded = sample.to_uint8(ckpt.model.decode(torch.from_numpy(mu).float()))[0]
+            st.image(upscale(decoded, 5), output_format="PNG",
+                     caption=f"decoded μ = ({', '.join(f'{v:.2f}' for v in mu[0][:4])}"
+                             f"{', …' if mu.shape[1] > 4 else ''})")
+        if st.button("Unpin", key="proj.unpin"):
+            st.session_state.pop("proj.pin", None)
+            st.rerun()
+    st.download_button("Download coordinates (CSV)",
+                       maps.csv_bytes(xy, labels, classes, overlays, axis),
+                       file_name=f"{dataset}-{maps.folder_name(source)}-{method.lower()}.csv",
+                       mime="text/csv", key="proj.csv")
+
+if method == "PCA":
+    ratio = maps.pca_map(dataset, source, settings.points).explained_variance_ratio
+    st.plotly_chart(maps.variance_figure(ratio), key="proj.variance", width="stretch")
+    st.caption(f"Two components keep {ratio[:2].sum():.1%} of the variance of "
+               f"{options[source].split(':')[0]}; 50 keep {ratio.sum():.1%}.")
+explain()
