@@ -190,7 +190,8 @@ SNAPSHOTS_FILE = "snapshots.npz"
 
 
 def snapshot_steps(total: int, count: int = 8) -> list[int]:
-    """Step 0 and up to ``count`` doubling steps ending at ``total``: ⌊total/2^(count−1)⌋, …, total/2, total."""
+    """Step 0, then up to ``count`` doubling steps ending at ``total``:
+    ⌊total/2^(count−1)⌋, …, ⌊total/2⌋, total."""
     return sorted({0, *(total >> k for k in range(count) if total >> k > 0)})
 
 

@@ -150,7 +150,8 @@ def show_maths() -> None:
                     "images, and takes n_critic = 5 critic steps per G step:")
         st.latex(r"L_D = \mathbb{E}_{z}[D(G(z))] - \mathbb{E}_{x}[D(x)] + "
                  r"\lambda\,\mathbb{E}_{\hat x}\big[(\|\nabla_{\hat x} D(\hat x)\|_2 - 1)^2\big],"
-                 r"\quad \hat x = \varepsilon x + (1-\varepsilon)G(z),\ \varepsilon\sim U[0,1],\ \lambda = 10")
+                 r"\quad \hat x = \varepsilon x + (1-\varepsilon)G(z),\ "
+                 r"\varepsilon\sim U[0,1],\ \lambda = 10")
         st.latex(r"L_G = -\mathbb{E}_{z}[D(G(z))]")
         st.caption("Code: genlab/models/gan.py (G, D, the losses, the gradient penalty); "
                    "genlab/train.py (gan_step, wgan_gp_step: (1) update D, (2) update G). "
@@ -304,11 +305,12 @@ def class_histograms() -> None:
                                       s["precision"], s["recall"])):
             table[key].append(value)
     st.dataframe(table, hide_index=True, key="gans.quality")
+    real_bits = metrics.class_entropy_bits(np.repeat(np.arange(10), real))
     st.caption(f"{QUALITY_N:,} samples (seed 0) per model and the first {QUALITY_N:,} held-out "
                "images, classified by the shipped evaluation classifier; FD and precision/recall "
                "in its penultimate features. A collapsed GAN piles its samples on a few classes: "
-               f"its class entropy falls below the held-out {metrics.class_entropy_bits(np.repeat(np.arange(10), real)):.2f} "
-               "bits (log₂ 10 = 3.32 is uniform).")
+               f"its class entropy falls below the held-out images' {real_bits:.2f} bits "
+               "(log₂ 10 = 3.32 is uniform).")
 
 
 @st.fragment

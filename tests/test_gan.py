@@ -89,7 +89,8 @@ def test_train_step_changes_generator_and_discriminator(name):
     out = gan_family_step(model, opts, torch.rand(8, 1, 28, 28), None, sample.generator(0))
     for part in ("generator", "discriminator"):
         params = [k for k, _ in getattr(model, part).named_parameters()]
-        changed = [k for k in params if not torch.equal(before[f"{part}.{k}"], model.state_dict()[f"{part}.{k}"])]
+        after = model.state_dict()
+        changed = [k for k in params if not torch.equal(before[f"{part}.{k}"], after[f"{part}.{k}"])]
         assert changed == params, f"{part}: unchanged {set(params) - set(changed)}"
     keys = {"d_loss", "g_loss", "d_real", "d_fake"}
     if name == "wgan-gp":
@@ -166,7 +167,8 @@ def test_cli_train_records_snapshots_that_survive_resume(idx_dir, tmp_path, caps
     ckpt = checkpoints.load(out)
     family = registry.get("gan")
     np.testing.assert_array_equal(snaps["images"][-1], sample.sample_images(family, ckpt.model, 64, 0))
-    assert {"d_loss", "g_loss", "d_real", "d_fake"} <= set(json.loads((out / "train_log.json").read_text())[-1])
+    log = json.loads((out / "train_log.json").read_text())
+    assert {"d_loss", "g_loss", "d_real", "d_fake"} <= set(log[-1])
     assert set(ckpt.card["metrics"]) >= {"d_holdout", "d_samples", "d_accuracy"}
     # a fresh (not resumed) run into the folder starts its snapshots afresh
     assert main([*args, "--steps", "2"]) == 0
