@@ -12,6 +12,7 @@ PAGES = [
     st.Page("pages/vae.py", title="VAE latent explorer", icon=":material/explore:", url_path="vae"),
     st.Page("pages/diffusion.py", title="Diffusion step by step", icon=":material/blur_on:",
             url_path="diffusion"),
+    st.Page("pages/gans.py", title="GANs side by side", icon=":material/compare:", url_path="gans"),
     st.Page("pages/projections.py", title="Projections (PCA, t-SNE)", icon=":material/scatter_plot:",
             url_path="projections"),
 ]

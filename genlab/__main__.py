@@ -39,7 +39,7 @@ def _cmd_train(args) -> int:
 
     from genlab import checkpoints, data, registry
     from genlab.sample import generator
-    from genlab.train import TrainConfig, dist_info, fit
+    from genlab.train import SnapshotRecorder, TrainConfig, dist_info, fit
 
     rank, world = dist_info()
     name, family, config = registry.resolve_model(args.model)
@@ -60,16 +60,20 @@ def _cmd_train(args) -> int:
     out = Path(args.out) if args.out else checkpoints.ROOT / args.dataset / name
     bar = tqdm(total=steps, desc=f"{name} on {args.dataset}", unit="step", disable=rank != 0,
                dynamic_ncols=True, mininterval=1.0)
+    final = ema if ema is not None else model  # the EMA weights are the ones shipped
+    snapshots = (SnapshotRecorder(out, family, final, steps, keep=args.resume)
+                 if family.snapshots and rank == 0 else None)
 
     def on_step(step: int, metrics: dict) -> None:
         bar.n = step
         bar.set_postfix({k: f"{v:.3g}" for k, v in metrics.items()}, refresh=False)
         bar.update(0)
+        if snapshots:
+            snapshots(step)
 
     labels = torch.from_numpy(splits.train.labels.astype(np.int64))
     facts = fit(family, model, images, labels, tcfg, on_step=on_step, resume_dir=out,
                 resume=args.resume, ema=ema)
-    final = ema if ema is not None else model  # the EMA weights are the ones shipped
     final.eval()
     bar.close()
     if rank == 0:
@@ -146,8 +150,9 @@ def _cmd_bundle(args) -> int:
     from genlab import data
 
     splits = data.load(args.dataset, args.data_dir, download=False)
-    path = data.write_bundled(splits, args.n)
-    print(f"wrote {min(args.n, splits.split['holdout_size'])} held-out images to {path}")
+    n = args.n or {"holdout": 2000, "train": 5000}[args.part]
+    path = data.write_bundled(splits, n, args.part)
+    print(f"wrote {len(data.load_bundled(args.dataset, args.part).labels)} {args.part} images to {path}")
     return 0
 
 
@@ -239,10 +244,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="one dataset (repeatable; default: all)")
     m.set_defaults(fn=_cmd_maps)
 
-    b = sub.add_parser("bundle", help="write the bundled held-out sample from a data folder")
+    b = sub.add_parser("bundle", help="write a bundled sample (held-out, or train for "
+                                      "nearest-neighbour checks) from a data folder")
     b.add_argument("--dataset", required=True, choices=DATASETS)
     b.add_argument("--data-dir")
-    b.add_argument("--n", type=int, default=2000)
+    b.add_argument("--part", choices=["holdout", "train"], default="holdout",
+                   help="holdout: the first N held-out images; train: N random train images (seed 0)")
+    b.add_argument("--n", type=int, help="default: 2000 held-out, 5000 train")
     b.set_defaults(fn=_cmd_bundle)
     return p
 

@@ -58,7 +58,7 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def _atomic_write(path: Path, write) -> None:
+def atomic_write(path: Path, write) -> None:
     """Call ``write(tmp_path)``, then move the temp file over ``path`` in one step."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -96,10 +96,10 @@ def save(folder: str | os.PathLike, tensors: dict[str, torch.Tensor], card: dict
                     date=card.get("date") or _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"))
         card.setdefault("id", f"{card['dataset']}/{card['name']}")
         _check_card(card, folder / CARD)
-        _atomic_write(folder / WEIGHTS, lambda tmp: os.replace(staged, tmp))
+        atomic_write(folder / WEIGHTS, lambda tmp: os.replace(staged, tmp))
     finally:
         staged.unlink(missing_ok=True)
-    _atomic_write(folder / CARD, lambda tmp: tmp.write_text(json.dumps(card, indent=2) + "\n"))
+    atomic_write(folder / CARD, lambda tmp: tmp.write_text(json.dumps(card, indent=2) + "\n"))
     return folder
 
 
@@ -110,7 +110,7 @@ def update_card(folder: str | os.PathLike, **fields) -> dict:
     for key, value in fields.items():
         card[key] = {**card[key], **value} if isinstance(card.get(key), dict) and isinstance(value, dict) else value
     _check_card(card, folder / CARD)
-    _atomic_write(folder / CARD, lambda tmp: tmp.write_text(json.dumps(card, indent=2) + "\n"))
+    atomic_write(folder / CARD, lambda tmp: tmp.write_text(json.dumps(card, indent=2) + "\n"))
     return card
 
 

@@ -198,23 +198,39 @@ def load(dataset: str, data_dir: str | os.PathLike | None = None,
     return DatasetSplits(dataset, train, holdout, split)
 
 
-# --- the bundled held-out sample (ships inside the package) -----------------------------
+# --- the bundled samples (ship inside the package) -----------------------------------------
+# "holdout": the first images of the holdout split, for the app and the tests;
+# "train": a seeded random subset of the train split, for nearest-neighbour (memorization)
+# checks of generated samples, since the app has no training data at run time.
 
-def bundled_path(dataset: str) -> Path:
-    return Path(str(resources.files("genlab") / "assets" / f"{check_dataset(dataset)}-holdout.npz"))
+BUNDLED_PARTS = ("holdout", "train")
 
 
-def load_bundled(dataset: str) -> Split:
-    """The up-to-2,000 held-out images and labels shipped with genlab (no data folder needed)."""
-    with np.load(bundled_path(dataset)) as npz:
+def bundled_path(dataset: str, part: str = "holdout") -> Path:
+    if part not in BUNDLED_PARTS:
+        raise ValueError(f"unknown bundled part {part!r}; valid: {', '.join(BUNDLED_PARTS)}")
+    return Path(str(resources.files("genlab") / "assets" / f"{check_dataset(dataset)}-{part}.npz"))
+
+
+def load_bundled(dataset: str, part: str = "holdout") -> Split:
+    """The images and labels shipped with genlab (no data folder needed): up to 2,000
+    held-out ones, or (``part="train"``) a 5,000-image sample of the train split."""
+    with np.load(bundled_path(dataset, part)) as npz:
         return Split(npz["images"], npz["labels"])
 
 
-def write_bundled(splits: DatasetSplits, n: int = 2000) -> Path:
-    """Write the first ``n`` holdout images of ``splits`` as the bundled sample."""
-    path = bundled_path(splits.name)
-    np.savez_compressed(path, images=splits.holdout.images[:n], labels=splits.holdout.labels[:n],
-                        source=np.array(splits.split["description"]))
+def write_bundled(splits: DatasetSplits, n: int = 2000, part: str = "holdout", seed: int = 0) -> Path:
+    """Write the bundled sample: the first ``n`` holdout images, or ``n`` train images drawn
+    without replacement with ``seed`` (kept in split order; their indices are stored)."""
+    path = bundled_path(splits.name, part)
+    source = splits.holdout if part == "holdout" else splits.train
+    n = min(n, len(source.labels))
+    if part == "holdout":
+        idx = np.arange(n)
+    else:
+        idx = np.sort(np.random.default_rng(seed).choice(len(source.labels), n, replace=False))
+    np.savez_compressed(path, images=source.images[idx], labels=source.labels[idx], indices=idx,
+                        source=np.array(f"{part} of: {splits.split['description']}"))
     return path
 
 

@@ -150,3 +150,58 @@ def diffusion_metrics(model, x: torch.Tensor, gen: torch.Generator, *, labels=No
         err = (model(sched.add_noise(x0, noise, t), t) - noise).pow(2).flatten(1).mean(1)
         total += err.sum().item()
     return {"eps_mse": round(total / len(x), 5), "n": len(x)}
+
+
+@torch.inference_mode()
+def discriminator_scores(model, x: torch.Tensor, batch: int = 500) -> torch.Tensor:
+    """A GAN's D on images (N, 1, 28, 28) in [0, 1], (N,): the probability of "real" for the
+    ``bce`` loss, the critic value for ``wgan-gp`` (only differences of those mean anything)."""
+    raw = torch.cat([model.score(x[i:i + batch]) for i in range(0, len(x), batch)])
+    return raw if model.config.loss == "wgan-gp" else torch.sigmoid(raw)
+
+
+@torch.inference_mode()
+def gan_metrics(model, x: torch.Tensor, gen: torch.Generator, *, labels=None,
+                batch: int = 500) -> dict[str, float]:
+    """The discriminator's view of held-out images against as many samples.
+
+    Args:
+        model: a GAN in eval mode.
+        x: held-out images (N, 1, 28, 28) in [0, 1] (never seen by D in training).
+        gen: the noise of the N samples.
+
+    Returns:
+        d_holdout, d_samples: D's mean output on each set (see ``discriminator_scores``);
+        for ``bce`` d_accuracy, the share of both sets D classifies right (½ when it cannot
+        tell them apart); for ``wgan-gp`` w_estimate = E D(x) − E D(G(z)), the critic's
+        estimate of W1; n.
+    """
+    from genlab.models.gan import wasserstein_estimate
+    from genlab.sample import gan_noise
+
+    fake = torch.cat([model.generate(gan_noise(model.config.noise_dim, len(xb), gen))
+                      for xb in x.split(batch)])
+    real, fake = discriminator_scores(model, x, batch), discriminator_scores(model, fake, batch)
+    out = {"d_holdout": round(real.mean().item(), 4), "d_samples": round(fake.mean().item(), 4)}
+    if model.config.loss == "wgan-gp":
+        out["w_estimate"] = round(wasserstein_estimate(real, fake).item(), 4)
+    else:
+        out["d_accuracy"] = round(((real > 0.5).sum() + (fake <= 0.5).sum()).item() / (2 * len(x)), 4)
+    return {**out, "n": len(x)}
+
+
+def nearest_images(queries: np.ndarray, pool: np.ndarray, k: int = 5) -> tuple[np.ndarray, np.ndarray]:
+    """The k images of ``pool`` nearest to each query in pixel space (a memorization check).
+
+    Args:
+        queries: uint8 images (Q, 28, 28), e.g. samples.
+        pool: uint8 images (P, 28, 28), e.g. training images.
+        k: neighbours per query.
+
+    Returns:
+        (indices into pool (Q, k), Euclidean distances (Q, k) with grey levels in [0, 1]),
+        nearest first.
+    """
+    flat = lambda a: torch.from_numpy(np.asarray(a, np.float32).reshape(len(a), -1) / 255.0)
+    dist, idx = torch.cdist(flat(queries), flat(pool)).topk(k, dim=1, largest=False)  # (Q, k)
+    return idx.numpy(), dist.numpy()

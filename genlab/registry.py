@@ -13,6 +13,7 @@ import torch
 
 from genlab import metrics, sample, train
 from genlab.models.classifier import Classifier, ClassifierConfig
+from genlab.models.gan import GAN, GANConfig
 from genlab.models.unet import UNet, UNetConfig
 from genlab.models.vae import VAE, VAEConfig
 
@@ -28,6 +29,7 @@ class Family:
     evaluate: Callable[..., dict[str, float]]  # (model, holdout x, generator, labels=) -> metrics
     equation: str = ""  # the key equation, shown on the home page
     about: str = ""  # two or three sentences for the home page
+    snapshots: bool = False  # keep fixed-z samples at doubling steps while training (replay)
     # what the projections page maps: (model, x (B, 1, 28, 28) in [0, 1]) -> (B, F), or None
     features: Callable[..., torch.Tensor] | None = None
     features_label: str = ""  # what those features are, e.g. "latent means μ(x)"
@@ -93,6 +95,18 @@ FAMILIES: dict[str, Family] = {
                "noise; a UNet learns to predict the noise ε in x_t. Sampling runs the process "
                "backwards: DDPM step by step with the posterior, DDIM in far fewer steps."),
     ),
+    "gan": Family(
+        name="gan", config=GANConfig, model=GAN,
+        make_optimizers=train.gan_optimizers, train_step=train.gan_family_step,
+        sample=sample.gan_sample, evaluate=metrics.gan_metrics, snapshots=True,
+        equation=r"\min_G \max_D\; \mathbb{E}_{x\sim p_{\text{data}}}[\log D(x)] + "
+                 r"\mathbb{E}_{z\sim\mathcal{N}(0, I)}[\log(1 - D(G(z)))]",
+        about=("A generator G maps noise z to an image; a discriminator D learns to tell real "
+               "images from G's, and G learns to fool it. With the Wasserstein loss D becomes a "
+               "1-Lipschitz critic whose score gap estimates the distance between the two "
+               "distributions. There is no encoder and no likelihood: sampling is one pass of G."),
+        features=_penultimate, features_label="discriminator's penultimate features",
+    ),
     "classifier": Family(
         name="classifier", config=ClassifierConfig, model=Classifier,
         make_optimizers=train.adam_optimizers, train_step=train.classifier_step,
@@ -117,6 +131,14 @@ MODELS: dict[str, Preset] = {
     "vae-2d": Preset("vae", {"latent_dim": 2, "hidden": (512, 256)}),
     "vae-16d": Preset("vae", {"latent_dim": 16, "hidden": (512, 256)}),
     "classifier": Preset("classifier", {}),
+    "gan-mlp": Preset("gan", {"arch": "mlp", "loss": "bce", "d_norm": "none"},
+                      train={"lr": 2e-4, "batch_size": 64}),
+    "dcgan": Preset("gan", {"arch": "dcgan", "loss": "bce", "d_norm": "batch", "channels": 32},
+                    train={"lr": 2e-4, "batch_size": 64}),
+    # 5 critic updates of 64 images per generator update (Gulrajani et al. 2017, algorithm 1)
+    "wgan-gp": Preset("gan", {"arch": "dcgan", "loss": "wgan-gp", "d_norm": "layer", "channels": 32,
+                              "n_critic": 5, "gp_lambda": 10.0, "adam_betas": (0.0, 0.9)},
+                      train={"lr": 1e-4, "batch_size": 320}),
     "ddpm": Preset("ddpm", {"channels": (16, 32, 64), "attention": True},
                    train={"lr": 5e-4, "batch_size": 64, "ema_decay": 0.999}),
 }

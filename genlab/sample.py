@@ -29,6 +29,17 @@ def vae_sample(model, n: int, gen: torch.Generator) -> torch.Tensor:
     return model.decode(z)
 
 
+def gan_noise(noise_dim: int, n: int, gen: torch.Generator) -> torch.Tensor:
+    """z ~ N(0, I), (n, noise_dim): with one seed, every GAN variant gets the same z."""
+    return torch.randn((n, noise_dim), generator=gen)
+
+
+@torch.inference_mode()
+def gan_sample(model, n: int, gen: torch.Generator) -> torch.Tensor:
+    """G(z) for z ~ N(0, I): (n, 1, 28, 28) in [0, 1]."""
+    return model.generate(gan_noise(model.config.noise_dim, n, gen))
+
+
 def sample_images(family, model, n: int, seed: int, **options) -> np.ndarray:
     """Sample ``n`` images with ``seed``; the same seed gives the same images. uint8 (n, 28, 28)."""
     return to_uint8(family.sample(model, n, generator(seed), **options))

@@ -15,12 +15,17 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
+from genlab.checkpoints import atomic_write
+from genlab.models.gan import (critic_loss, d_bce_loss, g_nonsaturating_loss, gradient_penalty,
+                               wasserstein_estimate)
 from genlab.models.vae import negative_elbo
+from genlab.sample import sample_images
 
 RESUME_FILE = "resume.safetensors"
 
@@ -179,6 +184,60 @@ def warm_start(folder: Path, model, ema=None) -> dict:
             "warm_starts": [*training.get("warm_starts", []), training["steps"]]}
 
 
+# --- training snapshots: fixed-z samples at doubling steps, to replay a run -----------------
+
+SNAPSHOTS_FILE = "snapshots.npz"
+
+
+def snapshot_steps(total: int, count: int = 8) -> list[int]:
+    """Step 0, then up to ``count`` doubling steps ending at ``total``:
+    ⌊total/2^(count−1)⌋, …, ⌊total/2⌋, total."""
+    return sorted({0, *(total >> k for k in range(count) if total >> k > 0)})
+
+
+def load_snapshots(folder: Path) -> dict | None:
+    """``<folder>/snapshots.npz`` as {steps (S,), images uint8 (S, N, 28, 28), seed}, or None."""
+    path = Path(folder) / SNAPSHOTS_FILE
+    if not path.is_file():
+        return None
+    with np.load(path) as npz:
+        return {"steps": npz["steps"], "images": npz["images"], "seed": int(npz["seed"])}
+
+
+class SnapshotRecorder:
+    """An ``on_step`` callback keeping samples of a fixed batch of z (``seed``) at
+    ``snapshot_steps(total)`` in ``<folder>/snapshots.npz``, rewritten atomically each time.
+
+    With ``keep`` (a resumed run) the snapshots already in the folder are kept; a step
+    recorded again (a run repeating steps after an interruption) replaces its images.
+    """
+
+    def __init__(self, folder: Path, family, model: torch.nn.Module, total: int, *,
+                 n: int = 64, seed: int = 0, count: int = 8, keep: bool = False):
+        self.folder, self.family, self.model = Path(folder), family, model
+        self.n, self.seed = n, seed
+        self.steps = set(snapshot_steps(total, count))
+        old = load_snapshots(self.folder) if keep else None
+        same = old is not None and old["seed"] == seed and old["images"].shape[1] == n
+        self.kept = dict(zip(old["steps"].tolist(), old["images"])) if same else {}
+
+    def __call__(self, step: int, metrics: dict | None = None) -> None:
+        if step not in self.steps:
+            return
+        was_training = self.model.training
+        self.model.eval()  # sample as the shipped model will (batch-norm running statistics)
+        self.kept[step] = sample_images(self.family, self.model, self.n, self.seed)
+        self.model.train(was_training)
+        steps = sorted(self.kept)
+
+        def write(tmp: Path) -> None:
+            with open(tmp, "wb") as f:
+                np.savez_compressed(f, steps=np.array(steps, dtype=np.int64), seed=np.int64(self.seed),
+                                    images=np.stack([self.kept[s] for s in steps]))
+
+        atomic_write(self.folder / SNAPSHOTS_FILE, write)
+
+
 # --- the loop ---------------------------------------------------------------------------
 
 def fit(family, model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor,
@@ -194,7 +253,8 @@ def fit(family, model: torch.nn.Module, images: torch.Tensor, labels: torch.Tens
         images: the training images.
         labels: their class labels (N,), used by conditional and classifier steps.
         tcfg: steps, batch size, learning rate, seed.
-        on_step: called as ``on_step(step, metrics)`` after every step (rank 0 only).
+        on_step: called as ``on_step(step, metrics)`` after every step, and once before the
+            first with the starting step and ``{}`` (0, or where a resumed run starts); rank 0 only.
         resume_dir: where resume state is written every ``tcfg.resume_every`` steps.
         resume: continue from the state in ``resume_dir`` if there is one.
         ema: a copy of ``model`` kept as the moving average (``tcfg.ema_decay``), or None.
@@ -223,6 +283,8 @@ def fit(family, model: torch.nn.Module, images: torch.Tensor, labels: torch.Tens
     running: dict[str, float] = {}
     metrics: dict[str, float] = {}
     done = start
+    if rank == 0 and on_step:
+        on_step(start, {})
     for step in range(start, end):
         epoch, pos = divmod(step, per_epoch)
         # every rank draws the same permutation for the epoch, then takes its own slice
@@ -278,3 +340,86 @@ def diffusion_step(model, optimizers, x: torch.Tensor, y: torch.Tensor, gen: tor
     loss.backward()
     opt.step()
     return {"loss": loss.item()}
+
+
+# --- GANs: alternate D and G updates (Goodfellow et al. 2014, algorithm 1) -----------------
+
+def gan_optimizers(model, tcfg: TrainConfig) -> list[torch.optim.Optimizer]:
+    """[Adam for D, Adam for G] with the config's betas (DCGAN 0.5; WGAN-GP 0.0, 0.9)."""
+    if dist_info()[1] > 1:
+        raise ValueError("GAN training runs in one process (its two updates would bypass DDP)")
+    betas = tuple(model.config.adam_betas)
+    return [torch.optim.Adam(model.discriminator.parameters(), lr=tcfg.lr, betas=betas),
+            torch.optim.Adam(model.generator.parameters(), lr=tcfg.lr, betas=betas)]
+
+
+def gan_family_step(model, optimizers, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator
+                    ) -> dict[str, float]:
+    """The GAN family's train step: ``wgan_gp_step`` or ``gan_step`` by the config's loss."""
+    step = wgan_gp_step if model.config.loss == "wgan-gp" else gan_step
+    return step(model, optimizers, x, y, gen)
+
+
+def gan_step(model, optimizers, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator
+             ) -> dict[str, float]:
+    """One D update on −V(D, G), then one G update on the non-saturating −log D(G(z)).
+
+    Returns:
+        d_loss, g_loss, and d_real / d_fake: D's mean probability on real and generated
+        images (before the updates).
+    """
+    opt_d, opt_g = optimizers
+    real = x * 2 - 1  # (B, 1, 28, 28) in [-1, 1], G's range
+    z = torch.randn((real.shape[0], model.config.noise_dim), generator=gen)
+    fake = model.generator(z)
+    # (1) update D: maximise log D(x) + log(1 - D(G(z))); G's graph is cut by detach
+    real_logits = model.discriminator(real)
+    fake_logits = model.discriminator(fake.detach())
+    d_loss = d_bce_loss(real_logits, fake_logits)
+    opt_d.zero_grad(set_to_none=True)
+    d_loss.backward()
+    opt_d.step()
+    # (2) update G: maximise log D(G(z)) through the just-updated D
+    g_loss = g_nonsaturating_loss(model.discriminator(fake))
+    opt_g.zero_grad(set_to_none=True)
+    g_loss.backward()
+    opt_g.step()
+    return {"d_loss": d_loss.item(), "g_loss": g_loss.item(),
+            "d_real": torch.sigmoid(real_logits).mean().item(),
+            "d_fake": torch.sigmoid(fake_logits).mean().item()}
+
+
+def wgan_gp_step(model, optimizers, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator
+                 ) -> dict[str, float]:
+    """``n_critic`` critic updates, then one G update (Gulrajani et al. 2017, algorithm 1).
+
+    The batch is split into ``n_critic`` chunks, so each critic update sees fresh real
+    images (a batch of 320 with n_critic = 5 is 64 per update); G's update uses as many z.
+
+    Returns:
+        d_loss (critic loss with penalty), g_loss = −E D(G(z)), w_estimate = E D(x) −
+        E D(G(z)) of the last critic update (before its step), gp (the penalty), and
+        d_real / d_fake: the critic's mean values.
+    """
+    cfg = model.config
+    opt_d, opt_g = optimizers
+    real_all = x * 2 - 1  # (B, 1, 28, 28) in [-1, 1], G's range
+    for real in real_all.chunk(cfg.n_critic):
+        # (1) update D: minimise E D(G(z)) - E D(x) + λ E(‖∇D(x̂)‖ - 1)²
+        with torch.no_grad():
+            fake = model.generator(torch.randn((real.shape[0], cfg.noise_dim), generator=gen))
+        real_scores, fake_scores = model.discriminator(real), model.discriminator(fake)
+        gp = gradient_penalty(model.discriminator, real, fake, gen)
+        d_loss = critic_loss(real_scores, fake_scores) + cfg.gp_lambda * gp
+        opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        opt_d.step()
+    # (2) update G: minimise -E D(G(z))
+    z = torch.randn((real.shape[0], cfg.noise_dim), generator=gen)
+    g_loss = -model.discriminator(model.generator(z)).mean()
+    opt_g.zero_grad(set_to_none=True)
+    g_loss.backward()
+    opt_g.step()
+    return {"d_loss": d_loss.item(), "g_loss": g_loss.item(),
+            "w_estimate": wasserstein_estimate(real_scores, fake_scores).item(), "gp": gp.item(),
+            "d_real": real_scores.mean().item(), "d_fake": fake_scores.mean().item()}

@@ -3,6 +3,7 @@ arrays and samples per small hashable key (st.cache_data, bounded)."""
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -14,6 +15,7 @@ import torch
 
 from genlab import checkpoints, data, registry
 from genlab.sample import sample_images
+from genlab.train import load_snapshots
 
 torch.set_num_threads(1)  # one thread per request: sessions run concurrently on 2 cores
 
@@ -61,10 +63,32 @@ def models_for(dataset: str, family: str | None = None) -> list[dict]:
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def bundled(dataset: str) -> tuple[np.ndarray, np.ndarray]:
-    """The bundled held-out images (N, 28, 28) uint8 and labels (N,)."""
-    split = data.load_bundled(dataset)
+def bundled(dataset: str, part: str = "holdout") -> tuple[np.ndarray, np.ndarray]:
+    """The bundled held-out images (N, 28, 28) uint8 and labels (N,), or (``part="train"``)
+    the 5,000-image train sample."""
+    split = data.load_bundled(dataset, part)
     return split.images, split.labels
+
+
+def classifier(dataset: str) -> torch.nn.Module | None:
+    """The shipped evaluation classifier of a dataset, or None when it is not installed."""
+    try:
+        return load_checkpoint(str(checkpoints.resolve(f"{dataset}/classifier"))).model
+    except checkpoints.CheckpointError:
+        return None
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def snapshots(folder: str) -> dict | None:
+    """A checkpoint's training snapshots (genlab.train.load_snapshots), or None."""
+    return load_snapshots(Path(folder))
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def train_log(folder: str) -> list[dict]:
+    """The logged training metrics of a checkpoint (train_log.json), [] when there are none."""
+    path = Path(folder) / "train_log.json"
+    return json.loads(path.read_text()) if path.is_file() else []
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

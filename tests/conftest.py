@@ -45,3 +45,29 @@ def tiny_ddpm_root(tmp_path_factory):
             "metrics": {}}
     checkpoints.save(root / "mnist" / "ddpm", model.state_dict(), card)
     return root
+
+
+@pytest.fixture(scope="session")
+def tiny_gan_root(tmp_path_factory):
+    """A checkpoints folder with the three GAN variants for MNIST, tiny and trained for 8 steps
+    on random images by the CLI (so each has its snapshots.npz and train_log.json), plus the
+    shipped MNIST classifier and vae-16d: exercises the /gans page without trained GANs."""
+    import shutil
+    from pathlib import Path
+
+    from genlab import checkpoints
+    from genlab.__main__ import main
+
+    root = tmp_path_factory.mktemp("gan-checkpoints")
+    data = make_idx_set(tmp_path_factory.mktemp("gan-data"))
+    tiny = {"gan-mlp": ["g_hidden=16,16", "d_hidden=16"], "dcgan": ["channels=4"],
+            "wgan-gp": ["channels=4", "n_critic=2"]}
+    for name, overrides in tiny.items():
+        sets = [a for o in overrides for a in ("--set", o)]
+        assert main(["train", name, "--dataset", "mnist", "--data-dir", str(data), "--steps", "8",
+                     "--batch-size", "8", "--out", str(root / "mnist" / name), "--no-download",
+                     *sets]) == 0
+    shipped = Path(checkpoints.__file__).resolve().parent.parent / "checkpoints" / "mnist"
+    for name in ("classifier", "vae-16d"):
+        shutil.copytree(shipped / name, root / "mnist" / name)
+    return root

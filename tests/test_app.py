@@ -133,3 +133,50 @@ def test_diffusion_reverse_process_ui(tiny_ddpm_root, monkeypatch):
     assert not at.exception
     assert sum("DDPM-1000" in str(e.proto) for e in at.get("image")) == 1
     st.cache_data.clear()
+
+
+def test_gans_page_without_gan_checkpoints(tmp_path, monkeypatch):
+    monkeypatch.setattr(checkpoints, "ROOT", tmp_path)
+    st.cache_data.clear()
+    at = page("gans", dataset="mnist")
+    assert not at.exception
+    assert any("No GAN checkpoint for mnist" in i.value for i in at.info)
+    assert at.expander  # the maths is there without models
+    st.cache_data.clear()
+
+
+def captions(at: AppTest) -> list[str]:
+    return [img.caption for el in at.get("image") for img in el.proto.imgs]
+
+
+def test_gans_page_controls(tiny_gan_root, monkeypatch):
+    monkeypatch.setattr(checkpoints, "ROOT", tiny_gan_root)
+    st.cache_data.clear()
+    at = page("gans", dataset="mnist")
+    assert not at.exception
+    first = captions(at)
+    for name in ("gan-mlp", "dcgan", "wgan-gp", "vae-16d (reference)"):
+        assert any(c.startswith(f"{name} · seed 0") for c in first), name
+    assert any("mean critic value" in c for c in first) and any("P(real)" in c for c in first)
+    before = image_bytes(at)
+    at.number_input(key="gans.seed").set_value(3).run()
+    after = image_bytes(at)
+    assert after[:4] != before[:4] and after[4:] == before[4:]  # only the seed grids changed
+    assert any(c.startswith("dcgan · seed 3") for c in captions(at))
+
+    snapshot = at.select_slider(key="gans.snapshot")
+    assert snapshot.value == 8  # the last of the steps 0, 1, 2, 4, 8
+    snapshot.set_value(2).run()
+    assert not at.exception and any("at step 2:" in c for c in captions(at))
+
+    at.radio(key="gans.walk_method").set_value("linear").run()
+    assert sum("along the linear path" in c for c in captions(at)) == 3
+    quality = at.dataframe[0].value  # FD, class entropy, precision, recall per variant
+    assert list(quality["model"]) == ["gan-mlp", "dcgan", "wgan-gp"]
+    assert (quality["class entropy (bits)"] >= 0).all()
+
+    at.multiselect(key="gans.picks").set_value([5]).run()
+    assert not at.exception
+    assert any(m.value.startswith("nearest training image") for m in at.markdown)
+    assert sum(c.startswith("train · ") for c in captions(at)) == 5  # the 5 nearest of sample #5
+    st.cache_data.clear()

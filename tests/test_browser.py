@@ -160,3 +160,24 @@ def test_diffusion_step_slider_scrubs_the_trajectory(chromium, tiny_ddpm_root):
         assert now.get_attribute("src") != before
         assert not page_errors(page)
         page.close()
+
+
+def test_gans_seed_changes_every_grid(chromium, tiny_gan_root):
+    with streamlit_server(env={"GENLAB_CHECKPOINTS": str(tiny_gan_root)}) as (url, _, _):
+        page = chromium.new_page()
+        page.goto(f"{url}/gans")
+        wait_idle(page)
+        grids = {name: page.locator(f'[data-testid="stImage"]:has-text("{name} · seed 0") img')
+                 for name in ("gan-mlp", "dcgan", "wgan-gp")}
+        for grid in grids.values():
+            grid.wait_for(timeout=60_000)
+        before = {name: grid.get_attribute("src") for name, grid in grids.items()}
+        seed = page.locator('[data-testid="stNumberInput"]', has_text="Seed").first
+        seed.locator('[data-testid="stNumberInputStepUp"]').click()
+        for name in grids:
+            moved = page.locator(f'[data-testid="stImage"]:has-text("{name} · seed 1") img')
+            moved.wait_for(timeout=15_000)
+            assert moved.get_attribute("src") != before[name]
+        page.locator(".js-plotly-plot:visible").first.wait_for(timeout=30_000)  # loss curves
+        assert not page_errors(page)
+        page.close()

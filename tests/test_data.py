@@ -81,6 +81,20 @@ def test_bundled_sample(dataset):
     assert set(np.unique(split.labels)) == set(range(10))
 
 
+@pytest.mark.parametrize("dataset", data.DATASETS)
+def test_bundled_train_sample(dataset):
+    """5,000 seeded random train images for nearest-neighbour checks, small enough to ship."""
+    split = data.load_bundled(dataset, "train")
+    assert split.images.shape == (5000, 28, 28) and split.images.dtype == np.uint8
+    assert set(np.unique(split.labels)) == set(range(10))
+    with np.load(data.bundled_path(dataset, "train")) as npz:
+        idx = npz["indices"]
+    assert (np.diff(idx) > 0).all()  # distinct, in split order
+    assert data.bundled_path(dataset, "train").stat().st_size < 2.5e6
+    with pytest.raises(ValueError, match="valid: holdout, train"):
+        data.bundled_path(dataset, "test")
+
+
 def test_unknown_dataset():
     with pytest.raises(ValueError, match="valid: mnist, fashion-mnist"):
         data.locate("cifar", None, download=False)

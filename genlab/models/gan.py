@@ -1,0 +1,198 @@
+"""Generative adversarial networks (Goodfellow et al. 2014) for 28×28 images: a generator
+G(z) and a discriminator D(x) in one module, so one checkpoint holds both (the app shows
+D's score of the samples).
+
+Two architectures: ``mlp`` (fully connected; G of Linear + BatchNorm1d + GELU layers) and
+``dcgan`` (Radford et al. 2016: transposed convolutions, BatchNorm, LeakyReLU in D). Two
+losses: ``bce`` (D is a classifier, G minimises the non-saturating −log D(G(z))) and
+``wgan-gp`` (Gulrajani et al. 2017: D is a critic with no sigmoid, trained on the
+Kantorovich–Rubinstein dual with a gradient penalty).
+
+Pixel range: inside the networks images live in [−1, 1] (G ends in tanh, D reads [−1, 1]).
+Outside, as everywhere in genlab, images are in [0, 1]: ``GAN.generate`` and ``GAN.score``
+convert. The losses below work on D's raw outputs (logits for ``bce``, critic values for
+``wgan-gp``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+ARCHS = ("mlp", "dcgan")
+LOSSES = ("bce", "wgan-gp")
+D_NORMS = ("none", "batch", "layer")
+
+
+@dataclass(frozen=True)
+class GANConfig:
+    arch: str = "mlp"  # "mlp" or "dcgan" (convolutional G and D)
+    loss: str = "bce"  # "bce": non-saturating GAN; "wgan-gp": Wasserstein critic + gradient penalty
+    noise_dim: int = 96  # z ~ N(0, I); the same for every variant, so one z feeds them all
+    g_hidden: tuple[int, ...] = (256, 512, 1024)  # mlp: generator widths
+    d_hidden: tuple[int, ...] = (512, 256)  # mlp: discriminator widths
+    channels: int = 32  # dcgan: width at 14×14 (doubled at 7×7) in G and D
+    d_norm: str = "none"  # "batch" (DCGAN), "layer" or "none"; a WGAN-GP critic cannot use
+    # batch norm: the penalty is on each sample's gradient, batch norm couples the samples
+    leak: float = 0.2  # slope of D's LeakyReLU for x < 0 (DCGAN's value)
+    n_critic: int = 1  # D updates per G update (5 in WGAN-GP, algorithm 1)
+    gp_lambda: float = 10.0  # weight λ of the gradient penalty (WGAN-GP's value)
+    adam_betas: tuple[float, ...] = (0.5, 0.999)  # (0.5, 0.999) for DCGAN; (0.0, 0.9) for WGAN-GP
+    image_size: int = 28  # MNIST and Fashion-MNIST are 28×28 grey
+
+    def __post_init__(self) -> None:
+        for name, value, valid in (("arch", self.arch, ARCHS), ("loss", self.loss, LOSSES),
+                                   ("d_norm", self.d_norm, D_NORMS)):
+            if value not in valid:
+                raise ValueError(f"unknown {name} {value!r}; valid: {', '.join(valid)}")
+        if self.loss == "wgan-gp" and self.d_norm == "batch":
+            raise ValueError("a WGAN-GP critic cannot use batch norm (the gradient penalty is "
+                             "per sample); use d_norm='layer' or 'none'")
+        if self.n_critic < 1:
+            raise ValueError(f"n_critic must be at least 1; got {self.n_critic}")
+
+
+def _norm1d(kind: str, width: int) -> nn.Module:
+    return {"batch": lambda: nn.BatchNorm1d(width), "layer": lambda: nn.LayerNorm(width),
+            "none": nn.Identity}[kind]()
+
+
+def _norm2d(kind: str, channels: int) -> nn.Module:
+    # GroupNorm with one group is layer norm over (C, H, W) with a per-channel affine
+    return {"batch": lambda: nn.BatchNorm2d(channels), "layer": lambda: nn.GroupNorm(1, channels),
+            "none": nn.Identity}[kind]()
+
+
+class Generator(nn.Module):
+    """z (B, noise_dim) -> images (B, 1, 28, 28) in [−1, 1]."""
+
+    def __init__(self, config: GANConfig):
+        super().__init__()
+        self.config = config
+        s = config.image_size
+        if config.arch == "mlp":
+            layers: list[nn.Module] = []
+            widths = [config.noise_dim, *config.g_hidden]
+            for a, b in zip(widths[:-1], widths[1:]):
+                layers += [nn.Linear(a, b), nn.BatchNorm1d(b), nn.GELU()]
+            self.net = nn.Sequential(*layers, nn.Linear(widths[-1], s * s), nn.Tanh(),
+                                     nn.Unflatten(1, (1, s, s)))
+        else:
+            c, q = config.channels, s // 4
+            self.net = nn.Sequential(
+                nn.Linear(config.noise_dim, 2 * c * q * q, bias=False), nn.BatchNorm1d(2 * c * q * q),
+                nn.ReLU(), nn.Unflatten(1, (2 * c, q, q)),  # (B, 2c, 7, 7)
+                nn.ConvTranspose2d(2 * c, c, 4, 2, 1, bias=False), nn.BatchNorm2d(c),
+                nn.ReLU(),  # (B, c, 14, 14)
+                nn.ConvTranspose2d(c, 1, 4, 2, 1), nn.Tanh())  # (B, 1, 28, 28)
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z)
+
+
+class Discriminator(nn.Module):
+    """Images (B, 1, 28, 28) in [−1, 1] -> one raw score per image (B,): a logit for
+    ``bce``, a critic value for ``wgan-gp`` (no sigmoid in either)."""
+
+    def __init__(self, config: GANConfig):
+        super().__init__()
+        self.config = config
+        s = config.image_size
+        act = lambda: nn.LeakyReLU(config.leak)
+        # a critic's loss sees only differences of scores: an output bias would get no gradient
+        bias = config.loss != "wgan-gp"
+        if config.arch == "mlp":
+            layers: list[nn.Module] = [nn.Flatten()]
+            widths = [s * s, *config.d_hidden]
+            for a, b in zip(widths[:-1], widths[1:]):
+                layers += [nn.Linear(a, b), _norm1d(config.d_norm, b), act()]
+            self.net = nn.Sequential(*layers, nn.Linear(widths[-1], 1, bias=bias))
+        else:
+            c, q = config.channels, s // 4
+            self.net = nn.Sequential(
+                nn.Conv2d(1, c, 4, 2, 1), act(),  # (B, c, 14, 14); no norm on the input layer
+                nn.Conv2d(c, 2 * c, 4, 2, 1), _norm2d(config.d_norm, 2 * c), act(),  # (B, 2c, 7, 7)
+                nn.Flatten(), nn.Linear(2 * c * q * q, 1, bias=bias))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x).squeeze(1)
+
+
+class GAN(nn.Module):
+    """The pair (G, D); training alternates their updates (genlab.train.gan_step)."""
+
+    def __init__(self, config: GANConfig):
+        super().__init__()
+        self.config = config
+        self.generator = Generator(config)
+        self.discriminator = Discriminator(config)
+
+    def generate(self, z: torch.Tensor) -> torch.Tensor:
+        """z (B, noise_dim) -> images (B, 1, 28, 28) in [0, 1]."""
+        return (self.generator(z) + 1) / 2
+
+    def score(self, x: torch.Tensor) -> torch.Tensor:
+        """Images (B, 1, 28, 28) in [0, 1] -> D's raw score (B,): logit or critic value."""
+        return self.discriminator(x * 2 - 1)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Images (B, 1, 28, 28) in [0, 1] -> D's penultimate features (B, F), what its last
+        linear layer scores (the projections page maps them)."""
+        return self.discriminator.net[:-1](x * 2 - 1).flatten(1)
+
+
+# --- losses: pure functions of D's raw outputs --------------------------------------------
+
+def d_bce_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    """−V(D, G) = −E log D(x) − E log(1 − D(G(z))), D = σ(logit) (Goodfellow et al. 2014, eq. 1).
+
+    At D's optimum for G's distribution equal to the data's, D = ½ and the loss is log 4.
+    """
+    return (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
+            + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
+
+
+def g_nonsaturating_loss(fake_logits: torch.Tensor) -> torch.Tensor:
+    """−E log D(G(z)): the generator loss used in practice (Goodfellow et al. 2014, sec. 3),
+    steep where D confidently rejects the samples."""
+    return F.softplus(-fake_logits).mean()  # −log σ(l) = softplus(−l)
+
+
+def g_minimax_loss(fake_logits: torch.Tensor) -> torch.Tensor:
+    """E log(1 − D(G(z))): the generator's side of the minimax game; flat (saturates) where
+    D confidently rejects the samples, so G learns little early on."""
+    return -F.softplus(fake_logits).mean()  # log(1 − σ(l)) = −softplus(l)
+
+
+def critic_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+    """E D(G(z)) − E D(x): the critic minimises the negative of the Wasserstein estimate."""
+    return fake_scores.mean() - real_scores.mean()
+
+
+def wasserstein_estimate(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+    """E D(x) − E D(G(z)): the Kantorovich–Rubinstein dual at the current critic, an estimate
+    of W1(P_data, P_G) when D is (close to) 1-Lipschitz (Arjovsky et al. 2017, eq. 3)."""
+    return real_scores.mean() - fake_scores.mean()
+
+
+def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor,
+                     gen: torch.Generator) -> torch.Tensor:
+    """E (‖∇D(x̂)‖₂ − 1)², x̂ = ε x + (1 − ε) x̃, ε ~ U[0, 1] per sample (Gulrajani et al.
+    2017, algorithm 1). Differentiable in the critic's weights (create_graph).
+
+    Args:
+        critic: maps (B, 1, H, W) to (B,) scores.
+        real: real images (B, 1, H, W) in the critic's input range.
+        fake: generated images, same shape (detached from G).
+        gen: draws ε.
+
+    Returns:
+        The penalty, a scalar (not yet multiplied by λ).
+    """
+    eps = torch.rand((real.shape[0], 1, 1, 1), generator=gen, dtype=real.dtype)  # (B, 1, 1, 1)
+    mixed = (eps * real + (1 - eps) * fake).requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
+    return (grad.flatten(1).norm(dim=1) - 1).pow(2).mean()

@@ -1,0 +1,362 @@
+"""/gans: MLP GAN, DCGAN and WGAN-GP side by side: one z through every generator (with VAE
+and diffusion samples for reference), training replay, latent walks, and diagnostics (class
+histograms against mode collapse, nearest training images, the discriminator's scores)."""
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+import torch
+from plotly.subplots import make_subplots
+
+from genlab import data, metrics, sample
+from genlab.images import grid, upscale
+from genlab_ui import loaders, state
+from genlab_ui.components import CLASS_COLORS
+
+QUALITY_N = 1000  # samples per variant for the class histogram, FD and class entropy
+NEIGHBOURS = 5  # nearest training images shown per picked sample
+
+
+def init_state() -> None:
+    for key, value in {"gans.seed": 0, "gans.n": 16, "gans.diffusion": False,
+                       "gans.walk_a": 0, "gans.walk_b": 1, "gans.walk_k": 10,
+                       "gans.walk_method": "spherical", "gans.diag_seed": 0,
+                       "gans.picks": [0, 1, 2, 3]}.items():
+        st.session_state.setdefault(key, value)
+
+
+def name_of(folder: str) -> str:
+    return folder.rsplit("/", 1)[-1]
+
+
+def ncol(n: int) -> int:
+    return int(np.ceil(np.sqrt(n)))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def scored_samples(folder: str, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """n samples of a GAN for a seed, uint8 (n, 28, 28), and D's score of each (n,)."""
+    images = loaders.samples(folder, n, seed)
+    model = loaders.load_checkpoint(folder).model
+    return images, metrics.discriminator_scores(model, data.to_float(images)).numpy()
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def walk(folder: str, seed_a: int, seed_b: int, k: int, method: str) -> np.ndarray:
+    """G along the path from z_a (seed_a) to z_b (seed_b): uint8 (k, 28, 28)."""
+    model = loaders.load_checkpoint(folder).model
+    dim = model.config.noise_dim
+    z_a, z_b = (sample.gan_noise(dim, 1, sample.generator(s))[0] for s in (seed_a, seed_b))
+    with torch.inference_mode():
+        return sample.to_uint8(model.generate(sample.interpolate(z_a, z_b, k, method)))
+
+
+@st.cache_data(max_entries=8, show_spinner="Classifying 1,000 samples…")
+def quality(folder: str, dataset: str) -> dict:
+    """FD, precision/recall, class entropy and histogram of 1,000 samples (seed 0) against
+    the first 1,000 bundled held-out images, in the evaluation classifier's features."""
+    real, _ = loaders.bundled(dataset)
+    fake = loaders.samples(folder, QUALITY_N, 0)
+    return metrics.compare_sets(loaders.classifier(dataset), real[:QUALITY_N], fake)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def real_histogram(dataset: str) -> np.ndarray:
+    """Classes the evaluation classifier predicts for the first 1,000 held-out images."""
+    real, _ = loaders.bundled(dataset)
+    _, predicted = metrics.classify(loaders.classifier(dataset), real[:QUALITY_N])
+    return np.bincount(predicted, minlength=10)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def nearest(dataset: str, images: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per image: the nearest bundled training images (indices (Q, k), distances (Q, k)) and
+    the distance to the nearest held-out image (Q,)."""
+    train, _ = loaders.bundled(dataset, "train")
+    held, _ = loaders.bundled(dataset)
+    idx, dist = metrics.nearest_images(images, train, NEIGHBOURS)
+    return idx, dist, metrics.nearest_images(images, held, 1)[1][:, 0]
+
+
+def score_label(loss: str) -> str:
+    return "critic value D(x)" if loss == "wgan-gp" else "D(x) = P(real)"
+
+
+@st.cache_data(show_spinner=False)
+def maths_figure() -> go.Figure:
+    """Left: the two generator losses against D(G(z)). Right: JS and W1 between two point
+    masses δ_0 and δ_θ (Arjovsky et al. 2017, example 1)."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(
+        "generator losses vs D(G(z))", "δ₀ against δ_θ: JS saturates, W₁ does not"))
+    d = np.linspace(0.001, 0.999, 300)
+    fig.add_trace(go.Scatter(x=d, y=np.log(1 - d), name="minimax  log(1 − D)"), row=1, col=1)
+    fig.add_trace(go.Scatter(x=d, y=-np.log(d), name="non-saturating  −log D"), row=1, col=1)
+    theta = np.linspace(-1, 1, 201)
+    fig.add_trace(go.Scatter(x=theta, y=np.where(np.isclose(theta, 0), 0.0, np.log(2)), name="JS(δ₀, δ_θ)",
+                             mode="markers", marker={"size": 3}), row=1, col=2)
+    fig.add_trace(go.Scatter(x=theta, y=np.abs(theta), name="W₁(δ₀, δ_θ) = |θ|"), row=1, col=2)
+    fig.update_xaxes(title_text="D(G(z))", row=1, col=1)
+    fig.update_xaxes(title_text="θ", row=1, col=2)
+    fig.update_layout(height=300, margin={"l": 10, "r": 10, "t": 40, "b": 10})
+    return fig
+
+
+def loss_figure(log: list[dict], loss: str, step: int) -> go.Figure:
+    """D and G losses (left) and D's view (right: P(real) on real / generated images, or the
+    Wasserstein estimate) over training, with a marker at the snapshot ``step``."""
+    right = "Wasserstein estimate" if loss == "wgan-gp" else "D's mean P(real): real, generated"
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("losses", right))
+    x = [row["step"] for row in log]
+    series = [("d_loss", 1), ("g_loss", 1)] + ([("w_estimate", 2)] if loss == "wgan-gp"
+                                               else [("d_real", 2), ("d_fake", 2)])
+    for key, col in series:
+        fig.add_trace(go.Scatter(x=x, y=[row.get(key) for row in log], name=key, mode="lines"),
+                      row=1, col=col)
+    if loss != "wgan-gp":
+        fig.add_hline(y=0.5, line_dash="dot", line_color="grey", row=1, col=2)
+    fig.add_vline(x=step, line_color="#d62728", line_width=2)
+    fig.update_xaxes(title_text="training step", range=[0, max(x + [step]) * 1.02 or 1])
+    fig.update_layout(height=320, margin={"l": 10, "r": 10, "t": 40, "b": 10},
+                      legend={"orientation": "h", "y": -0.25})
+    return fig
+
+
+def show_maths() -> None:
+    with st.expander("The maths this page implements", expanded=False):
+        st.markdown("**The minimax game** (Goodfellow et al. 2014): D is a classifier, G a sampler.")
+        st.latex(r"\min_G\max_D\ V(D,G) = \mathbb{E}_{x\sim p_{\text{data}}}[\log D(x)] + "
+                 r"\mathbb{E}_{z\sim\mathcal{N}(0,I)}[\log(1 - D(G(z)))]")
+        st.markdown("For a fixed G the best discriminator and the value of the game are")
+        st.latex(r"D^*(x) = \frac{p_{\text{data}}(x)}{p_{\text{data}}(x) + p_G(x)},\qquad "
+                 r"V(D^*, G) = -\log 4 + 2\,\mathrm{JS}(p_{\text{data}}\,\|\,p_G)")
+        st.markdown(
+            "so training G against an optimal D minimises the Jensen–Shannon divergence, and at "
+            "the end D = ½ everywhere (D's loss −V = log 4 ≈ 1.386). **Why it saturates:** "
+            "images lie near low-dimensional manifolds, and the supports of p_data and p_G are "
+            "almost surely disjoint early on. Then a perfect D exists, JS = log 2 whatever the "
+            "distance between the two (right plot), and log(1 − D(G(z))) is flat where D rejects "
+            "the samples (left plot): G's gradient vanishes. In practice G minimises the "
+            "non-saturating −log D(G(z)) instead, steep exactly there (genlab.models.gan."
+            "g_nonsaturating_loss), which trains but can oscillate and drop modes.")
+        st.plotly_chart(maths_figure(), width="stretch", key="gans.maths_fig")
+        st.markdown("**Wasserstein-1** (Arjovsky et al. 2017) measures how far mass must move, "
+                    "and by the Kantorovich–Rubinstein duality it is a sup over 1-Lipschitz critics:")
+        st.latex(r"W_1(p_{\text{data}}, p_G) = \inf_{\gamma\in\Pi(p_{\text{data}}, p_G)}"
+                 r"\mathbb{E}_{(x,y)\sim\gamma}\|x-y\| = \sup_{\|f\|_L\le 1}\ "
+                 r"\mathbb{E}_{x\sim p_{\text{data}}}[f(x)] - \mathbb{E}_{z}[f(G(z))]")
+        st.markdown("The critic D (no sigmoid) plays f; its score gap is the **Wasserstein estimate** "
+                    "logged during training. WGAN-GP (Gulrajani et al. 2017) keeps D near "
+                    "1-Lipschitz with a **gradient penalty** on points between real and generated "
+                    "images, and takes n_critic = 5 critic steps per G step:")
+        st.latex(r"L_D = \mathbb{E}_{z}[D(G(z))] - \mathbb{E}_{x}[D(x)] + "
+                 r"\lambda\,\mathbb{E}_{\hat x}\big[(\|\nabla_{\hat x} D(\hat x)\|_2 - 1)^2\big],"
+                 r"\quad \hat x = \varepsilon x + (1-\varepsilon)G(z),\ "
+                 r"\varepsilon\sim U[0,1],\ \lambda = 10")
+        st.latex(r"L_G = -\mathbb{E}_{z}[D(G(z))]")
+        st.caption("Code: genlab/models/gan.py (G, D, the losses, the gradient penalty); "
+                   "genlab/train.py (gan_step, wgan_gp_step: (1) update D, (2) update G). "
+                   "Batch norm would make a sample's critic value depend on its batch, so the "
+                   "WGAN-GP critic uses layer norm.")
+
+
+state.page_setup()
+init_state()
+st.title("GANs side by side")
+dataset = st.session_state["dataset"]
+classes = list(data.CLASS_NAMES[dataset])
+st.caption("A generator G turns noise z ∈ ℝ⁹⁶ into an image; a discriminator D learns to tell "
+           "real from generated. Three variants on the same z: a fully connected GAN, DCGAN "
+           "(convolutional) and WGAN-GP (a Wasserstein critic with a gradient penalty).")
+show_maths()
+
+gan_rows = loaders.models_for(dataset, "gan")
+for row in gan_rows:
+    if row["error"]:
+        st.error(f"{name_of(row['folder'])}: {row['error']}", icon="⚠️")
+gans = {row["folder"]: row["card"] for row in gan_rows
+        if row["card"] and loaders.try_load(row["folder"]) is not None}
+if not gans:
+    st.info(f"No GAN checkpoint for {dataset} is installed yet. Train them with, e.g., "
+            f"`python -m genlab train dcgan --dataset {dataset} --data-dir DIR` (also `gan-mlp` "
+            "and `wgan-gp`); the comparison, training replay, latent walks and diagnostics "
+            "appear here once `checkpoints/<dataset>/<name>/` holds them.")
+    st.stop()
+
+
+def reference_folder(family: str, prefer: str) -> str | None:
+    rows = [r for r in loaders.models_for(dataset, family) if r["card"]]
+    if not rows:
+        return None
+    return next((r["folder"] for r in rows if name_of(r["folder"]) == prefer), rows[0]["folder"])
+
+
+@st.fragment
+def side_by_side() -> None:
+    st.subheader("One seed, the same z through every generator")
+    c = st.columns([1, 2, 3])
+    seed = int(c[0].number_input("Seed", 0, 2**31 - 1, key="gans.seed", step=1))
+    n = c[1].select_slider("Images", [16, 36, 64], key="gans.n")
+    ddpm = reference_folder("ddpm", "ddpm")
+    with_diffusion = c[2].checkbox("Add DDPM samples (DDIM-50, seconds per seed)", key="gans.diffusion",
+                                   disabled=ddpm is None,
+                                   help=None if ddpm else f"no DDPM checkpoint for {dataset} is installed")
+    vae = reference_folder("vae", "vae-16d")
+    panels = [(folder, card["name"]) for folder, card in gans.items()]
+    panels += [(vae, f"{name_of(vae)} (reference)")] if vae else []
+    panels += [(ddpm, "DDPM (reference)")] if ddpm and with_diffusion else []
+    scale = 2 if n <= 36 else 1
+    for col, (folder, title) in zip(st.columns(len(panels)), panels):
+        with col:
+            if folder in gans:
+                images, scores = scored_samples(folder, n, seed)
+                loss = gans[folder]["config"]["loss"]
+                note = f"mean {score_label(loss)} = {scores.mean():.2f}"
+            else:
+                if not loaders.try_load(folder):
+                    continue
+                with st.spinner(f"Sampling {title}…"):
+                    images = loaders.samples(folder, n, seed)
+                note = "its own noise from the same seed"
+            st.image(upscale(grid(images, ncol=ncol(n)), scale), caption=f"{title} · seed {seed} · {note}",
+                     output_format="PNG")
+    st.caption("Every GAN draws z ~ N(0, I) in ℝ⁹⁶ from the seed, so the GAN grids share "
+               "their z cell by cell; the VAE (16-D latent) and DDPM (x_T of 784 values) draw "
+               "their own noise from the same seed.")
+
+
+def snapshot_grid(folder: str, snaps: dict, step: int) -> None:
+    i = snaps["steps"].tolist().index(step)
+    st.image(upscale(grid(snaps["images"][i], ncol=8), 2), output_format="PNG",
+             caption=f"{name_of(folder)} at step {step:,}: the same {snaps['images'].shape[1]} z "
+                     f"(seed {snaps['seed']}) at every snapshot")
+
+
+@st.fragment
+def replay() -> None:
+    st.subheader("Training replay")
+    folders = list(gans)
+    c = st.columns([1, 3])
+    folder = state.persistent_selectbox("Variant", folders, "gans.replay", where=c[0], format_func=name_of)
+    snaps = loaders.snapshots(folder)
+    if snaps is None:
+        st.info(f"{name_of(folder)} has no training snapshots (snapshots.npz): it was trained "
+                "before genlab recorded them.")
+        return
+    steps = snaps["steps"].tolist()
+    if st.session_state.get("gans.snapshot") not in steps:
+        st.session_state["gans.snapshot"] = steps[-1]
+    step = c[1].select_slider("Snapshot (training step)", steps, key="gans.snapshot",
+                              format_func=lambda s: f"{s:,}")
+    left, right = st.columns([1, 1.5])
+    with left:
+        snapshot_grid(folder, snaps, step)
+    with right:
+        log = loaders.train_log(folder)
+        if log:
+            st.plotly_chart(loss_figure(log, gans[folder]["config"]["loss"], step),
+                            width="stretch", key="gans.curves")
+            st.caption("Losses are running averages, logged every 100 steps. The red line marks "
+                       "the snapshot. A BCE discriminator at equilibrium sits at P(real) = ½ on "
+                       "both sets and loss log 4 ≈ 1.39; a WGAN critic's estimate falls as G "
+                       "closes the distance.")
+        else:
+            st.info("No training log (train_log.json) beside this checkpoint.")
+
+
+@st.fragment
+def latent_walk() -> None:
+    st.subheader("Latent walk: from z_a to z_b")
+    c = st.columns([1, 1, 2, 2])
+    a = int(c[0].number_input("Seed A", 0, 2**31 - 1, key="gans.walk_a", step=1))
+    b = int(c[1].number_input("Seed B", 0, 2**31 - 1, key="gans.walk_b", step=1))
+    k = c[2].slider("Steps k", 3, 16, key="gans.walk_k")
+    method = c[3].radio("Path", ["linear", "spherical"], key="gans.walk_method", horizontal=True,
+                        help="linear: (1−t)·z_a + t·z_b;  spherical: slerp, keeps the norm of z")
+    for folder in gans:
+        st.image(upscale(grid(walk(folder, a, b, k, method), ncol=k), 2), output_format="PNG",
+                 caption=f"{name_of(folder)}: G(z) along the {method} path, seed {a} → seed {b}")
+    dim = next(iter(gans.values()))["config"]["noise_dim"]
+    z_a, z_b = (sample.gan_noise(dim, 1, sample.generator(s))[0] for s in (a, b))
+    norms = sample.interpolate(z_a, z_b, k, method).norm(dim=1)
+    st.caption(f"‖z‖ along the path: {norms[0]:.1f} → {norms[k // 2]:.1f} (middle) → "
+               f"{norms[-1]:.1f}. A 96-D Gaussian sample has ‖z‖ ≈ √96 ≈ 9.8; the middle of a "
+               "linear path is shorter, in a region G rarely saw; the spherical path keeps the norm.")
+
+
+def class_histograms() -> None:
+    st.subheader("Mode collapse: classes of 1,000 samples")
+    if loaders.classifier(dataset) is None:
+        st.info(f"The evaluation classifier (checkpoints/{dataset}/classifier) is not installed.")
+        return
+    stats = {folder: quality(folder, dataset) for folder in gans}
+    real = real_histogram(dataset)
+    fig = go.Figure(go.Bar(x=classes, y=real / real.sum(), name="held-out images",
+                           marker_color="#444444"))
+    for (folder, s), color in zip(stats.items(), CLASS_COLORS):
+        hist = np.asarray(s["class_histogram"])
+        fig.add_trace(go.Bar(x=classes, y=hist / hist.sum(), name=name_of(folder), marker_color=color))
+    fig.update_xaxes(type="category")  # MNIST's class names "0"…"9" are not numbers
+    fig.update_layout(barmode="group", height=320, yaxis_title="share", yaxis_tickformat=".0%",
+                      margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    st.plotly_chart(fig, width="stretch", key="gans.hist")
+    table = {"model": [], "FD ↓": [], "class entropy (bits)": [], "precision": [], "recall": []}
+    for folder, s in stats.items():
+        for key, value in zip(table, (name_of(folder), s["fd"], abs(s["class_entropy_bits"]),
+                                      s["precision"], s["recall"])):
+            table[key].append(value)
+    st.dataframe(table, hide_index=True, key="gans.quality")
+    real_bits = metrics.class_entropy_bits(np.repeat(np.arange(10), real))
+    st.caption(f"{QUALITY_N:,} samples (seed 0) per model and the first {QUALITY_N:,} held-out "
+               "images, classified by the shipped evaluation classifier; FD and precision/recall "
+               "in its penultimate features. A collapsed GAN piles its samples on a few classes: "
+               f"its class entropy falls below the held-out images' {real_bits:.2f} bits "
+               "(log₂ 10 = 3.32 is uniform).")
+
+
+@st.fragment
+def picked_samples() -> None:
+    st.subheader("Memorization and D's score, sample by sample")
+    c = st.columns([1.3, 1, 3])
+    folder = state.persistent_selectbox("Variant", list(gans), "gans.diag_variant", where=c[0],
+                                        format_func=name_of)
+    seed = int(c[1].number_input("Seed", 0, 2**31 - 1, key="gans.diag_seed", step=1))
+    images, scores = scored_samples(folder, 16, seed)
+    picks = c[2].multiselect("Samples (numbered row by row from 0)", list(range(16)), key="gans.picks")
+    loss = gans[folder]["config"]["loss"]
+    left, right = st.columns([1, 2])
+    left.image(upscale(grid(images, ncol=4), 3), output_format="PNG",
+               caption=f"{name_of(folder)}, 16 samples, seed {seed}")
+    right.dataframe({f"col {j}": np.round(scores[j::4], 3) for j in range(4)}, key="gans.scores")
+    right.caption(f"{score_label(loss)} of each sample, laid out like the grid. "
+                  + ("Only differences of critic values mean something; compare with held-out "
+                     "images via w_estimate in the card." if loss == "wgan-gp" else
+                     "Near ½: D cannot tell; near 0: D is sure it is fake."))
+    if not picks:
+        return
+    train, _ = loaders.bundled(dataset, "train")
+    idx, dist, held = nearest(dataset, images[picks])
+    for p, row_idx, row_dist, d_held in zip(picks, idx, dist, held):
+        cols = st.columns([1, *[1] * NEIGHBOURS, 2])
+        cols[0].image(upscale(images[p], 3), caption=f"#{p} · D {scores[p]:.2f}", output_format="PNG")
+        for col, j, d in zip(cols[1:], row_idx, row_dist):
+            col.image(upscale(train[j], 3), caption=f"train · {d:.2f}", output_format="PNG")
+        cols[-1].markdown(f"nearest training image **{row_dist[0]:.2f}** · nearest held-out "
+                          f"image **{d_held:.2f}**")
+    st.caption("Euclidean distance in pixel space (grey levels in [0, 1]) to a bundled sample of "
+               "5,000 training images (genlab/assets/<dataset>-train.npz; the full training set is "
+               "not shipped) and to the 2,000 bundled held-out images. A sample far closer to a "
+               "training image than to any held-out one, and a near copy of it, would be "
+               "memorized; generalizing samples are about as far from both sets.")
+
+
+boxes = [st.container() for _ in range(4)]
+with boxes[0]:
+    side_by_side()
+with boxes[1]:
+    replay()
+with boxes[2]:
+    latent_walk()
+with boxes[3]:
+    st.subheader("Diagnostics")
+    class_histograms()
+    picked_samples()
