@@ -16,6 +16,7 @@ from genlab import data, projection, registry
 from genlab_ui import components, loaders
 
 SAMPLE_SYMBOLS = ["x", "diamond", "triangle-up", "star", "square", "cross"]
+SAMPLE_COLORS = ["#111111", "#8b0000", "#00308f", "#5a3d00", "#4b0082", "#005f3f"]  # dark: real points are light
 
 
 @dataclass(frozen=True)
@@ -143,7 +144,8 @@ def scatter(xy: np.ndarray, labels: np.ndarray, classes: list[str], overlays: li
         fig.add_trace(go.Scatter(
             x=o["xy"][:, 0], y=o["xy"][:, 1], mode="markers", name=f"samples: {o['name']}",
             marker={"size": 8, "symbol": SAMPLE_SYMBOLS[(k - 1) % len(SAMPLE_SYMBOLS)],
-                    "color": "rgba(0,0,0,0.8)", "line": {"width": 1, "color": "white"}},
+                    "color": SAMPLE_COLORS[(k - 1) % len(SAMPLE_COLORS)], "opacity": 0.85,
+                    "line": {"width": 1, "color": "white"}},
             customdata=[[k, i, f"{o['name']} sample #{i}"] for i in range(len(o["xy"]))],
             hovertemplate="%{customdata[2]}<extra></extra>"))
     if pinned is not None:

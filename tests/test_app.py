@@ -180,3 +180,41 @@ def test_gans_page_controls(tiny_gan_root, monkeypatch):
     assert any(m.value.startswith("nearest training image") for m in at.markdown)
     assert sum(c.startswith("train · ") for c in captions(at)) == 5  # the 5 nearest of sample #5
     st.cache_data.clear()
+
+
+def plotly_spec(at: AppTest, index: int = 0) -> dict:
+    import json
+
+    return json.loads(at.get("plotly_chart")[index].proto.spec)
+
+
+def test_projections_pca_then_tsne_and_overlay():
+    at = page("projections", dataset="mnist")
+    assert not at.exception
+    pca = plotly_spec(at)
+    assert pca["layout"]["xaxis"]["title"]["text"] == "PC 1"
+    assert [t["name"] for t in pca["data"]] == [str(d) for d in range(10)]  # one trace per class
+    assert sum(len(t["customdata"]) for t in pca["data"]) == 2000  # (x, y are binary-packed)
+    assert any("components keep" in c.value for c in at.caption)  # the explained variance
+    at.radio(key="proj.method").set_value("t-SNE").run()  # the shipped default map
+    assert not at.exception
+    tsne = plotly_spec(at)
+    assert tsne["layout"]["xaxis"]["title"]["text"] == "t-SNE 1"
+    assert tsne["data"][0]["x"] != pca["data"][0]["x"]
+    vae = str(ROOT / "checkpoints/mnist/vae-2d")
+    at.multiselect(key="proj.overlay").set_value([vae]).run()
+    at.select_slider(key="proj.n_samples").set_value(100).run()
+    assert not at.exception
+    names = [t["name"] for t in plotly_spec(at)["data"]]
+    assert names[-1] == "samples: vae-2d" and len(plotly_spec(at)["data"][-1]["customdata"]) == 100
+
+
+def test_projections_pinned_point_decodes_for_a_vae():
+    key = "proj.source.mnist"
+    at = page("projections", dataset="mnist", **{key: str(ROOT / "checkpoints/mnist/vae-2d"),
+                                                 "proj.pin": (0, 7)})
+    assert not at.exception
+    captions = " ".join(str(e.proto) for e in at.get("image"))
+    assert "held-out #7" in captions and "decoded μ" in captions
+    at.button(key="proj.unpin").click().run()
+    assert not at.exception and not at.get("image")

@@ -181,3 +181,33 @@ def test_gans_seed_changes_every_grid(chromium, tiny_gan_root):
         page.locator(".js-plotly-plot:visible").first.wait_for(timeout=30_000)  # loss curves
         assert not page_errors(page)
         page.close()
+
+
+def plot_axis_title(page) -> str:
+    return page.evaluate("() => { const g = document.querySelector('.js-plotly-plot'); "
+                         "return g && g.layout ? (g.layout.xaxis.title.text || '') : ''; }")
+
+
+def test_projections_switch_to_tsne_changes_the_map_and_hover_shows_images(server, chromium):
+    page = chromium.new_page()
+    page.goto(f"{server}/projections")
+    wait_idle(page)
+    page.wait_for_function("() => document.querySelector('.js-plotly-plot')?.layout", timeout=60_000)
+    assert plot_axis_title(page) == "PC 1" and not page_errors(page)
+    first = page.evaluate("() => document.querySelector('.js-plotly-plot').data[0].x.slice(0, 5)")
+    box = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+    shown = False
+    for fx in (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6):  # sweep until a point is hit
+        page.mouse.move(box["x"] + box["width"] * fx, box["y"] + box["height"] * 0.45)
+        page.wait_for_timeout(200)
+        shown = page.evaluate("() => document.getElementById('genlab-plot-tip')?.style.display === 'block'")
+        if shown:
+            break
+    assert shown, "hovering the map shows no image"
+    page.get_by_test_id("stRadioGroup").get_by_text("t-SNE").click()
+    page.wait_for_function("() => (document.querySelector('.js-plotly-plot')?.layout?.xaxis?.title?.text"
+                           " || '') === 't-SNE 1'", timeout=60_000)
+    wait_idle(page)
+    after = page.evaluate("() => document.querySelector('.js-plotly-plot').data[0].x.slice(0, 5)")
+    assert after != first and not page_errors(page)
+    page.close()

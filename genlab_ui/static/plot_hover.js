@@ -77,12 +77,11 @@ function attachAll() {
 }
 
 export default function (component) {
-  const { data, parentElement } = component;
+  const { data } = component;
   targets.set(data.target, data);
   for (const spec of data.atlases) if (spec) atlasImage(spec.url);
   // the chart may be drawn after this component: look for it for a few seconds
   let tries = 0;
   const look = () => { attachAll(); if (++tries < 40) setTimeout(look, 250); };
   look();
-  parentElement.style.display = "none";
 }
