@@ -255,7 +255,8 @@ class FlowConfig:
     blocks: int = 1  # RealNVP: residual 3×3 convs per coupling net
     actnorm: bool = True  # RealNVP: Glow's actnorm before every coupling (data-initialised)
     invconv: bool = True  # RealNVP: Glow's 1×1 conv before channel couplings (else fixed halves)
-    logit_alpha: float = 0.05  # y -> logit(α + (1 − 2α) y) stays finite at 0 and 1
+    logit_alpha: float = 1e-6  # y -> logit(α + (1 − 2α) y) stays finite at 0 and 1; 1e-6 as
+    # in MAF for MNIST: in 30-s trials it reached 1.9 bits/dim where α = 0.05 (RealNVP CIFAR) gave 3.0
     image_size: int = 28  # MNIST and Fashion-MNIST are 28×28 grey
 
     def __post_init__(self) -> None:
@@ -277,7 +278,9 @@ class Flow(nn.Module):
         masks = [alternate_mask(d, i % 2) for i in range(c.couplings)]
         layers: list[nn.Module] = [Coupling(m, HalfMLP(m, c.mlp_width, c.mlp_layers), d, False)
                                    for m in masks]
-        layers.append(ActNorm(d, data_init=False))  # NICE's diagonal scaling layer (sec. 3.3)
+        # NICE's diagonal scaling layer (sec. 3.3), initialised from the first batch as actnorm
+        # is: in 25-s trials 2.3 bits/dim instead of 3.1 from the identity
+        layers.append(ActNorm(d))
         return [nn.ModuleList(layers)]
 
     def _realnvp(self) -> list[nn.ModuleList]:
