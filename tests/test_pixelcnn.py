@@ -6,7 +6,8 @@ import torch
 
 from genlab import checkpoints, metrics, registry, sample
 from genlab.__main__ import main
-from genlab.models.pixelcnn import MaskedConv2d, PixelCNN, PixelCNNConfig, causal_mask, nll, quantize
+from genlab.models.pixelcnn import (MaskedConv2d, PixelCNN, PixelCNNConfig, causal_mask, nll, quantize,
+                                   receptive_field)
 from genlab.train import TrainConfig, adam_optimizers, pixelcnn_step
 
 SIZE = 8  # tiny images keep the per-pixel gradient checks fast
@@ -46,6 +47,16 @@ def test_output_i_depends_only_on_inputs_before_i(which):
     strictly_before = dep.tril(-1) > 0
     assert strictly_before[1:].any(1).all()  # every pixel but the first sees some earlier pixel
     assert strictly_before[SIZE + 3, SIZE + 2] and strictly_before[SIZE + 3, 3]  # left, above
+
+
+def test_receptive_field_matches_the_gradients_and_shows_the_blind_spot():
+    model = tiny()
+    dep = dependence(model, SIZE) > 0
+    fields = torch.stack([receptive_field(model, *divmod(i, SIZE)).flatten() for i in range(SIZE ** 2)])
+    assert torch.equal(fields, dep)
+    field = receptive_field(model, 5, 2)
+    assert field[5, :2].all() and not field[5, 2:].any() and not field[6:].any()
+    assert field[4, 2] and not field[4, 7]  # the blind spot: up-right, out of reach
 
 
 def test_type_b_sees_the_centre():

@@ -111,3 +111,28 @@ def nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     """
     target = (x[:, 0] * (logits.shape[1] - 1)).round().long()  # (B, H, W)
     return F.cross_entropy(logits, target, reduction="none").flatten(1).sum(1)
+
+
+@torch.no_grad()
+def receptive_field(model: PixelCNN, row: int, col: int, size: int | None = None) -> torch.Tensor:
+    """The input pixels that reach the logits of pixel (row, col), for the picture.
+
+    Each masked layer, from the last back to the first, spreads the set through its mask
+    (a transposed convolution); the residual and 1×1 layers add nothing. The single-stack
+    PixelCNN's blind spot shows as missing pixels up and to the right.
+
+    Args:
+        model: a PixelCNN (only its masks and kernel sizes are used).
+        row, col: the output pixel.
+        size: the image side (default: the model's ``image_size``).
+
+    Returns:
+        (size, size) bool.
+    """
+    size = size or model.config.image_size
+    field = torch.zeros(1, 1, size, size)
+    field[0, 0, row, col] = 1
+    layers = [model.first, *(block.conv for block in model.blocks)]
+    for layer in reversed(layers):
+        field = (F.conv_transpose2d(field, layer.mask, padding=layer.padding) > 0).float()
+    return field[0, 0].bool()
