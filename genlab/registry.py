@@ -87,8 +87,8 @@ FAMILIES: dict[str, Family] = {
         name="flow", config=FlowConfig, model=Flow,
         make_optimizers=train.adam_optimizers, train_step=train.flow_step,
         sample=sample.flow_sample, evaluate=metrics.flow_metrics,
-        equation=r"\log p(x) = \log \mathcal{N}\big(f(x); 0, I\big) + \log\Big|\det \frac{\partial f}{\partial x}\Big|,"
-                 r"\qquad y_{b} = x_{b},\;\; y_{\bar b} = x_{\bar b} \odot e^{s(x_b)} + t(x_b)",
+        equation=r"\log p(x) = \log \mathcal{N}\big(f(x); 0, I\big)"
+                 r" + \log\Big|\det \frac{\partial f}{\partial x}\Big|,\qquad y_{b} = x_{b},\;\; y_{\bar b} = x_{\bar b} \odot e^{s(x_b)} + t(x_b)",
         about=("An invertible network f maps an image to a Gaussian z of the same size; the "
                "change of variables gives the exact likelihood. Coupling layers keep half of "
                "the pixels and shift (NICE) or scale and shift (RealNVP) the other half, so f⁻¹ "

@@ -161,7 +161,8 @@ def record_trajectory(model, sampler: str, steps: int, eta: float, n: int, seed:
 # --- exact-likelihood models: flows invert, PixelCNN fills pixels one at a time -------------
 
 @torch.inference_mode()
-def flow_sample(model, n: int, gen: torch.Generator, *, temperature: float | None = 1.0) -> torch.Tensor:
+def flow_sample(model, n: int, gen: torch.Generator, *,
+                temperature: float | None = 1.0) -> torch.Tensor:
     """y = f⁻¹(z), z ~ N(0, T² I) (Glow sec. 5: T < 1 trades diversity for cleaner images).
 
     Returns:
@@ -188,7 +189,8 @@ def pixelcnn_fill(model, x: torch.Tensor, gen: torch.Generator, *, start: int = 
         x: (n, 1, H, W) values level / (levels − 1); pixels before ``start`` are kept.
         gen: the randomness of every draw.
         start: the raster index of the first pixel to sample.
-        on_pixel: called as ``on_pixel(i, probs (n, levels), x)`` after pixel i is drawn.
+        on_pixel: called as ``on_pixel(i, probs (n, levels), x)`` after pixel i is drawn
+            (x is the canvas being filled: copy it to keep a frame).
 
     Returns:
         A filled copy of x.

@@ -119,7 +119,7 @@ class ActNorm(nn.Module):
 
 
 class InvConv1x1(nn.Module):
-    """y = W x at every pixel with W a learned C×C matrix: log|det| = H·W·log|det W| (Glow sec. 3.2)."""
+    """y = W x at every pixel, W a learned C×C matrix: log|det| = H·W·log|det W| (Glow 3.2)."""
 
     def __init__(self, channels: int):
         super().__init__()
@@ -196,7 +196,7 @@ def alternate_mask(dims: int, parity: int) -> torch.Tensor:
 
 
 def mlp(widths: list[int]) -> nn.Sequential:
-    """Linear layers with ReLU between; the last starts at zero so the coupling starts as the identity."""
+    """Linear layers with ReLU between; the last starts at zero (the coupling starts as identity)."""
     layers: list[nn.Module] = []
     for a, b in zip(widths[:-1], widths[1:]):
         layers += [nn.Linear(a, b), nn.ReLU()]
