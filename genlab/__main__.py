@@ -107,6 +107,10 @@ def _cmd_sample(args) -> int:
         options = {"sampler": args.sampler, "steps": args.steps, "eta": args.eta}
     elif args.sampler or args.steps or args.eta:
         raise ValueError("--sampler/--steps/--eta apply to diffusion checkpoints only")
+    if ckpt.card["family"] == "flow":
+        options["temperature"] = args.temperature
+    elif args.temperature is not None:
+        raise ValueError("--temperature applies to flow checkpoints only")
     if family.sample is None:
         raise ValueError(f"{ckpt.id} is a {ckpt.card['family']}, not a generative model")
     images = sample_images(family, ckpt.model, args.n, args.seed, **options)
@@ -225,6 +229,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--sampler", choices=["ddpm", "ddim"], help="diffusion: the sampler (default ddim)")
     s.add_argument("--steps", type=int, help="diffusion: sampling steps (DDPM: T; DDIM: 50)")
     s.add_argument("--eta", type=float, help="DDIM: η (0 = deterministic)")
+    s.add_argument("--temperature", type=float, help="flows: z ~ N(0, T²I) (default 1)")
     s.set_defaults(fn=_cmd_sample)
 
     e = sub.add_parser("eval", help="print a checkpoint's metrics as JSON (or recompute them)")

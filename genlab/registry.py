@@ -14,6 +14,8 @@ import torch
 from genlab import metrics, sample, train
 from genlab.models.classifier import Classifier, ClassifierConfig
 from genlab.models.gan import GAN, GANConfig
+from genlab.models.flow import Flow, FlowConfig
+from genlab.models.pixelcnn import PixelCNN, PixelCNNConfig
 from genlab.models.unet import UNet, UNetConfig
 from genlab.models.vae import VAE, VAEConfig
 
@@ -107,6 +109,27 @@ FAMILIES: dict[str, Family] = {
                "distributions. There is no encoder and no likelihood: sampling is one pass of G."),
         features=_penultimate, features_label="discriminator's penultimate features",
     ),
+    "flow": Family(
+        name="flow", config=FlowConfig, model=Flow,
+        make_optimizers=train.adam_optimizers, train_step=train.flow_step,
+        sample=sample.flow_sample, evaluate=metrics.flow_metrics,
+        equation=r"\log p(x) = \log \mathcal{N}\big(f(x); 0, I\big)"
+                 r" + \log\Big|\det \frac{\partial f}{\partial x}\Big|,\qquad y_{b} = x_{b},\;\; y_{\bar b} = x_{\bar b} \odot e^{s(x_b)} + t(x_b)",
+        about=("An invertible network f maps an image to a Gaussian z of the same size; the "
+               "change of variables gives the exact likelihood. Coupling layers keep half of "
+               "the pixels and shift (NICE) or scale and shift (RealNVP) the other half, so f⁻¹ "
+               "and the log-determinant are cheap. Sampling inverts f on z ~ N(0, T²I)."),
+    ),
+    "pixelcnn": Family(
+        name="pixelcnn", config=PixelCNNConfig, model=PixelCNN,
+        make_optimizers=train.adam_optimizers, train_step=train.pixelcnn_step,
+        sample=sample.pixelcnn_sample, evaluate=metrics.pixelcnn_metrics,
+        equation=r"p(x) = \prod_{i=1}^{D} p\big(x_i \mid x_1, \dots, x_{i-1}\big)",
+        about=("An autoregressive model: masked convolutions let each pixel's prediction see "
+               "only the pixels above and to its left, so one pass gives every conditional and "
+               "the exact likelihood. Sampling is sequential: 784 passes, one pixel each, in "
+               "raster order."),
+    ),
     "classifier": Family(
         name="classifier", config=ClassifierConfig, model=Classifier,
         make_optimizers=train.adam_optimizers, train_step=train.classifier_step,
@@ -141,6 +164,10 @@ MODELS: dict[str, Preset] = {
                       train={"lr": 1e-4, "batch_size": 320}),
     "ddpm": Preset("ddpm", {"channels": (16, 32, 64), "attention": True},
                    train={"lr": 5e-4, "batch_size": 64, "ema_decay": 0.999}),
+    "realnvp": Preset("flow", {"architecture": "realnvp"}, train={"lr": 1e-3, "batch_size": 64}),
+    "nice": Preset("flow", {"architecture": "nice", "couplings": 4, "actnorm": False,
+                            "invconv": False}, train={"lr": 1e-3, "batch_size": 128}),
+    "pixelcnn": Preset("pixelcnn", {}, train={"lr": 1e-3, "batch_size": 64}),
 }
 
 

@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from genlab.diffusion.schedulers import DDPMScheduler, make_scheduler
+from genlab.models.pixelcnn import quantize
 
 
 def generator(seed: int) -> torch.Generator:
@@ -166,3 +167,70 @@ def record_trajectory(model, sampler: str, steps: int, eta: float, n: int, seed:
     frames = lambda xs, lo, hi: np.stack([to_uint8((v.float().clamp(lo, hi) - lo) / (hi - lo)) for v in xs])
     return {"t": traj.timesteps, "x": frames(traj.x, -1, 1), "eps": frames(traj.eps, -3, 3),
             "x0": frames(traj.x0, -1, 1), "wall_s": wall}
+
+
+# --- exact-likelihood models: flows invert, PixelCNN fills pixels one at a time -------------
+
+@torch.inference_mode()
+def flow_sample(model, n: int, gen: torch.Generator, *,
+                temperature: float | None = 1.0) -> torch.Tensor:
+    """y = f⁻¹(z), z ~ N(0, T² I) (Glow sec. 5: T < 1 trades diversity for cleaner images).
+
+    Returns:
+        (n, 1, 28, 28) images in [0, 1] (dequantized scale: level ≈ 256 y).
+    """
+    t = 1.0 if temperature is None else temperature
+    z = t * torch.randn((n, model.num_dims), generator=gen)
+    return model.inverse(z).clamp(0, 1)
+
+
+PixelCallback = Callable[[int, torch.Tensor, torch.Tensor], None]
+
+
+@torch.inference_mode()
+def pixelcnn_fill(model, x: torch.Tensor, gen: torch.Generator, *, start: int = 0,
+                  on_pixel: PixelCallback | None = None) -> torch.Tensor:
+    """Sample pixels ``start``, start + 1, … of x in raster order, each from p(x_i | x_<i).
+
+    Each step runs the model on the rows that can reach pixel i only (the last
+    ``receptive_rows`` + 1 rows up to i's row): the same logits as the full image, ~3× faster.
+
+    Args:
+        model: a PixelCNN in eval mode.
+        x: (n, 1, H, W) values level / (levels − 1); pixels before ``start`` are kept.
+        gen: the randomness of every draw.
+        start: the raster index of the first pixel to sample.
+        on_pixel: called as ``on_pixel(i, probs (n, levels), x)`` after pixel i is drawn
+            (x is the canvas being filled: copy it to keep a frame).
+
+    Returns:
+        A filled copy of x.
+    """
+    x = x.clone()
+    levels, width = model.config.levels, x.shape[-1]
+    for i in range(start, x.shape[-2] * width):
+        row, col = divmod(i, width)
+        top = max(0, row - model.receptive_rows)
+        logits = model(x[:, :, top:row + 1])[:, :, -1, col]  # (n, levels)
+        probs = torch.softmax(logits, dim=1)
+        level = torch.multinomial(probs, 1, generator=gen)[:, 0]
+        x[:, 0, row, col] = level.to(x.dtype) / (levels - 1)
+        if on_pixel:
+            on_pixel(i, probs, x)
+    return x
+
+
+def pixelcnn_sample(model, n: int, gen: torch.Generator, *,
+                    on_pixel: PixelCallback | None = None) -> torch.Tensor:
+    """n images drawn pixel by pixel from an empty canvas: (n, 1, H, W) in [0, 1]."""
+    size = model.config.image_size
+    return pixelcnn_fill(model, torch.zeros(n, 1, size, size), gen, on_pixel=on_pixel)
+
+
+def pixelcnn_complete(model, images: torch.Tensor, from_row: int, gen: torch.Generator, *,
+                      on_pixel: PixelCallback | None = None) -> torch.Tensor:
+    """Keep rows < ``from_row`` of images (n, 1, H, W) in [0, 1] (binarized at 0.5 for a
+    2-level model) and sample the rest: completions (n, 1, H, W)."""
+    x = quantize(images, model.config.levels)
+    x[:, :, from_row:] = 0
+    return pixelcnn_fill(model, x, gen, start=from_row * x.shape[-1], on_pixel=on_pixel)

@@ -1,0 +1,166 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from genlab import checkpoints, metrics, registry, sample
+from genlab.__main__ import main
+from genlab.models.flow import (Flow, FlowConfig, Squeeze, ToyFlow, ToyFlowConfig, bits_per_dim,
+                                dequantize, log_prob, logit_inverse, logit_transform, toy_data,
+                                toy_density, toy_trace)
+from genlab.train import adam_optimizers, flow_step, TrainConfig, train_toy_flow
+
+TINY = {"nice": FlowConfig(architecture="nice", couplings=4, mlp_width=16, mlp_layers=2,
+                           actnorm=False, invconv=False),
+        "realnvp": FlowConfig(channels=(8, 8, 8), couplings=2)}
+
+
+def perturbed(config: FlowConfig, seed: int = 0, dtype=torch.float32) -> Flow:
+    """A flow whose couplings are not the identity: actnorm initialised on random data, then
+    every parameter nudged (the zero-initialised last layers included)."""
+    torch.manual_seed(seed)
+    model = Flow(config).to(dtype)
+    model.train()
+    model(torch.rand(16, 1, config.image_size, config.image_size, dtype=dtype))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    return model.eval()
+
+
+@pytest.mark.parametrize("name", ["nice", "realnvp"])
+def test_inverse_of_forward_is_the_identity(name):
+    model = perturbed(TINY[name])
+    y = dequantize(torch.rand(4, 1, 28, 28), sample.generator(0))
+    with torch.no_grad():
+        z, logdet = model(y)
+        assert z.shape == (4, 784) and logdet.shape == (4,)
+        assert (model.inverse(z) - y).abs().max() < 1e-4
+
+
+@pytest.mark.parametrize("config", [
+    FlowConfig(channels=(4, 4), couplings=1, image_size=4),  # checkerboard, squeeze, 1×1 conv, split
+    FlowConfig(channels=(4, 4), couplings=2, image_size=4, actnorm=False, invconv=False),
+    FlowConfig(architecture="nice", couplings=3, mlp_width=8, mlp_layers=1, image_size=4,
+               actnorm=False, invconv=False),
+], ids=["realnvp-glow", "realnvp-plain", "nice"])
+def test_log_det_equals_brute_force_jacobian(config):
+    """log|det ∂z/∂y| of the whole map y -> logit -> flow -> z (squeeze and factor-out
+    included) against the 16×16 Jacobian from autograd, in float64."""
+    model = perturbed(config, dtype=torch.float64)
+    y = torch.rand(1, 1, 4, 4, dtype=torch.float64, generator=sample.generator(1)) * 0.9 + 0.05
+    jac = torch.autograd.functional.jacobian(lambda v: model(v.view(1, 1, 4, 4))[0][0], y.flatten())
+    _, logdet = model(y)
+    assert jac.shape == (16, 16)
+    torch.testing.assert_close(logdet[0], torch.linalg.slogdet(jac).logabsdet, rtol=1e-9, atol=1e-9)
+    assert abs(logdet.item()) > 1.0  # a non-trivial map, not the identity
+
+
+def test_logit_transform_by_hand():
+    alpha = 0.05
+    h, logdet = logit_transform(torch.full((1, 1, 2, 2), 0.5), alpha)
+    assert h.abs().max() == 0  # logit(α + 0.9 · 0.5) = logit(0.5)
+    # dh/dy = (1 − 2α) / (s (1 − s)) = 0.9 / 0.25 = 3.6 for each of the 4 pixels
+    assert logdet.item() == pytest.approx(4 * math.log(3.6), rel=1e-6)
+    y = torch.rand(3, 1, 5, 5)
+    torch.testing.assert_close(logit_inverse(logit_transform(y, alpha)[0], alpha), y)
+
+
+def test_bits_per_dim_by_hand():
+    d = 784
+    # the uniform density on [0, 1)^D: log p_y = 0, i.e. every 8-bit value has probability 1/256
+    assert bits_per_dim(torch.tensor([0.0]), d).item() == pytest.approx(8.0)
+    # a density of 2^D on [0, 1)^D is worth one bit per dimension: 8 − 1 = 7
+    assert bits_per_dim(torch.tensor([d * math.log(2)]), d).item() == pytest.approx(7.0)
+    # discrete data (levels = 1): 543.4 nats over 784 binary pixels = log 2 each = 1 bit/dim
+    assert bits_per_dim(torch.tensor([-d * math.log(2)]), d, levels=1).item() == pytest.approx(1.0)
+
+
+def test_dequantization_stays_in_its_bin():
+    k = torch.arange(256, dtype=torch.float32).view(1, 1, 16, 16)
+    y = dequantize(k / 255, sample.generator(0))
+    assert ((y * 256).floor() == k).all()
+    assert not torch.equal(y, dequantize(k / 255, sample.generator(1)))
+
+
+def test_squeeze_moves_each_2x2_block_into_channels():
+    x = torch.arange(16.0).view(1, 1, 4, 4)
+    y, logdet = Squeeze()(x)
+    assert y.shape == (1, 4, 2, 2) and logdet.item() == 0
+    assert y[0, :, 0, 0].tolist() == [0.0, 1.0, 4.0, 5.0]  # the top-left block
+    assert y[0, 0].tolist() == [[0.0, 2.0], [8.0, 10.0]]
+    assert torch.equal(Squeeze().inverse(y), x)
+
+
+def test_sampling_is_reproducible_and_temperature_scales_z():
+    model = perturbed(TINY["realnvp"])
+    family = registry.get("flow")
+    a = sample.sample_images(family, model, 3, seed=5)
+    b = sample.sample_images(family, model, 3, seed=5)
+    c = sample.sample_images(family, model, 3, seed=6)
+    assert a.shape == (3, 28, 28) and a.dtype == np.uint8
+    assert (a == b).all() and not (a == c).all()
+    cold = sample.flow_sample(model, 2, sample.generator(0), temperature=0.0)
+    torch.testing.assert_close(cold[0], cold[1])  # T = 0: every sample is f⁻¹(0)
+    torch.testing.assert_close(cold[:1], model.inverse(torch.zeros(1, 784)).clamp(0, 1))
+
+
+def test_flow_step_lowers_bits_per_dim_and_metrics_match():
+    torch.manual_seed(0)
+    model = Flow(TINY["realnvp"])
+    x = (torch.rand(32, 1, 28, 28) > 0.7).float()
+    opts = adam_optimizers(model, TrainConfig(steps=1, lr=3e-3))
+    losses = [flow_step(model, opts, x, None, sample.generator(s))["bpd"] for s in range(15)]
+    assert losses[-1] < losses[0] - 0.05
+    model.eval()
+    out = metrics.flow_metrics(model, x, sample.generator(9), batch=10)
+    by_hand = bits_per_dim(log_prob(model, dequantize(x, sample.generator(9))), 784).mean().item()
+    assert out["bits_per_dim"] == pytest.approx(by_hand, abs=1e-4)
+    assert out["nll_nats"] == pytest.approx(by_hand * 784 * math.log(2), abs=0.01)
+
+
+def test_toy_data_is_seeded_and_named():
+    for name in ("moons", "rings", "gaussians"):
+        a, b = toy_data(name, 500, sample.generator(0)), toy_data(name, 500, sample.generator(0))
+        assert a.shape == (500, 2) and torch.equal(a, b) and a.abs().max() < 3.5
+    with pytest.raises(ValueError, match="valid: moons, rings, gaussians"):
+        toy_data("spiral", 10, sample.generator(0))
+
+
+def test_toy_flow_trains_in_seconds_and_traces_layers():
+    torch.manual_seed(0)
+    model = ToyFlow(ToyFlowConfig(layers=6, hidden=32))
+    points = toy_data("moons", 1000, sample.generator(0))
+    before = -log_prob(model, points).mean().item()  # identity at start: the N(0, I) NLL
+    facts = train_toy_flow(model, points, steps=200, batch_size=256, lr=5e-3)
+    after = -log_prob(model, points).mean().item()
+    assert facts["steps"] == 200 and after < before - 0.5
+    z, _ = model(points)
+    forward = toy_trace(model, points, "normalize")
+    assert len(forward) == 7 and torch.equal(forward[0], points)
+    torch.testing.assert_close(forward[-1], z)
+    backward = toy_trace(model, z, "generate")
+    torch.testing.assert_close(backward[-1], points, atol=1e-4, rtol=1e-4)
+    axis, logp = toy_density(model, lim=4.0, n=161)
+    mass = logp.exp().sum().item() * (axis[1] - axis[0]).item() ** 2
+    assert logp.shape == (161, 161) and mass == pytest.approx(1.0, abs=0.05)  # a density
+
+
+def test_cli_train_sample_eval(idx_dir, tmp_path, capsys):
+    out = tmp_path / "mnist" / "realnvp"
+    assert main(["train", "realnvp", "--dataset", "mnist", "--data-dir", str(idx_dir), "--steps", "2",
+                 "--out", str(out), "--set", "channels=8,8,8", "--set", "couplings=1",
+                 "--batch-size", "16", "--no-download"]) == 0
+    card = checkpoints.read_card(out)
+    assert card["family"] == "flow" and card["config"]["channels"] == [8, 8, 8]
+    assert card["metrics"]["bits_per_dim"] > 0
+    for seed, name in ((1, "a"), (1, "b")):
+        assert main(["sample", str(out), "--n", "3", "--seed", str(seed), "--temperature", "0.7",
+                     "--out", str(tmp_path / f"{name}.npz")]) == 0
+    a, b = (np.load(tmp_path / f"{n}.npz")["images"] for n in "ab")
+    assert a.shape == (3, 28, 28) and (a == b).all()
+    capsys.readouterr()
+    assert main(["eval", str(out)]) == 0
+    assert '"bits_per_dim"' in capsys.readouterr().out
+    assert main(["sample", str(out), "--eta", "0.5", "--out", str(tmp_path / "x.npz")]) == 2
