@@ -5,6 +5,9 @@
 - cold start: server process start -> home page rendered with its sample images;
 - per page: cold load (new tab) -> main content rendered, p50/p95 over --reps;
 - VAE slider: a keyboard step on z1 -> the new decoded <img> painted (timed in the page);
+- GAN seed: a click on the seed's "+" -> the new grid painted;
+- projections: a click on PCA / t-SNE -> the map redrawn; fresh t-SNE and PCA of 5,000
+  points (no browser; needs the dataset's files, e.g. GENLAB_DATA);
 - latent pad: pointer move -> decoded frame painted, and the JS decode time; page weight;
 - server memory (RSS) after start, after every page, after 300 interactions;
 - concurrency: 10 and 25 browser sessions stepping the VAE slider at once;
@@ -93,7 +96,108 @@ def vae_slider(playwright, url: str, reps: int) -> dict:
 
 
 PAGES = {"home": ("", '[data-testid="stImage"] img'),
-         "vae": ("vae", '[data-testid="stImage"]:has-text("decoder mean") img')}
+         "vae": ("vae", '[data-testid="stImage"]:has-text("decoder mean") img'),
+         "diffusion": ("diffusion", '[data-testid="stImage"]:has-text("t = ") img'),
+         "gans": ("gans", '[data-testid="stImage"]:has-text("seed") img'),
+         "projections": ("projections", ".js-plotly-plot .scatterlayer .point")}
+
+# in-page probe: time from a click to the first frame painted after ``changed()`` holds
+_ARM_CLICK = """
+([changed, arg]) => {
+  const test = new Function('arg', changed);
+  window.__genlabProbe = new Promise((resolve, reject) => {
+    let t0 = null;
+    document.addEventListener('pointerdown', () => { t0 = performance.now(); }, {capture: true, once: true});
+    const limit = setTimeout(() => reject(new Error('no update in 20 s')), 20000);
+    const check = () => {
+      if (t0 !== null && test(arg)) {
+        requestAnimationFrame(() => { clearTimeout(limit); resolve(performance.now() - t0); });
+      } else requestAnimationFrame(check);
+    };
+    check();
+  });
+}
+"""
+
+
+def timed_click(page, locator, changed: str, arg=None) -> float:
+    """ms from a trusted click on ``locator`` to the frame after the JS body ``changed``
+    (a function of ``arg``) returns true."""
+    page.evaluate(_ARM_CLICK, [changed, arg])
+    locator.click()
+    return page.evaluate("() => window.__genlabProbe")
+
+
+_IMG_CHANGED = ("const el = [...document.querySelectorAll('[data-testid=\"stImage\"]')]"
+                ".find(e => e.innerText.includes(arg[0])); const img = el && el.querySelector('img');"
+                "return !!img && img.src !== arg[1] && img.complete;")
+_MAP_TITLE = ("const g = document.querySelector('.js-plotly-plot');"
+              "return !!(g && g.layout && g.layout.xaxis.title.text === arg);")
+
+
+def gan_seed(playwright, url: str, reps: int) -> dict:
+    """A click on the seed's "+" -> the first GAN grid painted anew."""
+    browser = launch(playwright)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{url}/gans")
+    wait_idle(page)
+    selector = '[data-testid="stImage"]:has-text("gan-mlp") img'
+    page.wait_for_selector(selector, timeout=60_000)
+    plus = page.locator('[data-testid="stNumberInput"]', has_text="Seed").first.locator("button").last
+    times = []
+    for i in range(reps + 3):
+        before = page.get_attribute(selector, "src")
+        ms = timed_click(page, plus, _IMG_CHANGED, ["gan-mlp", before])
+        if i >= 3:
+            times.append(ms)
+        wait_idle(page)
+        time.sleep(0.15)
+    browser.close()
+    return percentiles(times)
+
+
+def projections_switch(playwright, url: str, reps: int) -> dict:
+    """A click on PCA or t-SNE -> the map drawn with the other method (both cached after the
+    first switch; the default t-SNE map ships precomputed)."""
+    browser = launch(playwright)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{url}/projections")
+    wait_idle(page)
+    page.wait_for_selector(PAGES["projections"][1], timeout=60_000)
+    radios = page.get_by_test_id("stRadioGroup")
+    times = []
+    for i in range(reps + 2):
+        method, title = ("t-SNE", "t-SNE 1") if i % 2 == 0 else ("PCA", "PC 1")
+        ms = timed_click(page, radios.get_by_text(method, exact=True), _MAP_TITLE, title)
+        if i >= 2:
+            times.append(ms)
+        wait_idle(page)
+        time.sleep(0.15)
+    browser.close()
+    return percentiles(times)
+
+
+def projection_speed(reps: int = 3) -> dict:
+    """PCA and t-SNE of 5,000 Fashion-MNIST test images (784 pixels), median seconds, and the
+    same t-SNE settings again from the page's shared store (the second call)."""
+    from genlab import data, projection
+
+    try:
+        images = data.load("fashion-mnist", download=False).holdout.images[:5000]
+    except data.DataNotFoundError as exc:
+        return {"skipped": str(exc).splitlines()[0]}
+    x = projection.pixels(images)
+    timed = lambda f: statistics.median([_seconds(f) for _ in range(reps)])
+    out = {"points": len(x), "pca_s": round(timed(lambda: projection.pca(x)), 3)}
+    out["tsne_opentsne_s"] = round(_seconds(lambda: projection.tsne(x)), 1)
+    out["tsne_sklearn_s"] = round(_seconds(lambda: projection.tsne(x, backend="sklearn")), 1)
+    return out
+
+
+def _seconds(f) -> float:
+    t0 = time.perf_counter()
+    f()
+    return time.perf_counter() - t0
 
 
 def page_loads(playwright, url: str, reps: int) -> dict:
@@ -249,6 +353,8 @@ def markdown(r: dict) -> str:
         row(f"cold load of /{PAGES[name][0]} (new tab → content)", d)
     row("/vae without live decode (GENLAB_NO_LIVE_DECODE=1)", r["page_load_without_live_decode"]["vae"])
     row("VAE z1 slider key → new image painted", r["vae_slider"])
+    row("GAN seed + → new grid painted", r["gan_seed"])
+    row("projections PCA ⇄ t-SNE click → map redrawn", r["projections_switch"])
     row("latent pad pointer move → frame painted", r["latent_pad"]["pointer_to_frame"])
     row("latent pad JS decode per frame", r["latent_pad"]["decode"])
     for c in r["concurrency"]:
@@ -259,7 +365,8 @@ def markdown(r: dict) -> str:
               f"- Page weight of the latent pad: script {r['page_weight']['script_kb']} KB, decoder "
               f"weights {r['page_weight']['decoder_kb_each']} KB per VAE (float32, fetched once).",
               f"- Server memory (RSS): {json.dumps(r['memory'])}.",
-              f"- Sampling speed (images/s, batch 256, 2 threads): {json.dumps(r['sampling_images_per_s'])}.", ""]
+              f"- Sampling speed (images/s, batch 256, 2 threads): {json.dumps(r['sampling_images_per_s'])}.",
+              f"- Projections of 5,000 points (seconds): {json.dumps(r['projection_speed'])}.", ""]
     return "\n".join(lines)
 
 
@@ -286,6 +393,8 @@ def main() -> None:
             result["memory"] = memory(pw, url, proc.pid)
             result["page_load"] = page_loads(pw, url, args.reps)
             result["vae_slider"] = vae_slider(pw, url, max(args.reps, 40))
+            result["gan_seed"] = gan_seed(pw, url, args.reps)
+            result["projections_switch"] = projections_switch(pw, url, args.reps)
             result["latent_pad"] = latent_pad(pw, url)
             result["page_weight"] = page_weight()
     result["concurrency"] = []
@@ -293,6 +402,7 @@ def main() -> None:
         with streamlit_server() as (url, _, _):
             result["concurrency"].append(asyncio.run(_concurrent(url, n, 10)))
     result["sampling_images_per_s"] = sampling_speed()
+    result["projection_speed"] = projection_speed()
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")

@@ -62,6 +62,16 @@ def models_for(dataset: str, family: str | None = None) -> list[dict]:
                                       r["folder"]))
 
 
+def training_note(card: dict) -> str | None:
+    """A warning for a checkpoint whose training was paused part-way (long CPU runs go on
+    over several sessions), else None."""
+    t = card.get("training", {})
+    if t.get("finished", True):
+        return None
+    return (f"Still training: {t['steps']:,} of {t['planned_steps']:,} steps so far "
+            f"({t['wall_time_s'] / 3600:.1f} h of CPU). Its samples are not final yet.")
+
+
 @st.cache_data(max_entries=4, show_spinner=False)
 def bundled(dataset: str, part: str = "holdout") -> tuple[np.ndarray, np.ndarray]:
     """The bundled held-out images (N, 28, 28) uint8 and labels (N,), or (``part="train"``)

@@ -285,6 +285,8 @@ with boxes[2]:
                 "with EMA weights); the reverse process, sampler comparison and DDIM "
                 "inversion appear here once its checkpoint is installed.")
     elif ckpt is not None:
+        if note := loaders.training_note(ckpt.card):
+            st.warning(note, icon="⏳")
         reverse(rows[0]["folder"])
         compare(rows[0]["folder"])
         invert(rows[0]["folder"])

@@ -46,6 +46,8 @@ for i, row in enumerate(rows):
             continue
         card = row["card"]
         st.markdown(f"**{card['name']}** · {card['family'].upper()}")
+        if note := loaders.training_note(card):
+            st.warning(note, icon="⏳")
         if registry.get(card["family"]).sample is None:
             st.caption("Scores the other models: its features give FD and precision/recall, "
                        "its predictions the class histograms.")
