@@ -17,7 +17,8 @@ ANCHOR_NATS = 81.3  # PixelCNN on binarized MNIST (van den Oord et al. 2016, "Pi
 UNSAMPLED = (28, 38, 78)  # canvas pixels not drawn yet: dark blue
 NEXT = (235, 60, 50)  # the pixel drawn next: red
 SEEN = (80, 150, 235)  # receptive field: pixels that reach the output
-BLIND = (255, 160, 40)  # pixels before i that do not: the blind spot
+BLIND = (255, 160, 40)  # pixels before i within the net's reach that do not: the blind spot
+FAR = (105, 105, 105)  # pixels before i beyond the reach of the net's depth
 LATER = (22, 22, 22)  # pixels after i in raster order
 
 
@@ -229,21 +230,28 @@ def preset_geometry() -> pixelcnn.PixelCNN:
     return family.model(config).eval()
 
 
-def field_picture(model: pixelcnn.PixelCNN, row: int, col: int, factor: int = 15) -> tuple[np.ndarray, int]:
-    """RGB picture of the receptive field of pixel (row, col), with pixel borders, and the
-    number of earlier pixels that reach it."""
+def field_picture(model: pixelcnn.PixelCNN, row: int, col: int, factor: int = 15) -> tuple[np.ndarray, dict]:
+    """RGB picture of the receptive field of pixel (row, col), with pixel borders, and how many
+    earlier pixels reach it (``seen``), are in its blind spot (``blind``: within the reach R of
+    the net's depth, R rows up and R columns either side, yet unseen) or beyond that reach."""
     size = model.config.image_size
+    reach = model.receptive_rows
     field = pixelcnn.receptive_field(model, row, col).numpy()
-    before = np.arange(size * size).reshape(size, size) < row * size + col
+    rows, cols = np.indices((size, size))
+    before = rows * size + cols < row * size + col
+    near = (rows >= row - reach) & (np.abs(cols - col) <= reach)
+    blind, far = before & near & ~field, before & ~near
     rgb = np.empty((size, size, 3), np.uint8)
     rgb[:] = LATER
-    rgb[before] = BLIND
+    rgb[far] = FAR
+    rgb[blind] = BLIND
     rgb[field] = SEEN
     rgb[row, col] = NEXT
     big = upscale(rgb, factor)
     big[::factor] = big[::factor] // 2  # pixel borders
     big[:, ::factor] = big[:, ::factor] // 2
-    return big, int(field.sum())
+    return big, {"seen": int(field.sum()), "blind": int(blind.sum()), "far": int(far.sum()),
+                 "reach": reach}
 
 
 def mask_picture(kernel: int, mask_type: str, factor: int) -> np.ndarray:
@@ -266,19 +274,22 @@ def receptive_field(model: pixelcnn.PixelCNN, source: str) -> None:
     c = st.columns([1, 1, 2])
     row = c[0].slider("Pixel row", 0, size - 1, key="ar.rf_row")
     col = c[1].slider("Pixel column", 0, size - 1, key="ar.rf_col")
-    picture, seen = field_picture(model, row, col)
+    picture, counts = field_picture(model, row, col)
+    cfg = model.config
     i = row * size + col
     left, mid, right = st.columns([2.2, 1, 1.6])
     left.image(picture, output_format="PNG", width=picture.shape[1],
-               caption=f"pixel ({row}, {col}), red: blue pixels reach its logits, orange ones come "
-                       "earlier in raster order but do not (the blind spot), black ones come later")
-    cfg = model.config
+               caption=f"pixel ({row}, {col}), red: blue pixels reach its logits; orange ones are "
+                       "within reach but unseen (the blind spot), grey ones beyond the net's reach, "
+                       "black ones come later")
     mid.image(mask_picture(cfg.first_kernel, "A", 126 // cfg.first_kernel), output_format="PNG", width=126,
               caption=f"mask A, {cfg.first_kernel}×{cfg.first_kernel}, first layer: the centre (dark red) hidden")
     mid.image(mask_picture(3, "B", 42), output_format="PNG", width=126,
               caption=f"mask B, 3×3, in each of the {cfg.blocks} blocks: the centre (red) shown")
-    right.markdown(f"Pixel {i} comes after **{i}** pixels in raster order; **{seen}** of them reach "
-                   f"its prediction and **{i - seen}** do not.")
+    right.markdown(f"Pixel {i} comes after **{i}** pixels in raster order: **{counts['seen']}** of "
+                   f"them reach its prediction, **{counts['blind']}** are in its blind spot and "
+                   f"**{counts['far']}** lie beyond the {counts['reach']} rows and columns the "
+                   f"{cfg.blocks + 1} masked layers can reach.")
     right.caption(f"Geometry of {source}. The first layer's mask A sees {cfg.first_kernel // 2} rows "
                   "up (as far left and right) and the pixels to the left; each masked 3×3 layer "
                   "after it reaches one pixel further up-left, up, up-right and left. Reaching "
@@ -303,11 +314,15 @@ def likelihood(card: dict | None, dataset: str) -> None:
         c[0].metric("This page's model", "not installed" if card is None else "not measured")
     c[1].metric("PixelCNN, binarized MNIST", f"{ANCHOR_NATS} nats",
                 help="van den Oord et al. 2016, Pixel Recurrent Neural Networks")
+    if card is None:
+        verdict = "a binarized MNIST checkpoint installed here compares with it directly."
+    elif comparable:
+        verdict = "this model's number compares with it directly."
+    else:
+        verdict = "there is no equivalent published figure for this dataset or quantization."
     c[2].caption("Negative log-likelihood per image, in nats: the sum of the 784 per-pixel "
                  "cross-entropies, computed exactly in one pass (no bound, unlike a VAE's ELBO). "
-                 "The paper's 81.3 is for binarized MNIST; "
-                 + ("this model's number compares with it directly." if comparable else
-                    "there is no equivalent published figure for this dataset or quantization."))
+                 f"The paper's 81.3 is for binarized MNIST; {verdict}")
 
 
 # --- the page ------------------------------------------------------------------------------------

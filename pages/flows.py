@@ -259,8 +259,8 @@ def warp_figure(model: flow.ToyFlow, points: np.ndarray, layer: int) -> go.Figur
         fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line={"width": 1, "color": color},
                                  hoverinfo="skip"))
     fig.add_trace(points_trace(data_there.numpy(), "#222222"))
-    space = "z-space" if layer == 0 else "x-space" if layer == TOY_LAYERS else f"after {layer} layers"
-    return toy_layout(fig, f"a z-grid through {layer} of {TOY_LAYERS} inverse layers ({space})")
+    space = {0: " (z-space)", TOY_LAYERS: " (x-space)"}.get(layer, "")
+    return toy_layout(fig, f"a z-grid through {layer} of {TOY_LAYERS} inverse layers{space}")
 
 
 @st.fragment
