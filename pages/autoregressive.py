@@ -114,7 +114,8 @@ def live_sample(folder: str, n: int, seed: int, show) -> dict:
         def on_pixel(i: int, probs: torch.Tensor, x: torch.Tensor) -> None:
             means[:, i] = probs @ values
             if (i + 1) % every == 0:
-                show(i + 1, x[:, 0].numpy(), means.view(n, size, size).numpy(), pixel_note(i, probs[0], size))
+                note = pixel_note(i, probs[0], size)
+                show(i + 1, x[:, 0].numpy(), means.view(n, size, size).numpy(), note)
 
         t0 = time.perf_counter()
         out = sample.pixelcnn_sample(model, n, sample.generator(seed), on_pixel=on_pixel)
@@ -125,7 +126,7 @@ def live_sample(folder: str, n: int, seed: int, show) -> dict:
 
 
 @st.fragment
-def sampling(folder: str) -> None:
+def sampling(folder: str, levels: int) -> None:
     st.subheader("Sampling, one pixel at a time")
     c = st.columns([2, 1, 2])
     n = c[0].slider("Images n", 1, 16, key="ar.n")
@@ -136,7 +137,7 @@ def sampling(folder: str) -> None:
         st.session_state["ar.run"] = key
     if st.session_state.get("ar.run") != key:
         st.caption("Press the button: the canvas fills in raster order while the model draws "
-                   f"each pixel from p(x_i | x_<i) (about {max(1, round(n * 0.9))} s on this CPU).")
+                   f"each pixel from p(x_i | x_<i) (about {round(1.5 + 0.9 * n)} s on this CPU).")
         return
     ncol = int(np.ceil(np.sqrt(n)))
     factor = 8 if n == 1 else 6 if n <= 4 else 4
@@ -156,13 +157,15 @@ def sampling(folder: str) -> None:
     bar.empty()
     note.empty()
     picture.image(upscale(grid(result["images"], ncol=ncol), factor), output_format="PNG",
-                  caption=f"{n} sample{'s' * (n > 1)}, seed {seed}: {result['wall_s']:.1f} s, 784 model passes")
+                  caption=f"{n} sample{'s' * (n > 1)}, seed {seed}: {result['wall_s']:.1f} s, "
+                          "784 model passes")
+    belief = "p(x_i = 1 | x_<i)" if levels == 2 else "E[x_i | x_<i]"
     means_picture.image(upscale(grid(heat(result["means"], 784), ncol=ncol), factor), output_format="PNG",
-                        caption="p(x_i = 1 | x_<i) at each pixel when it was drawn (navy 0, amber 1)")
+                        caption=f"{belief} at each pixel when it was drawn (navy 0, amber 1)")
     st.caption("The right picture is what the model believed before each draw: confident "
                "(navy or amber) on the background and inside strokes, unsure (in between) at "
-               "their edges, where the draw decides the shape. Every pixel is a coin flip, so a "
-               "single unlucky draw early on can send the rest of the image elsewhere.")
+               "their edges, where the draw decides the shape. Every pixel is drawn at random, so "
+               "one unlikely draw early on can send the rest of the image elsewhere.")
 
 
 def completions(folder: str, dataset: str, idx: int, rows: int, k: int, seed: int, progress) -> np.ndarray:
@@ -223,6 +226,14 @@ def completion(folder: str, levels: int) -> None:
                "image is ambiguous, e.g. a 7 that may become a 9.")
 
 
+def cells(rgb: np.ndarray, factor: int) -> np.ndarray:
+    """An RGB picture (H, W, 3) upscaled ``factor`` times with darker borders between pixels."""
+    big = upscale(rgb, factor)
+    big[::factor] //= 2
+    big[:, ::factor] //= 2
+    return big
+
+
 @st.cache_resource(show_spinner=False)
 def preset_geometry() -> pixelcnn.PixelCNN:
     """An untrained PixelCNN of the preset config: its masks give the receptive field."""
@@ -247,24 +258,19 @@ def field_picture(model: pixelcnn.PixelCNN, row: int, col: int, factor: int = 15
     rgb[blind] = BLIND
     rgb[field] = SEEN
     rgb[row, col] = NEXT
-    big = upscale(rgb, factor)
-    big[::factor] = big[::factor] // 2  # pixel borders
-    big[:, ::factor] = big[:, ::factor] // 2
-    return big, {"seen": int(field.sum()), "blind": int(blind.sum()), "far": int(far.sum()),
+    return cells(rgb, factor), {"seen": int(field.sum()), "blind": int(blind.sum()), "far": int(far.sum()),
                  "reach": reach}
 
 
 def mask_picture(kernel: int, mask_type: str, factor: int) -> np.ndarray:
+    """A k×k causal mask: visible weights blue, hidden ones black, the centre red or dark red."""
     mask = pixelcnn.causal_mask(kernel, mask_type).numpy().astype(bool)
     rgb = np.empty((kernel, kernel, 3), np.uint8)
     rgb[:] = LATER
     rgb[mask] = SEEN
     c = kernel // 2
     rgb[c, c] = NEXT if mask[c, c] else (110, 30, 25)
-    big = upscale(rgb, factor)
-    big[::factor] = big[::factor] // 2
-    big[:, ::factor] = big[:, ::factor] // 2
-    return big
+    return cells(rgb, factor)
 
 
 @st.fragment
@@ -282,15 +288,16 @@ def receptive_field(model: pixelcnn.PixelCNN, source: str) -> None:
                caption=f"pixel ({row}, {col}), red: blue pixels reach its logits; orange ones are "
                        "within reach but unseen (the blind spot), grey ones beyond the net's reach, "
                        "black ones come later")
-    mid.image(mask_picture(cfg.first_kernel, "A", 126 // cfg.first_kernel), output_format="PNG", width=126,
-              caption=f"mask A, {cfg.first_kernel}×{cfg.first_kernel}, first layer: the centre (dark red) hidden")
+    k = cfg.first_kernel
+    mid.image(mask_picture(k, "A", 126 // k), output_format="PNG", width=126,
+              caption=f"mask A, {k}×{k}, first layer: the centre (dark red) hidden")
     mid.image(mask_picture(3, "B", 42), output_format="PNG", width=126,
               caption=f"mask B, 3×3, in each of the {cfg.blocks} blocks: the centre (red) shown")
     right.markdown(f"Pixel {i} comes after **{i}** pixels in raster order: **{counts['seen']}** of "
                    f"them reach its prediction, **{counts['blind']}** are in its blind spot and "
                    f"**{counts['far']}** lie beyond the {counts['reach']} rows and columns the "
                    f"{cfg.blocks + 1} masked layers can reach.")
-    right.caption(f"Geometry of {source}. The first layer's mask A sees {cfg.first_kernel // 2} rows "
+    right.caption(f"Geometry of {source}. The first layer's mask A sees {k // 2} rows "
                   "up (as far left and right) and the pixels to the left; each masked 3×3 layer "
                   "after it reaches one pixel further up-left, up, up-right and left. Reaching "
                   "right costs a row up every time, so the field's right edge slants: the orange "
@@ -344,7 +351,7 @@ if row is None:
             f"--dataset {dataset} --data-dir DIR --steps 4000 --out checkpoints/{dataset}/pixelcnn`. "
             "The receptive field below needs no weights: it uses the preset's geometry.")
 elif ckpt is not None:
-    sampling(row["folder"])
+    sampling(row["folder"], ckpt.model.config.levels)
     completion(row["folder"], ckpt.model.config.levels)
 if ckpt is not None:
     receptive_field(ckpt.model, f"{ckpt.card['name']} ({ckpt.card['dataset']})")

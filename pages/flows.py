@@ -138,9 +138,12 @@ def round_trip_view(model, dataset: str) -> None:
     st.markdown(f"max |x − x̂| = **{out['max_err']:.2g}** grey levels (float32 round-off): "
                 f"x̂ is {same}. This image: **{out['bpd']:.3f} bits/dim** at the centre of its "
                 "8-bit bins.")
-    st.caption("z is drawn with grey = 0, white = +3, black = −3. RealNVP factors half of its "
-               "dimensions out at each scale: the first part of z (14 × 14 after one squeeze) "
-               "holds fine detail, the last parts (7 × 7) the coarse layout. No information is "
+    layout = ("RealNVP factors half of its dimensions out at each scale: the first part of z "
+              "(14 × 14 after one squeeze) holds fine detail, the last parts (7 × 7) the coarse "
+              "layout." if len(scales) > 1 else
+              "NICE keeps the flat vector: its couplings mix the even and the odd pixels, and its "
+              "final scaling gives each z_d its own scale.")
+    st.caption(f"z is drawn with grey = 0, white = +3, black = −3. {layout} No information is "
                "lost on the way: f is invertible, so x̂ equals x up to round-off.")
 
 
@@ -181,7 +184,8 @@ def likelihood_view(folder: str, name: str, dataset: str) -> None:
                "test clothes, though they never saw a digit. Likelihood is dominated by "
                "low-level statistics, not by what an image shows: a digit is mostly flat black "
                "background, which any model of local pixel correlations predicts cheaply, and "
-               "its few strokes cost little. Noise, with no structure at all, costs the most. "
+               "its few strokes cost little. Uniform noise has no structure to exploit: a trained "
+               "model should give it more than the 8 bits/dim of a uniform density. "
                "So a high likelihood does not mean “looks like the training data”.")
 
 
@@ -277,8 +281,9 @@ def toy() -> None:
     points = toy_points(name)[:TOY_SHOWN]
     if [name, steps] not in trained:
         left, right = st.columns([1, 1])
-        left.plotly_chart(toy_layout(go.Figure(points_trace(points, "#222222")), f"{TOY_LABELS[name]}: "
-                                     f"{TOY_POINTS:,} points to fit"), width="stretch", key="flows.toy_data")
+        fig = go.Figure(points_trace(points, "#222222"))
+        title = f"{TOY_LABELS[name]}: {TOY_POINTS:,} points to fit"
+        left.plotly_chart(toy_layout(fig, title), width="stretch", key="flows.toy_data")
         right.info(f"Press **Train** to fit a RealNVP with {TOY_LAYERS} affine couplings to these "
                    f"points ({steps} Adam steps of 256 points, a few seconds). Then its density "
                    "appears here, and a grid warped layer by layer from z-space to x-space.")
@@ -287,8 +292,8 @@ def toy() -> None:
 
     def progress(step: int, running: dict) -> None:
         if step % 10 == 0 or step == steps:
-            bar.progress(step / steps, text=f"step {step}/{steps} · NLL {running.get('nll', float('nan')):.2f} "
-                                            "nats per point")
+            nll = running.get("nll", float("nan"))
+            bar.progress(step / steps, text=f"step {step}/{steps} · NLL {nll:.2f} nats per point")
 
     model, facts = toy_flow(name, steps, progress)
     bar.empty()

@@ -220,10 +220,15 @@ def test_projections_pinned_point_decodes_for_a_vae():
     assert not at.exception and not at.get("image")
 
 
-def test_flows_page_without_flow_checkpoints(tmp_path, monkeypatch):
-    monkeypatch.setattr(checkpoints, "ROOT", tmp_path)
+def page_on(root, name: str, monkeypatch, **state) -> AppTest:
+    """A page run with the checkpoints folder ``root`` (caches cleared), dataset MNIST."""
+    monkeypatch.setattr(checkpoints, "ROOT", root)
     st.cache_data.clear()
-    at = page("flows", dataset="mnist", **{"flows.toy_steps": 250})
+    return page(name, dataset="mnist", **state)
+
+
+def test_flows_page_without_flow_checkpoints(tmp_path, monkeypatch):
+    at = page_on(tmp_path, "flows", monkeypatch, **{"flows.toy_steps": 250})
     assert not at.exception
     assert any("No normalizing-flow checkpoint for mnist" in i.value for i in at.info)
     assert at.expander and not at.get("image")  # the maths, and no sample grid
@@ -236,9 +241,8 @@ def test_flows_page_without_flow_checkpoints(tmp_path, monkeypatch):
 
 
 def test_flows_page_controls(tiny_flow_root, monkeypatch):
-    monkeypatch.setattr(checkpoints, "ROOT", tiny_flow_root)
-    st.cache_data.clear()
-    at = page("flows", dataset="mnist", **{"flows.toy_steps": 250, "flows.toy": "gaussians"})
+    at = page_on(tiny_flow_root, "flows", monkeypatch,
+                 **{"flows.toy_steps": 250, "flows.toy": "gaussians"})
     assert not at.exception and not at.info[:-1]  # only the toy flow's "press Train"
     first = captions(at)
     assert first[0].startswith("16 samples") and "N(0, 0.70²·I)" in first[0]
@@ -270,18 +274,15 @@ def test_flows_page_controls(tiny_flow_root, monkeypatch):
 
 
 def test_flows_page_with_nice_shows_one_z(tiny_flow_root, monkeypatch):
-    monkeypatch.setattr(checkpoints, "ROOT", tiny_flow_root)
-    st.cache_data.clear()
-    at = page("flows", dataset="mnist", **{"model.flow.mnist": str(tiny_flow_root / "mnist" / "nice")})
+    nice = str(tiny_flow_root / "mnist" / "nice")
+    at = page_on(tiny_flow_root, "flows", monkeypatch, **{"model.flow.mnist": nice})
     assert not at.exception
     assert "z (784 values, z_d at pixel d)" in captions(at)
     st.cache_data.clear()
 
 
 def test_autoregressive_page_without_checkpoint(tmp_path, monkeypatch):
-    monkeypatch.setattr(checkpoints, "ROOT", tmp_path)
-    st.cache_data.clear()
-    at = page("autoregressive", dataset="mnist")
+    at = page_on(tmp_path, "autoregressive", monkeypatch)
     assert not at.exception
     assert any("No PixelCNN checkpoint for mnist" in i.value for i in at.info)
     assert at.expander and not at.button  # the maths; no sampling without a model
@@ -296,9 +297,7 @@ def test_autoregressive_page_without_checkpoint(tmp_path, monkeypatch):
 
 
 def test_autoregressive_page_controls(tiny_pixelcnn_root, monkeypatch):
-    monkeypatch.setattr(checkpoints, "ROOT", tiny_pixelcnn_root)
-    st.cache_data.clear()
-    at = page("autoregressive", dataset="mnist", **{"ar.n": 1, "ar.k": 3})
+    at = page_on(tiny_pixelcnn_root, "autoregressive", monkeypatch, **{"ar.n": 1, "ar.k": 3})
     assert not at.exception and not at.info
     completed = [c for c in captions(at) if c.startswith("completion")]
     assert completed == ["completion 1", "completion 2", "completion 3"]

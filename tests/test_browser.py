@@ -213,6 +213,14 @@ def test_projections_switch_to_tsne_changes_the_map_and_hover_shows_images(serve
     page.close()
 
 
+def open_page(chromium, url: str, **options):
+    """A new tab on ``url`` once the app is idle."""
+    page = chromium.new_page(**options)
+    page.goto(url)
+    wait_idle(page)
+    return page
+
+
 def image_src(page, caption: str) -> str | None:
     """The src of the st.image whose caption contains ``caption`` (None if there is none)."""
     return page.evaluate(
@@ -222,9 +230,7 @@ def image_src(page, caption: str) -> str | None:
 
 def test_flows_temperature_and_toy_layer_slider(chromium, tiny_flow_root):
     with streamlit_server(env={"GENLAB_CHECKPOINTS": str(tiny_flow_root)}) as (url, _, _):
-        page = chromium.new_page(viewport={"width": 1400, "height": 2400})
-        page.goto(f"{url}/flows")
-        wait_idle(page)
+        page = open_page(chromium, f"{url}/flows", viewport={"width": 1400, "height": 2400})
         page.wait_for_selector('[data-testid="stImage"]:has-text("0.70²") img', timeout=60_000)
         before = image_src(page, "16 samples")
         slider = page.locator('[data-testid="stSlider"]', has_text="Temperature").get_by_role("slider")
@@ -247,11 +253,10 @@ def test_flows_temperature_and_toy_layer_slider(chromium, tiny_flow_root):
 
 
 def test_autoregressive_receptive_field_follows_the_pixel(server, chromium):
-    page = chromium.new_page()
-    page.goto(f"{server}/autoregressive")
-    wait_idle(page)
+    page = open_page(chromium, f"{server}/autoregressive")
     page.wait_for_selector('[data-testid="stImage"]:has-text("pixel (14, 14)") img', timeout=30_000)
-    assert page.locator('[data-testid="stAlert"]:has-text("No PixelCNN checkpoint for mnist is installed yet")').count() == 1
+    missing = '[data-testid="stAlert"]:has-text("No PixelCNN checkpoint for mnist is installed yet")'
+    assert page.locator(missing).count() == 1
     before = image_src(page, "pixel (14, 14)")
     column = page.locator('[data-testid="stSlider"]', has_text="Pixel column").get_by_role("slider")
     column.focus()
