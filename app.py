@@ -13,6 +13,8 @@ PAGES = [
     st.Page("pages/diffusion.py", title="Diffusion step by step", icon=":material/blur_on:",
             url_path="diffusion"),
     st.Page("pages/gans.py", title="GANs side by side", icon=":material/compare:", url_path="gans"),
+    st.Page("pages/flows.py", title="Normalizing flows", icon=":material/swap_horiz:", url_path="flows"),
+    st.Page("pages/autoregressive.py", title="PixelCNN, pixel by pixel", icon=":material/grid_on:", url_path="autoregressive"),
     st.Page("pages/projections.py", title="Projections (PCA, t-SNE)", icon=":material/scatter_plot:",
             url_path="projections"),
 ]

@@ -17,12 +17,14 @@ class ImageError(ValueError):
 
 
 def grid(images: np.ndarray, ncol: int | None = None, pad: int = 2, value: int = 40) -> np.ndarray:
-    """Tile uint8 images (N, H, W) into one (rows*(H+pad)-pad, cols*(W+pad)-pad) array."""
+    """Tile uint8 images (N, H, W) into one (rows*(H+pad)-pad, cols*(W+pad)-pad) array;
+    colour images (N, H, W, 3) give (…, …, 3)."""
     images = np.asarray(images)
-    n, h, w = images.shape
+    n, h, w = images.shape[:3]
     ncol = ncol or int(np.ceil(np.sqrt(n)))
     nrow = int(np.ceil(n / ncol))
-    out = np.full((nrow * (h + pad) - pad, ncol * (w + pad) - pad), value, dtype=np.uint8)
+    out = np.full((nrow * (h + pad) - pad, ncol * (w + pad) - pad, *images.shape[3:]), value,
+                  dtype=np.uint8)
     for i, img in enumerate(images):
         r, c = divmod(i, ncol)
         out[r * (h + pad): r * (h + pad) + h, c * (w + pad): c * (w + pad) + w] = img

@@ -13,14 +13,14 @@ from genlab import data, sample
 from genlab.sample import ddim_invert, diffusion_loop, record_trajectory, scheduler_for
 from genlab.diffusion import schedules
 from genlab.diffusion.schedulers import DDPMScheduler
-from genlab.images import ImageError, grid, prepare_upload, upscale
-from genlab_ui import loaders, state
+from genlab.images import grid, upscale
+from genlab_ui import inputs, loaders, state
 
 T = 1000  # steps of the forward process, as in Ho et al. (2020)
 
 
 def init_state() -> None:
-    for key, value in {"diff.idx": 0, "diff.t": 250, "diff.schedule": "linear",
+    for key, value in {"diff.t": 250, "diff.schedule": "linear",
                        "diff.noise_seed": 0, "diff.sampler": "DDIM", "diff.k": 50, "diff.eta": 0.0,
                        "diff.n": 8, "diff.seed": 0, "diff.step": 0, "diff.inv_idx": 1}.items():
         st.session_state.setdefault(key, value)
@@ -125,16 +125,8 @@ with st.expander("The maths this page implements", expanded=False):
 
 
 def source_image() -> tuple[torch.Tensor, str]:
-    c1, c2 = st.columns([2, 3])
-    idx = c1.selectbox("Held-out image", range(len(labels)),
-                       format_func=lambda i: f"#{i} · {classes[labels[i]]}", key="diff.idx")
-    upload = c2.file_uploader("…or your own (PNG/JPG)", type=["png", "jpg", "jpeg"], key="diff.upload")
-    if upload is not None:
-        try:
-            return data.to_float(prepare_upload(upload.getvalue())[None]) * 2 - 1, "your image"
-        except ImageError as exc:
-            st.error(str(exc), icon="⚠️")
-    return data.to_float(images[idx:idx + 1]) * 2 - 1, f"held-out #{idx}"
+    image, name = inputs.held_out_or_upload(dataset, idx_key="diff.idx", upload_key="diff.upload")
+    return data.to_float(image[None]) * 2 - 1, name
 
 
 @st.fragment

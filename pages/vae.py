@@ -6,9 +6,9 @@ import streamlit as st
 import torch
 
 from genlab import data, sample
-from genlab.images import ImageError, grid, prepare_upload, upscale
+from genlab.images import grid, upscale
 from genlab.metrics import kl_per_dimension
-from genlab_ui import components, loaders, state
+from genlab_ui import components, inputs, loaders, state
 
 Z_RANGE = 3.0  # slider range for each latent coordinate
 Z_STEP = 0.05  # slider step; clicks on the map snap to it
@@ -208,14 +208,9 @@ def encode_upload() -> None:
     st.subheader("Encode your own image")
     st.caption("PNG or JPG of any size, colour or grey, dark-on-light or light-on-dark. It is "
                "centred and resized to 28×28 the way MNIST was made.")
-    upload = st.file_uploader("Image", type=["png", "jpg", "jpeg"], key="vae.upload")
-    if upload is None:
-        st.session_state["vae.upload_points"] = []
-        return
-    try:
-        x = prepare_upload(upload.getvalue())
-    except ImageError as exc:
-        st.error(str(exc), icon="⚠️")
+    upload = st.file_uploader("Image", type=inputs.UPLOAD_TYPES, key="vae.upload")
+    x = None if upload is None else inputs.read_upload(upload)
+    if x is None:
         st.session_state["vae.upload_points"] = []
         return
     with torch.inference_mode():

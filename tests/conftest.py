@@ -29,21 +29,52 @@ def tiny_vae():
     return VAE(VAEConfig(latent_dim=2, hidden=(16,))).eval()
 
 
+def save_untrained(root, name: str, family: str, config: dict, dataset: str = "mnist"):
+    """Save an untrained model of ``family`` with ``config`` as ``root/dataset/name`` (seed 0)."""
+    from genlab import checkpoints, registry
+
+    spec = registry.get(family)
+    cfg = spec.config_from_dict(config)
+    torch.manual_seed(0)
+    model = spec.model(cfg)
+    card = {"family": family, "name": name, "dataset": dataset, "config": cfg.__dict__,
+            "split": {"name": "test"}, "training": {"steps": 0, "epochs": 0, "wall_time_s": 0},
+            "metrics": {}}
+    checkpoints.save(root / dataset / name, model.state_dict(), card)
+
+
 @pytest.fixture(scope="session")
 def tiny_ddpm_root(tmp_path_factory):
     """A checkpoints folder with a tiny (untrained) DDPM for MNIST: exercises the diffusion
     page's reverse-process UI without the shipped model."""
-    from genlab import checkpoints, registry
-
     root = tmp_path_factory.mktemp("checkpoints")
-    family = registry.get("ddpm")
-    config = family.config_from_dict({"channels": [8, 8, 16], "groups": 4, "time_dim": 16})
-    torch.manual_seed(0)
-    model = family.model(config)
-    card = {"family": "ddpm", "name": "ddpm", "dataset": "mnist", "config": config.__dict__,
-            "split": {"name": "test"}, "training": {"steps": 0, "epochs": 0, "wall_time_s": 0},
-            "metrics": {}}
-    checkpoints.save(root / "mnist" / "ddpm", model.state_dict(), card)
+    save_untrained(root, "ddpm", "ddpm", {"channels": [8, 8, 16], "groups": 4, "time_dim": 16})
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_flow_root(tmp_path_factory):
+    """A checkpoints folder with tiny untrained RealNVP and NICE flows for MNIST: exercises the
+    /flows page without trained flows."""
+    root = tmp_path_factory.mktemp("flow-checkpoints")
+    save_untrained(root, "realnvp", "flow", {"architecture": "realnvp", "channels": [8, 8, 8],
+                                             "couplings": 2})
+    save_untrained(root, "nice", "flow", {"architecture": "nice", "couplings": 4, "mlp_width": 16,
+                                          "mlp_layers": 2, "actnorm": False, "invconv": False})
+    return root
+
+
+@pytest.fixture(scope="session")
+def tiny_pixelcnn_root(tmp_path_factory):
+    """A checkpoints folder with a tiny untrained binarized PixelCNN for MNIST (held-out NLL
+    in its card): exercises the /autoregressive page without a trained model."""
+    from genlab import checkpoints
+
+    root = tmp_path_factory.mktemp("pixelcnn-checkpoints")
+    save_untrained(root, "pixelcnn", "pixelcnn", {"channels": 8, "blocks": 2, "first_kernel": 5,
+                                                  "head": 8})
+    checkpoints.update_card(root / "mnist" / "pixelcnn",
+                            metrics={"nll_nats": 543.2, "bits_per_dim": 0.9996, "levels": 2, "n": 2000})
     return root
 
 

@@ -218,3 +218,94 @@ def test_projections_pinned_point_decodes_for_a_vae():
     assert "held-out #7" in captions and "decoded μ" in captions
     at.button(key="proj.unpin").click().run()
     assert not at.exception and not at.get("image")
+
+
+def page_on(root, name: str, monkeypatch, **state) -> AppTest:
+    """A page run with the checkpoints folder ``root`` (caches cleared), dataset MNIST."""
+    monkeypatch.setattr(checkpoints, "ROOT", root)
+    st.cache_data.clear()
+    return page(name, dataset="mnist", **state)
+
+
+def test_flows_page_without_flow_checkpoints(tmp_path, monkeypatch):
+    at = page_on(tmp_path, "flows", monkeypatch, **{"flows.toy_steps": 250})
+    assert not at.exception
+    assert any("No normalizing-flow checkpoint for mnist" in i.value for i in at.info)
+    assert at.expander and not at.get("image")  # the maths, and no sample grid
+    assert "2,000 points" in plotly_spec(at)["layout"]["title"]["text"]  # the toy data, untrained
+    at.button(key="flows.train").click().run()  # the toy flow needs no checkpoint
+    assert not at.exception
+    titles = [plotly_spec(at, i)["layout"]["title"]["text"] for i in range(2)]
+    assert titles[0].startswith("p(x) =") and "through 8 of 8 inverse layers" in titles[1]
+    st.cache_data.clear()
+
+
+def test_flows_page_controls(tiny_flow_root, monkeypatch):
+    at = page_on(tiny_flow_root, "flows", monkeypatch,
+                 **{"flows.toy_steps": 250, "flows.toy": "gaussians"})
+    assert not at.exception and not at.info[:-1]  # only the toy flow's "press Train"
+    first = captions(at)
+    assert first[0].startswith("16 samples") and "N(0, 0.70²·I)" in first[0]
+    assert [c for c in first if c.startswith("z, scale")] == [
+        "z, scale 1: 2 × 14 × 14", "z, scale 2: 4 × 7 × 7", "z, scale 3: 4 × 7 × 7"]
+    text = " ".join(m.value for m in at.markdown)
+    assert "x̂ is the same 8-bit image" in text  # the round trip is exact up to round-off
+    before = image_bytes(at)
+    at.slider(key="flows.temperature").set_value(1.0).run()
+    after = image_bytes(at)
+    assert after[0] != before[0] and after[1:] == before[1:]  # only the sample grid changed
+    assert "N(0, 1.00²·I)" in captions(at)[0]
+    at.selectbox(key="flows.idx.mnist").set_value(3).run()
+    assert image_bytes(at)[1] != after[1] and not at.exception  # another image, another z
+    hist = plotly_spec(at)
+    assert [t["name"] for t in hist["data"]] == ["mnist held-out", "fashion-mnist held-out", "uniform noise"]
+    assert any("Median bits/dim for realnvp" in c.value for c in at.caption)
+
+    at.button(key="flows.train").click().run()
+    assert not at.exception
+    density, warp = plotly_spec(at, 1), plotly_spec(at, 2)
+    assert density["data"][0]["type"] == "heatmap" and "x-space" in warp["layout"]["title"]["text"]
+    at.slider(key="flows.layer").set_value(0).run()
+    assert not at.exception
+    assert plotly_spec(at, 1) == density  # the density stays, the grid moves
+    moved = plotly_spec(at, 2)
+    assert "z-space" in moved["layout"]["title"]["text"] and moved["data"][0] != warp["data"][0]
+    st.cache_data.clear()
+
+
+def test_flows_page_with_nice_shows_one_z(tiny_flow_root, monkeypatch):
+    nice = str(tiny_flow_root / "mnist" / "nice")
+    at = page_on(tiny_flow_root, "flows", monkeypatch, **{"model.flow.mnist": nice})
+    assert not at.exception
+    assert "z (784 values, z_d at pixel d)" in captions(at)
+    st.cache_data.clear()
+
+
+def test_autoregressive_page_without_checkpoint(tmp_path, monkeypatch):
+    at = page_on(tmp_path, "autoregressive", monkeypatch)
+    assert not at.exception
+    assert any("No PixelCNN checkpoint for mnist" in i.value for i in at.info)
+    assert at.expander and not at.button  # the maths; no sampling without a model
+    field = image_bytes(at)[0]
+    assert "the preset pixelcnn config" in " ".join(c.value for c in at.caption)
+    counts = "after **406** pixels in raster order: **159** of them reach its prediction, **21** are in"
+    assert any(counts in m.value for m in at.markdown)  # pixel (14, 14) = 14·28 + 14; 21 blind
+    at.slider(key="ar.rf_col").set_value(27).run()
+    assert not at.exception and image_bytes(at)[0] != field
+    assert any("81.3 nats" in m.proto.body for m in at.metric)
+    st.cache_data.clear()
+
+
+def test_autoregressive_page_controls(tiny_pixelcnn_root, monkeypatch):
+    at = page_on(tiny_pixelcnn_root, "autoregressive", monkeypatch, **{"ar.n": 1, "ar.k": 3})
+    assert not at.exception and not at.info
+    completed = [c for c in captions(at) if c.startswith("completion")]
+    assert completed == ["completion 1", "completion 2", "completion 3"]
+    assert any("Rows 0–13 of every completion equal the model's input" in c.value for c in at.caption)
+    assert any("543.2 nats" in m.proto.body for m in at.metric)
+    at.button(key="ar.go").click().run()
+    assert not at.exception
+    assert any(c.startswith("1 sample, seed 0:") for c in captions(at))
+    at.slider(key="ar.rows").set_value(20).run()
+    assert any("Rows 0–19 of every completion equal" in c.value for c in at.caption)
+    st.cache_data.clear()

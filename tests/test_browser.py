@@ -211,3 +211,58 @@ def test_projections_switch_to_tsne_changes_the_map_and_hover_shows_images(serve
     after = page.evaluate("() => document.querySelector('.js-plotly-plot').data[0].x.slice(0, 5)")
     assert after != first and not page_errors(page)
     page.close()
+
+
+def open_page(chromium, url: str, **options):
+    """A new tab on ``url`` once the app is idle."""
+    page = chromium.new_page(**options)
+    page.goto(url)
+    wait_idle(page)
+    return page
+
+
+def image_src(page, caption: str) -> str | None:
+    """The src of the st.image whose caption contains ``caption`` (None if there is none)."""
+    return page.evaluate(
+        "(text) => { const e = [...document.querySelectorAll('[data-testid=\"stImage\"]')]"
+        ".find(e => e.innerText.includes(text)); return e ? e.querySelector('img').src : null; }", caption)
+
+
+def test_flows_temperature_and_toy_layer_slider(chromium, tiny_flow_root):
+    with streamlit_server(env={"GENLAB_CHECKPOINTS": str(tiny_flow_root)}) as (url, _, _):
+        page = open_page(chromium, f"{url}/flows", viewport={"width": 1400, "height": 2400})
+        page.wait_for_selector('[data-testid="stImage"]:has-text("0.70²") img', timeout=60_000)
+        before = image_src(page, "16 samples")
+        slider = page.locator('[data-testid="stSlider"]', has_text="Temperature").get_by_role("slider")
+        slider.focus()
+        slider.press("ArrowRight")
+        slider.press("ArrowRight")
+        page.wait_for_selector('[data-testid="stImage"]:has-text("0.80²") img', timeout=15_000)
+        assert image_src(page, "16 samples") != before
+        page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)  # the likelihood histograms
+        page.get_by_role("button", name="Train").click()
+        title = "() => [...document.querySelectorAll('.js-plotly-plot')].map(g => g.layout?.title?.text || '')"
+        page.wait_for_function(f"() => ({title})().some(t => t.includes('(x-space)'))", timeout=60_000)
+        layer = page.locator('[data-testid="stSlider"]', has_text="Layers of f⁻¹").get_by_role("slider")
+        layer.focus()
+        layer.press("Home")  # layer 0: the grid is back in z-space
+        page.wait_for_function(f"() => ({title})().some(t => t.includes('(z-space)'))", timeout=15_000)
+        page.screenshot(path=str(Path(__file__).parent.parent / "test-results" / "flows-toy.png"))
+        assert not page_errors(page)
+        page.close()
+
+
+def test_autoregressive_receptive_field_follows_the_pixel(server, chromium):
+    page = open_page(chromium, f"{server}/autoregressive")
+    page.wait_for_selector('[data-testid="stImage"]:has-text("pixel (14, 14)") img', timeout=30_000)
+    missing = '[data-testid="stAlert"]:has-text("No PixelCNN checkpoint for mnist is installed yet")'
+    assert page.locator(missing).count() == 1
+    before = image_src(page, "pixel (14, 14)")
+    column = page.locator('[data-testid="stSlider"]', has_text="Pixel column").get_by_role("slider")
+    column.focus()
+    column.press("End")
+    page.wait_for_selector('[data-testid="stImage"]:has-text("pixel (14, 27)") img', timeout=15_000)
+    assert image_src(page, "pixel (14, 27)") != before
+    assert page.locator("text=Pixel 419 comes after").count() == 1  # 14·28 + 27
+    assert not page_errors(page)
+    page.close()

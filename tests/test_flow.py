@@ -39,6 +39,19 @@ def test_inverse_of_forward_is_the_identity(name):
         assert (model.inverse(z) - y).abs().max() < 1e-4
 
 
+@pytest.mark.parametrize("name, shapes", [
+    ("realnvp", [(2, 14, 14), (4, 7, 7), (4, 7, 7)]),  # factored out at 14 px, at 7 px, the rest
+    ("nice", [(1, 28, 28)]),
+])
+def test_z_scales_cut_z_into_its_scales(name, shapes):
+    model = perturbed(TINY[name])
+    with torch.no_grad():
+        z, _ = model(dequantize(torch.rand(3, 1, 28, 28), sample.generator(0)))
+    parts = model.z_scales(z)
+    assert [tuple(p.shape[1:]) for p in parts] == shapes and all(len(p) == 3 for p in parts)
+    assert torch.equal(torch.cat([p.flatten(1) for p in parts], 1), z)
+
+
 @pytest.mark.parametrize("config", [
     FlowConfig(channels=(4, 4), couplings=1, image_size=4),  # checkerboard, squeeze, 1×1 conv, split
     FlowConfig(channels=(4, 4), couplings=2, image_size=4, actnorm=False, invconv=False),
@@ -118,6 +131,8 @@ def test_flow_step_lowers_bits_per_dim_and_metrics_match():
     by_hand = bits_per_dim(log_prob(model, dequantize(x, sample.generator(9))), 784).mean().item()
     assert out["bits_per_dim"] == pytest.approx(by_hand, abs=1e-4)
     assert out["nll_nats"] == pytest.approx(by_hand * 784 * math.log(2), abs=0.01)
+    per_image = metrics.flow_bits_per_dim(model, x, sample.generator(9), batch=10)
+    assert per_image.shape == (32,) and per_image.mean().item() == pytest.approx(by_hand, abs=1e-4)
 
 
 def test_toy_data_is_seeded_and_named():

@@ -70,3 +70,6 @@ def test_grid_and_upscale():
     assert g.shape == (5, 8)
     assert g[0, 0] == 0 and g[0, 3] == 1 and g[3, 3] == 4 and g[0, 2] == 9
     assert upscale(np.eye(2, dtype=np.uint8), 3).shape == (6, 6)
+    rgb = grid(np.stack([imgs] * 3, axis=-1), ncol=3, pad=1, value=9)  # colour tiles
+    assert rgb.shape == (5, 8, 3) and (rgb[..., 1] == g).all()
+    assert upscale(rgb, 2).shape == (10, 16, 3)

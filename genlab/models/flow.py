@@ -332,15 +332,25 @@ class Flow(nn.Module):
         if c.architecture == "nice":
             h = z
         else:
-            sizes = self._factor_shapes()
-            parts = list(z.split([math.prod(s) for s in sizes], dim=1))
-            h = parts.pop().view(-1, *sizes[-1])
+            parts = self.z_scales(z)
+            h = parts.pop()
         for level in reversed(range(len(self.scales))):
             if level < len(self.scales) - 1:
-                h = torch.cat([parts[level].view(-1, *h.shape[1:]), h], dim=1)
+                h = torch.cat([parts[level], h], dim=1)
             for layer in reversed(self.scales[level]):
                 h = layer.inverse(h)
         return logit_inverse(h.view(-1, 1, c.image_size, c.image_size), c.logit_alpha)
+
+    def z_scales(self, z: torch.Tensor) -> list[torch.Tensor]:
+        """z (B, D) cut into its scales, each (B, C, H, W): for RealNVP the half factored out
+        after each squeeze, then the last scale's output (coarser and coarser); for NICE the
+        one flat vector as (B, 1, S, S), z_d at pixel d."""
+        c = self.config
+        if c.architecture == "nice":
+            return [z.view(-1, 1, c.image_size, c.image_size)]
+        shapes = self._factor_shapes()
+        parts = z.split([math.prod(s) for s in shapes], dim=1)
+        return [part.reshape(-1, *shape) for part, shape in zip(parts, shapes)]
 
     def _factor_shapes(self) -> list[tuple[int, int, int]]:
         """(C, H, W) of each factored-out part of z, then of the last scale's output."""

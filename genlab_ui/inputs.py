@@ -1,0 +1,51 @@
+"""Image inputs shared by pages: a held-out image picked by index, or the user's upload."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from genlab.data import CLASS_NAMES
+from genlab.images import ImageError, prepare_upload
+from genlab_ui import loaders
+
+UPLOAD_TYPES = ["png", "jpg", "jpeg"]
+
+
+def read_upload(upload) -> np.ndarray | None:
+    """An uploaded file as an MNIST-style uint8 (28, 28) image (genlab.images.prepare_upload),
+    or None after showing on the page why it cannot be used."""
+    try:
+        return prepare_upload(upload.getvalue())
+    except ImageError as exc:
+        st.error(str(exc), icon="⚠️")
+        return None
+
+
+def held_out_index(dataset: str, key: str, where=st) -> int:
+    """A selectbox over the bundled held-out images of ``dataset`` (``#i · class``): the index.
+
+    Its widget key is ``key.dataset``: a keyed selectbox keeps its identity when only its
+    labels change, and the browser would go on showing the other dataset's class name.
+    """
+    _, labels = loaders.bundled(dataset)
+    classes = CLASS_NAMES[dataset]
+    return where.selectbox("Held-out image", range(len(labels)), key=f"{key}.{dataset}",
+                           format_func=lambda i: f"#{i} · {classes[labels[i]]}")
+
+
+def held_out_or_upload(dataset: str, *, idx_key: str, upload_key: str) -> tuple[np.ndarray, str]:
+    """A held-out image of ``dataset`` chosen in a selectbox, or the user's PNG/JPG when one
+    is uploaded and readable.
+
+    Returns:
+        (uint8 (28, 28), a name for captions: ``held-out #i`` or ``your image``).
+    """
+    c1, c2 = st.columns([2, 3])
+    idx = held_out_index(dataset, idx_key, where=c1)
+    upload = c2.file_uploader("…or your own (PNG/JPG)", type=UPLOAD_TYPES, key=upload_key)
+    if upload is not None:
+        image = read_upload(upload)
+        if image is not None:
+            return image, "your image"
+    return loaders.bundled(dataset)[0][idx], f"held-out #{idx}"

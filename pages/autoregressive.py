@@ -1,0 +1,360 @@
+"""/autoregressive: PixelCNN, one pixel at a time: sampling shown as it happens, completions
+of the lower half of a held-out image, the masked receptive field with its blind spot, and
+the exact likelihood."""
+
+import time
+
+import numpy as np
+import streamlit as st
+import torch
+
+from genlab import data, registry, sample
+from genlab.images import grid, upscale
+from genlab.models import pixelcnn
+from genlab_ui import inputs, loaders, state
+
+ANCHOR_NATS = 81.3  # PixelCNN on binarized MNIST (van den Oord et al. 2016, "Pixel RNN", table 4)
+UNSAMPLED = (28, 38, 78)  # canvas pixels not drawn yet: dark blue
+NEXT = (235, 60, 50)  # the pixel drawn next: red
+SEEN = (80, 150, 235)  # receptive field: pixels that reach the output
+BLIND = (255, 160, 40)  # pixels before i within the net's reach that do not: the blind spot
+FAR = (105, 105, 105)  # pixels before i beyond the reach of the net's depth
+LATER = (22, 22, 22)  # pixels after i in raster order
+
+
+def init_state() -> None:
+    for key, value in {"ar.n": 4, "ar.seed": 0, "ar.rows": 14, "ar.k": 4,
+                       "ar.cseed": 0, "ar.rf_row": 14, "ar.rf_col": 14}.items():
+        st.session_state.setdefault(key, value)
+
+
+def show_maths() -> None:
+    with st.expander("The maths this page implements", expanded=False):
+        st.markdown("**The chain rule.** Any distribution over the D = 784 pixels, read in "
+                    "raster order (row by row, left to right), factors exactly:")
+        st.latex(r"p(x) = \prod_{i=1}^{D} p\big(x_i \mid x_1, \dots, x_{i-1}\big) = \prod_i p(x_i \mid x_{<i})")
+        st.markdown("A PixelCNN predicts every conditional with one convolutional network. "
+                    "**Masks** keep it causal: each k×k kernel is multiplied by a mask that "
+                    "zeroes the rows below the centre and the centre row right of the centre. The "
+                    "first layer uses **mask A**, which also hides the centre, so output i never "
+                    "sees x_i itself; the later layers use **mask B**, which shows the centre: "
+                    "their position i only carries what came from pixels before i anyway.")
+        st.latex(r"\text{mask A}_{3\times3} = \begin{pmatrix}1&1&1\\1&0&0\\0&0&0\end{pmatrix},\qquad "
+                 r"\text{mask B}_{3\times3} = \begin{pmatrix}1&1&1\\1&1&0\\0&0&0\end{pmatrix}")
+        st.markdown("**Training** needs one pass: all the conditionals come out at once, and "
+                    "the negative log-likelihood is the sum of per-pixel cross-entropies. For "
+                    "stochastically binarized images (pixel i is 1 with probability equal to its "
+                    "grey level) each conditional is a Bernoulli with p_i = σ(logit_i):")
+        st.latex(r"-\log p(x) = \sum_{i=1}^{D} \mathrm{CE}\big(\text{logits}_i, x_i\big) = "
+                 r"-\sum_i \Big[x_i\log p_i + (1-x_i)\log(1-p_i)\Big]\ \text{nats},\qquad "
+                 r"\text{bits/dim} = \frac{-\log p(x)}{D\ln 2}")
+        st.markdown("**Sampling** cannot be parallel: pixel i needs x_<i, so 784 passes draw "
+                    "one pixel each. The stack of masked 3×3 convolutions grows the receptive "
+                    "field by one pixel per layer, up and to the left, but never reaches the "
+                    "pixels up and to the *right* beyond the cone: the **blind spot** of a "
+                    "single-stack PixelCNN (fixed by the gated PixelCNN's two stacks).")
+        st.caption("Code: genlab/models/pixelcnn.py (causal_mask, MaskedConv2d, nll, quantize, "
+                   "receptive_field), genlab/sample.py (pixelcnn_fill, pixelcnn_sample, "
+                   "pixelcnn_complete), genlab/metrics.py (pixelcnn_metrics).")
+
+
+def colour(grey: np.ndarray) -> np.ndarray:
+    """(…, H, W) in [0, 1] -> uint8 RGB (…, H, W, 3)."""
+    return np.repeat((np.clip(grey, 0, 1) * 255).round().astype(np.uint8)[..., None], 3, axis=-1)
+
+
+def canvas(x: np.ndarray, filled: int) -> np.ndarray:
+    """Canvases (n, H, W) in [0, 1] with pixels < ``filled`` (raster order) drawn: RGB, the
+    rest dark blue and the next pixel red."""
+    rgb = colour(x)
+    flat = rgb.reshape(len(x), -1, 3)
+    flat[:, filled:] = UNSAMPLED
+    if filled < flat.shape[1]:
+        flat[:, filled] = NEXT
+    return rgb
+
+
+def heat(p: np.ndarray, filled: int) -> np.ndarray:
+    """Predicted means (n, H, W) in [0, 1] as RGB from navy (0) to amber (1), unfilled grey."""
+    low, high = np.array([20, 24, 60]), np.array([255, 196, 64])
+    rgb = (low + np.clip(p, 0, 1)[..., None] * (high - low)).round().astype(np.uint8)
+    rgb.reshape(len(p), -1, 3)[:, filled:] = 45
+    return rgb
+
+
+def pixel_note(i: int, probs: torch.Tensor, width: int) -> str:
+    """The predicted distribution of pixel i in image 1, as markdown."""
+    row, col = divmod(i, width)
+    where = f"pixel {i} (row {row}, col {col}) of image 1"
+    if len(probs) == 2:
+        p = probs[1].item()
+        bar = "█" * round(20 * p) + "░" * (20 - round(20 * p))
+        return f"{where}: p(x_i = 1 | x_<i) = **{p:.2f}** `{bar}`"
+    mean = (probs * torch.linspace(0, 1, len(probs))).sum().item()
+    return f"{where}: E[x_i | x_<i] = **{mean:.2f}**, most likely level {probs.argmax().item()} " \
+           f"(p = {probs.max().item():.2f})"
+
+
+def live_sample(folder: str, n: int, seed: int, show) -> dict:
+    """n images drawn pixel by pixel, computed once per (folder, n, seed) for every session.
+    While it runs, ``show(filled, canvas (n, H, W), means (n, H, W), note)`` is called every
+    row (every quarter row for n ≤ 4).
+
+    Returns:
+        images uint8 (n, H, W); means: E[x_i | x_<i] at each pixel (p(x_i = 1) for a binarized
+        model), float (n, H, W); wall_s.
+    """
+    def compute() -> dict:
+        model = loaders.load_checkpoint(folder).model
+        size = model.config.image_size
+        every = size if n > 4 else max(1, size // 4)
+        means = torch.zeros(n, size * size)
+        values = torch.linspace(0, 1, model.config.levels)  # level / (levels − 1)
+
+        def on_pixel(i: int, probs: torch.Tensor, x: torch.Tensor) -> None:
+            means[:, i] = probs @ values
+            if (i + 1) % every == 0:
+                note = pixel_note(i, probs[0], size)
+                show(i + 1, x[:, 0].numpy(), means.view(n, size, size).numpy(), note)
+
+        t0 = time.perf_counter()
+        out = sample.pixelcnn_sample(model, n, sample.generator(seed), on_pixel=on_pixel)
+        return {"images": sample.to_uint8(out), "means": means.view(n, size, size).numpy(),
+                "wall_s": time.perf_counter() - t0}
+
+    return loaders.shared_result("pixelcnn_samples", (folder, n, seed), compute)
+
+
+@st.fragment
+def sampling(folder: str, levels: int) -> None:
+    st.subheader("Sampling, one pixel at a time")
+    c = st.columns([2, 1, 2])
+    n = c[0].slider("Images n", 1, 16, key="ar.n")
+    seed = int(c[1].number_input("Seed", 0, 2**31 - 1, key="ar.seed", step=1))
+    c[2].write("")  # align the button with the inputs
+    key = (folder, n, seed)
+    if c[2].button(f"Sample {n} image{'s' * (n > 1)}, 784 pixels each", key="ar.go", type="primary"):
+        st.session_state["ar.run"] = key
+    if st.session_state.get("ar.run") != key:
+        st.caption("Press the button: the canvas fills in raster order while the model draws "
+                   f"each pixel from p(x_i | x_<i) (about {round(1.5 + 0.9 * n)} s on this CPU).")
+        return
+    ncol = int(np.ceil(np.sqrt(n)))
+    factor = 8 if n == 1 else 6 if n <= 4 else 4
+    left, right = st.columns(2)
+    picture, means_picture = left.empty(), right.empty()
+    note, bar = st.empty(), st.progress(0.0, text="Sampling…")
+
+    def show(filled: int, x: np.ndarray, means: np.ndarray, text: str) -> None:
+        picture.image(upscale(grid(canvas(x, filled), ncol=ncol), factor), output_format="PNG",
+                      caption=f"the canvas: {filled} of 784 pixels drawn, the next in red")
+        means_picture.image(upscale(grid(heat(means, filled), ncol=ncol), factor), output_format="PNG",
+                            caption="the model's prediction at each pixel when it was drawn")
+        note.markdown(text)
+        bar.progress(filled / 784, text=f"pixel {filled} / 784")
+
+    result = live_sample(folder, n, seed, show)
+    bar.empty()
+    note.empty()
+    picture.image(upscale(grid(result["images"], ncol=ncol), factor), output_format="PNG",
+                  caption=f"{n} sample{'s' * (n > 1)}, seed {seed}: {result['wall_s']:.1f} s, "
+                          "784 model passes")
+    belief = "p(x_i = 1 | x_<i)" if levels == 2 else "E[x_i | x_<i]"
+    means_picture.image(upscale(grid(heat(result["means"], 784), ncol=ncol), factor), output_format="PNG",
+                        caption=f"{belief} at each pixel when it was drawn (navy 0, amber 1)")
+    st.caption("The right picture is what the model believed before each draw: confident "
+               "(navy or amber) on the background and inside strokes, unsure (in between) at "
+               "their edges, where the draw decides the shape. Every pixel is drawn at random, so "
+               "one unlikely draw early on can send the rest of the image elsewhere.")
+
+
+def completions(folder: str, dataset: str, idx: int, rows: int, k: int, seed: int, progress) -> np.ndarray:
+    """k completions of held-out image ``idx`` below row ``rows``, uint8 (k, H, W), once per
+    settings for every session; ``progress(fraction)`` after each sampled row."""
+    def compute() -> np.ndarray:
+        model = loaders.load_checkpoint(folder).model
+        images, _ = loaders.bundled(dataset)
+        x = data.to_float(np.repeat(images[idx:idx + 1], k, axis=0))
+        size = model.config.image_size
+        todo = (size - rows) * size
+
+        def on_pixel(i: int, probs: torch.Tensor, canvas_: torch.Tensor) -> None:
+            if (i + 1) % size == 0:
+                progress((i + 1 - rows * size) / todo)
+
+        out = sample.pixelcnn_complete(model, x, rows, sample.generator(seed), on_pixel=on_pixel)
+        return sample.to_uint8(out)
+
+    return loaders.shared_result("pixelcnn_completions", (folder, dataset, idx, rows, k, seed), compute)
+
+
+def with_boundary(image: np.ndarray, rows: int, factor: int) -> np.ndarray:
+    """A grey image upscaled, with a red line where the kept rows end."""
+    rgb = upscale(colour(image / 255.0), factor)
+    rgb[rows * factor] = NEXT
+    return rgb
+
+
+@st.fragment
+def completion(folder: str, levels: int) -> None:
+    st.subheader("Complete the lower part of a held-out image")
+    dataset = st.session_state["dataset"]
+    images, _ = loaders.bundled(dataset)
+    c = st.columns([2, 2, 1.5, 1])
+    idx = inputs.held_out_index(dataset, "ar.idx", where=c[0])
+    rows = c[1].slider("Rows kept", 1, 27, key="ar.rows")
+    k = c[2].slider("Completions", 1, 8, key="ar.k")
+    seed = int(c[3].number_input("Seed", 0, 2**31 - 1, key="ar.cseed", step=1))
+    bar = st.progress(0.0, text="Completing…")
+    out = completions(folder, dataset, idx, rows, k, seed,
+                      lambda f: bar.progress(f, text=f"Completing: {f:.0%} of the pixels below row {rows}"))
+    bar.empty()
+    kept = sample.to_uint8(pixelcnn.quantize(data.to_float(images[idx:idx + 1]), levels))[0]
+    model_input = kept.copy()
+    model_input[rows:] = 0
+    cols = st.columns(k + 2)
+    cols[0].image(upscale(images[idx], 3), caption="original", output_format="PNG", width=84)
+    cols[1].image(with_boundary(model_input, rows, 3), output_format="PNG", width=84,
+                  caption=f"kept: rows 0–{rows - 1}" + (", binarized" if levels == 2 else ""))
+    for j, col in enumerate(cols[2:]):
+        col.image(with_boundary(out[j], rows, 3), caption=f"completion {j + 1}", output_format="PNG",
+                  width=84)
+    same = bool((out[:, :rows] == kept[:rows]).all())
+    st.caption(f"Rows 0–{rows - 1} of every completion {'equal' if same else 'DIFFER FROM'} the "
+               "model's input; below the red line each pixel is drawn from p(x_i | x_<i) given "
+               "the kept rows and the pixels drawn so far. The completions differ where the "
+               "image is ambiguous, e.g. a 7 that may become a 9.")
+
+
+def cells(rgb: np.ndarray, factor: int) -> np.ndarray:
+    """An RGB picture (H, W, 3) upscaled ``factor`` times with darker borders between pixels."""
+    big = upscale(rgb, factor)
+    big[::factor] //= 2
+    big[:, ::factor] //= 2
+    return big
+
+
+@st.cache_resource(show_spinner=False)
+def preset_geometry() -> pixelcnn.PixelCNN:
+    """An untrained PixelCNN of the preset config: its masks give the receptive field."""
+    _, family, config = registry.resolve_model("pixelcnn")
+    return family.model(config).eval()
+
+
+def field_picture(model: pixelcnn.PixelCNN, row: int, col: int, factor: int = 15) -> tuple[np.ndarray, dict]:
+    """RGB picture of the receptive field of pixel (row, col), with pixel borders, and how many
+    earlier pixels reach it (``seen``), are in its blind spot (``blind``: within the reach R of
+    the net's depth, R rows up and R columns either side, yet unseen) or beyond that reach."""
+    size = model.config.image_size
+    reach = model.receptive_rows
+    field = pixelcnn.receptive_field(model, row, col).numpy()
+    rows, cols = np.indices((size, size))
+    before = rows * size + cols < row * size + col
+    near = (rows >= row - reach) & (np.abs(cols - col) <= reach)
+    blind, far = before & near & ~field, before & ~near
+    rgb = np.empty((size, size, 3), np.uint8)
+    rgb[:] = LATER
+    rgb[far] = FAR
+    rgb[blind] = BLIND
+    rgb[field] = SEEN
+    rgb[row, col] = NEXT
+    return cells(rgb, factor), {"seen": int(field.sum()), "blind": int(blind.sum()), "far": int(far.sum()),
+                 "reach": reach}
+
+
+def mask_picture(kernel: int, mask_type: str, factor: int) -> np.ndarray:
+    """A k×k causal mask: visible weights blue, hidden ones black, the centre red or dark red."""
+    mask = pixelcnn.causal_mask(kernel, mask_type).numpy().astype(bool)
+    rgb = np.empty((kernel, kernel, 3), np.uint8)
+    rgb[:] = LATER
+    rgb[mask] = SEEN
+    c = kernel // 2
+    rgb[c, c] = NEXT if mask[c, c] else (110, 30, 25)
+    return cells(rgb, factor)
+
+
+@st.fragment
+def receptive_field(model: pixelcnn.PixelCNN, source: str) -> None:
+    st.subheader("What one pixel's prediction can see")
+    size = model.config.image_size
+    c = st.columns([1, 1, 2])
+    row = c[0].slider("Pixel row", 0, size - 1, key="ar.rf_row")
+    col = c[1].slider("Pixel column", 0, size - 1, key="ar.rf_col")
+    picture, counts = field_picture(model, row, col)
+    cfg = model.config
+    i = row * size + col
+    left, mid, right = st.columns([2.2, 1, 1.6])
+    left.image(picture, output_format="PNG", width=picture.shape[1],
+               caption=f"pixel ({row}, {col}), red: blue pixels reach its logits; orange ones are "
+                       "within reach but unseen (the blind spot), grey ones beyond the net's reach, "
+                       "black ones come later")
+    k = cfg.first_kernel
+    mid.image(mask_picture(k, "A", 126 // k), output_format="PNG", width=126,
+              caption=f"mask A, {k}×{k}, first layer: the centre (dark red) hidden")
+    mid.image(mask_picture(3, "B", 42), output_format="PNG", width=126,
+              caption=f"mask B, 3×3, in each of the {cfg.blocks} blocks: the centre (red) shown")
+    right.markdown(f"Pixel {i} comes after **{i}** pixels in raster order: **{counts['seen']}** of "
+                   f"them reach its prediction, **{counts['blind']}** are in its blind spot and "
+                   f"**{counts['far']}** lie beyond the {counts['reach']} rows and columns the "
+                   f"{cfg.blocks + 1} masked layers can reach.")
+    right.caption(f"Geometry of {source}. The first layer's mask A sees {k // 2} rows "
+                  "up (as far left and right) and the pixels to the left; each masked 3×3 layer "
+                  "after it reaches one pixel further up-left, up, up-right and left. Reaching "
+                  "right costs a row up every time, so the field's right edge slants: the orange "
+                  "wedge above and to the right of the pixel is never seen, however deep the net. "
+                  "The gated PixelCNN's separate vertical stack removes it.")
+
+
+def likelihood(card: dict | None, dataset: str) -> None:
+    st.subheader("Exact likelihood")
+    c = st.columns([1, 1, 2])
+    nats = card["metrics"].get("nll_nats") if card else None
+    levels = card["config"].get("levels", 2) if card else 2
+    comparable = dataset == "mnist" and levels == 2
+    if nats is not None:
+        c[0].metric(f"{card['name']}: held-out NLL", f"{nats:.1f} nats",
+                    delta=f"{nats - ANCHOR_NATS:+.1f} vs the paper" if comparable else None,
+                    delta_color="inverse",
+                    help=f"{card['metrics'].get('bits_per_dim', float('nan')):.4f} bits/dim; "
+                         f"{card['metrics'].get('n', '?')} held-out images, one binarization each")
+    else:
+        c[0].metric("This page's model", "not installed" if card is None else "not measured")
+    c[1].metric("PixelCNN, binarized MNIST", f"{ANCHOR_NATS} nats",
+                help="van den Oord et al. 2016, Pixel Recurrent Neural Networks")
+    if card is None:
+        verdict = "a binarized MNIST checkpoint installed here compares with it directly."
+    elif comparable:
+        verdict = "this model's number compares with it directly."
+    else:
+        verdict = "there is no equivalent published figure for this dataset or quantization."
+    c[2].caption("Negative log-likelihood per image, in nats: the sum of the 784 per-pixel "
+                 "cross-entropies, computed exactly in one pass (no bound, unlike a VAE's ELBO). "
+                 f"The paper's 81.3 is for binarized MNIST; {verdict}")
+
+
+# --- the page ------------------------------------------------------------------------------------
+
+state.page_setup()
+init_state()
+st.title("PixelCNN, pixel by pixel")
+dataset = st.session_state["dataset"]
+st.caption("An autoregressive model: p(x) = Π p(x_i | x_<i) in raster order. Masked "
+           "convolutions compute every conditional in one pass for training and scoring; "
+           "sampling is one pass per pixel.")
+show_maths()
+row = state.model_picker("pixelcnn")
+ckpt = loaders.try_load(row["folder"]) if row else None
+if row is None:
+    st.info(f"No PixelCNN checkpoint for {dataset} is installed yet (`checkpoints/{dataset}/"
+            "pixelcnn`). Sampling pixel by pixel, the completions of held-out images and the "
+            "held-out NLL appear here once it is; train it with `python -m genlab train pixelcnn "
+            f"--dataset {dataset} --data-dir DIR --steps 4000 --out checkpoints/{dataset}/pixelcnn`. "
+            "The receptive field below needs no weights: it uses the preset's geometry.")
+elif ckpt is not None:
+    sampling(row["folder"], ckpt.model.config.levels)
+    completion(row["folder"], ckpt.model.config.levels)
+if ckpt is not None:
+    receptive_field(ckpt.model, f"{ckpt.card['name']} ({ckpt.card['dataset']})")
+else:
+    receptive_field(preset_geometry(), "the preset pixelcnn config (no weights needed)")
+likelihood(ckpt.card if ckpt else None, dataset)
