@@ -46,6 +46,7 @@ def sources(dataset: str) -> dict[str, str]:
     return out
 
 
+@st.cache_data(ttl=300, show_spinner=False)
 def point_counts(dataset: str) -> list[int]:
     """500 … 2,000 bundled held-out points, up to 5,000 where the dataset's files are found."""
     counts = [500, 1000, 2000]
