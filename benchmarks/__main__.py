@@ -135,46 +135,52 @@ _MAP_TITLE = ("const g = document.querySelector('.js-plotly-plot');"
               "return !!(g && g.layout && g.layout.xaxis.title.text === arg);")
 
 
-def gan_seed(playwright, url: str, reps: int) -> dict:
-    """A click on the seed's "+" -> the first GAN grid painted anew."""
+def opened(playwright, url: str, path: str, selector: str):
+    """A fresh browser with ``path`` open and ``selector`` visible: (browser, page)."""
     browser = launch(playwright)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{url}/gans")
+    page.goto(f"{url}/{path}")
     wait_idle(page)
-    selector = '[data-testid="stImage"]:has-text("gan-mlp") img'
     page.wait_for_selector(selector, timeout=60_000)
-    plus = page.locator('[data-testid="stNumberInput"]', has_text="Seed").first.locator("button").last
+    return browser, page
+
+
+def timed_clicks(page, reps: int, warmup: int, click) -> dict:
+    """``click(i) -> ms`` repeated, the first ``warmup`` dropped; p50/p95 of the rest."""
     times = []
-    for i in range(reps + 3):
-        before = page.get_attribute(selector, "src")
-        ms = timed_click(page, plus, _IMG_CHANGED, ["gan-mlp", before])
-        if i >= 3:
+    for i in range(reps + warmup):
+        ms = click(i)
+        if i >= warmup:
             times.append(ms)
         wait_idle(page)
         time.sleep(0.15)
-    browser.close()
     return percentiles(times)
+
+
+def gan_seed(playwright, url: str, reps: int) -> dict:
+    """A click on the seed's "+" -> the first GAN grid painted anew."""
+    selector = '[data-testid="stImage"]:has-text("gan-mlp") img'
+    browser, page = opened(playwright, url, "gans", selector)
+    plus = page.locator('[data-testid="stNumberInput"]', has_text="Seed").first.locator("button").last
+    out = timed_clicks(page, reps, 3, lambda i: timed_click(
+        page, plus, _IMG_CHANGED, ["gan-mlp", page.get_attribute(selector, "src")]))
+    browser.close()
+    return out
 
 
 def projections_switch(playwright, url: str, reps: int) -> dict:
     """A click on PCA or t-SNE -> the map drawn with the other method (both cached after the
     first switch; the default t-SNE map ships precomputed)."""
-    browser = launch(playwright)
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{url}/projections")
-    wait_idle(page)
-    page.wait_for_selector(PAGES["projections"][1], timeout=60_000)
+    browser, page = opened(playwright, url, "projections", PAGES["projections"][1])
     radios = page.get_by_test_id("stRadioGroup")
-    times = []
-    for i in range(reps + 2):
+
+    def click(i: int) -> float:
         method, title = ("t-SNE", "t-SNE 1") if i % 2 == 0 else ("PCA", "PC 1")
-        ms = timed_click(page, radios.get_by_text(method, exact=True), _MAP_TITLE, title)
-        if i >= 2:
-            times.append(ms)
-        wait_idle(page)
-        time.sleep(0.15)
+        return timed_click(page, radios.get_by_text(method, exact=True), _MAP_TITLE, title)
+
+    out = timed_clicks(page, reps, 2, click)
     browser.close()
-    return percentiles(times)
+    return out
 
 
 def projection_speed(reps: int = 3) -> dict:
