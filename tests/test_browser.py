@@ -194,7 +194,7 @@ def test_projections_switch_to_tsne_changes_the_map_and_hover_shows_images(serve
     wait_idle(page)
     page.wait_for_function("() => document.querySelector('.js-plotly-plot')?.layout", timeout=60_000)
     assert plot_axis_title(page) == "PC 1" and not page_errors(page)
-    first = page.evaluate("() => document.querySelector('.js-plotly-plot').data[0].x.slice(0, 5)")
+    first = page.evaluate("() => Array.from(document.querySelector('.js-plotly-plot')._fullData[0].x).slice(0, 5)")
     box = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
     shown = False
     for fx in (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6):  # sweep until a point is hit
@@ -208,7 +208,7 @@ def test_projections_switch_to_tsne_changes_the_map_and_hover_shows_images(serve
     page.wait_for_function("() => (document.querySelector('.js-plotly-plot')?.layout?.xaxis?.title?.text"
                            " || '') === 't-SNE 1'", timeout=60_000)
     wait_idle(page)
-    after = page.evaluate("() => document.querySelector('.js-plotly-plot').data[0].x.slice(0, 5)")
+    after = page.evaluate("() => Array.from(document.querySelector('.js-plotly-plot')._fullData[0].x).slice(0, 5)")
     assert after != first and not page_errors(page)
     page.close()
 
