@@ -131,7 +131,8 @@ def timed_click(page, locator, changed: str, arg=None) -> float:
 _IMG_CHANGED = ("const el = [...document.querySelectorAll('[data-testid=\"stImage\"]')]"
                 ".find(e => e.innerText.includes(arg[0])); const img = el && el.querySelector('img');"
                 "return !!img && img.src !== arg[1] && img.complete;")
-_MAP_TITLE = ("const g = document.querySelector('.js-plotly-plot');"
+_MAP_TITLE = ("const g = [...document.querySelectorAll('.js-plotly-plot')]"
+              ".find(g => g.layout && g.layout.meta && g.layout.meta.genlab_hover);"
               "return !!(g && g.layout && g.layout.xaxis.title.text === arg);")
 
 

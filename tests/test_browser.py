@@ -183,18 +183,23 @@ def test_gans_seed_changes_every_grid(chromium, tiny_gan_root):
         page.close()
 
 
-def plot_axis_title(page) -> str:
-    return page.evaluate("() => { const g = document.querySelector('.js-plotly-plot'); "
-                         "return g && g.layout ? (g.layout.xaxis.title.text || '') : ''; }")
+MAP = ("[...document.querySelectorAll('.js-plotly-plot')]"
+       ".find(g => g.layout && g.layout.meta && g.layout.meta.genlab_hover)")  # not the variance plot
+
+
+def map_state(page) -> dict:
+    """The projection map's x-axis title and first coordinates (empty before it is drawn)."""
+    return page.evaluate(f"() => {{ const g = {MAP}; return g ? {{title: g.layout.xaxis.title.text, "
+                         f"x: Array.from(g._fullData[0].x).slice(0, 5)}} : {{}}; }}")
 
 
 def test_projections_switch_to_tsne_changes_the_map_and_hover_shows_images(server, chromium):
     page = chromium.new_page()
     page.goto(f"{server}/projections")
     wait_idle(page)
-    page.wait_for_function("() => document.querySelector('.js-plotly-plot')?.layout", timeout=60_000)
-    assert plot_axis_title(page) == "PC 1" and not page_errors(page)
-    first = page.evaluate("() => Array.from(document.querySelector('.js-plotly-plot')._fullData[0].x).slice(0, 5)")
+    page.wait_for_function(f"() => {MAP}?._fullData", timeout=60_000)
+    first = map_state(page)
+    assert first["title"] == "PC 1" and not page_errors(page)
     box = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
     shown = False
     for fx in (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6):  # sweep until a point is hit
@@ -205,11 +210,10 @@ def test_projections_switch_to_tsne_changes_the_map_and_hover_shows_images(serve
             break
     assert shown, "hovering the map shows no image"
     page.get_by_test_id("stRadioGroup").get_by_text("t-SNE").click()
-    page.wait_for_function("() => (document.querySelector('.js-plotly-plot')?.layout?.xaxis?.title?.text"
-                           " || '') === 't-SNE 1'", timeout=60_000)
+    page.wait_for_function(f"() => {MAP}?.layout.xaxis.title.text === 't-SNE 1'", timeout=60_000)
     wait_idle(page)
-    after = page.evaluate("() => Array.from(document.querySelector('.js-plotly-plot')._fullData[0].x).slice(0, 5)")
-    assert after != first and not page_errors(page)
+    after = map_state(page)
+    assert after["x"] != first["x"] and not page_errors(page)
     page.close()
 
 
