@@ -76,6 +76,14 @@ class TSNEResult:
         return np.asarray(self.embedding.transform(x))
 
 
+def _reduce(x: np.ndarray, dims: int) -> tuple[PCAResult | None, np.ndarray]:
+    """PCA to ``dims`` before t-SNE (the usual speed-up) where the data are wider."""
+    if x.shape[1] <= dims:
+        return None, x
+    reduce = pca(x, k=dims)
+    return reduce, reduce.coords
+
+
 TSNE_JOBS = 2  # threads for openTSNE; its result depends on this, so it is fixed
 
 
@@ -106,8 +114,7 @@ def tsne(x: np.ndarray, *, perplexity: float = 30.0, iterations: int = 1000, see
         raise ValueError(f"perplexity must be in [1, {len(x) / 3:.0f}) for {len(x)} points")
     if iterations < 50:
         raise ValueError("t-SNE needs at least 50 iterations")
-    reduce = pca(x, k=pca_dims) if x.shape[1] > pca_dims else None
-    x = reduce.coords if reduce is not None else x
+    reduce, x = _reduce(x, pca_dims)
     if backend == "sklearn":
         from sklearn.manifold import TSNE
 
@@ -159,9 +166,7 @@ def tsne_from_coords(x: np.ndarray, coords: np.ndarray, *, perplexity: float = 3
     ``x`` are recomputed as ``tsne`` computes them, the coordinates are taken as they are."""
     from openTSNE import TSNEEmbedding, affinity
 
-    x = np.asarray(x, np.float64)
-    reduce = pca(x, k=pca_dims) if x.shape[1] > pca_dims else None
-    xr = reduce.coords if reduce is not None else x
+    reduce, xr = _reduce(np.asarray(x, np.float64), pca_dims)
     aff = affinity.PerplexityBasedNN(xr, perplexity=perplexity, n_jobs=TSNE_JOBS, random_state=seed)
     embedding = TSNEEmbedding(np.ascontiguousarray(coords, np.float64), aff, n_jobs=TSNE_JOBS,
                               random_state=seed)
