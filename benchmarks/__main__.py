@@ -99,7 +99,7 @@ PAGES = {"home": ("", '[data-testid="stImage"] img'),
          "vae": ("vae", '[data-testid="stImage"]:has-text("decoder mean") img'),
          "diffusion": ("diffusion", '[data-testid="stImage"]:has-text("t = ") img'),
          "gans": ("gans", '[data-testid="stImage"]:has-text("seed") img'),
-         "projections": ("projections", ".js-plotly-plot .scatterlayer .point")}
+         "projections": ("projections", "canvas.sm-canvas[data-x-title]")}
 
 # in-page probe: time from a click to the first frame painted after ``changed()`` holds
 _ARM_CLICK = """
@@ -131,9 +131,9 @@ def timed_click(page, locator, changed: str, arg=None) -> float:
 _IMG_CHANGED = ("const el = [...document.querySelectorAll('[data-testid=\"stImage\"]')]"
                 ".find(e => e.innerText.includes(arg[0])); const img = el && el.querySelector('img');"
                 "return !!img && img.src !== arg[1] && img.complete;")
-_MAP_TITLE = ("const g = [...document.querySelectorAll('.js-plotly-plot')]"
-              ".find(g => g.layout && g.layout.meta && g.layout.meta.genlab_hover);"
-              "return !!(g && g.layout && g.layout.xaxis.title.text === arg);")
+_MAP_TITLE = ("const c = [...document.querySelectorAll('*')].map(e => e.shadowRoot &&"
+              " e.shadowRoot.querySelector('canvas.sm-canvas')).find(Boolean);"
+              "return !!(c && c.dataset.xTitle === arg);")
 
 
 def opened(playwright, url: str, path: str, selector: str):

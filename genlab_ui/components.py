@@ -85,17 +85,45 @@ def atlas_url(images: np.ndarray) -> dict | None:
     return {"url": url, "cols": ATLAS_COLS} if url else None
 
 
-_plot_hover = st.components.v2.component(
-    "genlab.plot_hover",
-    js=(_STATIC / "plot_hover.js").read_text(),
+_scatter_map = st.components.v2.component(
+    "genlab.scatter_map",
+    js=(_STATIC / "scatter_map.js").read_text(),
+    css=(_STATIC / "scatter_map.css").read_text(),
 )
 
 
-def plot_hover(target: str, atlases: list[dict | None], *, key: str) -> None:
-    """Show the image under the pointer beside a Plotly chart whose ``layout.meta`` is
-    ``{"genlab_hover": target}``; its points carry ``customdata = [atlas, index, ...]``
-    into ``atlases`` (``atlas_url`` results)."""
-    _plot_hover(data={"target": target, "atlases": atlases}, key=key)
+def scatter_map(groups: list[dict], atlases: list[dict | None], axis: tuple[str, str], *,
+                key: str, on_pick, pinned: tuple[int, int] | None = None,
+                bars: dict | None = None, height: int = 560):
+    """A canvas scatter plot of thousands of points (drawn in the browser, no Plotly).
+
+    Args:
+        groups: legend entries, each {name, color, x, y, index, atlas, caption} and optionally
+            symbol ("circle", "x", "diamond", "triangle", "square"), size, opacity, outline:
+            point i shows tile ``index[i]`` of ``atlases[atlas]`` on hover.
+        atlases: ``atlas_url`` results.
+        axis: the axis titles.
+        on_pick: run when a point is clicked; ``st.session_state[key].pick`` is then
+            [atlas, index].
+        pinned: (atlas, index) of the point to ring, or None.
+        bars: an optional bar chart under the map: {title, values (shares), xlabel}.
+    """
+    def rounded(v: np.ndarray) -> list[float]:
+        return np.round(np.asarray(v, dtype=np.float64), 4).tolist()
+
+    sent, ring = [], None
+    for k, g in enumerate(groups):
+        index = np.asarray(g["index"], dtype=np.int64)
+        if pinned is not None and g["atlas"] == pinned[0]:
+            hit = np.flatnonzero(index == pinned[1])
+            if hit.size:
+                ring = [k, int(hit[0])]
+        sent.append({**g, "x": rounded(g["x"]), "y": rounded(g["y"]), "index": index.tolist()})
+    # the view is fitted again when the held-out points change, not when overlays come and go
+    digest = hashlib.sha1(repr([(g["x"][:50], len(g["x"])) for g in sent if g["atlas"] == 0]).encode())
+    data = {"key": digest.hexdigest()[:16], "groups": sent, "atlases": atlases,
+            "axis": list(axis), "pinned": ring, "height": int(height), "bars": bars}
+    return _scatter_map(data=data, key=key, on_pick_change=on_pick)
 
 
 def latent_map(points: np.ndarray, labels: np.ndarray, images: np.ndarray, classes: list[str], *,

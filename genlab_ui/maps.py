@@ -1,6 +1,6 @@
 """The projections page's computations, shared by every session: held-out points, their
 features, PCA and t-SNE maps (the shipped default maps where the settings match), and
-generated samples placed on a map; plus the Plotly figures."""
+generated samples placed on a map; plus what the map component draws."""
 
 from __future__ import annotations
 
@@ -9,13 +9,12 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from genlab import data, projection, registry
 from genlab_ui import components, loaders
 
-SAMPLE_SYMBOLS = ["x", "diamond", "triangle-up", "star", "square", "cross"]
+SAMPLE_SYMBOLS = ["x", "diamond", "triangle", "square"]
 SAMPLE_COLORS = ["#111111", "#8b0000", "#00308f", "#5a3d00", "#4b0082", "#005f3f"]  # dark: real points are light
 
 
@@ -126,51 +125,31 @@ def overlay(s: Settings, model_folder: str, n: int, seed: int) -> tuple[np.ndarr
     return loaders.shared_result("overlay", (s, model_folder, n, seed), compute, keep=16)
 
 
-def scatter(xy: np.ndarray, labels: np.ndarray, classes: list[str], overlays: list[dict], *,
-            target: str, pinned: tuple[int, int] | None, axis: tuple[str, str]) -> go.Figure:
-    """One trace per class (the legend toggles classes) and one per overlaid model.
+def groups(xy: np.ndarray, labels: np.ndarray, classes: list[str], overlays: list[dict]) -> list[dict]:
+    """The map's legend entries: one per class, then one per overlaid model.
 
-    Every point carries customdata [atlas, index, caption]: atlas 0 is the held-out images,
-    atlas k the k-th overlay's samples (the hover component shows the tile)."""
-    fig = go.Figure()
+    Point i of a group shows tile ``index[i]`` of atlas ``atlas``: atlas 0 holds the
+    held-out images, atlas k the k-th overlay's samples."""
+    out = []
     index = np.arange(len(labels))
     for c, name in enumerate(classes):
         keep = labels == c
-        fig.add_trace(go.Scatter(
-            x=xy[keep, 0], y=xy[keep, 1], mode="markers", name=name,
-            marker={"size": 5, "color": components.CLASS_COLORS[c], "opacity": 0.7},
-            customdata=[[0, int(i), f"{name} · held-out #{i}"] for i in index[keep]],
-            hovertemplate="%{customdata[2]}<extra></extra>"))
+        out.append({"name": name, "color": components.CLASS_COLORS[c], "x": xy[keep, 0],
+                    "y": xy[keep, 1], "index": index[keep], "atlas": 0,
+                    "caption": f"{name} · held-out", "size": 5, "opacity": 0.7})
     for k, o in enumerate(overlays, start=1):
-        fig.add_trace(go.Scatter(
-            x=o["xy"][:, 0], y=o["xy"][:, 1], mode="markers", name=f"samples: {o['name']}",
-            marker={"size": 8, "symbol": SAMPLE_SYMBOLS[(k - 1) % len(SAMPLE_SYMBOLS)],
-                    "color": SAMPLE_COLORS[(k - 1) % len(SAMPLE_COLORS)], "opacity": 0.85,
-                    "line": {"width": 1, "color": "white"}},
-            customdata=[[k, i, f"{o['name']} sample #{i}"] for i in range(len(o["xy"]))],
-            hovertemplate="%{customdata[2]}<extra></extra>"))
-    if pinned is not None:
-        fig.add_trace(go.Scatter(x=[pinned[0]], y=[pinned[1]], mode="markers", name="pinned",
-                                 marker={"size": 16, "symbol": "circle-open", "color": "#ff2b2b",
-                                         "line": {"width": 3}}, hoverinfo="skip"))
-    fig.update_layout(height=560, margin={"l": 10, "r": 10, "t": 10, "b": 10},
-                      meta={"genlab_hover": target}, legend={"itemsizing": "constant"},
-                      xaxis_title=axis[0], yaxis_title=axis[1], clickmode="event+select",
-                      dragmode="pan", uirevision=target)
-    return fig
+        out.append({"name": f"samples: {o['name']}", "x": o["xy"][:, 0], "y": o["xy"][:, 1],
+                    "index": np.arange(len(o["xy"])), "atlas": k, "caption": f"{o['name']} sample",
+                    "symbol": SAMPLE_SYMBOLS[(k - 1) % len(SAMPLE_SYMBOLS)],
+                    "color": SAMPLE_COLORS[(k - 1) % len(SAMPLE_COLORS)], "size": 8,
+                    "opacity": 0.85, "outline": "#ffffff"})
+    return out
 
 
-def variance_figure(ratio: np.ndarray) -> go.Figure:
-    """The share of variance per principal component and its running total."""
-    k = np.arange(1, len(ratio) + 1)
-    fig = go.Figure([go.Bar(x=k, y=ratio, name="per component", marker_color="#1f77b4"),
-                     go.Scatter(x=k, y=np.cumsum(ratio), name="cumulative", mode="lines+markers",
-                                line={"color": "#ff7f0e"})])
-    fig.update_layout(height=260, margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                      title="Explained variance", xaxis_title="component",
-                      yaxis={"title": "share of variance", "tickformat": ".0%", "range": [0, 1]},
-                      legend={"orientation": "h", "y": -0.3})
-    return fig
+def variance_bars(ratio: np.ndarray) -> dict:
+    """The share of variance per principal component (bars) and its running total."""
+    return {"title": "Explained variance", "values": np.round(ratio, 5).tolist(),
+            "xlabel": "principal component"}
 
 
 def csv_bytes(xy: np.ndarray, labels: np.ndarray, classes: list[str], overlays: list[dict],

@@ -17,14 +17,10 @@ def init_state() -> None:
         st.session_state.setdefault(key, value)
 
 
-def pinned_point(event) -> tuple[int, int] | None:
-    """(atlas, index) of the clicked point, from the chart's selection event."""
-    points = (event or {}).get("selection", {}).get("points", []) if event else []
-    for p in points:
-        custom = p.get("customdata")
-        if isinstance(custom, (list, tuple)) and len(custom) >= 2:
-            return int(custom[0]), int(custom[1])
-    return None
+def _pin_from_map() -> None:
+    picked = st.session_state["proj.map"].pick
+    if isinstance(picked, (list, tuple)) and len(picked) == 2:
+        st.session_state["proj.pin"] = (int(picked[0]), int(picked[1]))
 
 
 def explain() -> None:
@@ -106,27 +102,23 @@ except (ValueError, data.DataNotFoundError) as exc:
     st.stop()
 
 axis = ("PC 1", "PC 2") if method == "PCA" else ("t-SNE 1", "t-SNE 2")
-target = f"proj-{dataset}"
 pin = st.session_state.get("proj.pin")
 left, right = st.columns([3, 1])
 with left:
-    pinned_xy = None
-    if pin is not None:
+    if pin is not None:  # a pin from another map (fewer points, an overlay removed) is dropped
         a, i = pin
-        try:
-            pinned_xy = xy[i] if a == 0 else overlays[a - 1]["xy"][i]
-        except IndexError:
+        sizes = [len(labels)] + [len(o["xy"]) for o in overlays]
+        if a >= len(sizes) or i >= sizes[a]:
             st.session_state.pop("proj.pin", None)
             pin = None
-    fig = maps.scatter(xy, labels, classes, overlays, target=target, pinned=pinned_xy, axis=axis)
-    event = st.plotly_chart(fig, key="proj.chart", on_select="rerun", selection_mode="points",
-                            width="stretch")
-    clicked = pinned_point(event)
-    if clicked is not None and clicked != pin:
-        st.session_state["proj.pin"] = clicked
-        st.rerun()
     atlases = [components.atlas_url(images)] + [components.atlas_url(o["images"]) for o in overlays]
-    components.plot_hover(target, atlases, key="proj.hover")
+    ratio = maps.pca_map(dataset, source, settings.points).explained_variance_ratio if method == "PCA" else None
+    components.scatter_map(maps.groups(xy, labels, classes, overlays), atlases, axis,
+                           key="proj.map", on_pick=_pin_from_map, pinned=pin,
+                           bars=None if ratio is None else maps.variance_bars(ratio))
+    if ratio is not None:
+        st.caption(f"Two components keep {ratio[:2].sum():.1%} of the variance of "
+                   f"{options[source].split(':')[0]}; 50 keep {ratio.sum():.1%}.")
 with right:
     st.markdown("**Pinned point**")
     if pin is None:
@@ -152,9 +144,4 @@ with right:
                        file_name=f"{dataset}-{maps.folder_name(source)}-{method.lower()}.csv",
                        mime="text/csv", key="proj.csv")
 
-if method == "PCA":
-    ratio = maps.pca_map(dataset, source, settings.points).explained_variance_ratio
-    st.plotly_chart(maps.variance_figure(ratio), key="proj.variance", width="stretch")
-    st.caption(f"Two components keep {ratio[:2].sum():.1%} of the variance of "
-               f"{options[source].split(':')[0]}; 50 keep {ratio.sum():.1%}.")
 explain()

@@ -188,25 +188,36 @@ def plotly_spec(at: AppTest, index: int = 0) -> dict:
     return json.loads(at.get("plotly_chart")[index].proto.spec)
 
 
+def component_data(at: AppTest, name: str) -> dict:
+    """The data a custom component (``genlab.<name>``) was sent."""
+    import json
+
+    found = [e.proto for e in at.get("bidi_component") if e.proto.component_name == f"genlab.{name}"]
+    assert found, f"no {name} component on the page"
+    return json.loads(found[0].json)
+
+
 def test_projections_pca_then_tsne_and_overlay():
     at = page("projections", dataset="mnist")
     assert not at.exception
-    pca = plotly_spec(at)
-    assert pca["layout"]["xaxis"]["title"]["text"] == "PC 1"
-    assert [t["name"] for t in pca["data"]] == [str(d) for d in range(10)]  # one trace per class
-    assert sum(len(t["customdata"]) for t in pca["data"]) == 2000  # (x, y are binary-packed)
+    pca = component_data(at, "scatter_map")
+    assert pca["axis"] == ["PC 1", "PC 2"]
+    assert [g["name"] for g in pca["groups"]] == [str(d) for d in range(10)]  # one group per class
+    assert sorted(i for g in pca["groups"] for i in g["index"]) == list(range(2000))
+    assert len(pca["bars"]["values"]) == 50 and 0 < sum(pca["bars"]["values"]) <= 1
     assert any("components keep" in c.value for c in at.caption)  # the explained variance
     at.radio(key="proj.method").set_value("t-SNE").run()  # the shipped default map
     assert not at.exception
-    tsne = plotly_spec(at)
-    assert tsne["layout"]["xaxis"]["title"]["text"] == "t-SNE 1"
-    assert tsne["data"][0]["x"] != pca["data"][0]["x"]
+    tsne = component_data(at, "scatter_map")
+    assert tsne["axis"][0] == "t-SNE 1" and tsne["bars"] is None
+    assert tsne["groups"][0]["x"] != pca["groups"][0]["x"] and tsne["key"] != pca["key"]
     vae = str(ROOT / "checkpoints/mnist/vae-2d")
     at.multiselect(key="proj.overlay").set_value([vae]).run()
     at.select_slider(key="proj.n_samples").set_value(100).run()
     assert not at.exception
-    names = [t["name"] for t in plotly_spec(at)["data"]]
-    assert names[-1] == "samples: vae-2d" and len(plotly_spec(at)["data"][-1]["customdata"]) == 100
+    last = component_data(at, "scatter_map")["groups"][-1]
+    assert last["name"] == "samples: vae-2d" and len(last["x"]) == 100 and last["atlas"] == 1
+    assert component_data(at, "scatter_map")["key"] == tsne["key"]  # overlays keep the view
 
 
 def test_projections_pinned_point_decodes_for_a_vae():
@@ -216,6 +227,8 @@ def test_projections_pinned_point_decodes_for_a_vae():
     assert not at.exception
     captions = " ".join(str(e.proto) for e in at.get("image"))
     assert "held-out #7" in captions and "decoded μ" in captions
+    ring = component_data(at, "scatter_map")["pinned"]  # [group, position] of held-out #7
+    assert component_data(at, "scatter_map")["groups"][ring[0]]["index"][ring[1]] == 7
     at.button(key="proj.unpin").click().run()
     assert not at.exception and not at.get("image")
 

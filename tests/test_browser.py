@@ -183,34 +183,38 @@ def test_gans_seed_changes_every_grid(chromium, tiny_gan_root):
         page.close()
 
 
-MAP = ("[...document.querySelectorAll('.js-plotly-plot')]"
-       ".find(g => g.layout && g.layout.meta && g.layout.meta.genlab_hover)")  # not the variance plot
+MAP = "canvas.sm-canvas"  # the projections page's scatter map (in its component's shadow root)
 
 
 def map_state(page) -> dict:
-    """The projection map's x-axis title and first coordinates (empty before it is drawn)."""
-    return page.evaluate(f"() => {{ const g = {MAP}; return g ? {{title: g.layout.xaxis.title.text, "
-                         f"x: Array.from(g._fullData[0].x).slice(0, 5)}} : {{}}; }}")
+    """The projection map's x-axis title and first coordinates."""
+    canvas = page.locator(MAP)
+    return {"title": canvas.get_attribute("data-x-title"), "x": canvas.get_attribute("data-first-x")}
 
 
 def test_projections_switch_to_tsne_changes_the_map_and_hover_shows_images(server, chromium):
     page = chromium.new_page()
     page.goto(f"{server}/projections")
     wait_idle(page)
-    page.wait_for_function(f"() => {MAP}?._fullData", timeout=60_000)
+    page.locator(f"{MAP}[data-x-title]").wait_for(timeout=60_000)
     first = map_state(page)
     assert first["title"] == "PC 1" and not page_errors(page)
-    box = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+    canvas = page.locator(MAP)
+    box = canvas.bounding_box()
     shown = False
     for fx in (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6):  # sweep until a point is hit
         page.mouse.move(box["x"] + box["width"] * fx, box["y"] + box["height"] * 0.45)
-        page.wait_for_timeout(200)
-        shown = page.evaluate("() => document.getElementById('genlab-plot-tip')?.style.display === 'block'")
+        page.wait_for_timeout(100)
+        shown = canvas.get_attribute("data-hover-shown") is not None
         if shown:
             break
     assert shown, "hovering the map shows no image"
+    assert page.locator(".sm-tip").is_visible()
+    page.mouse.down()  # a click on the point pins it beside the map
+    page.mouse.up()
+    page.wait_for_selector('[data-testid="stImage"]:has-text("held-out #") img', timeout=30_000)
     page.get_by_test_id("stRadioGroup").get_by_text("t-SNE").click()
-    page.wait_for_function(f"() => {MAP}?.layout.xaxis.title.text === 't-SNE 1'", timeout=60_000)
+    page.locator(f"{MAP}[data-x-title='t-SNE 1']").wait_for(timeout=60_000)
     wait_idle(page)
     after = map_state(page)
     assert after["x"] != first["x"] and not page_errors(page)
