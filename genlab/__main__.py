@@ -135,6 +135,10 @@ def _cmd_eval(args) -> int:
             continue
         print(f"evaluating {card['id']}…", file=sys.stderr)
         metrics = evaluate.evaluate(folder, n=args.n, seed=args.seed, data_dir=args.data_dir)
+        if args.samplers and card["family"] == "ddpm":
+            metrics["samplers"] = evaluate.sampler_quality(
+                folder, args.samplers.split(","), n=args.sampler_n, seed=args.seed,
+                data_dir=args.data_dir)
         if card["family"] != "classifier":
             dataset = card["dataset"]
             if dataset not in references:
@@ -240,6 +244,10 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--data-dir")
     e.add_argument("--n", type=int, default=2000, help="samples and real images for FD etc.")
     e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--samplers", help="diffusion: also FD per sampler as the page samples, "
+                                      "e.g. ddim-50,ddpm-1000,ddim-50-fp32")
+    e.add_argument("--sampler-n", type=int, default=500,
+                   help="samples per sampler (and real images) for --samplers")
     e.add_argument("--write", action="store_true",
                    help="with --recompute: store in card.json (and docs/model-zoo.md with --all)")
     e.set_defaults(fn=_cmd_eval)

@@ -4,6 +4,7 @@ reference; results go into the cards and docs/model-zoo.md."""
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import numpy as np
 import torch
 
 from genlab import checkpoints, data, metrics, registry
-from genlab.sample import generator, sample_images
+from genlab.sample import generator, sample_images, to_uint8
 
 DOCS = checkpoints.ROOT.parent / "docs"
 
@@ -63,6 +64,43 @@ def evaluate(folder: Path, *, n: int = 2000, seed: int = 0, data_dir: str | None
         quality = metrics.compare_sets(classifier_for(dataset), real, fake)
         out.update(quality, sample_ms_per_image=round(ms, 3), quality_n=n,
                    quality_note=f"{n} samples (seed {seed}) vs holdout[:{n}], classifier features")
+    return out
+
+
+def sampler_quality(folder: Path, specs: list[str], *, n: int = 500, seed: int = 0,
+                    data_dir: str | None = None, batch: int = 250) -> dict:
+    """A diffusion checkpoint's sample quality per sampler, as the page samples.
+
+    Args:
+        specs: "ddim-K" or "ddpm-T", optionally with "-fp32": the page's denoiser
+            (``FastDenoiser``: bfloat16 where native, two workers) or plain float32.
+        n: samples per sampler, compared with holdout[:n]; ``real_vs_real`` is two disjoint
+            real sets of the same n (FD depends on n, so only same-n numbers compare).
+
+    Returns:
+        {spec: {fd, precision, recall, class_entropy_bits, ms_per_image}, "real_vs_real": …, "n"}.
+    """
+    from genlab.sample import FastDenoiser, diffusion_sample
+
+    ckpt = checkpoints.load(folder)
+    if ckpt.card["family"] != "ddpm":
+        raise ValueError(f"{ckpt.id} is not a diffusion checkpoint")
+    splits = data.load(ckpt.card["dataset"], data_dir, download=False)
+    real, other, how = real_sets(splits, n)
+    classifier = classifier_for(ckpt.card["dataset"])
+    out: dict = {"n": n, "seed": seed, "real_vs_real": {**metrics.compare_sets(classifier, real, other), "sets": how}}
+    for spec in specs:
+        name, steps, *rest = spec.split("-")
+        if name not in ("ddim", "ddpm") or not steps.isdigit() or rest not in ([], ["fp32"]):
+            raise ValueError(f"sampler {spec!r}: expected ddim-K or ddpm-T, optionally -fp32")
+        denoiser = ckpt.model if rest else FastDenoiser(ckpt.model)
+        t0 = time.perf_counter()
+        images = np.concatenate([to_uint8(diffusion_sample(
+            denoiser, min(batch, n - i), generator(seed + i // batch), sampler=name, steps=int(steps)))
+            for i in range(0, n, batch)])
+        ms = (time.perf_counter() - t0) * 1000 / n
+        out[spec] = {**metrics.compare_sets(classifier, real, images), "ms_per_image": round(ms, 2)}
+        print(f"{ckpt.id} {spec}: FD {out[spec]['fd']} ({ms:.0f} ms/image)", file=sys.stderr)
     return out
 
 

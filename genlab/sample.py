@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable
@@ -94,6 +96,58 @@ def scheduler_for(model, sampler: str = "ddim", steps: int | None = None, eta: f
     return sched
 
 
+def bf16_supported() -> bool:
+    """Whether this CPU runs bfloat16 convolutions natively (oneDNN: AVX-512 BF16 or AMX)."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _pool() -> ThreadPoolExecutor:
+    """Two single-threaded torch workers shared by every sampler in the process."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(2, thread_name_prefix="genlab-denoise",
+                                       initializer=torch.set_num_threads, initargs=(1,))
+        return _POOL
+
+
+class FastDenoiser:
+    """ε̂_θ(x_t, t) for sampling on a CPU: the batch split over two single-threaded workers,
+    the network under bfloat16 autocast where the CPU runs it natively.
+
+    Why not torch's own threads: OpenMP's barriers busy-wait, so two-thread ops stall badly
+    when other processes hold the cores (measured: a forward took 2 s instead of 30 ms);
+    two one-thread workers just share the cores. All samplers share the two workers, so
+    concurrent sessions queue instead of oversubscribing.
+
+    bfloat16: about 2× faster; ε̂ differs from float32 by ~0.4% RMS (MNIST DDPM). Only the
+    network runs in bfloat16: the scheduler's arithmetic (ᾱ_t, the posterior mean and
+    variance, the DDIM update) stays float32. Each image's ε̂ depends only on that image,
+    so splitting the batch changes nothing else.
+    """
+
+    def __init__(self, model: torch.nn.Module, *, bf16: bool | None = None):
+        self.model, self.config = model, model.config
+        self.bf16 = bf16_supported() if bf16 is None else bf16
+
+    def _eps(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
+            return self.model(x, t).float()
+
+    def __call__(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        if x.shape[0] < 2:
+            return self._eps(x, t)
+        parts = zip(x.chunk(2), t.chunk(2))
+        return torch.cat(list(_pool().map(lambda p: self._eps(*p), parts)))
+
+
 @dataclass
 class Trajectory:
     """Every step of one reverse run: x_t, ε̂ and x̂0 per step, in [-1, 1] (float16 to save memory)."""
@@ -126,6 +180,7 @@ def diffusion_loop(model, sched, x: torch.Tensor, gen: torch.Generator, *,
     return x
 
 
+@torch.inference_mode()
 def diffusion_sample(model, n: int, gen: torch.Generator, *, sampler: str | None = "ddim",
                      steps: int | None = None, eta: float | None = 0.0,
                      on_step: Callable[[int, int], None] | None = None) -> torch.Tensor:

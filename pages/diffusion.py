@@ -83,7 +83,8 @@ def trajectory(folder: str, sampler: str, steps: int, eta: float, n: int, seed: 
     ``progress(i, total)`` reports the steps while it runs."""
     def compute() -> dict:
         model = loaders.load_checkpoint(folder).model
-        return record_trajectory(model, sampler, steps, eta, n, seed, on_step=progress)
+        return record_trajectory(sample.FastDenoiser(model), sampler, steps, eta, n, seed,
+                                 on_step=progress)
 
     return loaders.shared_result("trajectories", (folder, sampler, steps, eta, n, seed), compute)
 
