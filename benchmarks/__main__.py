@@ -1,6 +1,6 @@
 """genlab's benchmarks, against a real `streamlit run app.py` in headless Chromium.
 
-    python -m benchmarks [--reps 20] [--quick]     # writes docs/benchmarks.json and .md
+    python -m benchmarks [--reps 20] [--only PART ...]   # writes docs/benchmarks.json and .md
 
 - cold start: server process start -> home page rendered with its sample images;
 - per page: cold load (new tab) -> main content rendered, p50/p95 over --reps;
@@ -10,7 +10,9 @@
   points (no browser; needs the dataset's files, e.g. GENLAB_DATA);
 - latent pad: pointer move -> decoded frame painted, and the JS decode time; page weight;
 - server memory (RSS) after start, after every page, after 300 interactions;
-- concurrency: 10 and 25 browser sessions stepping the VAE slider at once;
+- concurrency: 10 and 25 sessions stepping the VAE slider at once, 2 of them Chromium tabs
+  (latency to the painted image) and the rest protocol sessions (benchmarks/protocol.py:
+  the same websocket messages without a renderer each on the same two cores);
 - model sampling speed per checkpoint (no browser).
 """
 
@@ -308,22 +310,80 @@ async def _session(browser, url: str, steps: int, results: list, errors: list, l
         await context.close()
 
 
-async def _concurrent(url: str, sessions: int, steps: int) -> dict:
+def _vae_check(run, z1: float) -> bool:
+    return any(f"z = ({z1:.2f}," in c for c in run.image_captions())
+
+
+# protocol sessions' interactions: page, widget key, value field, first value, next value,
+# and what the rerun must send back
+SCENARIOS = {
+    "vae slider": ("vae", "vae.z1", "double_array_value", None,
+                   lambda i, v: round(v + (0.05 if i % 10 < 5 else -0.05), 2), _vae_check),
+    "gan seed": ("gans", "gans.seed", "int_value", 0, lambda i, v: v + 1,
+                 lambda run, v: any("gan-mlp" in c for c in run.image_captions())),
+    "projections switch": ("projections", "proj.method", "string_value", "PCA",
+                           lambda i, v: "t-SNE" if v == "PCA" else "PCA",
+                           lambda run, v: any(e.kind == "bidi_component" and
+                                              ('"t-SNE 1"' if v == "t-SNE" else '"PC 1"') in e.proto.json
+                                              for e in run.elements)),
+}
+
+
+async def _protocol_session(url: str, scenario: str, steps: int, results: dict, errors: list,
+                            loads: list, ready: asyncio.Barrier) -> None:
+    """A person's session without a browser (benchmarks.protocol): open the page, then change
+    its main widget ``steps`` times at a person's pace; the rerun must send the new content."""
+    from benchmarks.protocol import Session
+
+    page, key, field, value, step, check = SCENARIOS[scenario]
+    try:
+        async with Session(url) as s:
+            run = await s.open(page)
+            loads.append(run.seconds * 1000)
+            widget = run.widget(key)
+            if value is None:
+                value = widget.proto.value[0]
+            await ready.wait()
+            for i in range(steps):
+                value = step(i, value)
+                run = await s.set_widget(widget, field, [value] if field.endswith("array_value") else value)
+                if not check(run, value):
+                    errors.append(f"{scenario}: no new content for {value}")
+                results.setdefault(scenario, []).append(run.seconds * 1000)
+                await asyncio.sleep(0.3)
+    except Exception as exc:
+        errors.append(f"{scenario}: {type(exc).__name__}: {str(exc)[:100]}")
+        if ready.n_waiting < ready.parties and not ready.broken:
+            await ready.abort()
+
+
+async def _concurrent(url: str, sessions: int, steps: int, browsers: int = 2) -> dict:
+    """``sessions`` people at once: ``browsers`` of them step the VAE slider in real Chromium
+    tabs (key -> new image painted); the rest are protocol sessions (the server does the
+    same work for them) taking turns at the VAE slider, the GAN seed and the projections
+    method (change -> rerun done, images fetched)."""
     from playwright.async_api import async_playwright
 
+    browsers = min(browsers, sessions)
     async with async_playwright() as p:
         # every session stands for a person with the page in the foreground of their own
         # browser: no background-tab throttling of timers and animation frames
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + [
             "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
             "--disable-backgrounding-occluded-windows"])
-        results, errors, loads = [], [], []
+        painted, served, errors, loads = [], {}, [], []
+        kinds = list(SCENARIOS)
         ready = asyncio.Barrier(sessions)
-        await asyncio.gather(*[_session(browser, url, steps, results, errors, loads, ready)
-                               for _ in range(sessions)])
+        await asyncio.gather(
+            *[_session(browser, url, steps, painted, errors, loads, ready) for _ in range(browsers)],
+            *[_protocol_session(url, kinds[i % len(kinds)], steps, served, errors, loads, ready)
+              for i in range(sessions - browsers)])
         await browser.close()
-    return {"sessions": sessions, **(percentiles(results) if results else {"n": 0}), "errors": len(errors),
-            "error_samples": errors[:3],
+    return {"sessions": sessions, "browser_tabs": browsers,
+            **(percentiles(painted) if painted else {"n": 0}),
+            "protocol_sessions": percentiles(sum(served.values(), [])) if served else {"n": 0},
+            "protocol_by_interaction": {k: percentiles(v) for k, v in served.items()},
+            "errors": len(errors), "error_samples": errors[:3],
             "simultaneous_page_load": percentiles(loads) if len(loads) > 1 else {}}
 
 
@@ -365,7 +425,10 @@ def markdown(r: dict) -> str:
     row("latent pad pointer move → frame painted", r["latent_pad"]["pointer_to_frame"])
     row("latent pad JS decode per frame", r["latent_pad"]["decode"])
     for c in r["concurrency"]:
-        row(f"{c['sessions']} sessions stepping the VAE slider ({c['errors']} errors)", c)
+        row(f"{c['sessions']} sessions at once: the {c['browser_tabs']} Chromium tabs, VAE "
+            f"slider key → image painted ({c['errors']} errors in all)", c)
+        row(f"… the other {c['sessions'] - c['browser_tabs']}: protocol sessions (VAE slider, GAN "
+            "seed, projections method), change → rerun done + images fetched", c["protocol_sessions"])
     cold = r["cold_start"]
     lines += ["", f"- App cold start (`streamlit run` → home rendered): median "
               f"{cold['median_home_rendered_s']} s over {len(cold['runs'])} runs.",
@@ -377,6 +440,9 @@ def markdown(r: dict) -> str:
     return "\n".join(lines)
 
 
+PARTS = ["cold", "pages", "concurrency", "sampling", "projection"]
+
+
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
@@ -385,32 +451,41 @@ def main() -> None:
     p.add_argument("--cold", type=int, default=3, help="cold starts to time")
     p.add_argument("--sessions", type=int, nargs="*", default=[10, 25])
     p.add_argument("--out", default=str(ROOT / "docs" / "benchmarks"))
+    p.add_argument("--only", nargs="+", choices=PARTS,
+                   help="run these parts and keep the others' results from --out's JSON")
     args = p.parse_args()
-    result = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, "
-                         f"{round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB, "
-                         f"Python {platform.python_version()}",
-              "date": time.strftime("%Y-%m-%d")}
-    with sync_playwright() as pw:
-        colds = [cold_start(pw) for _ in range(args.cold)]
-        result["cold_start"] = {"runs": colds, "median_home_rendered_s": statistics.median(
-            c["home_rendered_s"] for c in colds)}
-        with streamlit_server(env={"GENLAB_NO_LIVE_DECODE": "1"}) as (url, _, _):
-            result["page_load_without_live_decode"] = page_loads(pw, url, args.reps)
-        with streamlit_server() as (url, proc, _):
-            result["memory"] = memory(pw, url, proc.pid)
-            result["page_load"] = page_loads(pw, url, args.reps)
-            result["vae_slider"] = vae_slider(pw, url, max(args.reps, 40))
-            result["gan_seed"] = gan_seed(pw, url, args.reps)
-            result["projections_switch"] = projections_switch(pw, url, args.reps)
-            result["latent_pad"] = latent_pad(pw, url)
-            result["page_weight"] = page_weight()
-    result["concurrency"] = []
-    for n in args.sessions:
-        with streamlit_server() as (url, _, _):
-            result["concurrency"].append(asyncio.run(_concurrent(url, n, 10)))
-    result["sampling_images_per_s"] = sampling_speed()
-    result["projection_speed"] = projection_speed()
     out = Path(args.out)
+    parts = set(args.only or PARTS)
+    result = json.loads(out.with_suffix(".json").read_text()) if args.only else {}
+    result.update({"machine": f"{platform.machine()}, {os.cpu_count()} cores, "
+                              f"{round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB, "
+                              f"Python {platform.python_version()}",
+                   "date": time.strftime("%Y-%m-%d")})
+    with sync_playwright() as pw:
+        if "cold" in parts:
+            colds = [cold_start(pw) for _ in range(args.cold)]
+            result["cold_start"] = {"runs": colds, "median_home_rendered_s": statistics.median(
+                c["home_rendered_s"] for c in colds)}
+        if "pages" in parts:
+            with streamlit_server(env={"GENLAB_NO_LIVE_DECODE": "1"}) as (url, _, _):
+                result["page_load_without_live_decode"] = page_loads(pw, url, args.reps)
+            with streamlit_server() as (url, proc, _):
+                result["memory"] = memory(pw, url, proc.pid)
+                result["page_load"] = page_loads(pw, url, args.reps)
+                result["vae_slider"] = vae_slider(pw, url, max(args.reps, 40))
+                result["gan_seed"] = gan_seed(pw, url, args.reps)
+                result["projections_switch"] = projections_switch(pw, url, args.reps)
+                result["latent_pad"] = latent_pad(pw, url)
+                result["page_weight"] = page_weight()
+    if "concurrency" in parts:
+        result["concurrency"] = []
+        for n in args.sessions:
+            with streamlit_server() as (url, _, _):
+                result["concurrency"].append(asyncio.run(_concurrent(url, n, 10)))
+    if "sampling" in parts:
+        result["sampling_images_per_s"] = sampling_speed()
+    if "projection" in parts:
+        result["projection_speed"] = projection_speed()
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
     out.with_suffix(".md").write_text(markdown(result))

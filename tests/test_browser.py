@@ -274,3 +274,22 @@ def test_autoregressive_receptive_field_follows_the_pixel(server, chromium):
     assert page.locator("text=Pixel 419 comes after").count() == 1  # 14·28 + 27
     assert not page_errors(page)
     page.close()
+
+
+def test_protocol_session_steps_the_vae_slider(server):
+    """The benchmark's browserless sessions (benchmarks/protocol.py) speak the protocol right."""
+    import asyncio
+
+    from benchmarks.protocol import Session
+
+    async def steps() -> list[str]:
+        async with Session(server) as s:
+            run = await s.open("vae")
+            z1 = run.widget("vae.z1")
+            start = z1.proto.value[0]
+            run = await s.set_widget(z1, "double_array_value", [round(start + 0.05, 2)])
+            assert run.status is not None and not [e for e in run.elements if e.kind == "exception"]
+            return [round(start + 0.05, 2), run.image_captions()]
+
+    value, captions = asyncio.run(steps())
+    assert any(f"z = ({value:.2f}," in c for c in captions)

@@ -1,0 +1,125 @@
+"""A Streamlit session without a browser: the websocket messages a browser tab exchanges with
+the server (protobuf BackMsg / ForwardMsg), for load that costs the server what a person's tab
+costs it, without a Chromium renderer per session on the same two cores.
+
+The server cannot tell these sessions from browser tabs: each one opens the page, then sends
+the widget changes a tab sends (a fragment rerun with the new widget state) and waits for the
+elements the rerun sends back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import urllib.request
+from dataclasses import dataclass, field
+
+import websockets
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+
+FINISHED = {ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY}
+
+
+@dataclass
+class Element:
+    kind: str  # the element's proto type: "slider", "imgs", "radio", ...
+    fragment: str  # the fragment that drew it ("" outside fragments)
+    proto: object  # the element's own proto (e.g. a Slider), for its id and value
+
+    @property
+    def id(self) -> str:
+        return getattr(self.proto, "id", "")
+
+    def captions(self) -> list[str]:
+        return [i.caption for i in self.proto.imgs] if self.kind == "imgs" else []
+
+
+@dataclass
+class Run:
+    """One script run as the server sent it: its elements and how long it took."""
+
+    elements: list[Element] = field(default_factory=list)
+    seconds: float = 0.0
+    status: int | None = None
+
+    def widget(self, key: str) -> Element:
+        """The widget created with ``key=key`` (its id ends with the key)."""
+        for e in self.elements:
+            if e.id.endswith(f"-{key}"):
+                return e
+        raise LookupError(f"no widget with key {key!r} in this run")
+
+    def image_captions(self) -> list[str]:
+        return [c for e in self.elements for c in e.captions()]
+
+
+class Session:
+    """One websocket session on ``url`` (http://host:port)."""
+
+    def __init__(self, url: str, *, fetch_media: bool = True):
+        self.url, self.fetch_media = url, fetch_media
+        self.ws_url = url.replace("http", "ws", 1) + "/_stcore/stream"
+        self.ws = None
+        self.page_hash = ""
+        self.widgets: dict[str, tuple[str, object]] = {}  # id -> (value field, value)
+
+    async def __aenter__(self) -> "Session":
+        self.ws = await websockets.connect(self.ws_url, subprotocols=["streamlit"], max_size=None,
+                                           open_timeout=60)
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.ws.close()
+
+    async def open(self, page: str, timeout: float = 120) -> Run:
+        """Open a page (its url path) as a new tab does; rerun requests on the first run
+        (the app switches Streamlit's pages mode once) are followed."""
+        msg = BackMsg()
+        msg.rerun_script.query_string = ""
+        msg.rerun_script.page_name = page
+        return await self._send(msg, timeout)
+
+    async def set_widget(self, element: Element, value_field: str, value, timeout: float = 60) -> Run:
+        """Change one widget as the browser does: a rerun of its fragment (or of the page)
+        carrying every widget state this session has sent so far."""
+        self.widgets[element.id] = (value_field, value)
+        msg = BackMsg()
+        cs = msg.rerun_script
+        cs.query_string = ""
+        cs.page_script_hash = self.page_hash
+        cs.fragment_id = element.fragment
+        for wid, (name, v) in self.widgets.items():
+            state = cs.widget_states.widgets.add()
+            state.id = wid
+            if isinstance(v, (list, tuple)):
+                getattr(state, name).data.extend(v)
+            else:
+                setattr(state, name, v)
+        return await self._send(msg, timeout)
+
+    def _get(self, path: str) -> None:
+        with urllib.request.urlopen(path if "://" in path else self.url + path, timeout=60) as r:
+            r.read()
+
+    async def _send(self, msg: BackMsg, timeout: float) -> Run:
+        run, t0 = Run(), time.perf_counter()
+        await self.ws.send(msg.SerializeToString())
+        while True:
+            f = ForwardMsg()
+            f.ParseFromString(await asyncio.wait_for(self.ws.recv(), timeout))
+            kind = f.WhichOneof("type")
+            if kind == "navigation":
+                self.page_hash = f.navigation.page_script_hash
+            elif kind == "delta" and f.delta.WhichOneof("type") == "new_element":
+                el = f.delta.new_element
+                et = el.WhichOneof("type")
+                run.elements.append(Element(et, f.delta.fragment_id, getattr(el, et)))
+            elif kind == "script_finished":
+                if f.script_finished in FINISHED:
+                    if self.fetch_media:  # the images, as a browser loads them
+                        await asyncio.gather(*[asyncio.to_thread(self._get, i.url) for e in run.elements
+                                               if e.kind == "imgs" for i in e.proto.imgs])
+                    run.status, run.seconds = f.script_finished, time.perf_counter() - t0
+                    return run
+                run.elements.clear()  # finished early for a rerun: the next run follows
