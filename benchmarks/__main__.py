@@ -6,6 +6,7 @@
 - per page: cold load (new tab) -> main content rendered, p50/p95 over --reps;
 - VAE slider: a keyboard step on z1 -> the new decoded <img> painted (timed in the page);
 - GAN seed: a click on the seed's "+" -> the new grid painted;
+- diffusion: after one DDIM-50 run, a keyboard step on the step slider -> the next x_t painted;
 - projections: a click on PCA / t-SNE -> the map redrawn; fresh t-SNE and PCA of 5,000
   points (no browser; needs the dataset's files, e.g. GENLAB_DATA);
 - latent pad: pointer move -> decoded frame painted, and the JS decode time; page weight;
@@ -90,6 +91,31 @@ def vae_slider(playwright, url: str, reps: int) -> dict:
     for i in range(reps + 3):
         key = "ArrowRight" if (i // 10) % 2 == 0 else "ArrowLeft"
         ms = timed_key(page, slider, key, "decoder mean")
+        if i >= 3:  # warm-up
+            times.append(ms)
+        time.sleep(0.15)
+    browser.close()
+    return percentiles(times)
+
+
+def diffusion_step(playwright, url: str, reps: int) -> dict:
+    """After one DDIM-50 run of 8 images: a keyboard step on the step slider -> the x_t grid
+    of the next step painted (the trajectory is cached: no sampling)."""
+    browser, page = opened(playwright, url, "diffusion", PAGES["diffusion"][1])
+    button = page.get_by_role("button", name="Sample 8 with DDIM-50")
+    try:
+        button.wait_for(timeout=30_000)
+    except Exception:  # playwright's TimeoutError
+        browser.close()
+        return {"skipped": "no diffusion checkpoint for the default dataset"}
+    button.click()
+    page.wait_for_selector('[data-testid="stImage"]:has-text("x_t, t = ") img', timeout=120_000)
+    wait_idle(page)
+    step = page.locator('input[aria-label="Step"]')
+    times = []
+    for i in range(reps + 3):
+        key = "ArrowRight" if (i // 10) % 2 == 0 else "ArrowLeft"
+        ms = timed_key(page, step, key, "x_t, t = ")
         if i >= 3:  # warm-up
             times.append(ms)
         time.sleep(0.15)
@@ -421,6 +447,8 @@ def markdown(r: dict) -> str:
     row("/vae without live decode (GENLAB_NO_LIVE_DECODE=1)", r["page_load_without_live_decode"]["vae"])
     row("VAE z1 slider key → new image painted", r["vae_slider"])
     row("GAN seed + → new grid painted", r["gan_seed"])
+    if "diffusion_step" in r:
+        row("diffusion step slider key → next x_t painted (DDIM-50, 8 images)", r["diffusion_step"])
     row("projections PCA ⇄ t-SNE click → map redrawn", r["projections_switch"])
     row("latent pad pointer move → frame painted", r["latent_pad"]["pointer_to_frame"])
     row("latent pad JS decode per frame", r["latent_pad"]["decode"])
@@ -474,6 +502,7 @@ def main() -> None:
                 result["page_load"] = page_loads(pw, url, args.reps)
                 result["vae_slider"] = vae_slider(pw, url, max(args.reps, 40))
                 result["gan_seed"] = gan_seed(pw, url, args.reps)
+                result["diffusion_step"] = diffusion_step(pw, url, args.reps)
                 result["projections_switch"] = projections_switch(pw, url, args.reps)
                 result["latent_pad"] = latent_pad(pw, url)
                 result["page_weight"] = page_weight()

@@ -192,7 +192,9 @@ def reverse(folder: str) -> None:
         st.caption("Press the button to run the sampler; every step is kept so you can scrub it.")
         return
     traj = run_with_progress(f"{sampler}-{steps}", *key)
-    st.caption(f"{sampler}-{steps}: {traj['wall_s']:.2f} s for {n} images on this CPU.")
+    how = "ε̂_θ in bfloat16" if sample.bf16_supported() else "ε̂_θ in float32"
+    st.caption(f"{sampler}-{steps}: {traj['wall_s']:.2f} s for {n} images on this CPU ({how}, "
+               "the batch split over two worker threads; the scheduler's arithmetic is float32).")
     scrub(traj, n)
     st.download_button("Download the trajectory as an animated GIF", gif_bytes(traj["x"], min(n, 8)),
                        file_name=f"genlab-{sampler.lower()}{steps}-seed{seed}.gif", mime="image/gif",
