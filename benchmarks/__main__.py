@@ -414,11 +414,13 @@ async def _concurrent(url: str, sessions: int, steps: int, browsers: int = 2) ->
 
 
 def sampling_speed() -> dict:
-    """Images per second per checkpoint (batch of 256, 2 threads, median of 3)."""
+    """Images per second per checkpoint (batch of 256, 2 threads, median of 3). Diffusion,
+    as its page samples (FastDenoiser, 16 images): seconds for DDIM-50 (median of 3) and
+    DDPM-1000 (once) after a warm-up run."""
     import torch
 
     from genlab import checkpoints, registry
-    from genlab.sample import sample_images
+    from genlab.sample import FastDenoiser, diffusion_sample, generator, sample_images
 
     torch.set_num_threads(2)
     out = {}
@@ -426,6 +428,18 @@ def sampling_speed() -> dict:
         ckpt = checkpoints.load(folder)
         family = registry.get(ckpt.card["family"])
         if family.sample is None:
+            continue
+        if ckpt.card["family"] == "ddpm":
+            torch.set_num_threads(1)  # FastDenoiser's two workers are the two threads
+            fast = FastDenoiser(ckpt.model)
+            run = lambda sampler, steps, seed: _seconds(lambda: diffusion_sample(
+                fast, 16, generator(seed), sampler=sampler, steps=steps))
+            run("ddim", 50, 99)  # warm-up: the first bfloat16 calls build their kernels
+            ddim = statistics.median(run("ddim", 50, seed) for seed in range(3))
+            out[ckpt.id] = {"ddim50_16_images_s": round(ddim, 2),
+                            "ddpm1000_16_images_s": round(run("ddpm", 1000, 0), 1),
+                            "bfloat16": fast.bf16}
+            torch.set_num_threads(2)
             continue
         times = []
         for seed in range(3):
@@ -463,7 +477,8 @@ def markdown(r: dict) -> str:
               f"- Page weight of the latent pad: script {r['page_weight']['script_kb']} KB, decoder "
               f"weights {r['page_weight']['decoder_kb_each']} KB per VAE (float32, fetched once).",
               f"- Server memory (RSS): {json.dumps(r['memory'])}.",
-              f"- Sampling speed (images/s, batch 256, 2 threads): {json.dumps(r['sampling_images_per_s'])}.",
+              f"- Sampling speed (images/s, batch 256, 2 threads; diffusion: seconds for 16 images "
+              f"as the page samples): {json.dumps(r['sampling_images_per_s'])}.",
               f"- Projections of 5,000 points (seconds): {json.dumps(r['projection_speed'])}.", ""]
     return "\n".join(lines)
 
