@@ -351,6 +351,7 @@ export default function (component) {
   }
   resize(st);
   st.canvas.dataset.xTitle = data.axis[0];
+  st.canvas.dataset.points = String(data.groups.filter((g) => g.atlas === 0).reduce((n, g) => n + g.x.length, 0));
   st.canvas.dataset.firstX = JSON.stringify(data.groups.length ? data.groups[0].x.slice(0, 5) : []);
   st.canvas.setAttribute("aria-label", `Scatter map: ${data.axis[0]} by ${data.axis[1]}`);
   drawLegend(st);
