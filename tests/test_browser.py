@@ -50,6 +50,14 @@ def test_home_shows_model_cards(server, chromium):
     page.wait_for_selector('[data-testid="stImage"] img')
     assert page.locator('[data-testid="stImage"] img').count() >= 2
     assert not page_errors(page)
+    first = page.locator('[data-testid="stImage"] img').first.get_attribute("src")
+    page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").click()  # the main interaction:
+    page.get_by_role("option", name="Fashion-MNIST (clothes)").click()  # another dataset's models
+    page.wait_for_function(
+        "(src) => { const img = document.querySelector('[data-testid=\"stImage\"] img');"
+        " return img && img.src !== src; }", arg=first, timeout=30_000)
+    wait_idle(page)
+    assert not page_errors(page)
     page.close()
 
 
