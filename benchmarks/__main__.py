@@ -5,7 +5,8 @@
 - cold start: server process start -> home page rendered with its sample images;
 - per page: cold load (new tab) -> main content rendered, p50/p95 over --reps;
 - VAE slider: a keyboard step on z1 -> the new decoded <img> painted (timed in the page);
-- GAN seed: a click on the seed's "+" -> the new grid painted;
+- GAN seed: a click on the seed's "+" -> the new grid painted; the replay's snapshot slider
+  (a key step) -> the replayed grid painted;
 - diffusion: after one DDIM-50 run, a keyboard step on the step slider -> the next x_t painted;
 - projections: a click on PCA / t-SNE -> the map redrawn; fresh t-SNE and PCA of 5,000
   points (no browser), and in the browser a fresh 5,000-point t-SNE then the same settings
@@ -196,6 +197,21 @@ def gan_seed(playwright, url: str, reps: int) -> dict:
         page, plus, _IMG_CHANGED, ["gan-mlp", page.get_attribute(selector, "src")]))
     browser.close()
     return out
+
+
+def gan_snapshot(playwright, url: str, reps: int) -> dict:
+    """A keyboard step on the training-replay snapshot slider -> the replayed grid painted."""
+    browser, page = opened(playwright, url, "gans", '[data-testid="stImage"]:has-text("at step") img')
+    slider = page.locator('[data-testid="stSlider"]', has_text="Snapshot").get_by_role("slider")
+    times = []
+    for i in range(reps + 3):
+        key = "ArrowLeft" if (i // 5) % 2 == 0 else "ArrowRight"  # 8 snapshots: stay inside
+        ms = timed_key(page, slider, key, "at step")
+        if i >= 3:  # warm-up
+            times.append(ms)
+        time.sleep(0.15)
+    browser.close()
+    return percentiles(times)
 
 
 def projections_switch(playwright, url: str, reps: int) -> dict:
@@ -501,6 +517,8 @@ def markdown(r: dict) -> str:
     row("/vae without live decode (GENLAB_NO_LIVE_DECODE=1)", r["page_load_without_live_decode"]["vae"])
     row("VAE z1 slider key → new image painted", r["vae_slider"])
     row("GAN seed + → new grid painted", r["gan_seed"])
+    if "gan_snapshot" in r:
+        row("GAN replay snapshot slider key → replayed grid painted", r["gan_snapshot"])
     if "diffusion_step" in r:
         row("diffusion step slider key → next x_t painted (DDIM-50, 8 images)", r["diffusion_step"])
     row("projections PCA ⇄ t-SNE click → map redrawn", r["projections_switch"])
@@ -560,6 +578,7 @@ def main() -> None:
                 result["page_load"] = page_loads(pw, url, args.reps)
                 result["vae_slider"] = vae_slider(pw, url, max(args.reps, 40))
                 result["gan_seed"] = gan_seed(pw, url, args.reps)
+                result["gan_snapshot"] = gan_snapshot(pw, url, args.reps)
                 result["diffusion_step"] = diffusion_step(pw, url, args.reps)
                 result["projections_switch"] = projections_switch(pw, url, args.reps)
                 result["latent_pad"] = latent_pad(pw, url)
