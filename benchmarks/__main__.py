@@ -82,22 +82,25 @@ def cold_start(playwright) -> dict:
     return {"server_healthy_s": round(healthy_s, 2), "home_rendered_s": round(total, 2)}
 
 
-def vae_slider(playwright, url: str, reps: int) -> dict:
-    browser = launch(playwright)
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{url}/vae")
-    wait_idle(page)
-    page.wait_for_selector('[data-testid="stImage"]:has-text("decoder mean") img')
-    slider = page.locator('[data-testid="stSlider"]', has_text="z1").get_by_role("slider")
+def timed_keys(browser, page, slider, caption: str, reps: int, *, run: int = 10,
+               first: str = "ArrowRight") -> dict:
+    """``reps`` keyboard steps on ``slider`` (``run`` one way, then back, after 3 warm-up
+    steps): p50/p95 of key -> the image captioned ``caption`` painted anew. Closes the browser."""
+    other = {"ArrowRight": "ArrowLeft", "ArrowLeft": "ArrowRight"}[first]
     times = []
     for i in range(reps + 3):
-        key = "ArrowRight" if (i // 10) % 2 == 0 else "ArrowLeft"
-        ms = timed_key(page, slider, key, "decoder mean")
+        ms = timed_key(page, slider, first if (i // run) % 2 == 0 else other, caption)
         if i >= 3:  # warm-up
             times.append(ms)
         time.sleep(0.15)
     browser.close()
     return percentiles(times)
+
+
+def vae_slider(playwright, url: str, reps: int) -> dict:
+    browser, page = opened(playwright, url, "vae", PAGES["vae"][1])
+    slider = page.locator('[data-testid="stSlider"]', has_text="z1").get_by_role("slider")
+    return timed_keys(browser, page, slider, "decoder mean", reps)
 
 
 def diffusion_step(playwright, url: str, reps: int) -> dict:
@@ -113,16 +116,7 @@ def diffusion_step(playwright, url: str, reps: int) -> dict:
     button.click()
     page.wait_for_selector('[data-testid="stImage"]:has-text("x_t, t = ") img', timeout=120_000)
     wait_idle(page)
-    step = page.locator('input[aria-label="Step"]')
-    times = []
-    for i in range(reps + 3):
-        key = "ArrowRight" if (i // 10) % 2 == 0 else "ArrowLeft"
-        ms = timed_key(page, step, key, "x_t, t = ")
-        if i >= 3:  # warm-up
-            times.append(ms)
-        time.sleep(0.15)
-    browser.close()
-    return percentiles(times)
+    return timed_keys(browser, page, page.locator('input[aria-label="Step"]'), "x_t, t = ", reps)
 
 
 PAGES = {"home": ("", '[data-testid="stImage"] img'),
@@ -203,15 +197,8 @@ def gan_snapshot(playwright, url: str, reps: int) -> dict:
     """A keyboard step on the training-replay snapshot slider -> the replayed grid painted."""
     browser, page = opened(playwright, url, "gans", '[data-testid="stImage"]:has-text("at step") img')
     slider = page.locator('[data-testid="stSlider"]', has_text="Snapshot").get_by_role("slider")
-    times = []
-    for i in range(reps + 3):
-        key = "ArrowLeft" if (i // 5) % 2 == 0 else "ArrowRight"  # 8 snapshots: stay inside
-        ms = timed_key(page, slider, key, "at step")
-        if i >= 3:  # warm-up
-            times.append(ms)
-        time.sleep(0.15)
-    browser.close()
-    return percentiles(times)
+    # 8 snapshots, starting at the last: 5 steps left, 5 back
+    return timed_keys(browser, page, slider, "at step", reps, run=5, first="ArrowLeft")
 
 
 def projections_switch(playwright, url: str, reps: int) -> dict:
