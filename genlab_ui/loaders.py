@@ -14,7 +14,7 @@ import streamlit as st
 import torch
 
 from genlab import checkpoints, data, registry
-from genlab.sample import sample_images
+from genlab.sample import FastDenoiser, sample_images
 from genlab.train import load_snapshots
 
 torch.set_num_threads(1)  # one thread per request: sessions run concurrently on 2 cores
@@ -105,7 +105,8 @@ def train_log(folder: str) -> list[dict]:
 def samples(folder: str, n: int, seed: int) -> np.ndarray:
     """n samples of a checkpoint for a seed: uint8 (n, 28, 28)."""
     ckpt = load_checkpoint(folder)
-    return sample_images(registry.get(ckpt.card["family"]), ckpt.model, n, seed)
+    model = FastDenoiser(ckpt.model) if ckpt.card["family"] == "ddpm" else ckpt.model  # as /diffusion samples
+    return sample_images(registry.get(ckpt.card["family"]), model, n, seed)
 
 
 @st.cache_resource(show_spinner=False)
