@@ -1,7 +1,6 @@
 """/projections: PCA and t-SNE maps of held-out images, of a model's latent space or
 features, with generated samples placed among the real ones."""
 
-import numpy as np
 import streamlit as st
 import torch
 
