@@ -531,7 +531,7 @@ def markdown(r: dict) -> str:
     return "\n".join(lines)
 
 
-PARTS = ["cold", "pages", "concurrency", "sampling", "projection"]
+PARTS = ["cold", "pages", "nolive", "concurrency", "sampling", "projection"]
 
 
 def main() -> None:
@@ -557,9 +557,10 @@ def main() -> None:
             colds = [cold_start(pw) for _ in range(args.cold)]
             result["cold_start"] = {"runs": colds, "median_home_rendered_s": statistics.median(
                 c["home_rendered_s"] for c in colds)}
-        if "pages" in parts:
+        if "nolive" in parts:  # the latent pad's cost: the same page loads without it
             with streamlit_server(env={"GENLAB_NO_LIVE_DECODE": "1"}) as (url, _, _):
                 result["page_load_without_live_decode"] = page_loads(pw, url, args.reps)
+        if "pages" in parts:
             with streamlit_server() as (url, proc, _):
                 result["memory"] = memory(pw, url, proc.pid)
                 result["page_load"] = page_loads(pw, url, args.reps)
