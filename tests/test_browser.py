@@ -184,7 +184,7 @@ def test_gans_seed_changes_every_grid(chromium, tiny_gan_root):
         seed.locator('[data-testid="stNumberInputStepUp"]').click()
         for name in grids:
             moved = page.locator(f'[data-testid="stImage"]:has-text("{name} · seed 1") img')
-            moved.wait_for(timeout=15_000)
+            moved.wait_for(timeout=30_000)
             assert moved.get_attribute("src") != before[name]
         page.locator(".js-plotly-plot:visible").first.wait_for(timeout=30_000)  # loss curves
         assert not page_errors(page)
@@ -299,5 +299,8 @@ def test_protocol_session_steps_the_vae_slider(server):
             assert run.status is not None and not [e for e in run.elements if e.kind == "exception"]
             return [round(start + 0.05, 2), run.image_captions()]
 
-    value, captions = asyncio.run(steps())
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:  # its own event loop: Playwright's sync API holds this thread's
+        value, captions = pool.submit(asyncio.run, steps()).result()
     assert any(f"z = ({value:.2f}," in c for c in captions)
