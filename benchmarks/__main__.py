@@ -344,6 +344,9 @@ def memory(playwright, url: str, pid: int, interactions: int = 300) -> dict:
         page.wait_for_selector(selector, timeout=60_000)
     wait_idle(page)
     out["after_pages_mb"] = rss_mb(pid)
+    page.goto(f"{url}/vae")  # the interactions: VAE slider steps
+    page.wait_for_selector(PAGES["vae"][1], timeout=60_000)
+    wait_idle(page)
     slider = page.locator('[data-testid="stSlider"]', has_text="z1").get_by_role("slider")
     for i in range(interactions):
         timed_key(page, slider, "ArrowRight" if (i // 20) % 2 == 0 else "ArrowLeft", "decoder mean")
