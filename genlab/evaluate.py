@@ -12,7 +12,7 @@ import numpy as np
 import torch
 
 from genlab import checkpoints, data, metrics, registry
-from genlab.sample import generator, sample_images, to_uint8
+from genlab.sample import generator, sample_images
 
 DOCS = checkpoints.ROOT.parent / "docs"
 
@@ -37,10 +37,12 @@ def real_sets(splits: data.DatasetSplits, n: int) -> tuple[np.ndarray, np.ndarra
     return hold.images[:n], ref, f"holdout[:{n}] vs {how}"
 
 
-def sample_timed(family, model, n: int, seed: int, batch: int = 250) -> tuple[np.ndarray, float]:
-    """n samples in batches (seeds seed, seed+1, ...) and the wall time per image in ms."""
+def sample_timed(family, model, n: int, seed: int, batch: int = 250, **options) -> tuple[np.ndarray, float]:
+    """n samples in batches (seeds seed, seed+1, ...) and the wall time per image in ms;
+    ``options`` go to the family's sampler (e.g. a diffusion sampler and its steps)."""
     t0 = time.perf_counter()
-    out = [sample_images(family, model, min(batch, n - i), seed + i // batch) for i in range(0, n, batch)]
+    out = [sample_images(family, model, min(batch, n - i), seed + i // batch, **options)
+           for i in range(0, n, batch)]
     return np.concatenate(out), (time.perf_counter() - t0) * 1000 / n
 
 
@@ -80,7 +82,7 @@ def sampler_quality(folder: Path, specs: list[str], *, n: int = 500, seed: int =
     Returns:
         {spec: {fd, precision, recall, class_entropy_bits, ms_per_image}, "real_vs_real": …, "n"}.
     """
-    from genlab.sample import FastDenoiser, diffusion_sample
+    from genlab.sample import FastDenoiser
 
     ckpt = checkpoints.load(folder)
     if ckpt.card["family"] != "ddpm":
@@ -94,11 +96,8 @@ def sampler_quality(folder: Path, specs: list[str], *, n: int = 500, seed: int =
         if name not in ("ddim", "ddpm") or not steps.isdigit() or rest not in ([], ["fp32"]):
             raise ValueError(f"sampler {spec!r}: expected ddim-K or ddpm-T, optionally -fp32")
         denoiser = ckpt.model if rest else FastDenoiser(ckpt.model)
-        t0 = time.perf_counter()
-        images = np.concatenate([to_uint8(diffusion_sample(
-            denoiser, min(batch, n - i), generator(seed + i // batch), sampler=name, steps=int(steps)))
-            for i in range(0, n, batch)])
-        ms = (time.perf_counter() - t0) * 1000 / n
+        images, ms = sample_timed(registry.get("ddpm"), denoiser, n, seed, batch,
+                                  sampler=name, steps=int(steps))
         out[spec] = {**metrics.compare_sets(classifier, real, images), "ms_per_image": round(ms, 2)}
         print(f"{ckpt.id} {spec}: FD {out[spec]['fd']} ({ms:.0f} ms/image)", file=sys.stderr)
     return out
