@@ -8,6 +8,8 @@
 - GAN seed: a click on the seed's "+" -> the new grid painted; the replay's snapshot slider
   (a key step) -> the replayed grid painted;
 - diffusion: after one DDIM-50 run, a keyboard step on the step slider -> the next x_t painted;
+- flows: a keyboard step on the temperature slider -> the new samples painted;
+- PixelCNN: a keyboard step on the receptive field's pixel row -> the new field painted;
 - projections: a click on PCA / t-SNE -> the map redrawn; fresh t-SNE and PCA of 5,000
   points (no browser), and in the browser a fresh 5,000-point t-SNE then the same settings
   again (needs the dataset's files, e.g. GENLAB_DATA);
@@ -123,7 +125,9 @@ PAGES = {"home": ("", '[data-testid="stImage"] img'),
          "vae": ("vae", '[data-testid="stImage"]:has-text("decoder mean") img'),
          "diffusion": ("diffusion", '[data-testid="stImage"]:has-text("t = ") img'),
          "gans": ("gans", '[data-testid="stImage"]:has-text("seed") img'),
-         "projections": ("projections", "canvas.sm-canvas[data-x-title]")}
+         "projections": ("projections", "canvas.sm-canvas[data-x-title]"),
+         "flows": ("flows", '[data-testid="stImage"]:has-text("samples x = f") img'),
+         "autoregressive": ("autoregressive", '[data-testid="stImage"]:has-text("blind spot") img')}
 
 # in-page probe: time from a click to the first frame painted after ``changed()`` holds
 _ARM_CLICK = """
@@ -180,6 +184,22 @@ def timed_clicks(page, reps: int, warmup: int, click) -> dict:
         wait_idle(page)
         time.sleep(0.15)
     return percentiles(times)
+
+
+def flows_temperature(playwright, url: str, reps: int) -> dict:
+    """A keyboard step on the flow's temperature slider -> the new sample grid painted
+    (one inverse pass of the default dataset's flow per step)."""
+    browser, page = opened(playwright, url, "flows", PAGES["flows"][1])
+    slider = page.locator('[data-testid="stSlider"]', has_text="Temperature").get_by_role("slider")
+    # T starts at 0.7 of [0, 1.2] in steps of 0.05: 10 steps right reach 1.2, then back
+    return timed_keys(browser, page, slider, "samples x = f", reps)
+
+
+def pixelcnn_field(playwright, url: str, reps: int) -> dict:
+    """A keyboard step on the receptive field's pixel row -> the new field painted."""
+    browser, page = opened(playwright, url, "autoregressive", PAGES["autoregressive"][1])
+    slider = page.locator('[data-testid="stSlider"]', has_text="Pixel row").get_by_role("slider")
+    return timed_keys(browser, page, slider, "blind spot", reps)
 
 
 def gan_seed(playwright, url: str, reps: int) -> dict:
@@ -512,6 +532,10 @@ def markdown(r: dict) -> str:
     if "diffusion_step" in r:
         row("diffusion step slider key → next x_t painted (DDIM-50, 8 images)", r["diffusion_step"])
     row("projections PCA ⇄ t-SNE click → map redrawn", r["projections_switch"])
+    if "flows_temperature" in r:
+        row("flows temperature slider key → new samples painted", r["flows_temperature"])
+    if "pixelcnn_field" in r:
+        row("PixelCNN receptive field pixel-row key → new field painted", r["pixelcnn_field"])
     row("latent pad pointer move → frame painted", r["latent_pad"]["pointer_to_frame"])
     row("latent pad JS decode per frame", r["latent_pad"]["decode"])
     for c in r["concurrency"]:
@@ -572,6 +596,8 @@ def main() -> None:
                 result["gan_snapshot"] = gan_snapshot(pw, url, args.reps)
                 result["diffusion_step"] = diffusion_step(pw, url, args.reps)
                 result["projections_switch"] = projections_switch(pw, url, args.reps)
+                result["flows_temperature"] = flows_temperature(pw, url, args.reps)
+                result["pixelcnn_field"] = pixelcnn_field(pw, url, args.reps)
                 result["latent_pad"] = latent_pad(pw, url)
                 result["page_weight"] = page_weight()
     if "concurrency" in parts:
