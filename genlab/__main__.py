@@ -98,7 +98,7 @@ def _cmd_train(args) -> int:
 
 def _cmd_sample(args) -> int:
     from genlab import checkpoints, registry
-    from genlab.sample import sample_images
+    from genlab.sample import sample_images, save_samples
 
     ckpt = checkpoints.load(checkpoints.resolve(args.id, args.root))
     family = registry.get(ckpt.card["family"])
@@ -115,8 +115,7 @@ def _cmd_sample(args) -> int:
         raise ValueError(f"{ckpt.id} is a {ckpt.card['family']}, not a generative model")
     images = sample_images(family, ckpt.model, args.n, args.seed, **options)
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(out, images=images, seed=np.int64(args.seed), id=np.array(ckpt.id))
+    save_samples(out, images, args.seed, ckpt.id, ckpt.card["sha256"])
     print(f"wrote {len(images)} images of {ckpt.id} (seed {args.seed}) to {out}")
     return 0
 

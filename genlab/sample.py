@@ -6,6 +6,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Callable
 
 import numpy as np
@@ -46,6 +47,29 @@ def gan_sample(model, n: int, gen: torch.Generator) -> torch.Tensor:
 def sample_images(family, model, n: int, seed: int, **options) -> np.ndarray:
     """Sample ``n`` images with ``seed``; the same seed gives the same images. uint8 (n, 28, 28)."""
     return to_uint8(family.sample(model, n, generator(seed), **options))
+
+
+PREVIEW_FILE = "preview.npz"  # a checkpoint's precomputed samples, for models slow to sample
+
+
+def save_samples(path: Path, images: np.ndarray, seed: int, ckpt_id: str, sha256: str) -> None:
+    """Samples as written by ``python -m genlab sample``: uint8 images, the seed, and the
+    checkpoint and weights (sha256) they came from."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, images=images, seed=np.int64(seed), id=np.array(ckpt_id),
+                        sha256=np.array(sha256))
+
+
+def shipped_preview(folder: Path, sha256: str, n: int, seed: int) -> np.ndarray | None:
+    """The ``n`` samples for ``seed`` shipped beside a checkpoint's weights (``preview.npz``,
+    written by ``python -m genlab sample ID --n N --seed S --out <folder>/preview.npz``), or
+    None when there are none or they came from other weights."""
+    path = Path(folder) / PREVIEW_FILE
+    if not path.is_file():
+        return None
+    with np.load(path) as npz:
+        same = str(npz.get("sha256", "")) == sha256 and int(npz["seed"]) == seed
+        return npz["images"] if same and len(npz["images"]) == n else None
 
 
 def interpolate(z_a: torch.Tensor, z_b: torch.Tensor, k: int, method: str = "linear") -> torch.Tensor:

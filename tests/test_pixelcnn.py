@@ -169,3 +169,30 @@ def test_cli_train_and_eval(idx_dir, tmp_path, capsys):
     assert main(["eval", str(out)]) == 0
     assert '"nll_nats"' in capsys.readouterr().out
     assert main(["sample", str(out), "--temperature", "0.5", "--out", str(tmp_path / "x.npz")]) == 2
+
+
+def test_sample_cli_writes_a_preview_the_app_takes_for_those_weights_only(tiny_pixelcnn_root, tmp_path):
+    folder = tiny_pixelcnn_root / "mnist" / "pixelcnn"
+    out = tmp_path / "pixelcnn" / sample.PREVIEW_FILE
+    assert main(["sample", "mnist/pixelcnn", "--root", str(tiny_pixelcnn_root), "--n", "3",
+                 "--seed", "4", "--out", str(out)]) == 0
+    sha = checkpoints.read_card(folder)["sha256"]
+    ckpt = checkpoints.load(folder)
+    again = sample.sample_images(registry.get("pixelcnn"), ckpt.model, 3, 4)
+    assert np.array_equal(sample.shipped_preview(out.parent, sha, 3, 4), again)
+    # other weights, another seed or another count: sample anew
+    for args in ((sha[::-1], 3, 4), (sha, 3, 5), (sha, 2, 4)):
+        assert sample.shipped_preview(out.parent, *args) is None
+    assert sample.shipped_preview(folder, sha, 3, 4) is None  # no preview there
+
+
+def test_shipped_previews_are_the_samples_of_their_weights():
+    """Every preview.npz shipped in checkpoints/ is what its checkpoint samples for that seed."""
+    previews = [f / sample.PREVIEW_FILE for f in checkpoints.find_all() if (f / sample.PREVIEW_FILE).is_file()]
+    for path in previews:
+        ckpt = checkpoints.load(path.parent)
+        with np.load(path) as npz:
+            images, seed, sha = npz["images"], int(npz["seed"]), str(npz["sha256"])
+        assert sha == ckpt.card["sha256"], f"{path} is of other weights"
+        family = registry.get(ckpt.card["family"])
+        assert np.array_equal(sample.sample_images(family, ckpt.model, len(images), seed), images), path
