@@ -93,33 +93,15 @@ def vae_step(model, optimizers, x: torch.Tensor, y: torch.Tensor, gen: torch.Gen
     return {"loss": loss.mean().item(), "rec": rec.mean().item(), "kl": kl.mean().item()}
 
 
-def augment_shift(x: torch.Tensor, gen: torch.Generator, max_shift: int = 2, fill: float = 0.0
-                  ) -> torch.Tensor:
-    """Random translation by up to ``max_shift`` pixels (padding with ``fill``), per image;
-    differentiable in x."""
+def augment_shift(x: torch.Tensor, gen: torch.Generator, max_shift: int = 2) -> torch.Tensor:
+    """Random translation by up to ``max_shift`` pixels (zero padding), per image."""
     b = x.shape[0]
-    padded = F.pad(x, (max_shift,) * 4, value=fill)
+    padded = F.pad(x, (max_shift,) * 4)
     dx = torch.randint(0, 2 * max_shift + 1, (b,), generator=gen)
     dy = torch.randint(0, 2 * max_shift + 1, (b,), generator=gen)
     rows = (dy[:, None] + torch.arange(x.shape[2])[None]).view(b, -1, 1)  # (B, H, 1)
     cols = (dx[:, None] + torch.arange(x.shape[3])[None]).view(b, 1, -1)  # (B, 1, W)
     return padded[:, 0][torch.arange(b)[:, None, None], rows, cols].unsqueeze(1)  # (B, 1, H, W)
-
-
-def diff_augment(x: torch.Tensor, gen: torch.Generator, max_shift: int = 3, cutout: int = 14
-                 ) -> torch.Tensor:
-    """DiffAugment's translation + cutout (Zhao et al. 2020, sec. 3) for images (B, 1, H, W)
-    in [−1, 1]: shift by up to ``max_shift`` pixels, then blank a ``cutout``² square at a
-    random centre, both filled with black (−1). Differentiable in x, so G learns through it."""
-    x = augment_shift(x, gen, max_shift, fill=-1.0)
-    b, _, h, w = x.shape
-    cy = torch.randint(0, h, (b, 1, 1), generator=gen)
-    cx = torch.randint(0, w, (b, 1, 1), generator=gen)
-    rows, cols = torch.arange(h).view(1, -1, 1), torch.arange(w).view(1, 1, -1)
-    half = cutout // 2
-    hole = ((rows - cy >= -half) & (rows - cy < cutout - half)
-            & (cols - cx >= -half) & (cols - cx < cutout - half))  # (B, H, W), clipped at the border
-    return x.masked_fill(hole.unsqueeze(1), -1.0)
 
 
 def classifier_step(model, optimizers, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator
@@ -392,8 +374,6 @@ def gan_step(model, optimizers, x: torch.Tensor, y: torch.Tensor, gen: torch.Gen
     real = x * 2 - 1  # (B, 1, 28, 28) in [-1, 1], G's range
     z = torch.randn((real.shape[0], model.config.noise_dim), generator=gen)
     fake = model.generator(z)
-    if model.config.augment:  # D only ever sees augmented images, real and generated alike
-        real, fake = diff_augment(real, gen), diff_augment(fake, gen)
     # (1) update D: maximise log D(x) + log(1 - D(G(z))); G's graph is cut by detach
     real_logits = model.discriminator(real)
     fake_logits = model.discriminator(fake.detach())

@@ -41,8 +41,6 @@ class GANConfig:
     n_critic: int = 1  # D updates per G update (5 in WGAN-GP, algorithm 1)
     gp_lambda: float = 10.0  # weight λ of the gradient penalty (WGAN-GP's value)
     adam_betas: tuple[float, ...] = (0.5, 0.999)  # (0.5, 0.999) for DCGAN; (0.0, 0.9) for WGAN-GP
-    augment: bool = False  # DiffAugment (Zhao et al. 2020): D sees real and generated images
-    # shifted and cut out alike, so it cannot memorise a small train set (MNIST's 13k images)
     image_size: int = 28  # MNIST and Fashion-MNIST are 28×28 grey
 
     def __post_init__(self) -> None:
