@@ -75,16 +75,32 @@ def test_pca_transform_and_shapes_on_pixels():
     np.testing.assert_allclose(res.transform(x[:5]), res.coords[:5], atol=1e-10)
 
 
+def neighbour_overlap(a: np.ndarray, b: np.ndarray, k: int = 10) -> float:
+    """Mean share of each point's k nearest neighbours in map ``a`` that are also among its k
+    nearest in map ``b`` (1: the same neighbourhoods)."""
+    def knn(c: np.ndarray) -> np.ndarray:
+        d = ((c[:, None] - c[None]) ** 2).sum(-1)
+        np.fill_diagonal(d, np.inf)
+        return np.argsort(d, 1)[:, :k]
+    return float(np.mean([len(set(x) & set(y)) / k for x, y in zip(knn(a), knn(b))]))
+
+
 @pytest.mark.parametrize("dataset", ["mnist", "fashion-mnist"])
 def test_shipped_default_pixel_maps_match_a_fresh_computation(dataset):
-    """The shipped default t-SNE map of raw pixels is what the same settings compute now."""
+    """The shipped default t-SNE map of raw pixels is the map the same settings compute now.
+
+    Compared by neighbourhoods, not coordinates: t-SNE is chaotic, so another build of numpy
+    or openTSNE (last bits of the PCA, the neighbour search) moves the clusters around while
+    keeping who sits next to whom. Measured: 0.85-0.89 of the 10 nearest neighbours shared
+    with a fresh map; another seed 0.79-0.89; the same map with its points shuffled 0.005,
+    the PCA map 0.08-0.16."""
     images, _ = projection.held_out(dataset, projection.DEFAULT_POINTS)
     shipped = projection.load_default_map(dataset, projection.PIXELS, projection.PIXELS,
                                           projection.DEFAULT_POINTS, **projection.DEFAULT_TSNE)
     assert shipped is not None, "no shipped default map: python -m genlab maps"
     fresh = projection.tsne(projection.pixels(images), **projection.DEFAULT_TSNE).coords
-    scale = np.abs(fresh).max()
-    np.testing.assert_allclose(shipped, fresh, atol=1e-3 * scale)
+    assert shipped.shape == fresh.shape
+    assert neighbour_overlap(shipped, fresh) > 0.7
 
 
 def test_every_shipped_map_fits_its_checkpoint():
