@@ -177,11 +177,15 @@ def _cmd_maps(args) -> int:
             if card["dataset"] == dataset and registry.get(card["family"]).features is not None:
                 sources.append((card["id"], checkpoints.load(folder)))
         for source, ckpt in sources:
+            key = projection.source_key(source, ckpt)
+            if not args.force and projection.load_default_map(
+                    dataset, source, key, len(images), **projection.DEFAULT_TSNE) is not None:
+                print(f"{dataset} {source}: up to date")
+                continue
             t0 = time.perf_counter()
             result = projection.tsne(projection.source_features(source, images, ckpt),
                                      **projection.DEFAULT_TSNE)
-            path = projection.save_default_map(dataset, source, projection.source_key(source, ckpt),
-                                               result)
+            path = projection.save_default_map(dataset, source, key, result)
             print(f"{dataset} {source}: t-SNE of {len(images)} points in "
                   f"{time.perf_counter() - t0:.1f} s -> {path}")
     return 0
@@ -254,6 +258,8 @@ def build_parser() -> argparse.ArgumentParser:
     m = sub.add_parser("maps", help="compute the default t-SNE maps the projections page ships")
     m.add_argument("--dataset", action="append", choices=DATASETS,
                    help="one dataset (repeatable; default: all)")
+    m.add_argument("--force", action="store_true",
+                   help="recompute every map, also those that match their source's weights")
     m.set_defaults(fn=_cmd_maps)
 
     b = sub.add_parser("bundle", help="write a bundled sample (held-out, or train for "

@@ -104,3 +104,19 @@ def test_torchrun_two_processes(idx_dir, tmp_path):
     assert card["training"]["world_size"] == 2 and card["training"]["steps"] == 5
     checkpoints.load(out)
     assert sorted(p.name for p in out.iterdir()) == ["card.json", "model.safetensors", "train_log.json"]
+
+
+def test_maps_skips_maps_that_match_their_source(tmp_path, monkeypatch, capsys):
+    """`genlab maps` recomputes only maps whose weights or settings changed (a new checkpoint),
+    so shipping one model does not rewrite every other map."""
+    import shutil
+
+    from genlab import projection
+
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    shutil.copy(projection.map_path("mnist", projection.PIXELS), maps)
+    monkeypatch.setattr(projection, "MAPS", maps)
+    monkeypatch.setattr(projection, "tsne", lambda *a, **k: pytest.fail("recomputed a current map"))
+    assert main(["maps", "--dataset", "mnist", "--root", str(tmp_path / "none")]) == 0
+    assert "mnist pixels: up to date" in capsys.readouterr().out
