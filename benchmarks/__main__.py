@@ -5,8 +5,8 @@
 - cold start: server process start -> home page rendered with its sample images;
 - per page: cold load (new tab) -> main content rendered, p50/p95 over --reps;
 - VAE slider: a keyboard step on z1 -> the new decoded <img> painted (timed in the page);
-- GAN seed: a click on the seed's "+" -> the new grid painted; the replay's snapshot slider
-  (a key step) -> the replayed grid painted;
+- GAN seed: a click on the seed's "+" -> the row of grids painted (the VAE reference, last);
+  the replay's snapshot slider (a key step) -> the replayed grid painted;
 - diffusion: after one DDIM-50 run, a keyboard step on the step slider -> the next x_t painted;
 - flows: a keyboard step on the temperature slider -> the new samples painted;
 - PixelCNN: a keyboard step on the receptive field's pixel row -> the new field painted;
@@ -203,12 +203,13 @@ def pixelcnn_field(playwright, url: str, reps: int) -> dict:
 
 
 def gan_seed(playwright, url: str, reps: int) -> dict:
-    """A click on the seed's "+" -> the first GAN grid painted anew."""
-    selector = '[data-testid="stImage"]:has-text("gan-mlp") img'
+    """A click on the seed's "+" -> the whole row painted anew: every GAN's grid, then the
+    VAE reference grid, the row's last image."""
+    selector = '[data-testid="stImage"]:has-text("(reference)") img'
     browser, page = opened(playwright, url, "gans", selector)
     plus = page.locator('[data-testid="stNumberInput"]', has_text="Seed").first.locator("button").last
     out = timed_clicks(page, reps, 3, lambda i: timed_click(
-        page, plus, _IMG_CHANGED, ["gan-mlp", page.get_attribute(selector, "src")]))
+        page, plus, _IMG_CHANGED, ["(reference)", page.get_attribute(selector, "src")]))
     browser.close()
     return out
 
@@ -526,7 +527,7 @@ def markdown(r: dict) -> str:
         row(f"cold load of /{PAGES[name][0]} (new tab → content)", d)
     row("/vae without live decode (GENLAB_NO_LIVE_DECODE=1)", r["page_load_without_live_decode"]["vae"])
     row("VAE z1 slider key → new image painted", r["vae_slider"])
-    row("GAN seed + → new grid painted", r["gan_seed"])
+    row("GAN seed + → the row of grids painted (every GAN, then the VAE reference)", r["gan_seed"])
     if "gan_snapshot" in r:
         row("GAN replay snapshot slider key → replayed grid painted", r["gan_snapshot"])
     if "diffusion_step" in r:
