@@ -296,8 +296,9 @@ def class_histograms() -> None:
         hist = np.asarray(s["class_histogram"])
         fig.add_trace(go.Bar(x=classes, y=hist / hist.sum(), name=name_of(folder), marker_color=color))
     fig.update_xaxes(type="category")  # MNIST's class names "0"…"9" are not numbers
-    fig.update_layout(barmode="group", height=320, yaxis_title="share", yaxis_tickformat=".0%",
-                      margin={"l": 10, "r": 10, "t": 10, "b": 10})
+    fig.update_layout(barmode="group", height=340, yaxis_title="share", yaxis_tickformat=".0%",
+                      margin={"l": 10, "r": 10, "t": 10, "b": 10},
+                      legend={"orientation": "h", "y": -0.15})  # clear of Plotly's toolbar
     st.plotly_chart(fig, width="stretch", key="gans.hist")
     table = {"model": [], "FD ↓": [], "class entropy (bits)": [], "precision": [], "recall": []}
     for folder, s in stats.items():
