@@ -50,6 +50,7 @@ def test_home_shows_model_cards(server, chromium):
     # the cards' grids arrive one by one (each model samples in turn): wait for two of them
     page.wait_for_function("document.querySelectorAll('[data-testid=\"stImage\"] img').length >= 2",
                            timeout=30_000)
+    assert page.locator('[data-testid="stImage"] img').count() >= 2
     assert not page_errors(page)
     first = page.locator('[data-testid="stImage"] img').first.get_attribute("src")
     page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").click()  # the main interaction:
