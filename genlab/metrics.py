@@ -156,6 +156,7 @@ def diffusion_metrics(model, x: torch.Tensor, gen: torch.Generator, *, labels=No
 
 
 @torch.inference_mode()
+@torch.inference_mode()
 def discriminator_scores(model, x: torch.Tensor, batch: int = 500) -> torch.Tensor:
     """A GAN's D on images (N, 1, 28, 28) in [0, 1], (N,): the probability of "real" for the
     ``bce`` loss, the critic value for ``wgan-gp`` (only differences of those mean anything)."""

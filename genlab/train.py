@@ -147,6 +147,9 @@ def save_resume(folder: Path, model, optimizers, meta: dict, ema=None) -> None:
         groups.append(param_groups)
     folder.mkdir(parents=True, exist_ok=True)
     tmp = folder / f".{RESUME_FILE}.tmp"
+    # safetensors stores only contiguous tensors; a clone keeps its source's strides (a QR-
+    # initialised 1×1 convolution is column-major)
+    tensors = {k: v.contiguous() for k, v in tensors.items()}
     save_file(tensors, str(tmp), metadata={"meta": json.dumps({**meta, "param_groups": groups})})
     os.replace(tmp, folder / RESUME_FILE)
 

@@ -11,7 +11,7 @@ from plotly.subplots import make_subplots
 from genlab import data, metrics, sample
 from genlab.images import grid, upscale
 from genlab_ui import loaders, state
-from genlab_ui.components import CLASS_COLORS
+from genlab_ui.components import CLASS_COLORS, inline_image
 
 QUALITY_N = 1000  # samples per variant for the class histogram, FD and class entropy
 NEIGHBOURS = 5  # nearest training images shown per picked sample
@@ -101,24 +101,47 @@ def maths_figure() -> go.Figure:
     return fig
 
 
-def loss_figure(log: list[dict], loss: str, step: int) -> go.Figure:
-    """D and G losses (left) and D's view (right: P(real) on real / generated images, or the
-    Wasserstein estimate) over training, with a marker at the snapshot ``step``."""
+@st.cache_data(max_entries=16, show_spinner=False)
+def loss_rows(folder: str, loss: str) -> dict[str, list[dict]]:
+    """The training log in long form per panel: losses, and D's view (P(real) on real /
+    generated images, or the Wasserstein estimate)."""
+    log = loaders.train_log(folder)
+    panels = {"losses": ["d_loss", "g_loss"],
+              "view": ["w_estimate"] if loss == "wgan-gp" else ["d_real", "d_fake"]}
+    return {panel: [{"step": row["step"], "series": key, "value": row[key]}
+                    for key in keys for row in log if row.get(key) is not None]
+            for panel, keys in panels.items()}
+
+
+def curve_spec(title: str, rows: list[dict], step: int, xmax: int, rule_y: float | None) -> dict:
+    """A Vega-Lite line chart of ``rows`` with a red rule at ``step``. The spec stays the same
+    from snapshot to snapshot (only the marker dataset changes), so the browser updates the
+    chart in place instead of drawing it anew."""
+    x = {"field": "step", "type": "quantitative", "title": "training step",
+         "scale": {"domain": [0, xmax]}}
+    layers = [{"data": {"name": "curves"}, "mark": {"type": "line", "strokeWidth": 1.5},
+               "encoding": {"x": x, "y": {"field": "value", "type": "quantitative", "title": None},
+                            "color": {"field": "series", "type": "nominal",
+                                      "scale": {"range": ["#1f77b4", "#ff7f0e"]},
+                                      "legend": {"orient": "bottom", "title": None}}}},
+              {"data": {"name": "marker"}, "mark": {"type": "rule", "color": "#d62728", "strokeWidth": 2},
+               "encoding": {"x": {"field": "step", "type": "quantitative"}}}]
+    if rule_y is not None:
+        layers.append({"data": {"values": [{"y": rule_y}]},
+                       "mark": {"type": "rule", "color": "grey", "strokeDash": [3, 3]},
+                       "encoding": {"y": {"field": "y", "type": "quantitative"}}})
+    return {"title": title, "layer": layers,
+            "datasets": {"curves": rows, "marker": [{"step": step}]}}
+
+
+def loss_charts(folder: str, loss: str, step: int) -> None:
+    rows = loss_rows(folder, loss)
+    xmax = max(r["step"] for r in rows["losses"])
     right = "Wasserstein estimate" if loss == "wgan-gp" else "D's mean P(real): real, generated"
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("losses", right))
-    x = [row["step"] for row in log]
-    series = [("d_loss", 1), ("g_loss", 1)] + ([("w_estimate", 2)] if loss == "wgan-gp"
-                                               else [("d_real", 2), ("d_fake", 2)])
-    for key, col in series:
-        fig.add_trace(go.Scatter(x=x, y=[row.get(key) for row in log], name=key, mode="lines"),
-                      row=1, col=col)
-    if loss != "wgan-gp":
-        fig.add_hline(y=0.5, line_dash="dot", line_color="grey", row=1, col=2)
-    fig.add_vline(x=step, line_color="#d62728", line_width=2)
-    fig.update_xaxes(title_text="training step", range=[0, max(x + [step]) * 1.02 or 1])
-    fig.update_layout(height=320, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      legend={"orientation": "h", "y": -0.25})
-    return fig
+    for col, (panel, title, rule_y) in zip(st.columns(2), [("losses", "losses", None),
+                                                            ("view", right, None if loss == "wgan-gp" else 0.5)]):
+        col.vega_lite_chart(curve_spec(title, rows[panel], step, xmax, rule_y), width="stretch",
+                            height=280, key=f"gans.curves.{panel}")
 
 
 def show_maths() -> None:
@@ -217,18 +240,24 @@ def side_by_side() -> None:
                 with st.spinner(f"Sampling {title}…"):
                     images = loaders.samples(folder, n, seed)
                 note = "its own noise from the same seed"
-            st.image(upscale(grid(images, ncol=ncol(n)), scale), caption=f"{title} · seed {seed} · {note}",
-                     output_format="PNG")
+            inline_image(upscale(grid(images, ncol=ncol(n)), scale), f"{title} · seed {seed} · {note}")
     st.caption("Every GAN draws z ~ N(0, I) in ℝ⁹⁶ from the seed, so the GAN grids share "
                "their z cell by cell; the VAE (16-D latent) and DDPM (x_T of 784 values) draw "
                "their own noise from the same seed.")
+    # the row is on screen now; draw the neighbouring seeds too, so that "+" and "−" (the
+    # usual way through seeds) find their grids cached and only the round trip remains
+    for s in (seed + 1, seed - 1):
+        for folder in gans if 0 <= s < 2**31 else ():
+            scored_samples(folder, n, s)
+        if vae and 0 <= s < 2**31:
+            loaders.samples(vae, n, s)
 
 
 def snapshot_grid(folder: str, snaps: dict, step: int) -> None:
     i = snaps["steps"].tolist().index(step)
-    st.image(upscale(grid(snaps["images"][i], ncol=8), 2), output_format="PNG",
-             caption=f"{name_of(folder)} at step {step:,}: the same {snaps['images'].shape[1]} z "
-                     f"(seed {snaps['seed']}) at every snapshot")
+    inline_image(upscale(grid(snaps["images"][i], ncol=8), 2),
+                 f"{name_of(folder)} at step {step:,}: the same {snaps['images'].shape[1]} z "
+                 f"(seed {snaps['seed']}) at every snapshot")
 
 
 @st.fragment
@@ -253,8 +282,7 @@ def replay() -> None:
     with right:
         log = loaders.train_log(folder)
         if log:
-            st.plotly_chart(loss_figure(log, gans[folder]["config"]["loss"], step),
-                            width="stretch", key="gans.curves")
+            loss_charts(folder, gans[folder]["config"]["loss"], step)
             st.caption("Losses are running averages, logged every 100 steps. The red line marks "
                        "the snapshot. A BCE discriminator at equilibrium sits at P(real) = ½ on "
                        "both sets and loss log 4 ≈ 1.39; a WGAN critic's estimate falls as G "
@@ -273,8 +301,8 @@ def latent_walk() -> None:
     method = c[3].radio("Path", ["linear", "spherical"], key="gans.walk_method", horizontal=True,
                         help="linear: (1−t)·z_a + t·z_b;  spherical: slerp, keeps the norm of z")
     for folder in gans:
-        st.image(upscale(grid(walk(folder, a, b, k, method), ncol=k), 2), output_format="PNG",
-                 caption=f"{name_of(folder)}: G(z) along the {method} path, seed {a} → seed {b}")
+        inline_image(upscale(grid(walk(folder, a, b, k, method), ncol=k), 2),
+                     f"{name_of(folder)}: G(z) along the {method} path, seed {a} → seed {b}")
     dim = next(iter(gans.values()))["config"]["noise_dim"]
     z_a, z_b = (sample.gan_noise(dim, 1, sample.generator(s))[0] for s in (a, b))
     norms = sample.interpolate(z_a, z_b, k, method).norm(dim=1)
@@ -300,12 +328,14 @@ def class_histograms() -> None:
                       margin={"l": 10, "r": 10, "t": 10, "b": 10},
                       legend={"orientation": "h", "y": -0.15})  # clear of Plotly's toolbar
     st.plotly_chart(fig, width="stretch", key="gans.hist")
+    # a static table, cheaper for the browser at every rerun than an interactive dataframe
     table = {"model": [], "FD ↓": [], "class entropy (bits)": [], "precision": [], "recall": []}
     for folder, s in stats.items():
-        for key, value in zip(table, (name_of(folder), s["fd"], abs(s["class_entropy_bits"]),
-                                      s["precision"], s["recall"])):
+        for key, value in zip(table, (name_of(folder), f"{s['fd']:.1f}",
+                                      f"{abs(s['class_entropy_bits']):.2f}",
+                                      f"{s['precision']:.2f}", f"{s['recall']:.2f}")):
             table[key].append(value)
-    st.dataframe(table, hide_index=True, key="gans.quality")
+    st.table(table)
     real_bits = metrics.class_entropy_bits(np.repeat(np.arange(10), real))
     st.caption(f"{QUALITY_N:,} samples (seed 0) per model and the first {QUALITY_N:,} held-out "
                "images, classified by the shipped evaluation classifier; FD and precision/recall "
@@ -325,9 +355,9 @@ def picked_samples() -> None:
     picks = c[2].multiselect("Samples (numbered row by row from 0)", list(range(16)), key="gans.picks")
     loss = gans[folder]["config"]["loss"]
     left, right = st.columns([1, 2])
-    left.image(upscale(grid(images, ncol=4), 3), output_format="PNG",
-               caption=f"{name_of(folder)}, 16 samples, seed {seed}")
-    right.dataframe({f"col {j}": np.round(scores[j::4], 3) for j in range(4)}, key="gans.scores")
+    inline_image(upscale(grid(images, ncol=4), 3), f"{name_of(folder)}, 16 samples, seed {seed}",
+                 where=left)
+    right.table({f"column {j}": [f"{v:.3f}" for v in scores[j::4]] for j in range(4)})
     right.caption(f"{score_label(loss)} of each sample, laid out like the grid. "
                   + ("Only differences of critic values mean something; compare with held-out "
                      "images via w_estimate in the card." if loss == "wgan-gp" else
@@ -336,13 +366,16 @@ def picked_samples() -> None:
         return
     train, _ = loaders.bundled(dataset, "train")
     idx, dist, held = nearest(dataset, images[picks])
+    # one strip per pick (the sample, then its neighbours): a handful of elements instead of
+    # dozens, because every element on the page costs the browser time at each rerun
     for p, row_idx, row_dist, d_held in zip(picks, idx, dist, held):
-        cols = st.columns([1, *[1] * NEIGHBOURS, 2])
-        cols[0].image(upscale(images[p], 3), caption=f"#{p} · D {scores[p]:.2f}", output_format="PNG")
-        for col, j, d in zip(cols[1:], row_idx, row_dist):
-            col.image(upscale(train[j], 3), caption=f"train · {d:.2f}", output_format="PNG")
-        cols[-1].markdown(f"nearest training image **{row_dist[0]:.2f}** · nearest held-out "
-                          f"image **{d_held:.2f}**")
+        left, right = st.columns([3, 2])
+        inline_image(upscale(grid(np.concatenate([images[p:p + 1], train[row_idx]]),
+                                  ncol=1 + NEIGHBOURS, pad=4, value=255), 3),
+                     f"#{p} (D {scores[p]:.2f}), then its {NEIGHBOURS} nearest training images "
+                     f"at {', '.join(f'{d:.2f}' for d in row_dist)}", where=left)
+        right.markdown(f"**#{p}** · nearest training image **{row_dist[0]:.2f}** · nearest "
+                       f"held-out image **{d_held:.2f}**")
     st.caption("Euclidean distance in pixel space (grey levels in [0, 1]) to a bundled sample of "
                "5,000 training images (genlab/assets/<dataset>-train.npz; the full training set is "
                "not shipped) and to the 2,000 bundled held-out images. A sample far closer to a "

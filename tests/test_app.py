@@ -171,14 +171,16 @@ def test_gans_page_controls(tiny_gan_root, monkeypatch):
 
     at.radio(key="gans.walk_method").set_value("linear").run()
     assert sum("along the linear path" in c for c in captions(at)) == 3
-    quality = at.dataframe[0].value  # FD, class entropy, precision, recall per variant
+    quality = at.table[0].value  # FD, class entropy, precision, recall per variant
     assert list(quality["model"]) == ["gan-mlp", "dcgan", "wgan-gp"]
-    assert (quality["class entropy (bits)"] >= 0).all()
+    assert (quality["class entropy (bits)"].astype(float) >= 0).all()
+    assert at.table[1].value.shape == (4, 4)  # D's score of each of the 16 samples, as the grid
 
     at.multiselect(key="gans.picks").set_value([5]).run()
     assert not at.exception
-    assert any(m.value.startswith("nearest training image") for m in at.markdown)
-    assert sum(c.startswith("train · ") for c in captions(at)) == 5  # the 5 nearest of sample #5
+    assert any(m.value.startswith("**#5** · nearest training image") for m in at.markdown)
+    strip = [c for c in captions(at) if c.startswith("#5 (D ")]  # sample #5 and its 5 nearest
+    assert len(strip) == 1 and strip[0].split(" at ")[1].count(",") == 4, strip
     st.cache_data.clear()
 
 

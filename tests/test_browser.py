@@ -188,7 +188,9 @@ def test_gans_seed_changes_every_grid(chromium, tiny_gan_root):
             moved = page.locator(f'[data-testid="stImage"]:has-text("{name} · seed 1") img')
             moved.wait_for(timeout=30_000)
             assert moved.get_attribute("src") != before[name]
-        page.locator(".js-plotly-plot:visible").first.wait_for(timeout=30_000)  # loss curves
+        curves = page.get_by_test_id("stVegaLiteChart").first  # the replay's loss curves
+        curves.scroll_into_view_if_needed(timeout=30_000)
+        curves.locator("svg.marks").wait_for(timeout=30_000)
         assert not page_errors(page)
         page.close()
 

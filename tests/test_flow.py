@@ -164,10 +164,15 @@ def test_toy_flow_trains_in_seconds_and_traces_layers():
 
 def test_cli_train_sample_eval(idx_dir, tmp_path, capsys):
     out = tmp_path / "mnist" / "realnvp"
-    assert main(["train", "realnvp", "--dataset", "mnist", "--data-dir", str(idx_dir), "--steps", "2",
-                 "--out", str(out), "--set", "channels=8,8,8", "--set", "couplings=1",
-                 "--batch-size", "16", "--no-download"]) == 0
+    train = ["train", "realnvp", "--dataset", "mnist", "--data-dir", str(idx_dir), "--steps", "2",
+             "--out", str(out), "--set", "channels=8,8,8", "--set", "couplings=1",
+             "--batch-size", "16", "--no-download"]
+    # a pause after step 1 saves the resume state (the QR-initialised 1×1 convolutions are
+    # not contiguous tensors), and --resume finishes the run
+    assert main([*train, "--stop-at", "1"]) == 0 and (out / "resume.safetensors").is_file()
+    assert main([*train, "--resume"]) == 0
     card = checkpoints.read_card(out)
+    assert card["training"]["steps"] == 2, card["training"]
     assert card["family"] == "flow" and card["config"]["channels"] == [8, 8, 8]
     assert card["metrics"]["bits_per_dim"] > 0
     for seed, name in ((1, "a"), (1, "b")):
