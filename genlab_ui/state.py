@@ -52,14 +52,15 @@ def dataset_picker() -> str:
                                 help="Every page shows the models trained on this dataset.")
 
 
-def model_picker(family: str) -> dict | None:
-    """The sidebar model choice for one family on the current dataset (a catalogue row)."""
+def model_picker(family: str, prefer: str | None = None) -> dict | None:
+    """The sidebar model choice for one family on the current dataset (a catalogue row); the
+    checkpoint named ``prefer`` is the default where it is installed."""
     dataset = st.session_state["dataset"]
     rows = loaders.models_for(dataset, family)
     if not rows:
         st.sidebar.info(f"No {family} checkpoint for {dataset} is installed.")
         return None
-    names = [row["folder"] for row in rows]
+    names = sorted((row["folder"] for row in rows), key=lambda f: f.rsplit("/", 1)[-1] != prefer)
     folder = persistent_selectbox("Model", names, f"model.{family}.{dataset}",
                                   format_func=lambda f: f.rsplit("/", 1)[-1])
     return next(row for row in rows if row["folder"] == folder)

@@ -256,8 +256,9 @@ def test_flows_page_without_flow_checkpoints(tmp_path, monkeypatch):
 
 
 def test_flows_page_controls(tiny_flow_root, monkeypatch):
+    realnvp = str(tiny_flow_root / "mnist" / "realnvp")  # the page defaults to NICE
     at = page_on(tiny_flow_root, "flows", monkeypatch,
-                 **{"flows.toy_steps": 250, "flows.toy": "gaussians"})
+                 **{"flows.toy_steps": 250, "flows.toy": "gaussians", "model.flow.mnist": realnvp})
     assert not at.exception and not at.info[:-1]  # only the toy flow's "press Train"
     first = captions(at)
     assert first[0].startswith("16 samples") and "N(0, 0.70²·I)" in first[0]
