@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from genlab.diffusion.schedulers import DDPMScheduler, make_scheduler
-from genlab.models.pixelcnn import quantize
+from genlab.models.pixelcnn import RasterCache, quantize
 
 
 def generator(seed: int) -> torch.Generator:
@@ -271,8 +271,8 @@ def pixelcnn_fill(model, x: torch.Tensor, gen: torch.Generator, *, start: int = 
                   on_pixel: PixelCallback | None = None) -> torch.Tensor:
     """Sample pixels ``start``, start + 1, … of x in raster order, each from p(x_i | x_<i).
 
-    Each step runs the model on the rows that can reach pixel i only (the last
-    ``receptive_rows`` + 1 rows up to i's row): the same logits as the full image, ~3× faster.
+    Each step computes only the one new activation per layer at pixel i (``RasterCache``):
+    the same logits as running the net on the whole image, ~100× less work.
 
     Args:
         model: a PixelCNN in eval mode.
@@ -286,14 +286,14 @@ def pixelcnn_fill(model, x: torch.Tensor, gen: torch.Generator, *, start: int = 
         A filled copy of x.
     """
     x = x.clone()
+    cache = RasterCache(model, x)
     levels, width = model.config.levels, x.shape[-1]
     for i in range(start, x.shape[-2] * width):
         row, col = divmod(i, width)
-        top = max(0, row - model.receptive_rows)
-        logits = model(x[:, :, top:row + 1])[:, :, -1, col]  # (n, levels)
-        probs = torch.softmax(logits, dim=1)
+        probs = torch.softmax(cache.logits(row, col), dim=1)  # (n, levels)
         level = torch.multinomial(probs, 1, generator=gen)[:, 0]
         x[:, 0, row, col] = level.to(x.dtype) / (levels - 1)
+        cache.set(row, col, x[:, 0, row, col])
         if on_pixel:
             on_pixel(i, probs, x)
     return x

@@ -6,8 +6,8 @@ import torch
 
 from genlab import checkpoints, metrics, registry, sample
 from genlab.__main__ import main
-from genlab.models.pixelcnn import (MaskedConv2d, PixelCNN, PixelCNNConfig, causal_mask, nll, quantize,
-                                   receptive_field)
+from genlab.models.pixelcnn import (MaskedConv2d, PixelCNN, PixelCNNConfig, RasterCache, causal_mask, nll,
+                                   quantize, receptive_field)
 from genlab.train import TrainConfig, adam_optimizers, pixelcnn_step
 
 SIZE = 8  # tiny images keep the per-pixel gradient checks fast
@@ -106,15 +106,21 @@ def test_quantize():
 
 
 @pytest.mark.parametrize("levels", [2, 256])
-def test_cropped_rows_give_the_full_image_logits(levels):
-    """The sampler runs the model on the receptive_rows + 1 rows ending at the current row."""
+@pytest.mark.parametrize("start", [0, 5 * 12 + 7])
+def test_raster_cache_gives_the_full_image_logits(levels, start):
+    """Filling the canvas pixel by pixel, the cache's logits at each pixel equal the full net's
+    on the finished image (each depends only on the pixels before it)."""
     model = tiny(levels, size=12)
     x = quantize(torch.rand(2, 1, 12, 12), levels, sample.generator(0))
-    full = model(x)
-    assert model.receptive_rows == 2 + 2
-    for row in range(12):
-        top = max(0, row - model.receptive_rows)
-        torch.testing.assert_close(model(x[:, :, top:row + 1])[:, :, -1], full[:, :, row])
+    with torch.inference_mode():
+        full = model(x)
+        canvas = x.clone().flatten(2)
+        canvas[:, :, start:] = 0  # unknown pixels: whatever value, they must not leak
+        cache = RasterCache(model, canvas.view_as(x))
+        for i in range(start, 12 * 12):
+            row, col = divmod(i, 12)
+            torch.testing.assert_close(cache.logits(row, col), full[:, :, row, col])
+            cache.set(row, col, x[:, 0, row, col])
 
 
 def test_sampling_is_deterministic_per_seed_and_reports_each_pixel():
