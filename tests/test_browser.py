@@ -272,20 +272,32 @@ def test_flows_temperature_and_toy_layer_slider(chromium, tiny_flow_root):
         page.close()
 
 
-def test_autoregressive_receptive_field_follows_the_pixel(server, chromium):
-    page = open_page(chromium, f"{server}/autoregressive")
-    page.wait_for_selector('[data-testid="stImage"]:has-text("pixel (14, 14)") img', timeout=30_000)
-    missing = '[data-testid="stAlert"]:has-text("No PixelCNN checkpoint for mnist is installed yet")'
-    assert page.locator(missing).count() == 1
-    before = image_src(page, "pixel (14, 14)")
-    column = page.locator('[data-testid="stSlider"]', has_text="Pixel column").get_by_role("slider")
-    column.focus()
-    column.press("End")
-    page.wait_for_selector('[data-testid="stImage"]:has-text("pixel (14, 27)") img', timeout=15_000)
-    assert image_src(page, "pixel (14, 27)") != before
-    assert page.locator("text=Pixel 419 comes after").count() == 1  # 14·28 + 27
-    assert not page_errors(page)
-    page.close()
+def test_autoregressive_sampling_and_receptive_field(chromium, tiny_pixelcnn_root):
+    """Sampling fills the canvas live and a new seed gives new images; the receptive-field
+    picture follows the pixel slider."""
+    with streamlit_server(env={"GENLAB_CHECKPOINTS": str(tiny_pixelcnn_root)}) as (url, _, _):
+        page = open_page(chromium, f"{url}/autoregressive")
+        sample_button = page.get_by_role("button", name="Sample 4 images")
+        sample_button.click()
+        page.wait_for_selector('[data-testid="stImage"]:has-text("4 samples, seed 0") img', timeout=60_000)
+        first = image_src(page, "4 samples, seed 0")
+        seed = page.locator('[data-testid="stNumberInput"]', has_text="Seed").first.locator("input")
+        seed.fill("1")
+        seed.press("Enter")
+        wait_idle(page)
+        sample_button.click()
+        page.wait_for_selector('[data-testid="stImage"]:has-text("4 samples, seed 1") img', timeout=60_000)
+        assert image_src(page, "4 samples, seed 1") != first
+
+        before = image_src(page, "pixel (14, 14)")
+        column = page.locator('[data-testid="stSlider"]', has_text="Pixel column").get_by_role("slider")
+        column.focus()
+        column.press("End")
+        page.wait_for_selector('[data-testid="stImage"]:has-text("pixel (14, 27)") img', timeout=15_000)
+        assert image_src(page, "pixel (14, 27)") != before
+        assert page.locator("text=Pixel 419 comes after").count() == 1  # 14·28 + 27
+        assert not page_errors(page)
+        page.close()
 
 
 def test_protocol_session_steps_the_vae_slider(server):
