@@ -140,7 +140,7 @@ def sampling(folder: str, levels: int) -> None:
         st.session_state["ar.run"] = key
     if st.session_state.get("ar.run") != key:
         st.caption("Press the button: the canvas fills in raster order while the model draws "
-                   f"each pixel from p(x_i | x_<i) (about {round(1.5 + 0.9 * n)} s on this CPU).")
+                   f"each pixel from p(x_i | x_<i) (about {round(1 + 0.3 * n)} s on a 2-core laptop CPU).")
         return
     ncol = int(np.ceil(np.sqrt(n)))
     factor = 8 if n == 1 else 6 if n <= 4 else 4
@@ -343,7 +343,7 @@ st.title("PixelCNN, pixel by pixel")
 dataset = st.session_state["dataset"]
 st.caption("An autoregressive model: p(x) = Π p(x_i | x_<i) in raster order. Masked "
            "convolutions compute every conditional in one pass for training and scoring; "
-           "sampling is one pass per pixel.")
+           "sampling is one step per pixel.")
 show_maths()
 row = state.model_picker("pixelcnn")
 ckpt = loaders.try_load(row["folder"]) if row else None
