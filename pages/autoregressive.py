@@ -52,9 +52,10 @@ def show_maths() -> None:
                     "one pixel each. A step need not rerun the whole net: each layer's "
                     "activations before pixel i are already final (they only see earlier "
                     "pixels), so the sampler keeps them and computes one new position per "
-                    "layer, the same logits as a full pass at about 1/100 of the work. The stack of masked 3×3 convolutions grows the receptive "
-                    "field by one pixel per layer, up and to the left, but never reaches the "
-                    "pixels up and to the *right* beyond the cone: the **blind spot** of a "
+                    "layer, the same logits as a full pass at about 1/100 of the work. The "
+                    "stack of masked 3×3 convolutions grows the receptive field by one pixel "
+                    "per layer, up and to the left, but never reaches the pixels up and to the "
+                    "*right* beyond the cone: the **blind spot** of a "
                     "single-stack PixelCNN (fixed by the gated PixelCNN's two stacks).")
         st.caption("Code: genlab/models/pixelcnn.py (causal_mask, MaskedConv2d, nll, quantize, "
                    "receptive_field, RasterCache), genlab/sample.py (pixelcnn_fill, pixelcnn_sample, "
@@ -140,7 +141,8 @@ def sampling(folder: str, levels: int) -> None:
         st.session_state["ar.run"] = key
     if st.session_state.get("ar.run") != key:
         st.caption("Press the button: the canvas fills in raster order while the model draws "
-                   f"each pixel from p(x_i | x_<i) (about {round(1 + 0.3 * n)} s on a 2-core laptop CPU).")
+                   f"each pixel from p(x_i | x_<i) (about {round(1 + 0.3 * n)} s on a 2-core "
+                   "laptop CPU).")
         return
     ncol = int(np.ceil(np.sqrt(n)))
     factor = 8 if n == 1 else 6 if n <= 4 else 4

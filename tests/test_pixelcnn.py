@@ -111,6 +111,7 @@ def test_raster_cache_gives_the_full_image_logits(levels, start):
     """Filling the canvas pixel by pixel, the cache's logits at each pixel equal the full net's
     on the finished image (each depends only on the pixels before it)."""
     model = tiny(levels, size=12)
+    assert model.receptive_rows == 2 + 2
     x = quantize(torch.rand(2, 1, 12, 12), levels, sample.generator(0))
     with torch.inference_mode():
         full = model(x)

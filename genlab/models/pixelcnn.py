@@ -80,7 +80,7 @@ class PixelCNN(nn.Module):
 
     @property
     def receptive_rows(self) -> int:
-        """How many rows above a pixel can reach its output (the sampler crops to these)."""
+        """How many rows above a pixel can reach its output (and columns either side)."""
         return self.config.first_kernel // 2 + self.config.blocks
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
