@@ -27,6 +27,9 @@ with st.expander("The model families and their key equations", expanded=False):
 HEADLINE = {"neg_elbo": ("−ELBO (nats)", "held-out negative ELBO, Bernoulli likelihood on grey levels"),
             "iw_nll": ("IW bound (nats)", "importance-weighted bound on −log p(x), k = 100"),
             "kl": ("KL (nats)", "mean KL(q(z|x) ‖ N(0, I)) per image"),
+            "nll_nats": ("exact NLL (nats)", "held-out −log p(x) per image of a flow (dequantized "
+                         "8-bit images) or PixelCNN (binarized images)"),
+            "bits_per_dim": ("bits/dim", "the exact NLL divided by 784 · ln 2"),
             "fd": ("FD", "Fréchet distance to held-out images in the classifier's features (lower is better)"),
             "accuracy": ("held-out accuracy", "share of held-out images classified correctly")}
 
@@ -55,8 +58,8 @@ for i, row in enumerate(rows):
             st.image(upscale(grid(loaders.samples(row["folder"], 16, 0), ncol=8), 2),
                      caption="16 samples, seed 0", output_format="PNG")
         metrics = card["metrics"]
-        st.markdown(" · ".join(f"{label} **{metrics[k]:.1%}**" if k == "accuracy" else
-                               f"{label} **{metrics[k]:.1f}**"
+        spec = {"accuracy": ".1%", "bits_per_dim": ".3f"}
+        st.markdown(" · ".join(f"{label} **{metrics[k]:{spec.get(k, '.1f')}}**"
                                for k, (label, _) in HEADLINE.items() if k in metrics),
                     help="; ".join(f"{label}: {tip}" for label, tip in HEADLINE.values()))
         t = card["training"]
