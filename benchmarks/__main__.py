@@ -487,12 +487,13 @@ def sampling_speed() -> dict:
     import torch
 
     from genlab import checkpoints, registry
-    from genlab.sample import FastDenoiser, diffusion_sample, generator, sample_images
+    from genlab.families.ddpm import FastDenoiser, diffusion_sample
+    from genlab.sample import generator, sample_images
 
     torch.set_num_threads(2)
     out = {}
     for folder in checkpoints.find_all():
-        ckpt = checkpoints.load(folder)
+        ckpt = registry.load(folder)
         family = registry.get(ckpt.card["family"])
         if family.sample is None:
             continue

@@ -100,7 +100,7 @@ def _cmd_sample(args) -> int:
     from genlab import checkpoints, registry
     from genlab.sample import sample_images, save_samples
 
-    ckpt = checkpoints.load(checkpoints.resolve(args.id, args.root))
+    ckpt = registry.load(checkpoints.resolve(args.id, args.root))
     family = registry.get(ckpt.card["family"])
     options = {}
     if ckpt.card["family"] == "ddpm":
@@ -175,7 +175,7 @@ def _cmd_maps(args) -> int:
         for folder in checkpoints.find_all(args.root):
             card = checkpoints.read_card(folder)
             if card["dataset"] == dataset and registry.get(card["family"]).features is not None:
-                sources.append((card["id"], checkpoints.load(folder)))
+                sources.append((card["id"], registry.load(folder)))
         for source, ckpt in sources:
             key = projection.source_key(source, ckpt)
             if not args.force and projection.load_default_map(

@@ -2,9 +2,10 @@
 
 The card holds everything needed to rebuild the model alone (family + config) and the
 facts of its training (dataset, split, steps, wall time, held-out metrics), plus the
-sha256 of the weights. Loading checks the schema and the hash and never unpickles;
+sha256 of the weights. Reading checks the schema and the hash and never unpickles;
 saving writes temp files and ``os.replace``s them, so an interrupted save leaves the old
-checkpoint intact.
+checkpoint intact. This module knows files, not families: ``genlab.registry.load`` turns
+a folder into a model.
 """
 
 from __future__ import annotations
@@ -157,31 +158,6 @@ def load_tensors(folder: str | os.PathLike, card: dict | None = None) -> dict[st
         raise CheckpointError(f"{path}: not a readable safetensors file ({exc})") from None
 
 
-def load(folder: str | os.PathLike) -> Checkpoint:
-    """Rebuild a model from its checkpoint folder, in eval mode.
-
-    Raises:
-        CheckpointError: naming the file that is missing, corrupt or tampered with.
-    """
-    from genlab import registry
-
-    folder = Path(folder)
-    card = read_card(folder)
-    family = registry.get(card["family"], where=folder / CARD)
-    try:
-        config = family.config_from_dict(card["config"])
-    except (TypeError, ValueError) as exc:
-        raise CheckpointError(f"{folder / CARD}: config does not fit family "
-                              f"{card['family']!r} ({exc})") from None
-    model = family.model(config)
-    tensors = load_tensors(folder, card)
-    try:
-        model.load_state_dict(tensors, strict=True)
-    except RuntimeError as exc:
-        raise CheckpointError(f"{folder / WEIGHTS}: weights do not fit the card's config "
-                              f"({str(exc).splitlines()[0]})") from None
-    model.eval().requires_grad_(False)
-    return Checkpoint(card, model, folder)
 
 
 def find_all(root: str | os.PathLike | None = None) -> list[Path]:

@@ -19,7 +19,7 @@ DOCS = checkpoints.ROOT.parent / "docs"
 
 def classifier_for(dataset: str) -> torch.nn.Module:
     """The shipped evaluation classifier of a dataset (``checkpoints/<dataset>/classifier``)."""
-    return checkpoints.load(checkpoints.resolve(f"{dataset}/classifier")).model
+    return registry.load(checkpoints.resolve(f"{dataset}/classifier")).model
 
 
 def real_sets(splits: data.DatasetSplits, n: int) -> tuple[np.ndarray, np.ndarray, str]:
@@ -52,7 +52,7 @@ def evaluate(folder: Path, *, n: int = 2000, seed: int = 0, data_dir: str | None
     Returns:
         The metrics dict to store in the card.
     """
-    ckpt = checkpoints.load(folder)
+    ckpt = registry.load(folder)
     family = registry.get(ckpt.card["family"])
     dataset = ckpt.card["dataset"]
     splits = data.load(dataset, data_dir, download=False)
@@ -82,9 +82,9 @@ def sampler_quality(folder: Path, specs: list[str], *, n: int = 500, seed: int =
     Returns:
         {spec: {fd, precision, recall, class_entropy_bits, ms_per_image}, "real_vs_real": …, "n"}.
     """
-    from genlab.sample import FastDenoiser
+    from genlab.families.ddpm import FastDenoiser
 
-    ckpt = checkpoints.load(folder)
+    ckpt = registry.load(folder)
     if ckpt.card["family"] != "ddpm":
         raise ValueError(f"{ckpt.id} is not a diffusion checkpoint")
     splits = data.load(ckpt.card["dataset"], data_dir, download=False)

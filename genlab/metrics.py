@@ -1,5 +1,7 @@
-"""Metrics: likelihood bounds per family, and sample quality (Frechet distance,
-precision/recall, class entropy) in the evaluation classifier's feature space."""
+"""Measures shared by the families: sample quality in the evaluation classifier's feature
+space (Fréchet distance, precision/recall, class entropy), nearest training images, and
+the bits/dim conversion of a likelihood. Each family's own held-out evaluation (ELBO,
+bits/dim, NLL…) is in ``genlab.families``."""
 
 from __future__ import annotations
 
@@ -8,64 +10,6 @@ import math
 import numpy as np
 import torch
 
-from genlab.models import flow, pixelcnn
-from genlab.models.vae import importance_weighted_bound, kl_divergence, negative_elbo
-
-
-@torch.inference_mode()
-def vae_metrics(model, x: torch.Tensor, gen: torch.Generator, *, labels=None, iw_k: int = 100,
-                batch: int = 500) -> dict[str, float]:
-    """Held-out bounds of a VAE in nats per image (Bernoulli likelihood on grey levels).
-
-    Args:
-        model: a VAE in eval mode.
-        x: held-out images (N, 1, 28, 28) in [0, 1].
-        gen: the noise for the Monte-Carlo estimates.
-        iw_k: samples of the importance-weighted bound (0 to skip it).
-
-    Returns:
-        neg_elbo, recon_nll, kl (1-sample estimates averaged over x), iw_nll (k = iw_k),
-        active_dims (latent dims whose mean KL exceeds 0.01 nats) and n.
-    """
-    sums = {"neg_elbo": 0.0, "recon_nll": 0.0, "kl": 0.0, "iw_nll": 0.0}
-    kl_dims = torch.zeros(model.config.latent_dim, dtype=torch.float64)
-    for i in range(0, len(x), batch):
-        xb = x[i:i + batch]
-        loss, rec, kl = negative_elbo(model, xb, gen)
-        sums["neg_elbo"] += loss.sum().item()
-        sums["recon_nll"] += rec.sum().item()
-        sums["kl"] += kl.sum().item()
-        mu, logvar = model.encode(xb)
-        kl_dims += kl_divergence(mu, logvar).sum(0).double()
-        if iw_k:
-            sums["iw_nll"] += importance_weighted_bound(model, xb, iw_k, gen).sum().item()
-    n = len(x)
-    out = {k: round(v / n, 3) for k, v in sums.items()}
-    if not iw_k:
-        out.pop("iw_nll")
-    else:
-        out["iw_k"] = iw_k
-    out["active_dims"] = int((kl_dims / n > 0.01).sum())
-    out["n"] = n
-    return out
-
-
-@torch.inference_mode()
-def kl_per_dimension(model, x: torch.Tensor) -> torch.Tensor:
-    """Mean KL(q(z_d|x) || N(0,1)) per latent dimension over x, (D,): how much each is used."""
-    mu, logvar = model.encode(x)
-    return kl_divergence(mu, logvar).mean(0)
-
-
-@torch.inference_mode()
-def classifier_metrics(model, x: torch.Tensor, gen: torch.Generator, *, labels: torch.Tensor,
-                       batch: int = 1000) -> dict[str, float]:
-    """Held-out accuracy and cross-entropy (nats) of the evaluation classifier."""
-    import torch.nn.functional as F
-
-    logits = torch.cat([model(x[i:i + batch]) for i in range(0, len(x), batch)])
-    return {"accuracy": round((logits.argmax(1) == labels).float().mean().item(), 5),
-            "nll": round(F.cross_entropy(logits, labels).item(), 4), "n": len(x)}
 
 
 # --- sample quality in the evaluation classifier's feature space --------------------------
@@ -137,63 +81,6 @@ def compare_sets(classifier, real: np.ndarray, other: np.ndarray, k: int = 3) ->
             "class_histogram": hist.tolist()}
 
 
-@torch.inference_mode()
-def diffusion_metrics(model, x: torch.Tensor, gen: torch.Generator, *, labels=None,
-                      batch: int = 500) -> dict[str, float]:
-    """Held-out ε-prediction loss E_t,ε ‖ε − ε_θ(x_t, t)‖² (per pixel), t ~ U{0..T−1}."""
-    from genlab.sample import training_scheduler
-
-    cfg = model.config
-    sched = training_scheduler(cfg.timesteps, cfg.beta_schedule)
-    total = 0.0
-    for i in range(0, len(x), batch):
-        x0 = x[i:i + batch] * 2 - 1
-        t = torch.randint(0, cfg.timesteps, (x0.shape[0],), generator=gen)
-        noise = torch.randn(x0.shape, generator=gen)
-        err = (model(sched.add_noise(x0, noise, t), t) - noise).pow(2).flatten(1).mean(1)
-        total += err.sum().item()
-    return {"eps_mse": round(total / len(x), 5), "n": len(x)}
-
-
-@torch.inference_mode()
-@torch.inference_mode()
-def discriminator_scores(model, x: torch.Tensor, batch: int = 500) -> torch.Tensor:
-    """A GAN's D on images (N, 1, 28, 28) in [0, 1], (N,): the probability of "real" for the
-    ``bce`` loss, the critic value for ``wgan-gp`` (only differences of those mean anything)."""
-    raw = torch.cat([model.score(x[i:i + batch]) for i in range(0, len(x), batch)])
-    return raw if model.config.loss == "wgan-gp" else torch.sigmoid(raw)
-
-
-@torch.inference_mode()
-def gan_metrics(model, x: torch.Tensor, gen: torch.Generator, *, labels=None,
-                batch: int = 500) -> dict[str, float]:
-    """The discriminator's view of held-out images against as many samples.
-
-    Args:
-        model: a GAN in eval mode.
-        x: held-out images (N, 1, 28, 28) in [0, 1] (never seen by D in training).
-        gen: the noise of the N samples.
-
-    Returns:
-        d_holdout, d_samples: D's mean output on each set (see ``discriminator_scores``);
-        for ``bce`` d_accuracy, the share of both sets D classifies right (½ when it cannot
-        tell them apart); for ``wgan-gp`` w_estimate = E D(x) − E D(G(z)), the critic's
-        estimate of W1; n.
-    """
-    from genlab.models.gan import wasserstein_estimate
-    from genlab.sample import gan_noise
-
-    fake = torch.cat([model.generate(gan_noise(model.config.noise_dim, len(xb), gen))
-                      for xb in x.split(batch)])
-    real, fake = discriminator_scores(model, x, batch), discriminator_scores(model, fake, batch)
-    out = {"d_holdout": round(real.mean().item(), 4), "d_samples": round(fake.mean().item(), 4)}
-    if model.config.loss == "wgan-gp":
-        out["w_estimate"] = round(wasserstein_estimate(real, fake).item(), 4)
-    else:
-        out["d_accuracy"] = round(((real > 0.5).sum() + (fake <= 0.5).sum()).item() / (2 * len(x)), 4)
-    return {**out, "n": len(x)}
-
-
 def nearest_images(queries: np.ndarray, pool: np.ndarray, k: int = 5) -> tuple[np.ndarray, np.ndarray]:
     """The k images of ``pool`` nearest to each query in pixel space (a memorization check).
 
@@ -209,69 +96,24 @@ def nearest_images(queries: np.ndarray, pool: np.ndarray, k: int = 5) -> tuple[n
     flat = lambda a: torch.from_numpy(np.asarray(a, np.float32).reshape(len(a), -1) / 255.0)
     dist, idx = torch.cdist(flat(queries), flat(pool)).topk(k, dim=1, largest=False)  # (Q, k)
     return idx.numpy(), dist.numpy()
-# --- exact likelihoods ---------------------------------------------------------------------
-
-def _mean_per_image(score, x: torch.Tensor, batch: int) -> float:
-    """The mean over x of ``score(x batch) -> (B,)``, computed ``batch`` images at a time."""
-    return sum(score(x[i:i + batch]).sum().item() for i in range(0, len(x), batch)) / len(x)
 
 
-@torch.inference_mode()
-def flow_bits_per_dim(model, x: torch.Tensor, gen: torch.Generator, *, batch: int = 500) -> torch.Tensor:
-    """Bits/dim of each image under a flow, one uniform dequantization per image.
+# --- likelihoods in bits per dimension ------------------------------------------------------
 
-    Args:
-        model: a Flow in eval mode.
-        x: images (N, 1, 28, 28), k / 255 in [0, 1].
-        gen: the dequantization noise.
+def bits_per_dim(log_py: torch.Tensor, num_dims: int, levels: int = 256) -> torch.Tensor:
+    """Negative log-likelihood in bits per dimension of data with ``levels`` levels.
 
-    Returns:
-        (N,) bits per dimension: −log p_v(k + u) / (D ln 2), the logit Jacobian counted.
-    """
-    dims = x[0].numel()
-    return torch.cat([flow.bits_per_dim(flow.log_prob(model, flow.dequantize(xb, gen)), dims)
-                      for xb in x.split(batch)])
-
-
-@torch.inference_mode()
-def flow_metrics(model, x: torch.Tensor, gen: torch.Generator, *, labels=None,
-                 batch: int = 500) -> dict[str, float]:
-    """Held-out NLL of a flow in bits/dim, the standard way (RealNVP, Glow): one uniform
-    dequantization per image, −log p_v(k + u) / (D ln 2) with the logit Jacobian counted.
+    bits/dim = (−log p_y(y) + D log levels) / (D ln 2), where p_y is a density on
+    y = v / levels ∈ [0, 1)^D and the D log levels is the Jacobian of v -> y. A uniform
+    density on [0, 1)^D gives exactly log2(256) = 8 bits/dim. With ``levels=1`` the
+    input is already the log-probability of discrete data (PixelCNN): nats / (D ln 2).
 
     Args:
-        model: a Flow in eval mode.
-        x: held-out images (N, 1, 28, 28), k / 255 in [0, 1].
-        gen: the dequantization noise.
+        log_py: log density (nats) per image, (B,).
+        num_dims: D, the dimensions per image (784 for 28×28 grey).
+        levels: the quantization levels of each dimension.
 
     Returns:
-        bits_per_dim, nll_nats (the same per image, for 8-bit data on [0, 256)^D) and n.
+        Bits per dimension per image, (B,).
     """
-    dims = x[0].numel()
-    bpd = flow_bits_per_dim(model, x, gen, batch=batch).double().mean().item()
-    return {"bits_per_dim": round(bpd, 4), "nll_nats": round(bpd * dims * math.log(2), 2),
-            "n": len(x)}
-
-
-@torch.inference_mode()
-def pixelcnn_metrics(model, x: torch.Tensor, gen: torch.Generator, *, labels=None,
-                     batch: int = 500) -> dict[str, float]:
-    """Held-out NLL of a PixelCNN: Σ_i −log p(x_i | x_<i), exact.
-
-    Args:
-        model: a PixelCNN in eval mode.
-        x: held-out images (N, 1, 28, 28) in [0, 1].
-        gen: the stochastic binarization of x (one draw per image) for a 2-level model.
-
-    Returns:
-        nll_nats per image (binarized: compare with PixelCNN's 81.3 on binarized MNIST),
-        bits_per_dim, levels and n.
-    """
-    def score(xb: torch.Tensor) -> torch.Tensor:
-        xq = pixelcnn.quantize(xb, model.config.levels, gen)
-        return pixelcnn.nll(model(xq), xq)
-
-    nats = _mean_per_image(score, x, batch)
-    bpd = flow.bits_per_dim(torch.tensor(-nats), x[0].numel(), levels=1).item()
-    return {"nll_nats": round(nats, 3), "bits_per_dim": round(bpd, 4), "levels": model.config.levels,
-            "n": len(x)}
+    return (-log_py + num_dims * math.log(levels)) / (num_dims * math.log(2))

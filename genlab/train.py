@@ -1,4 +1,6 @@
-"""One fit loop for every family, with an ``on_step`` callback, resumable, DDP-aware.
+"""One fit loop for every family, with an ``on_step`` callback, resumable, DDP-aware. It
+knows no family by name: each family (``genlab.families``) brings its optimizers and its
+train step, ``(model, optimizers, x, y, generator) -> metrics``.
 
 Under ``torchrun --nproc_per_node=N`` each process trains on its shard of every batch
 (gloo on CPU), gradients are averaged by DistributedDataParallel, and rank 0 alone
@@ -13,20 +15,14 @@ import os
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Callable
 
 import numpy as np
 import torch
 import torch.distributed as dist
-import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
-from genlab.checkpoints import atomic_write
-from genlab.models.gan import (critic_loss, d_bce_loss, g_nonsaturating_loss, gradient_penalty,
-                               wasserstein_estimate)
-from genlab.models import flow, pixelcnn
-from genlab.models.vae import negative_elbo
+from genlab import checkpoints
 from genlab.sample import sample_images
 
 RESUME_FILE = "resume.safetensors"
@@ -76,44 +72,19 @@ def is_main() -> bool:
     return dist_info()[0] == 0
 
 
-# --- per-family steps (models do not train themselves) ---------------------------------
+# --- the optimizers and the update most families use ---------------------------------------
 
 def adam_optimizers(model: torch.nn.Module, tcfg: TrainConfig) -> list[torch.optim.Optimizer]:
     return [torch.optim.Adam(model.parameters(), lr=tcfg.lr)]
 
 
-def vae_step(model, optimizers, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator
-             ) -> dict[str, float]:
-    """One ELBO step: minimise -ELBO = reconstruction NLL + KL, averaged over the batch."""
-    (opt,) = optimizers
-    loss, rec, kl = negative_elbo(model, x, gen)
-    opt.zero_grad(set_to_none=True)
-    loss.mean().backward()
-    opt.step()
-    return {"loss": loss.mean().item(), "rec": rec.mean().item(), "kl": kl.mean().item()}
-
-
-def augment_shift(x: torch.Tensor, gen: torch.Generator, max_shift: int = 2) -> torch.Tensor:
-    """Random translation by up to ``max_shift`` pixels (zero padding), per image."""
-    b = x.shape[0]
-    padded = F.pad(x, (max_shift,) * 4)
-    dx = torch.randint(0, 2 * max_shift + 1, (b,), generator=gen)
-    dy = torch.randint(0, 2 * max_shift + 1, (b,), generator=gen)
-    rows = (dy[:, None] + torch.arange(x.shape[2])[None]).view(b, -1, 1)  # (B, H, 1)
-    cols = (dx[:, None] + torch.arange(x.shape[3])[None]).view(b, 1, -1)  # (B, 1, W)
-    return padded[:, 0][torch.arange(b)[:, None, None], rows, cols].unsqueeze(1)  # (B, 1, H, W)
-
-
-def classifier_step(model, optimizers, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator
-                    ) -> dict[str, float]:
-    """One cross-entropy step on shifted images (a little augmentation against overfitting)."""
-    (opt,) = optimizers
-    logits = model(augment_shift(x, gen))
-    loss = F.cross_entropy(logits, y.long())
+def descend(opt: torch.optim.Optimizer, loss: torch.Tensor, max_norm: float | None = None) -> None:
+    """One optimizer step on ``loss``, the gradient norm clipped to ``max_norm`` if given."""
     opt.zero_grad(set_to_none=True)
     loss.backward()
+    if max_norm is not None:
+        torch.nn.utils.clip_grad_norm_([p for g in opt.param_groups for p in g["params"]], max_norm)
     opt.step()
-    return {"loss": loss.item(), "acc": (logits.argmax(1) == y).float().mean().item()}
 
 
 # --- resume state: weights + optimizer state in safetensors, no pickles -----------------
@@ -175,15 +146,13 @@ def warm_start(folder: Path, model, ema=None) -> dict:
     The checkpoint's weights (the EMA weights where EMA is on) start both the model and its
     average; the optimizer starts afresh. Step count, wall time and the loss history carry on.
     """
-    from genlab import checkpoints
-
-    ckpt = checkpoints.load(folder)
-    state = ckpt.model.state_dict()
+    card = checkpoints.read_card(folder)
+    state = checkpoints.load_tensors(folder, card)
     model.load_state_dict(state)
     if ema is not None:
         ema.load_state_dict(state)
     log = folder / "train_log.json"
-    training = ckpt.card["training"]
+    training = card["training"]
     return {"step": training["steps"], "wall_time_s": training["wall_time_s"],
             "history": json.loads(log.read_text()) if log.is_file() else [],
             "warm_starts": [*training.get("warm_starts", []), training["steps"]]}
@@ -240,7 +209,7 @@ class SnapshotRecorder:
                 np.savez_compressed(f, steps=np.array(steps, dtype=np.int64), seed=np.int64(self.seed),
                                     images=np.stack([self.kept[s] for s in steps]))
 
-        atomic_write(self.folder / SNAPSHOTS_FILE, write)
+        checkpoints.atomic_write(self.folder / SNAPSHOTS_FILE, write)
 
 
 # --- the loop ---------------------------------------------------------------------------
@@ -325,166 +294,3 @@ def fit(family, model: torch.nn.Module, images: torch.Tensor, labels: torch.Tens
             "lr": tcfg.lr, "lr_schedule": f"cosine to {tcfg.lr_min_ratio}x",
             "ema_decay": tcfg.ema_decay, "seed": tcfg.seed,
             "final": {k: round(v, 4) for k, v in running.items()}, "history": history}
-
-
-# --- diffusion: ε-prediction (Ho et al. 2020, algorithm 1) ---------------------------------
-
-def diffusion_step(model, optimizers, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator
-                   ) -> dict[str, float]:
-    """L_simple = ‖ε − ε_θ(√ᾱ_t x0 + √(1−ᾱ_t) ε, t)‖², t ~ U{0..T−1}, x0 scaled to [−1, 1]."""
-    from genlab.sample import training_scheduler
-
-    (opt,) = optimizers
-    config = getattr(model, "module", model).config
-    sched = training_scheduler(config.timesteps, config.beta_schedule)
-    x0 = x * 2 - 1
-    t = torch.randint(0, config.timesteps, (x0.shape[0],), generator=gen)
-    noise = torch.randn(x0.shape, generator=gen)
-    loss = F.mse_loss(model(sched.add_noise(x0, noise, t), t), noise)
-    opt.zero_grad(set_to_none=True)
-    loss.backward()
-    opt.step()
-    return {"loss": loss.item()}
-
-
-# --- GANs: alternate D and G updates (Goodfellow et al. 2014, algorithm 1) -----------------
-
-def gan_optimizers(model, tcfg: TrainConfig) -> list[torch.optim.Optimizer]:
-    """[Adam for D, Adam for G] with the config's betas (DCGAN 0.5; WGAN-GP 0.0, 0.9)."""
-    if dist_info()[1] > 1:
-        raise ValueError("GAN training runs in one process (its two updates would bypass DDP)")
-    betas = tuple(model.config.adam_betas)
-    return [torch.optim.Adam(model.discriminator.parameters(), lr=tcfg.lr, betas=betas),
-            torch.optim.Adam(model.generator.parameters(), lr=tcfg.lr, betas=betas)]
-
-
-def gan_family_step(model, optimizers, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator
-                    ) -> dict[str, float]:
-    """The GAN family's train step: ``wgan_gp_step`` or ``gan_step`` by the config's loss."""
-    step = wgan_gp_step if model.config.loss == "wgan-gp" else gan_step
-    return step(model, optimizers, x, y, gen)
-
-
-def gan_step(model, optimizers, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator
-             ) -> dict[str, float]:
-    """One D update on −V(D, G), then one G update on the non-saturating −log D(G(z)).
-
-    Returns:
-        d_loss, g_loss, and d_real / d_fake: D's mean probability on real and generated
-        images (before the updates).
-    """
-    opt_d, opt_g = optimizers
-    real = x * 2 - 1  # (B, 1, 28, 28) in [-1, 1], G's range
-    z = torch.randn((real.shape[0], model.config.noise_dim), generator=gen)
-    fake = model.generator(z)
-    # (1) update D: maximise log D(x) + log(1 - D(G(z))); G's graph is cut by detach
-    real_logits = model.discriminator(real)
-    fake_logits = model.discriminator(fake.detach())
-    d_loss = d_bce_loss(real_logits, fake_logits)
-    opt_d.zero_grad(set_to_none=True)
-    d_loss.backward()
-    opt_d.step()
-    # (2) update G: maximise log D(G(z)) through the just-updated D
-    g_loss = g_nonsaturating_loss(model.discriminator(fake))
-    opt_g.zero_grad(set_to_none=True)
-    g_loss.backward()
-    opt_g.step()
-    return {"d_loss": d_loss.item(), "g_loss": g_loss.item(),
-            "d_real": torch.sigmoid(real_logits).mean().item(),
-            "d_fake": torch.sigmoid(fake_logits).mean().item()}
-
-
-def wgan_gp_step(model, optimizers, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator
-                 ) -> dict[str, float]:
-    """``n_critic`` critic updates, then one G update (Gulrajani et al. 2017, algorithm 1).
-
-    The batch is split into ``n_critic`` chunks, so each critic update sees fresh real
-    images (a batch of 320 with n_critic = 5 is 64 per update); G's update uses as many z.
-
-    Returns:
-        d_loss (critic loss with penalty), g_loss = −E D(G(z)), w_estimate = E D(x) −
-        E D(G(z)) of the last critic update (before its step), gp (the penalty), and
-        d_real / d_fake: the critic's mean values.
-    """
-    cfg = model.config
-    opt_d, opt_g = optimizers
-    real_all = x * 2 - 1  # (B, 1, 28, 28) in [-1, 1], G's range
-    for real in real_all.chunk(cfg.n_critic):
-        # (1) update D: minimise E D(G(z)) - E D(x) + λ E(‖∇D(x̂)‖ - 1)²
-        with torch.no_grad():
-            fake = model.generator(torch.randn((real.shape[0], cfg.noise_dim), generator=gen))
-        real_scores, fake_scores = model.discriminator(real), model.discriminator(fake)
-        gp = gradient_penalty(model.discriminator, real, fake, gen)
-        d_loss = critic_loss(real_scores, fake_scores) + cfg.gp_lambda * gp
-        opt_d.zero_grad(set_to_none=True)
-        d_loss.backward()
-        opt_d.step()
-    # (2) update G: minimise -E D(G(z))
-    z = torch.randn((real.shape[0], cfg.noise_dim), generator=gen)
-    g_loss = -model.discriminator(model.generator(z)).mean()
-    opt_g.zero_grad(set_to_none=True)
-    g_loss.backward()
-    opt_g.step()
-    return {"d_loss": d_loss.item(), "g_loss": g_loss.item(),
-            "w_estimate": wasserstein_estimate(real_scores, fake_scores).item(), "gp": gp.item(),
-            "d_real": real_scores.mean().item(), "d_fake": fake_scores.mean().item()}
-# --- exact likelihoods: flows (Dinh et al. 2015, 2017) and PixelCNN (van den Oord et al. 2016) --
-
-def descend(opt: torch.optim.Optimizer, loss: torch.Tensor, max_norm: float | None = None) -> None:
-    """One optimizer step on ``loss``, the gradient norm clipped to ``max_norm`` if given."""
-    opt.zero_grad(set_to_none=True)
-    loss.backward()
-    if max_norm is not None:
-        torch.nn.utils.clip_grad_norm_([p for g in opt.param_groups for p in g["params"]], max_norm)
-    opt.step()
-
-
-def flow_step(model, optimizers, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator
-              ) -> dict[str, float]:
-    """Minimise bits/dim of dequantized images: −log p((k + u) / 256) / (D ln 2) + 8, u ~ U[0, 1)."""
-    (opt,) = optimizers
-    log_py = flow.log_prob(model, flow.dequantize(x, gen))
-    bpd = flow.bits_per_dim(log_py, x[0].numel()).mean()
-    descend(opt, bpd, max_norm=100.0)  # rare huge gradients from the logit tails
-    return {"bpd": bpd.item()}
-
-
-def pixelcnn_step(model, optimizers, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator
-                  ) -> dict[str, float]:
-    """Minimise −log p(x) = Σ_i CE(logits_i, x_i) on freshly quantized (binarized) images."""
-    (opt,) = optimizers
-    levels = getattr(model, "module", model).config.levels
-    xq = pixelcnn.quantize(x, levels, gen)  # a new binarization of every image at every step
-    loss = pixelcnn.nll(model(xq), xq).mean()
-    descend(opt, loss)
-    return {"nats": loss.item(), "bpd": flow.bits_per_dim(-loss, x[0].numel(), levels=1).item()}
-
-
-def toy_flow_step(model, optimizers, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator
-                  ) -> dict[str, float]:
-    """Minimise −log p(x) (nats per point) of 2-D points: the plane needs no dequantization."""
-    (opt,) = optimizers
-    loss = -flow.log_prob(model, x).mean()
-    descend(opt, loss)
-    return {"nll": loss.item()}
-
-
-_TOY = SimpleNamespace(make_optimizers=adam_optimizers, train_step=toy_flow_step)
-
-
-def train_toy_flow(model: torch.nn.Module, points: torch.Tensor, *, steps: int = 500,
-                   batch_size: int = 256, lr: float = 3e-3, seed: int = 0,
-                   on_step: Callable[[int, dict], None] | None = None) -> dict:
-    """Fit a 2-D toy flow to ``points`` with the one fit loop (a few seconds on a CPU).
-
-    Args:
-        model: a ``flow.ToyFlow``, trained in place.
-        points: (N, 2) data, e.g. ``flow.toy_data("moons", 2000, gen)``.
-        steps, batch_size, lr, seed: as in ``TrainConfig``.
-        on_step: ``on_step(step, {"nll": running mean})`` for a progress bar.
-
-    Returns:
-        The training facts of ``fit`` (final running NLL under ``final``).
-    """
-    tcfg = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed, resume_every=0)
-    return fit(_TOY, model, points, torch.zeros(len(points)), tcfg, on_step=on_step)

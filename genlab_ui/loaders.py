@@ -14,7 +14,8 @@ import streamlit as st
 import torch
 
 from genlab import checkpoints, data, registry
-from genlab.sample import FastDenoiser, sample_images, shipped_preview
+from genlab.families.ddpm import FastDenoiser
+from genlab.sample import sample_images, shipped_preview
 from genlab.train import load_snapshots
 
 torch.set_num_threads(1)  # one thread per request: sessions run concurrently on 2 cores
@@ -23,7 +24,7 @@ torch.set_num_threads(1)  # one thread per request: sessions run concurrently on
 @st.cache_resource(show_spinner="Loading model…", max_entries=32)
 def load_checkpoint(folder: str) -> checkpoints.Checkpoint:
     """Load a checkpoint once per server process; raises CheckpointError (not cached)."""
-    return checkpoints.load(Path(folder))
+    return registry.load(Path(folder))
 
 
 def try_load(folder: str) -> checkpoints.Checkpoint | None:

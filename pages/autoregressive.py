@@ -10,7 +10,8 @@ import torch
 
 from genlab import data, registry, sample
 from genlab.images import grid, upscale
-from genlab.models import pixelcnn
+from genlab.families import pixelcnn
+from genlab.models.pixelcnn import PixelCNN, causal_mask
 from genlab_ui import inputs, loaders, state
 
 ANCHOR_NATS = 81.3  # PixelCNN on binarized MNIST (van den Oord et al. 2016, "Pixel RNN", table 4)
@@ -57,9 +58,9 @@ def show_maths() -> None:
                     "per layer, up and to the left, but never reaches the pixels up and to the "
                     "*right* beyond the cone: the **blind spot** of a "
                     "single-stack PixelCNN (fixed by the gated PixelCNN's two stacks).")
-        st.caption("Code: genlab/models/pixelcnn.py (causal_mask, MaskedConv2d, nll, quantize, "
-                   "receptive_field, RasterCache), genlab/sample.py (pixelcnn_fill, pixelcnn_sample, "
-                   "pixelcnn_complete), genlab/metrics.py (pixelcnn_metrics).")
+        st.caption("Code: genlab/models/pixelcnn.py (causal_mask, MaskedConv2d, the network), "
+                   "genlab/families/pixelcnn.py (nll, quantize, receptive_field, RasterCache, "
+                   "pixelcnn_sample, pixelcnn_complete, pixelcnn_metrics).")
 
 
 def colour(grey: np.ndarray) -> np.ndarray:
@@ -122,7 +123,7 @@ def live_sample(folder: str, n: int, seed: int, show) -> dict:
                 show(i + 1, x[:, 0].numpy(), means.view(n, size, size).numpy(), note)
 
         t0 = time.perf_counter()
-        out = sample.pixelcnn_sample(model, n, sample.generator(seed), on_pixel=on_pixel)
+        out = pixelcnn.pixelcnn_sample(model, n, sample.generator(seed), on_pixel=on_pixel)
         return {"images": sample.to_uint8(out), "means": means.view(n, size, size).numpy(),
                 "wall_s": time.perf_counter() - t0}
 
@@ -187,7 +188,7 @@ def completions(folder: str, dataset: str, idx: int, rows: int, k: int, seed: in
             if (i + 1) % size == 0:
                 progress((i + 1 - rows * size) / todo)
 
-        out = sample.pixelcnn_complete(model, x, rows, sample.generator(seed), on_pixel=on_pixel)
+        out = pixelcnn.pixelcnn_complete(model, x, rows, sample.generator(seed), on_pixel=on_pixel)
         return sample.to_uint8(out)
 
     return loaders.shared_result("pixelcnn_completions", (folder, dataset, idx, rows, k, seed), compute)
@@ -240,13 +241,13 @@ def cells(rgb: np.ndarray, factor: int) -> np.ndarray:
 
 
 @st.cache_resource(show_spinner=False)
-def preset_geometry() -> pixelcnn.PixelCNN:
+def preset_geometry() -> PixelCNN:
     """An untrained PixelCNN of the preset config: its masks give the receptive field."""
     _, family, config = registry.resolve_model("pixelcnn")
     return family.model(config).eval()
 
 
-def field_picture(model: pixelcnn.PixelCNN, row: int, col: int, factor: int = 15) -> tuple[np.ndarray, dict]:
+def field_picture(model: PixelCNN, row: int, col: int, factor: int = 15) -> tuple[np.ndarray, dict]:
     """RGB picture of the receptive field of pixel (row, col), with pixel borders, and how many
     earlier pixels reach it (``seen``), are in its blind spot (``blind``: within the reach R of
     the net's depth, R rows up and R columns either side, yet unseen) or beyond that reach."""
@@ -269,7 +270,7 @@ def field_picture(model: pixelcnn.PixelCNN, row: int, col: int, factor: int = 15
 
 def mask_picture(kernel: int, mask_type: str, factor: int) -> np.ndarray:
     """A k×k causal mask: visible weights blue, hidden ones black, the centre red or dark red."""
-    mask = pixelcnn.causal_mask(kernel, mask_type).numpy().astype(bool)
+    mask = causal_mask(kernel, mask_type).numpy().astype(bool)
     rgb = np.empty((kernel, kernel, 3), np.uint8)
     rgb[:] = LATER
     rgb[mask] = SEEN
@@ -279,7 +280,7 @@ def mask_picture(kernel: int, mask_type: str, factor: int) -> np.ndarray:
 
 
 @st.fragment
-def receptive_field(model: pixelcnn.PixelCNN, source: str) -> None:
+def receptive_field(model: PixelCNN, source: str) -> None:
     st.subheader("What one pixel's prediction can see")
     size = model.config.image_size
     c = st.columns([1, 1, 2])

@@ -10,7 +10,7 @@ import streamlit as st
 import torch
 
 from genlab import data, sample
-from genlab.sample import ddim_invert, diffusion_loop, record_trajectory, scheduler_for
+from genlab.families import ddpm
 from genlab.diffusion import schedules
 from genlab.diffusion.schedulers import DDPMScheduler
 from genlab.images import grid, upscale
@@ -78,12 +78,12 @@ def chain_check(schedule: str, t: int, value: float = 0.4, n: int = 20000) -> di
 
 def trajectory(folder: str, sampler: str, steps: int, eta: float, n: int, seed: int,
                progress=None) -> dict:
-    """One reverse run kept whole (see genlab.sample.record_trajectory), computed once per
+    """One reverse run kept whole (see genlab.families.ddpm.record_trajectory), computed once per
     settings for every session: scrubbing, playing and the GIF never recompute.
     ``progress(i, total)`` reports the steps while it runs."""
     def compute() -> dict:
         model = loaders.load_checkpoint(folder).model
-        return record_trajectory(sample.FastDenoiser(model), sampler, steps, eta, n, seed,
+        return ddpm.record_trajectory(ddpm.FastDenoiser(model), sampler, steps, eta, n, seed,
                                  on_step=progress)
 
     return loaders.shared_result("trajectories", (folder, sampler, steps, eta, n, seed), compute)
@@ -122,7 +122,8 @@ with st.expander("The maths this page implements", expanded=False):
              r"\varepsilon_\theta(x_t, t) + \sigma_t z,\quad \hat x_0 = "
              r"\frac{x_t - \sqrt{1-\bar\alpha_t}\,\varepsilon_\theta}{\sqrt{\bar\alpha_t}}\quad\text{(DDIM, }\eta=0\Rightarrow\sigma_t=0)")
     st.caption("Code: genlab/diffusion/schedules.py (β, ᾱ, log-SNR), schedulers.py "
-               "(add_noise, DDPM posterior step, DDIM step and inversion).")
+               "(add_noise, DDPM posterior step, DDIM step and inversion); "
+               "genlab/families/ddpm.py (the loss, the sampling loop, DDIM inversion).")
 
 
 def source_image() -> tuple[torch.Tensor, str]:
@@ -192,7 +193,7 @@ def reverse(folder: str) -> None:
         st.caption("Press the button to run the sampler; every step is kept so you can scrub it.")
         return
     traj = run_with_progress(f"{sampler}-{steps}", *key)
-    how = "ε̂_θ in bfloat16" if sample.bf16_supported() else "ε̂_θ in float32"
+    how = "ε̂_θ in bfloat16" if ddpm.bf16_supported() else "ε̂_θ in float32"
     st.caption(f"{sampler}-{steps}: {traj['wall_s']:.2f} s for {n} images on this CPU ({how}, "
                "the batch split over two worker threads; the scheduler's arithmetic is float32).")
     scrub(traj, n)
@@ -251,10 +252,10 @@ def inversion(folder: str, dataset: str, idx: int) -> tuple[torch.Tensor, torch.
     """x0 of a held-out image, its DDIM-50 inversion x_T, and x_T sampled back (η = 0, no clipping)."""
     model = loaders.load_checkpoint(folder).model
     x0 = data.to_float(loaders.bundled(dataset)[0][idx:idx + 1]) * 2 - 1
-    xt = ddim_invert(model, x0, steps=50)
-    sched = scheduler_for(model, "ddim", 50)
+    xt = ddpm.ddim_invert(model, x0, steps=50)
+    sched = ddpm.scheduler_for(model, "ddim", 50)
     sched.clip_sample = False
-    return x0, xt, diffusion_loop(model, sched, xt, sample.generator(0))
+    return x0, xt, ddpm.diffusion_loop(model, sched, xt, sample.generator(0))
 
 
 def invert(folder: str) -> None:

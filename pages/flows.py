@@ -11,8 +11,9 @@ import torch
 
 from genlab import data, metrics, registry, sample
 from genlab.images import grid, upscale
-from genlab.models import flow
-from genlab.train import train_toy_flow
+from genlab.families import flow
+from genlab.models.flow import ToyFlow, ToyFlowConfig
+from genlab.toy import toy_data
 from genlab_ui import inputs, loaders, state
 
 SCORED = 500  # images per likelihood histogram
@@ -21,7 +22,7 @@ Z_TILE = 84  # px: every z tile is drawn this size, whatever its scale
 TOY_LIM = 3.5  # the toy plots span [-3.5, 3.5]²
 TOY_POINTS = 2000  # training points of the toy flow (seed 0)
 TOY_SHOWN = 600  # of which the plots overlay the first ones
-TOY_LAYERS = flow.ToyFlowConfig().layers
+TOY_LAYERS = ToyFlowConfig().layers
 TOY_LABELS = {"moons": "two moons", "rings": "two rings", "gaussians": "8 Gaussians"}
 TOY_STEPS = [250, 500, 1000]
 ANCHORS = "RealNVP 1.06 bits/dim on MNIST, Glow 2.9 on Fashion-MNIST"
@@ -66,9 +67,9 @@ def show_maths() -> None:
                     "E_u[−log p_v(k + u)] bounds the discrete −log P(k) from above (Theis et al. "
                     "2016). **Temperature:** sampling z ~ N(0, T²I) with T < 1 stays in the "
                     "high-density core: cleaner, less varied images (Glow, sec. 5).")
-        st.caption("Code: genlab/models/flow.py (dequantize, logit_transform, Coupling, Flow, "
-                   "bits_per_dim, the toy flow), genlab/sample.py (flow_sample), "
-                   "genlab/metrics.py (flow_bits_per_dim).")
+        st.caption("Code: genlab/models/flow.py (logit_transform, Coupling, Flow, the toy "
+                   "flow), genlab/families/flow.py (dequantize, log_prob, flow_step, "
+                   "flow_sample, flow_bits_per_dim, the toy flow's training).")
 
 
 # --- the image flow ----------------------------------------------------------------------------
@@ -111,7 +112,7 @@ def round_trip(model, image: np.ndarray) -> dict:
     return {"scales": [s[0].numpy() for s in model.z_scales(z)],
             "x_hat": np.clip(np.floor(y_hat[0, 0].numpy() * flow.LEVELS), 0, 255).astype(np.uint8),
             "max_err": (y_hat - y).abs().max().item() * flow.LEVELS,
-            "bpd": flow.bits_per_dim(log_pv, model.num_dims).item()}
+            "bpd": metrics.bits_per_dim(log_pv, model.num_dims).item()}
 
 
 def z_picture(part: np.ndarray) -> np.ndarray:
@@ -157,7 +158,7 @@ def likelihoods(folder: str, dataset: str) -> dict[str, np.ndarray]:
     noise = torch.randint(0, 256, (SCORED, 28, 28), generator=gen, dtype=torch.uint8).numpy()
     sets = {f"{dataset} held-out": loaders.bundled(dataset)[0][:SCORED],
             f"{other} held-out": loaders.bundled(other)[0][:SCORED], "uniform noise": noise}
-    return {name: metrics.flow_bits_per_dim(model, data.to_float(images), gen).numpy()
+    return {name: flow.flow_bits_per_dim(model, data.to_float(images), gen).numpy()
             for name, images in sets.items()}
 
 
@@ -194,17 +195,17 @@ def likelihood_view(folder: str, name: str, dataset: str) -> None:
 @st.cache_data(max_entries=4, show_spinner=False)
 def toy_points(name: str) -> np.ndarray:
     """The toy flow's training points (TOY_POINTS, 2), seed 0."""
-    return flow.toy_data(name, TOY_POINTS, sample.generator(0)).numpy()
+    return toy_data(name, TOY_POINTS, sample.generator(0)).numpy()
 
 
-def toy_flow(name: str, steps: int, progress=None) -> tuple[flow.ToyFlow, dict]:
+def toy_flow(name: str, steps: int, progress=None) -> tuple[ToyFlow, dict]:
     """The toy flow trained on ``name`` for ``steps`` (seed 0) and its training facts, computed
     once per settings for every session (read-only); ``progress(step, metrics)`` while it runs."""
-    def compute() -> tuple[flow.ToyFlow, dict]:
+    def compute() -> tuple[ToyFlow, dict]:
         with torch.random.fork_rng():
             torch.manual_seed(0)  # the couplings' initial weights
-            model = flow.ToyFlow()
-        facts = train_toy_flow(model, torch.from_numpy(toy_points(name)), steps=steps,
+            model = ToyFlow()
+        facts = flow.train_toy_flow(model, torch.from_numpy(toy_points(name)), steps=steps,
                                on_step=progress)
         return model.requires_grad_(False), facts
 
@@ -242,7 +243,7 @@ def points_trace(points: np.ndarray, color: str) -> go.Scatter:
                       marker={"size": 3, "color": color, "opacity": 0.6})
 
 
-def density_figure(model: flow.ToyFlow, points: np.ndarray) -> go.Figure:
+def density_figure(model: ToyFlow, points: np.ndarray) -> go.Figure:
     axis, logp = flow.toy_density(model, lim=TOY_LIM, n=120)
     fig = go.Figure(go.Heatmap(x=axis.numpy(), y=axis.numpy(), z=logp.exp().numpy(),
                                colorscale="Viridis", showscale=False,
@@ -251,7 +252,7 @@ def density_figure(model: flow.ToyFlow, points: np.ndarray) -> go.Figure:
     return toy_layout(fig, "p(x) = N(f(x); 0, I)·|det ∂f/∂x|, data in white")
 
 
-def warp_figure(model: flow.ToyFlow, points: np.ndarray, layer: int) -> go.Figure:
+def warp_figure(model: ToyFlow, points: np.ndarray, layer: int) -> go.Figure:
     lines = z_grid_lines()
     warped = flow.toy_trace(model, lines.reshape(-1, 2), "generate")[layer].view(lines.shape).numpy()
     # the data, mapped back by the last TOY_LAYERS − layer layers of f, lands in the same space

@@ -9,6 +9,7 @@ import torch
 from plotly.subplots import make_subplots
 
 from genlab import data, metrics, sample
+from genlab.families import gan
 from genlab.images import grid, upscale
 from genlab_ui import loaders, state
 from genlab_ui.components import CLASS_COLORS, inline_image
@@ -38,7 +39,7 @@ def scored_samples(folder: str, n: int, seed: int) -> tuple[np.ndarray, np.ndarr
     """n samples of a GAN for a seed, uint8 (n, 28, 28), and D's score of each (n,)."""
     images = loaders.samples(folder, n, seed)
     model = loaders.load_checkpoint(folder).model
-    return images, metrics.discriminator_scores(model, data.to_float(images)).numpy()
+    return images, gan.discriminator_scores(model, data.to_float(images)).numpy()
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -46,7 +47,7 @@ def walk(folder: str, seed_a: int, seed_b: int, k: int, method: str) -> np.ndarr
     """G along the path from z_a (seed_a) to z_b (seed_b): uint8 (k, 28, 28)."""
     model = loaders.load_checkpoint(folder).model
     dim = model.config.noise_dim
-    z_a, z_b = (sample.gan_noise(dim, 1, sample.generator(s))[0] for s in (seed_a, seed_b))
+    z_a, z_b = (gan.gan_noise(dim, 1, sample.generator(s))[0] for s in (seed_a, seed_b))
     with torch.inference_mode():
         return sample.to_uint8(model.generate(sample.interpolate(z_a, z_b, k, method)))
 
@@ -176,8 +177,8 @@ def show_maths() -> None:
                  r"\quad \hat x = \varepsilon x + (1-\varepsilon)G(z),\ "
                  r"\varepsilon\sim U[0,1],\ \lambda = 10")
         st.latex(r"L_G = -\mathbb{E}_{z}[D(G(z))]")
-        st.caption("Code: genlab/models/gan.py (G, D, the losses, the gradient penalty); "
-                   "genlab/train.py (gan_step, wgan_gp_step: (1) update D, (2) update G). "
+        st.caption("Code: genlab/models/gan.py (G, D); genlab/families/gan.py (the losses, the "
+                   "gradient penalty, gan_step, wgan_gp_step: (1) update D, (2) update G). "
                    "Batch norm would make a sample's critic value depend on its batch, so the "
                    "WGAN-GP critic uses layer norm.")
 
@@ -304,7 +305,7 @@ def latent_walk() -> None:
         inline_image(upscale(grid(walk(folder, a, b, k, method), ncol=k), 2),
                      f"{name_of(folder)}: G(z) along the {method} path, seed {a} → seed {b}")
     dim = next(iter(gans.values()))["config"]["noise_dim"]
-    z_a, z_b = (sample.gan_noise(dim, 1, sample.generator(s))[0] for s in (a, b))
+    z_a, z_b = (gan.gan_noise(dim, 1, sample.generator(s))[0] for s in (a, b))
     norms = sample.interpolate(z_a, z_b, k, method).norm(dim=1)
     st.caption(f"‖z‖ along the path: {norms[0]:.1f} → {norms[k // 2]:.1f} (middle) → "
                f"{norms[-1]:.1f}. A 96-D Gaussian sample has ‖z‖ ≈ √96 ≈ 9.8; the middle of a "

@@ -7,7 +7,7 @@ import torch
 
 from genlab import data, sample
 from genlab.images import grid, upscale
-from genlab.metrics import kl_per_dimension
+from genlab.families import vae
 from genlab_ui import components, inputs, loaders, state
 
 Z_RANGE = 3.0  # slider range for each latent coordinate
@@ -37,7 +37,7 @@ def kl_order(folder: str, dataset: str) -> tuple[list[int], list[float]]:
     model = loaders.load_checkpoint(folder).model
     images, _ = loaders.bundled(dataset)
     with torch.inference_mode():
-        kl = kl_per_dimension(model, data.to_float(images)).tolist()
+        kl = vae.kl_per_dimension(model, data.to_float(images)).tolist()
     order = sorted(range(len(kl)), key=lambda d: -kl[d])
     return order, [kl[d] for d in order]
 
@@ -45,7 +45,7 @@ def kl_order(folder: str, dataset: str) -> tuple[list[int], list[float]]:
 @st.cache_data(max_entries=16, show_spinner=False)
 def manifold(folder: str, n: int) -> np.ndarray:
     model = loaders.load_checkpoint(folder).model
-    return decode(model, sample.gaussian_grid(n))
+    return decode(model, vae.gaussian_grid(n))
 
 
 def decode(model, z: torch.Tensor) -> np.ndarray:

@@ -4,7 +4,7 @@ import pickle
 import pytest
 import torch
 
-from genlab import checkpoints
+from genlab import checkpoints, registry
 from genlab.models.vae import VAE
 
 
@@ -16,7 +16,7 @@ def card_for(model):
 
 def test_round_trip(tmp_path, tiny_vae):
     folder = checkpoints.save(tmp_path / "mnist" / "tiny", tiny_vae.state_dict(), card_for(tiny_vae))
-    ckpt = checkpoints.load(folder)
+    ckpt = registry.load(folder)
     assert isinstance(ckpt.model, VAE) and not ckpt.model.training
     for name, tensor in tiny_vae.state_dict().items():
         torch.testing.assert_close(ckpt.model.state_dict()[name], tensor, rtol=0, atol=0)
@@ -33,7 +33,7 @@ def test_tampered_weights_rejected(tmp_path, tiny_vae):
     raw[-1] ^= 0xFF
     (folder / "model.safetensors").write_bytes(bytes(raw))
     with pytest.raises(checkpoints.CheckpointError, match="sha256 .* does not match"):
-        checkpoints.load(folder)
+        registry.load(folder)
 
 
 def test_pickle_rejected_even_with_matching_hash(tmp_path, tiny_vae):
@@ -46,17 +46,17 @@ def test_pickle_rejected_even_with_matching_hash(tmp_path, tiny_vae):
     (folder / "model.safetensors").write_bytes(pickle.dumps(Boom()))
     checkpoints.update_card(folder, sha256=checkpoints.sha256_file(folder / "model.safetensors"))
     with pytest.raises(checkpoints.CheckpointError, match="not a readable safetensors"):
-        checkpoints.load(folder)
+        registry.load(folder)
 
 
 def test_missing_files_are_named(tmp_path, tiny_vae):
     folder = checkpoints.save(tmp_path / "ck", tiny_vae.state_dict(), card_for(tiny_vae))
     (folder / "model.safetensors").unlink()
     with pytest.raises(checkpoints.CheckpointError, match="model.safetensors: weights file is missing"):
-        checkpoints.load(folder)
+        registry.load(folder)
     (folder / "card.json").unlink()
     with pytest.raises(checkpoints.CheckpointError, match="card.json is missing"):
-        checkpoints.load(folder)
+        registry.load(folder)
 
 
 def test_bad_cards_rejected(tmp_path, tiny_vae):
@@ -64,24 +64,24 @@ def test_bad_cards_rejected(tmp_path, tiny_vae):
     card = json.loads((folder / "card.json").read_text())
     (folder / "card.json").write_text("{not json")
     with pytest.raises(checkpoints.CheckpointError, match="not valid JSON"):
-        checkpoints.load(folder)
+        registry.load(folder)
     del card["sha256"]
     (folder / "card.json").write_text(json.dumps(card))
     with pytest.raises(checkpoints.CheckpointError, match="missing the field 'sha256'"):
-        checkpoints.load(folder)
+        registry.load(folder)
     (folder / "card.json").write_text(json.dumps({**card, "sha256": "0", "family": "bogus"}))
     with pytest.raises(checkpoints.CheckpointError, match="unknown model family 'bogus'"):
-        checkpoints.load(folder)
+        registry.load(folder)
     (folder / "card.json").write_text(json.dumps({**card, "sha256": "0", "schema": 99}))
     with pytest.raises(checkpoints.CheckpointError, match="schema 99 is not supported"):
-        checkpoints.load(folder)
+        registry.load(folder)
 
 
 def test_config_mismatch_is_clear(tmp_path, tiny_vae):
     folder = checkpoints.save(tmp_path / "ck", tiny_vae.state_dict(), card_for(tiny_vae))
     checkpoints.update_card(folder, config={"latent_dim": 3, "hidden": [16], "image_size": 28})
     with pytest.raises(checkpoints.CheckpointError, match="weights do not fit"):
-        checkpoints.load(folder)
+        registry.load(folder)
 
 
 def test_interrupted_save_keeps_old_checkpoint(tmp_path, tiny_vae, monkeypatch):
@@ -97,12 +97,12 @@ def test_interrupted_save_keeps_old_checkpoint(tmp_path, tiny_vae, monkeypatch):
         checkpoints.save(folder, other, card_for(tiny_vae))
     monkeypatch.undo()
     assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
-    checkpoints.load(folder)  # still valid
+    registry.load(folder)  # still valid
 
 
 @pytest.mark.parametrize("folder", checkpoints.find_all(), ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_shipped_checkpoints_load(folder):
-    ckpt = checkpoints.load(folder)
+    ckpt = registry.load(folder)
     card = ckpt.card
     assert card["training"]["steps"] > 1000 and card["training"]["wall_time_s"] > 0
     assert card["split"]["holdout_size"] > 0 and card["metrics"]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from genlab import checkpoints
+from genlab import checkpoints, registry
 from genlab.__main__ import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,7 +39,7 @@ def test_train_sample_eval_list(idx_dir, tmp_path, capsys):
 
 
 def test_resume_continues_where_it_stopped(idx_dir, tmp_path):
-    from genlab import data, registry
+    from genlab import data
     from genlab.train import TrainConfig, fit
 
     _, family, config = registry.resolve_model("vae-2d")
@@ -71,9 +71,9 @@ def test_paused_run_continues_from_its_checkpoint_on_a_new_machine(idx_dir, tmp_
     card = checkpoints.read_card(out)["training"]
     assert (card["steps"], card["planned_steps"], card["finished"]) == (4, 8, False)
     (out / "resume.safetensors").unlink()  # what a fresh clone has: the checkpoint alone
-    paused = checkpoints.load(out).model.state_dict()
+    paused = registry.load(out).model.state_dict()
     assert main([*args, "--resume", "--stop-at", "4"]) == 0  # nothing to run: same weights
-    for name, tensor in checkpoints.load(out).model.state_dict().items():
+    for name, tensor in registry.load(out).model.state_dict().items():
         torch.testing.assert_close(tensor, paused[name])
     assert main([*args, "--resume"]) == 0
     card = checkpoints.read_card(out)["training"]
@@ -102,7 +102,7 @@ def test_torchrun_two_processes(idx_dir, tmp_path):
     assert proc.returncode == 0, proc.stderr[-3000:]
     card = checkpoints.read_card(out)
     assert card["training"]["world_size"] == 2 and card["training"]["steps"] == 5
-    checkpoints.load(out)
+    registry.load(out)
     assert sorted(p.name for p in out.iterdir()) == ["card.json", "model.safetensors", "train_log.json"]
 
 

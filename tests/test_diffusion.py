@@ -8,8 +8,9 @@ import torch
 from genlab.diffusion import schedules
 from genlab.diffusion.schedulers import DDIMScheduler, DDPMScheduler, make_scheduler
 from genlab.models.unet import UNet, UNetConfig
-from genlab.sample import ddim_invert, diffusion_loop, diffusion_sample, generator, scheduler_for
-from genlab.train import TrainConfig, adam_optimizers, diffusion_step
+from genlab.families.ddpm import ddim_invert, diffusion_loop, diffusion_sample, diffusion_step, scheduler_for
+from genlab.sample import generator
+from genlab.train import TrainConfig, adam_optimizers
 
 diffusers = pytest.importorskip("diffusers")
 PEER_SCHEDULE = {"linear": "linear", "cosine": "squaredcos_cap_v2"}
@@ -128,7 +129,7 @@ def test_sampling_is_seeded_and_trajectory_complete():
     c = diffusion_sample(model, 2, generator(3), sampler="ddpm", steps=10)
     assert a.shape == (2, 1, 28, 28) and torch.equal(a, b) and not torch.equal(a, c)
     assert a.min() >= 0 and a.max() <= 1
-    from genlab.sample import Trajectory
+    from genlab.families.ddpm import Trajectory
 
     traj = Trajectory([], [], [], [])
     sched = scheduler_for(model, "ddim", 5)
@@ -148,7 +149,7 @@ def test_ddim_inversion_round_trip():
 
 
 def test_fast_denoiser_splits_the_batch_and_keeps_float32_exact():
-    from genlab.sample import FastDenoiser
+    from genlab.families.ddpm import FastDenoiser
 
     model = tiny_unet()
     x, t = torch.randn(5, 1, 28, 28, generator=generator(1)), torch.tensor([1, 20, 40, 60, 99])

@@ -4,12 +4,14 @@ import numpy as np
 import pytest
 import torch
 
-from genlab import checkpoints, metrics, registry, sample
+from genlab import checkpoints, registry, sample
 from genlab.__main__ import main
-from genlab.models.flow import (Flow, FlowConfig, Squeeze, ToyFlow, ToyFlowConfig, bits_per_dim,
-                                dequantize, log_prob, logit_inverse, logit_transform, toy_data,
-                                toy_density, toy_trace)
-from genlab.train import adam_optimizers, flow_step, TrainConfig, train_toy_flow
+from genlab.families.flow import (dequantize, flow_bits_per_dim, flow_metrics, flow_sample, flow_step,
+                                  log_prob, toy_density, toy_trace, train_toy_flow)
+from genlab.metrics import bits_per_dim
+from genlab.models.flow import Flow, FlowConfig, Squeeze, ToyFlow, ToyFlowConfig, logit_inverse, logit_transform
+from genlab.toy import toy_data
+from genlab.train import TrainConfig, adam_optimizers
 
 TINY = {"nice": FlowConfig(architecture="nice", couplings=4, mlp_width=16, mlp_layers=2,
                            actnorm=False, invconv=False),
@@ -114,7 +116,7 @@ def test_sampling_is_reproducible_and_temperature_scales_z():
     c = sample.sample_images(family, model, 3, seed=6)
     assert a.shape == (3, 28, 28) and a.dtype == np.uint8
     assert (a == b).all() and not (a == c).all()
-    cold = sample.flow_sample(model, 2, sample.generator(0), temperature=0.0)
+    cold = flow_sample(model, 2, sample.generator(0), temperature=0.0)
     torch.testing.assert_close(cold[0], cold[1])  # T = 0: every sample is f⁻¹(0)
     torch.testing.assert_close(cold[:1], model.inverse(torch.zeros(1, 784)).clamp(0, 1))
 
@@ -127,11 +129,11 @@ def test_flow_step_lowers_bits_per_dim_and_metrics_match():
     losses = [flow_step(model, opts, x, None, sample.generator(s))["bpd"] for s in range(15)]
     assert losses[-1] < losses[0] - 0.05
     model.eval()
-    out = metrics.flow_metrics(model, x, sample.generator(9), batch=10)
+    out = flow_metrics(model, x, sample.generator(9), batch=10)
     by_hand = bits_per_dim(log_prob(model, dequantize(x, sample.generator(9))), 784).mean().item()
     assert out["bits_per_dim"] == pytest.approx(by_hand, abs=1e-4)
     assert out["nll_nats"] == pytest.approx(by_hand * 784 * math.log(2), abs=0.01)
-    per_image = metrics.flow_bits_per_dim(model, x, sample.generator(9), batch=10)
+    per_image = flow_bits_per_dim(model, x, sample.generator(9), batch=10)
     assert per_image.shape == (32,) and per_image.mean().item() == pytest.approx(by_hand, abs=1e-4)
 
 

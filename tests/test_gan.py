@@ -9,11 +9,13 @@ import pytest
 import torch
 from torch import nn
 
-from genlab import checkpoints, metrics, registry, sample
+from genlab import metrics, registry, sample
 from genlab.__main__ import main
-from genlab.models.gan import (GAN, GANConfig, critic_loss, d_bce_loss, g_minimax_loss,
-                               g_nonsaturating_loss, gradient_penalty, wasserstein_estimate)
-from genlab.train import TrainConfig, gan_family_step, gan_optimizers, load_snapshots, snapshot_steps
+from genlab.families.gan import (critic_loss, d_bce_loss, discriminator_scores, g_minimax_loss,
+                                 g_nonsaturating_loss, gan_family_step, gan_metrics, gan_noise,
+                                 gan_optimizers, gan_sample, gradient_penalty, wasserstein_estimate)
+from genlab.models.gan import GAN, GANConfig
+from genlab.train import TrainConfig, load_snapshots, snapshot_steps
 
 # tiny versions of the three presets (same arch / loss / norm, a few units wide)
 TINY = {"gan-mlp": ["g_hidden=16,16", "d_hidden=16"], "dcgan": ["channels=4"],
@@ -124,13 +126,13 @@ def test_configs_are_checked():
 def test_sampling_shapes_ranges_and_the_same_z(name):
     torch.manual_seed(0)
     model = GAN(tiny(name)).eval()
-    x = sample.gan_sample(model, 5, sample.generator(2))
+    x = gan_sample(model, 5, sample.generator(2))
     assert x.shape == (5, 1, 28, 28) and 0 <= x.min() and x.max() <= 1
-    z = sample.gan_noise(96, 5, sample.generator(2))  # the z gan_sample drew
+    z = gan_noise(96, 5, sample.generator(2))  # the z gan_sample drew
     torch.testing.assert_close(x, model.generate(z))
-    scores = metrics.discriminator_scores(model, x)
+    scores = discriminator_scores(model, x)
     assert scores.shape == (5,)
-    out = metrics.gan_metrics(model, torch.rand(6, 1, 28, 28), sample.generator(0), batch=4)
+    out = gan_metrics(model, torch.rand(6, 1, 28, 28), sample.generator(0), batch=4)
     assert out["n"] == 6 and ("w_estimate" in out) == (name == "wgan-gp")
 
 
@@ -164,7 +166,7 @@ def test_cli_train_records_snapshots_that_survive_resume(idx_dir, tmp_path, caps
     assert snaps["steps"].tolist() == [0, 1, 2, 4, 8]
     np.testing.assert_array_equal(snaps["images"][:4], first["images"])  # kept, not redrawn
     # the last snapshot is the shipped model's samples of the fixed z (seed 0)
-    ckpt = checkpoints.load(out)
+    ckpt = registry.load(out)
     family = registry.get("gan")
     np.testing.assert_array_equal(snaps["images"][-1], sample.sample_images(family, ckpt.model, 64, 0))
     log = json.loads((out / "train_log.json").read_text())

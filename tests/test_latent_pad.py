@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from benchmarks.browser import chromium_available, launch, page_errors, streamlit_server, wait_idle
-from genlab import checkpoints
+from genlab import checkpoints, registry
 from genlab.export import decode_numpy, mlp_decoder_blob
 
 if not chromium_available():
@@ -19,7 +19,7 @@ sync_api = pytest.importorskip("playwright.sync_api")
 
 
 def test_blob_decodes_like_pytorch():
-    model = checkpoints.load(checkpoints.resolve("mnist/vae-2d")).model
+    model = registry.load(checkpoints.resolve("mnist/vae-2d")).model
     blob, shapes, _ = mlp_decoder_blob(model)
     z = torch.randn(5, 2, generator=torch.Generator().manual_seed(0))
     with torch.no_grad():
@@ -92,7 +92,7 @@ def test_arrow_keys_move_the_point(pad):
 
 def test_browser_decode_is_exact(pad):
     _, canvas = pad
-    model = checkpoints.load(checkpoints.resolve("mnist/vae-2d")).model
+    model = registry.load(checkpoints.resolve("mnist/vae-2d")).model
     z = torch.rand(20, 2, generator=torch.Generator().manual_seed(1)) * 6 - 3
     with torch.no_grad():
         ref = model.decode(z).flatten(1).numpy()
@@ -118,7 +118,7 @@ def test_vae_16d_sliders_decode_in_the_browser(pad):
     during = live.evaluate("c => Array.from(c.getContext('2d').getImageData(0, 0, 224, 224).data)")
     assert during != before, "the image must change while the thumb is held"
     page.mouse.up()
-    model = checkpoints.load(checkpoints.resolve("mnist/vae-16d")).model
+    model = registry.load(checkpoints.resolve("mnist/vae-16d")).model
     z = torch.randn(5, 16, generator=torch.Generator().manual_seed(2))
     with torch.no_grad():
         ref = model.decode(z).flatten(1).numpy()

@@ -7,7 +7,8 @@ import torch
 
 from genlab import metrics
 from genlab.models.classifier import Classifier, ClassifierConfig
-from genlab.train import TrainConfig, adam_optimizers, augment_shift, classifier_step
+from genlab.families.classifier import augment_shift, classifier_metrics, classifier_step
+from genlab.train import TrainConfig, adam_optimizers
 
 
 def frechet_scipy(a, b):
@@ -70,7 +71,7 @@ def test_classifier_step_learns_and_features_shape():
     assert last["loss"] < first["loss"] / 3
     model.eval()
     assert model.features(x).shape == (40, 16)
-    out = metrics.classifier_metrics(model, x, None, labels=y)
+    out = classifier_metrics(model, x, None, labels=y)
     assert out["accuracy"] == 1.0
 
 

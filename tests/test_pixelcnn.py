@@ -4,11 +4,12 @@ import numpy as np
 import pytest
 import torch
 
-from genlab import checkpoints, metrics, registry, sample
+from genlab import checkpoints, registry, sample
 from genlab.__main__ import main
-from genlab.models.pixelcnn import (MaskedConv2d, PixelCNN, PixelCNNConfig, RasterCache, causal_mask, nll,
-                                   quantize, receptive_field)
-from genlab.train import TrainConfig, adam_optimizers, pixelcnn_step
+from genlab.families.pixelcnn import (RasterCache, nll, pixelcnn_complete, pixelcnn_metrics, pixelcnn_sample,
+                                     pixelcnn_step, quantize, receptive_field)
+from genlab.models.pixelcnn import MaskedConv2d, PixelCNN, PixelCNNConfig, causal_mask
+from genlab.train import TrainConfig, adam_optimizers
 
 SIZE = 8  # tiny images keep the per-pixel gradient checks fast
 
@@ -127,10 +128,10 @@ def test_raster_cache_gives_the_full_image_logits(levels, start):
 def test_sampling_is_deterministic_per_seed_and_reports_each_pixel():
     model = tiny()
     seen = []
-    a = sample.pixelcnn_sample(model, 3, sample.generator(0),
+    a = pixelcnn_sample(model, 3, sample.generator(0),
                                on_pixel=lambda i, probs, x: seen.append((i, probs.sum(1))))
-    b = sample.pixelcnn_sample(model, 3, sample.generator(0))
-    c = sample.pixelcnn_sample(model, 3, sample.generator(1))
+    b = pixelcnn_sample(model, 3, sample.generator(0))
+    c = pixelcnn_sample(model, 3, sample.generator(1))
     assert a.shape == (3, 1, SIZE, SIZE) and set(a.unique().tolist()) <= {0.0, 1.0}
     assert torch.equal(a, b) and not torch.equal(a, c)
     assert [i for i, _ in seen] == list(range(SIZE * SIZE))
@@ -143,11 +144,11 @@ def test_sampling_is_deterministic_per_seed_and_reports_each_pixel():
 def test_completion_keeps_the_upper_half():
     model = tiny(levels=256)
     images = torch.rand(2, 1, SIZE, SIZE)
-    out = sample.pixelcnn_complete(model, images, SIZE // 2, sample.generator(0))
+    out = pixelcnn_complete(model, images, SIZE // 2, sample.generator(0))
     kept = quantize(images, 256)[:, :, :SIZE // 2]
     assert torch.equal(out[:, :, :SIZE // 2], kept)
     assert not torch.equal(out[:, :, SIZE // 2:], quantize(images, 256)[:, :, SIZE // 2:])
-    again = sample.pixelcnn_complete(model, images, SIZE // 2, sample.generator(0))
+    again = pixelcnn_complete(model, images, SIZE // 2, sample.generator(0))
     assert torch.equal(out, again)
 
 
@@ -158,7 +159,7 @@ def test_train_step_lowers_nll_and_metrics_match():
     losses = [pixelcnn_step(model, opts, x, None, sample.generator(s))["nats"] for s in range(20)]
     assert losses[-1] < losses[0] - 5
     model.eval()
-    out = metrics.pixelcnn_metrics(model, x, sample.generator(3), batch=10)
+    out = pixelcnn_metrics(model, x, sample.generator(3), batch=10)
     xq = quantize(x, 2, sample.generator(3))
     assert out["nll_nats"] == pytest.approx(nll(model(xq), xq).mean().item(), abs=1e-3)
     assert out["bits_per_dim"] == pytest.approx(out["nll_nats"] / (SIZE * SIZE * math.log(2)), abs=1e-4)
@@ -184,7 +185,7 @@ def test_sample_cli_writes_a_preview_the_app_takes_for_those_weights_only(tiny_p
     assert main(["sample", "mnist/pixelcnn", "--root", str(tiny_pixelcnn_root), "--n", "3",
                  "--seed", "4", "--out", str(out)]) == 0
     sha = checkpoints.read_card(folder)["sha256"]
-    ckpt = checkpoints.load(folder)
+    ckpt = registry.load(folder)
     again = sample.sample_images(registry.get("pixelcnn"), ckpt.model, 3, 4)
     assert np.array_equal(sample.shipped_preview(out.parent, sha, 3, 4), again)
     # other weights, another seed or another count: sample anew
@@ -197,7 +198,7 @@ def test_shipped_previews_are_the_samples_of_their_weights():
     """Every preview.npz shipped in checkpoints/ is what its checkpoint samples for that seed."""
     previews = [f / sample.PREVIEW_FILE for f in checkpoints.find_all() if (f / sample.PREVIEW_FILE).is_file()]
     for path in previews:
-        ckpt = checkpoints.load(path.parent)
+        ckpt = registry.load(path.parent)
         with np.load(path) as npz:
             images, seed, sha = npz["images"], int(npz["seed"]), str(npz["sha256"])
         assert sha == ckpt.card["sha256"], f"{path} is of other weights"

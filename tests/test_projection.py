@@ -105,14 +105,14 @@ def test_shipped_default_pixel_maps_match_a_fresh_computation(dataset):
 
 def test_every_shipped_map_fits_its_checkpoint():
     """Each shipped model map names weights that are shipped (else the page recomputes)."""
-    from genlab import checkpoints
+    from genlab import checkpoints, registry
 
     for path in sorted(projection.MAPS.glob("*.npz")):
         dataset, _, source = path.stem.partition("--")
         source = source.replace("--", "/")
         key = projection.PIXELS
         if source != projection.PIXELS:
-            ckpt = checkpoints.load(checkpoints.resolve(source))
+            ckpt = registry.load(checkpoints.resolve(source))
             key = projection.source_key(source, ckpt)
         with np.load(path) as npz:
             assert str(npz["key"]) == key, f"{path.name} is stale: python -m genlab maps"

@@ -1,2 +1,2 @@
 """Diffusion in three parts: schedules (pure functions), schedulers (no weights), and the
-sampling loop in genlab.sample; the denoiser (genlab.models.unet) knows no betas."""
+sampling loop in genlab.families.ddpm; the denoiser (genlab.models.unet) knows no betas."""

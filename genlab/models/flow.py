@@ -1,7 +1,7 @@
 """Normalizing flows with exact likelihoods: NICE (Dinh et al. 2015, additive coupling) and
 RealNVP (Dinh et al. 2017, affine coupling, checkerboard and channel masks, multi-scale
 squeeze), with Glow's actnorm and invertible 1×1 convolutions (Kingma & Dhariwal 2018) as
-options; plus a 2-D toy flow with its toy datasets.
+options; plus a 2-D toy flow.
 
 From an 8-bit image to bits per dimension (each step's log-Jacobian enters log p):
 
@@ -14,7 +14,8 @@ From an 8-bit image to bits per dimension (each step's log-Jacobian enters log p
     bits/dim = −log p_v(v) / (D ln 2)
 
 ``Flow.forward`` takes y and returns z with the log-determinant of y -> z (logit included);
-``bits_per_dim`` adds the D log 256 of the 8-bit scaling. E_u[−log p_v(x + u)] is an upper
+``genlab.metrics.bits_per_dim`` adds the D log 256 of the 8-bit scaling; dequantization,
+log p and training are in ``genlab.families.flow``. E_u[−log p_v(x + u)] is an upper
 bound on the discrete −log P(x) (Theis et al. 2016), which is what papers report.
 """
 
@@ -28,16 +29,10 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 
-LEVELS = 256  # 8-bit grey levels
 
 
-# --- preprocessing and the bits/dim conversion: pure functions -----------------------------
+# --- the logit preprocessing of RealNVP: part of the flow's map y -> z ------------------------
 
-def dequantize(x: torch.Tensor, gen: torch.Generator | None = None) -> torch.Tensor:
-    """Uniform dequantization: images k/255 in [0, 1] -> y = (k + u) / 256, u ~ U[0, 1)."""
-    k = (x * (LEVELS - 1)).round()
-    u = torch.rand(x.shape, generator=gen, dtype=x.dtype)
-    return (k + u) / LEVELS
 
 
 def logit_transform(y: torch.Tensor, alpha: float) -> tuple[torch.Tensor, torch.Tensor]:
@@ -53,28 +48,8 @@ def logit_inverse(h: torch.Tensor, alpha: float) -> torch.Tensor:
     return (torch.sigmoid(h) - alpha) / (1 - 2 * alpha)
 
 
-def standard_normal_log_prob(z: torch.Tensor) -> torch.Tensor:
-    """log N(z; 0, I) summed over all but the batch dimension, (B,)."""
-    return -0.5 * (z.pow(2) + math.log(2 * math.pi)).flatten(1).sum(1)
 
 
-def bits_per_dim(log_py: torch.Tensor, num_dims: int, levels: int = LEVELS) -> torch.Tensor:
-    """Negative log-likelihood in bits per dimension of data with ``levels`` levels.
-
-    bits/dim = (−log p_y(y) + D log levels) / (D ln 2), where p_y is a density on
-    y = v / levels ∈ [0, 1)^D and the D log levels is the Jacobian of v -> y. A uniform
-    density on [0, 1)^D gives exactly log2(256) = 8 bits/dim. With ``levels=1`` the
-    input is already the log-probability of discrete data (PixelCNN): nats / (D ln 2).
-
-    Args:
-        log_py: log density (nats) per image, (B,).
-        num_dims: D, the dimensions per image (784 for 28×28 grey).
-        levels: the quantization levels of each dimension.
-
-    Returns:
-        Bits per dimension per image, (B,).
-    """
-    return (-log_py + num_dims * math.log(levels)) / (num_dims * math.log(2))
 
 
 # --- invertible layers: forward(x) -> (y, log|det ∂y/∂x| per image), inverse(y) -> x -------
@@ -361,40 +336,10 @@ class Flow(nn.Module):
         return [*shapes, (ch, size, size)]
 
 
-def log_prob(model: nn.Module, y: torch.Tensor) -> torch.Tensor:
-    """log p(y) per example (B,) in nats: log N(z; 0, I) + log|det ∂z/∂y| (any flow here)."""
-    z, logdet = model(y)
-    return standard_normal_log_prob(z) + logdet
 
 
-# --- a 2-D toy flow and its datasets ---------------------------------------------------------
+# --- a 2-D toy flow -----------------------------------------------------------------------------
 
-TOY_DATASETS = ("moons", "rings", "gaussians")
-
-
-def toy_data(name: str, n: int, gen: torch.Generator) -> torch.Tensor:
-    """n points (n, 2) of a toy density, roughly within [-3, 3]².
-
-    ``moons``: two interleaved half circles; ``rings``: two concentric circles;
-    ``gaussians``: a mixture of 8 Gaussians on a circle of radius 2.
-    """
-    if name == "moons":
-        upper = torch.rand(n, generator=gen) < 0.5
-        angle = torch.rand(n, generator=gen) * math.pi
-        x = torch.where(upper, torch.cos(angle), 1 - torch.cos(angle))
-        y = torch.where(upper, torch.sin(angle), 0.5 - torch.sin(angle))
-        pts = torch.stack([x - 0.5, y - 0.25], 1) * 1.5
-        return pts + 0.08 * torch.randn(n, 2, generator=gen)
-    if name == "rings":
-        radius = torch.where(torch.rand(n, generator=gen) < 0.5, 1.0, 2.5)
-        angle = torch.rand(n, generator=gen) * 2 * math.pi
-        pts = radius[:, None] * torch.stack([torch.cos(angle), torch.sin(angle)], 1)
-        return pts + 0.1 * torch.randn(n, 2, generator=gen)
-    if name == "gaussians":
-        angle = torch.randint(0, 8, (n,), generator=gen) * (2 * math.pi / 8)
-        centres = 2.0 * torch.stack([torch.cos(angle), torch.sin(angle)], 1)
-        return centres + 0.2 * torch.randn(n, 2, generator=gen)
-    raise ValueError(f"unknown toy dataset {name!r}; valid: {', '.join(TOY_DATASETS)}")
 
 
 @dataclass(frozen=True)
@@ -427,38 +372,3 @@ class ToyFlow(nn.Module):
         return z
 
 
-@torch.inference_mode()
-def toy_trace(model: ToyFlow, points: torch.Tensor, direction: str = "generate") -> list[torch.Tensor]:
-    """The points after each layer, for the warped-grid picture.
-
-    Args:
-        model: a ToyFlow.
-        points: (N, 2); z-space points for ``generate``, data points for ``normalize``.
-        direction: ``generate`` runs z -> x (inverse layers, last first); ``normalize``
-            runs x -> z (forward layers).
-
-    Returns:
-        layers + 1 tensors (N, 2): the input, then the points after each layer.
-    """
-    if direction not in ("generate", "normalize"):
-        raise ValueError(f"unknown direction {direction!r}; valid: generate, normalize")
-    out = [points]
-    layers = list(model.layers) if direction == "normalize" else list(reversed(model.layers))
-    for layer in layers:
-        points = layer(points)[0] if direction == "normalize" else layer.inverse(points)
-        out.append(points)
-    return out
-
-
-@torch.inference_mode()
-def toy_density(model: ToyFlow, lim: float = 3.5, n: int = 100) -> tuple[torch.Tensor, torch.Tensor]:
-    """log p(x) on an n×n grid over [-lim, lim]², for the heatmap.
-
-    Returns:
-        (axis (n,), log density (n, n)) with rows along x2 (low to high), columns along x1.
-    """
-    axis = torch.linspace(-lim, lim, n)
-    x2, x1 = torch.meshgrid(axis, axis, indexing="ij")
-    pts = torch.stack([x1.flatten(), x2.flatten()], 1)
-    z, logdet = model(pts)
-    return axis, (standard_normal_log_prob(z) + logdet).view(n, n)

@@ -19,7 +19,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 ARCHS = ("mlp", "dcgan")
@@ -122,7 +121,7 @@ class Discriminator(nn.Module):
 
 
 class GAN(nn.Module):
-    """The pair (G, D); training alternates their updates (genlab.train.gan_step)."""
+    """The pair (G, D); training alternates their updates (genlab.families.gan.gan_step)."""
 
     def __init__(self, config: GANConfig):
         super().__init__()
@@ -142,57 +141,3 @@ class GAN(nn.Module):
         """Images (B, 1, 28, 28) in [0, 1] -> D's penultimate features (B, F), what its last
         linear layer scores (the projections page maps them)."""
         return self.discriminator.net[:-1](x * 2 - 1).flatten(1)
-
-
-# --- losses: pure functions of D's raw outputs --------------------------------------------
-
-def d_bce_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
-    """−V(D, G) = −E log D(x) − E log(1 − D(G(z))), D = σ(logit) (Goodfellow et al. 2014, eq. 1).
-
-    At D's optimum for G's distribution equal to the data's, D = ½ and the loss is log 4.
-    """
-    return (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
-            + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
-
-
-def g_nonsaturating_loss(fake_logits: torch.Tensor) -> torch.Tensor:
-    """−E log D(G(z)): the generator loss used in practice (Goodfellow et al. 2014, sec. 3),
-    steep where D confidently rejects the samples."""
-    return F.softplus(-fake_logits).mean()  # −log σ(l) = softplus(−l)
-
-
-def g_minimax_loss(fake_logits: torch.Tensor) -> torch.Tensor:
-    """E log(1 − D(G(z))): the generator's side of the minimax game; flat (saturates) where
-    D confidently rejects the samples, so G learns little early on."""
-    return -F.softplus(fake_logits).mean()  # log(1 − σ(l)) = −softplus(l)
-
-
-def critic_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
-    """E D(G(z)) − E D(x): the critic minimises the negative of the Wasserstein estimate."""
-    return fake_scores.mean() - real_scores.mean()
-
-
-def wasserstein_estimate(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
-    """E D(x) − E D(G(z)): the Kantorovich–Rubinstein dual at the current critic, an estimate
-    of W1(P_data, P_G) when D is (close to) 1-Lipschitz (Arjovsky et al. 2017, eq. 3)."""
-    return real_scores.mean() - fake_scores.mean()
-
-
-def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor,
-                     gen: torch.Generator) -> torch.Tensor:
-    """E (‖∇D(x̂)‖₂ − 1)², x̂ = ε x + (1 − ε) x̃, ε ~ U[0, 1] per sample (Gulrajani et al.
-    2017, algorithm 1). Differentiable in the critic's weights (create_graph).
-
-    Args:
-        critic: maps (B, 1, H, W) to (B,) scores.
-        real: real images (B, 1, H, W) in the critic's input range.
-        fake: generated images, same shape (detached from G).
-        gen: draws ε.
-
-    Returns:
-        The penalty, a scalar (not yet multiplied by λ).
-    """
-    eps = torch.rand((real.shape[0], 1, 1, 1), generator=gen, dtype=real.dtype)  # (B, 1, 1, 1)
-    mixed = (eps * real + (1 - eps) * fake).requires_grad_(True)
-    (grad,) = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
-    return (grad.flatten(1).norm(dim=1) - 1).pow(2).mean()

@@ -6,11 +6,9 @@ grey levels" likelihood), so log p(x|z) = -BCE(logits, x) summed over the 784 pi
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 
@@ -66,45 +64,3 @@ class VAE(nn.Module):
         eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype, device=mu.device)
         z = mu + torch.exp(0.5 * logvar) * eps  # reparameterization: z = mu + sigma * eps
         return VAEOutput(self.decode_logits(z), mu, logvar, z)
-
-
-def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
-    """KL(N(mu, sigma^2) || N(0, 1)) per latent dimension, (B, D).
-
-    Appendix B of Kingma & Welling (2014): 1/2 (mu^2 + sigma^2 - log sigma^2 - 1).
-    """
-    return 0.5 * (mu.pow(2) + logvar.exp() - logvar - 1.0)
-
-
-def reconstruction_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """-log p(x|z) in nats per image, (B,): Bernoulli likelihood on grey levels."""
-    return F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
-
-
-def negative_elbo(model: VAE, x: torch.Tensor, generator: torch.Generator | None = None
-                  ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """-ELBO = -E_q[log p(x|z)] + KL(q(z|x) || p(z)), one sample of z; each (B,) in nats.
-
-    Returns:
-        (negative ELBO, reconstruction NLL, KL), each per image.
-    """
-    out = model(x, generator)
-    rec = reconstruction_nll(out.logits, x)
-    kl = kl_divergence(out.mu, out.logvar).sum(1)
-    return rec + kl, rec, kl
-
-
-@torch.no_grad()
-def importance_weighted_bound(model: VAE, x: torch.Tensor, k: int = 100,
-                              generator: torch.Generator | None = None) -> torch.Tensor:
-    """IWAE bound (Burda et al. 2016): -log (1/k) sum_i p(x, z_i) / q(z_i|x), nats, (B,)."""
-    mu, logvar = model.encode(x)  # (B, D)
-    std = torch.exp(0.5 * logvar)
-    eps = torch.randn((k, *mu.shape), generator=generator, dtype=mu.dtype)  # (k, B, D)
-    z = mu + std * eps
-    log_q = (-0.5 * (eps.pow(2) + logvar + math.log(2 * math.pi))).sum(-1)  # (k, B)
-    log_prior = (-0.5 * (z.pow(2) + math.log(2 * math.pi))).sum(-1)
-    logits = model.decode_logits(z.flatten(0, 1))  # (k*B, 1, H, W)
-    log_lik = -reconstruction_nll(logits, x.repeat(k, 1, 1, 1)).view(k, -1)
-    log_w = log_lik + log_prior - log_q
-    return -(torch.logsumexp(log_w, 0) - math.log(k))

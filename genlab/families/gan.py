@@ -1,0 +1,232 @@
+"""The GAN family (Goodfellow et al. 2014): the losses, the alternating D / G training steps
+(non-saturating BCE and WGAN-GP), sampling G(z), the discriminator's held-out view, and
+the presets ``gan-mlp``, ``dcgan`` and ``wgan-gp``.
+
+The networks are ``genlab.models.gan.GAN`` (G and D in one module). The losses work on
+D's raw outputs: logits for ``bce``, critic values for ``wgan-gp``. Inside the networks
+images live in [−1, 1]; outside, as everywhere in genlab, in [0, 1].
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from genlab.families import Family, Preset
+from genlab.models.gan import GAN, GANConfig
+from genlab.train import TrainConfig, dist_info
+
+
+# --- losses: pure functions of D's raw outputs --------------------------------------------
+
+def d_bce_loss(real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+    """−V(D, G) = −E log D(x) − E log(1 − D(G(z))), D = σ(logit) (Goodfellow et al. 2014, eq. 1).
+
+    At D's optimum for G's distribution equal to the data's, D = ½ and the loss is log 4.
+    """
+    return (F.binary_cross_entropy_with_logits(real_logits, torch.ones_like(real_logits))
+            + F.binary_cross_entropy_with_logits(fake_logits, torch.zeros_like(fake_logits)))
+
+
+def g_nonsaturating_loss(fake_logits: torch.Tensor) -> torch.Tensor:
+    """−E log D(G(z)): the generator loss used in practice (Goodfellow et al. 2014, sec. 3),
+    steep where D confidently rejects the samples."""
+    return F.softplus(-fake_logits).mean()  # −log σ(l) = softplus(−l)
+
+
+def g_minimax_loss(fake_logits: torch.Tensor) -> torch.Tensor:
+    """E log(1 − D(G(z))): the generator's side of the minimax game; flat (saturates) where
+    D confidently rejects the samples, so G learns little early on."""
+    return -F.softplus(fake_logits).mean()  # log(1 − σ(l)) = −softplus(l)
+
+
+def critic_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+    """E D(G(z)) − E D(x): the critic minimises the negative of the Wasserstein estimate."""
+    return fake_scores.mean() - real_scores.mean()
+
+
+def wasserstein_estimate(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+    """E D(x) − E D(G(z)): the Kantorovich–Rubinstein dual at the current critic, an estimate
+    of W1(P_data, P_G) when D is (close to) 1-Lipschitz (Arjovsky et al. 2017, eq. 3)."""
+    return real_scores.mean() - fake_scores.mean()
+
+
+def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor,
+                     gen: torch.Generator) -> torch.Tensor:
+    """E (‖∇D(x̂)‖₂ − 1)², x̂ = ε x + (1 − ε) x̃, ε ~ U[0, 1] per sample (Gulrajani et al.
+    2017, algorithm 1). Differentiable in the critic's weights (create_graph).
+
+    Args:
+        critic: maps (B, 1, H, W) to (B,) scores.
+        real: real images (B, 1, H, W) in the critic's input range.
+        fake: generated images, same shape (detached from G).
+        gen: draws ε.
+
+    Returns:
+        The penalty, a scalar (not yet multiplied by λ).
+    """
+    eps = torch.rand((real.shape[0], 1, 1, 1), generator=gen, dtype=real.dtype)  # (B, 1, 1, 1)
+    mixed = (eps * real + (1 - eps) * fake).requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
+    return (grad.flatten(1).norm(dim=1) - 1).pow(2).mean()
+
+
+# --- training: alternate D and G updates (Goodfellow et al. 2014, algorithm 1) -------------
+
+def gan_optimizers(model, tcfg: TrainConfig) -> list[torch.optim.Optimizer]:
+    """[Adam for D, Adam for G] with the config's betas (DCGAN 0.5; WGAN-GP 0.0, 0.9)."""
+    if dist_info()[1] > 1:
+        raise ValueError("GAN training runs in one process (its two updates would bypass DDP)")
+    betas = tuple(model.config.adam_betas)
+    return [torch.optim.Adam(model.discriminator.parameters(), lr=tcfg.lr, betas=betas),
+            torch.optim.Adam(model.generator.parameters(), lr=tcfg.lr, betas=betas)]
+
+
+def gan_family_step(model, optimizers, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator
+                    ) -> dict[str, float]:
+    """The GAN family's train step: ``wgan_gp_step`` or ``gan_step`` by the config's loss."""
+    step = wgan_gp_step if model.config.loss == "wgan-gp" else gan_step
+    return step(model, optimizers, x, y, gen)
+
+
+def gan_step(model, optimizers, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator
+             ) -> dict[str, float]:
+    """One D update on −V(D, G), then one G update on the non-saturating −log D(G(z)).
+
+    Returns:
+        d_loss, g_loss, and d_real / d_fake: D's mean probability on real and generated
+        images (before the updates).
+    """
+    opt_d, opt_g = optimizers
+    real = x * 2 - 1  # (B, 1, 28, 28) in [-1, 1], G's range
+    z = torch.randn((real.shape[0], model.config.noise_dim), generator=gen)
+    fake = model.generator(z)
+    # (1) update D: maximise log D(x) + log(1 - D(G(z))); G's graph is cut by detach
+    real_logits = model.discriminator(real)
+    fake_logits = model.discriminator(fake.detach())
+    d_loss = d_bce_loss(real_logits, fake_logits)
+    opt_d.zero_grad(set_to_none=True)
+    d_loss.backward()
+    opt_d.step()
+    # (2) update G: maximise log D(G(z)) through the just-updated D
+    g_loss = g_nonsaturating_loss(model.discriminator(fake))
+    opt_g.zero_grad(set_to_none=True)
+    g_loss.backward()
+    opt_g.step()
+    return {"d_loss": d_loss.item(), "g_loss": g_loss.item(),
+            "d_real": torch.sigmoid(real_logits).mean().item(),
+            "d_fake": torch.sigmoid(fake_logits).mean().item()}
+
+
+def wgan_gp_step(model, optimizers, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator
+                 ) -> dict[str, float]:
+    """``n_critic`` critic updates, then one G update (Gulrajani et al. 2017, algorithm 1).
+
+    The batch is split into ``n_critic`` chunks, so each critic update sees fresh real
+    images (a batch of 320 with n_critic = 5 is 64 per update); G's update uses as many z.
+
+    Returns:
+        d_loss (critic loss with penalty), g_loss = −E D(G(z)), w_estimate = E D(x) −
+        E D(G(z)) of the last critic update (before its step), gp (the penalty), and
+        d_real / d_fake: the critic's mean values.
+    """
+    cfg = model.config
+    opt_d, opt_g = optimizers
+    real_all = x * 2 - 1  # (B, 1, 28, 28) in [-1, 1], G's range
+    for real in real_all.chunk(cfg.n_critic):
+        # (1) update D: minimise E D(G(z)) - E D(x) + λ E(‖∇D(x̂)‖ - 1)²
+        with torch.no_grad():
+            fake = model.generator(torch.randn((real.shape[0], cfg.noise_dim), generator=gen))
+        real_scores, fake_scores = model.discriminator(real), model.discriminator(fake)
+        gp = gradient_penalty(model.discriminator, real, fake, gen)
+        d_loss = critic_loss(real_scores, fake_scores) + cfg.gp_lambda * gp
+        opt_d.zero_grad(set_to_none=True)
+        d_loss.backward()
+        opt_d.step()
+    # (2) update G: minimise -E D(G(z))
+    z = torch.randn((real.shape[0], cfg.noise_dim), generator=gen)
+    g_loss = -model.discriminator(model.generator(z)).mean()
+    opt_g.zero_grad(set_to_none=True)
+    g_loss.backward()
+    opt_g.step()
+    return {"d_loss": d_loss.item(), "g_loss": g_loss.item(),
+            "w_estimate": wasserstein_estimate(real_scores, fake_scores).item(), "gp": gp.item(),
+            "d_real": real_scores.mean().item(), "d_fake": fake_scores.mean().item()}
+
+
+# --- sampling and evaluation -----------------------------------------------------------------
+
+def gan_noise(noise_dim: int, n: int, gen: torch.Generator) -> torch.Tensor:
+    """z ~ N(0, I), (n, noise_dim): with one seed, every GAN variant gets the same z."""
+    return torch.randn((n, noise_dim), generator=gen)
+
+
+@torch.inference_mode()
+def gan_sample(model, n: int, gen: torch.Generator) -> torch.Tensor:
+    """G(z) for z ~ N(0, I): (n, 1, 28, 28) in [0, 1]."""
+    return model.generate(gan_noise(model.config.noise_dim, n, gen))
+
+
+@torch.inference_mode()
+def discriminator_scores(model, x: torch.Tensor, batch: int = 500) -> torch.Tensor:
+    """A GAN's D on images (N, 1, 28, 28) in [0, 1], (N,): the probability of "real" for the
+    ``bce`` loss, the critic value for ``wgan-gp`` (only differences of those mean anything)."""
+    raw = torch.cat([model.score(x[i:i + batch]) for i in range(0, len(x), batch)])
+    return raw if model.config.loss == "wgan-gp" else torch.sigmoid(raw)
+
+
+@torch.inference_mode()
+def gan_metrics(model, x: torch.Tensor, gen: torch.Generator, *, labels=None,
+                batch: int = 500) -> dict[str, float]:
+    """The discriminator's view of held-out images against as many samples.
+
+    Args:
+        model: a GAN in eval mode.
+        x: held-out images (N, 1, 28, 28) in [0, 1] (never seen by D in training).
+        gen: the noise of the N samples.
+
+    Returns:
+        d_holdout, d_samples: D's mean output on each set (see ``discriminator_scores``);
+        for ``bce`` d_accuracy, the share of both sets D classifies right (½ when it cannot
+        tell them apart); for ``wgan-gp`` w_estimate = E D(x) − E D(G(z)), the critic's
+        estimate of W1; n.
+    """
+    fake = torch.cat([model.generate(gan_noise(model.config.noise_dim, len(xb), gen))
+                      for xb in x.split(batch)])
+    real, fake = discriminator_scores(model, x, batch), discriminator_scores(model, fake, batch)
+    out = {"d_holdout": round(real.mean().item(), 4), "d_samples": round(fake.mean().item(), 4)}
+    if model.config.loss == "wgan-gp":
+        out["w_estimate"] = round(wasserstein_estimate(real, fake).item(), 4)
+    else:
+        out["d_accuracy"] = round(((real > 0.5).sum() + (fake <= 0.5).sum()).item() / (2 * len(x)), 4)
+    return {**out, "n": len(x)}
+
+
+def _penultimate(model, x: torch.Tensor) -> torch.Tensor:
+    return model.features(x)
+
+
+PRESETS = {
+    "gan-mlp": Preset("gan", {"arch": "mlp", "loss": "bce", "d_norm": "none"},
+                      train={"lr": 2e-4, "batch_size": 64}),
+    "dcgan": Preset("gan", {"arch": "dcgan", "loss": "bce", "d_norm": "batch", "channels": 32},
+                    train={"lr": 2e-4, "batch_size": 64}),
+    # 5 critic updates of 64 images per generator update (Gulrajani et al. 2017, algorithm 1)
+    "wgan-gp": Preset("gan", {"arch": "dcgan", "loss": "wgan-gp", "d_norm": "layer", "channels": 32,
+                              "n_critic": 5, "gp_lambda": 10.0, "adam_betas": (0.0, 0.9)},
+                      train={"lr": 1e-4, "batch_size": 320}),
+}
+
+FAMILY = Family(
+    name="gan", config=GANConfig, model=GAN,
+    make_optimizers=gan_optimizers, train_step=gan_family_step,
+    sample=gan_sample, evaluate=gan_metrics, snapshots=True,
+    equation=r"\min_G \max_D\; \mathbb{E}_{x\sim p_{\text{data}}}[\log D(x)] + "
+             r"\mathbb{E}_{z\sim\mathcal{N}(0, I)}[\log(1 - D(G(z)))]",
+    about=("A generator G maps noise z to an image; a discriminator D learns to tell real "
+           "images from G's, and G learns to fool it. With the Wasserstein loss D becomes a "
+           "1-Lipschitz critic whose score gap estimates the distance between the two "
+           "distributions. There is no encoder and no likelihood: sampling is one pass of G."),
+    features=_penultimate, features_label="discriminator's penultimate features",
+)
