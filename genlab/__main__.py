@@ -47,6 +47,14 @@ def _cmd_train(args) -> int:
         config = registry.parse_override(config, override)
     splits = data.load(args.dataset, args.data_dir, download=not args.no_download)
     images = data.to_float(splits.train.images)
+    labels = torch.from_numpy(splits.train.labels.astype(np.int64))
+    out = Path(args.out) if args.out else checkpoints.ROOT / args.dataset / name
+    init = None
+    if args.from_id:
+        if family.prepare is None:
+            raise ValueError(f"--from applies to models trained from another checkpoint (reflow), not {name}")
+        teacher = registry.load(checkpoints.resolve(args.from_id, args.root))
+        config, images, labels, init = family.prepare(teacher, out, seed=args.seed, n=args.pairs)
     defaults = registry.MODELS[name].train
     pick = lambda value, key, fallback: value if value is not None else defaults.get(key, fallback)
     batch_size = pick(args.batch_size, "batch_size", 128)
@@ -56,8 +64,9 @@ def _cmd_train(args) -> int:
                        ema_decay=pick(args.ema, "ema_decay", 0.0), stop_at=args.stop_at)
     torch.manual_seed(args.seed)  # model initialisation; data order and noise use generators
     model = family.model(config)
+    if init is not None:  # the starting weights (a reflow starts from its teacher)
+        model.load_state_dict(init)
     ema = copy.deepcopy(model).requires_grad_(False) if tcfg.ema_decay > 0 else None
-    out = Path(args.out) if args.out else checkpoints.ROOT / args.dataset / name
     bar = tqdm(total=steps, desc=f"{name} on {args.dataset}", unit="step", disable=rank != 0,
                dynamic_ncols=True, mininterval=1.0)
     final = ema if ema is not None else model  # the EMA weights are the ones shipped
@@ -71,7 +80,6 @@ def _cmd_train(args) -> int:
         if snapshots:
             snapshots(step)
 
-    labels = torch.from_numpy(splits.train.labels.astype(np.int64))
     facts = fit(family, model, images, labels, tcfg, on_step=on_step, resume_dir=out,
                 resume=args.resume, ema=ema)
     final.eval()
@@ -84,7 +92,8 @@ def _cmd_train(args) -> int:
         history = facts.pop("history")
         card = {"family": family.name, "name": name, "dataset": args.dataset,
                 "config": config.__dict__, "split": splits.split, "training": facts,
-                "metrics": metrics, "notes": args.notes or ""}
+                "metrics": metrics, "notes": args.notes or "",
+                **({"trained_from": args.from_id} if args.from_id else {})}
         checkpoints.save(out, final.state_dict(), card)
         (out / "train_log.json").write_text(json.dumps(history) + "\n")
         if facts["finished"]:
@@ -96,23 +105,23 @@ def _cmd_train(args) -> int:
     return 0
 
 
+SAMPLE_OPTIONS = ("sampler", "steps", "eta", "temperature", "label", "guidance")
+
+
 def _cmd_sample(args) -> int:
     from genlab import checkpoints, registry
     from genlab.sample import sample_images, save_samples
 
     ckpt = registry.load(checkpoints.resolve(args.id, args.root))
     family = registry.get(ckpt.card["family"])
-    options = {}
-    if ckpt.card["family"] == "ddpm":
-        options = {"sampler": args.sampler, "steps": args.steps, "eta": args.eta}
-    elif args.sampler or args.steps or args.eta:
-        raise ValueError("--sampler/--steps/--eta apply to diffusion checkpoints only")
-    if ckpt.card["family"] == "flow":
-        options["temperature"] = args.temperature
-    elif args.temperature is not None:
-        raise ValueError("--temperature applies to flow checkpoints only")
     if family.sample is None:
         raise ValueError(f"{ckpt.id} is a {ckpt.card['family']}, not a generative model")
+    given = {k: getattr(args, k) for k in SAMPLE_OPTIONS if getattr(args, k) is not None}
+    if unknown := sorted(set(given) - set(family.sample_options)):
+        valid = ", ".join(f"--{k}" for k in family.sample_options) or "none"
+        raise ValueError(f"{', '.join(f'--{k}' for k in unknown)} not used by {ckpt.id} "
+                         f"({family.name}); its options: {valid}")
+    options = {k: getattr(args, k) for k in family.sample_options}
     images = sample_images(family, ckpt.model, args.n, args.seed, **options)
     out = Path(args.out)
     save_samples(out, images, args.seed, ckpt.id, ckpt.card["sha256"])
@@ -226,6 +235,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config field")
     t.add_argument("--no-download", action="store_true", help="never try torchvision's download")
     t.add_argument("--notes", help="free text stored in the card")
+    t.add_argument("--from", dest="from_id", metavar="ID",
+                   help="train from another checkpoint (reflow: the rectified flow whose pairs it learns)")
+    t.add_argument("--pairs", type=int, default=20000, help="reflow: (noise, sample) pairs to draw")
     t.set_defaults(fn=_cmd_train)
 
     s = sub.add_parser("sample", help="sample images to an .npz (key 'images', uint8 N×28×28)")
@@ -233,10 +245,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--n", type=int, default=16)
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--out", required=True)
-    s.add_argument("--sampler", choices=["ddpm", "ddim"], help="diffusion: the sampler (default ddim)")
-    s.add_argument("--steps", type=int, help="diffusion: sampling steps (DDPM: T; DDIM: 50)")
+    s.add_argument("--sampler", help="diffusion: ddpm or ddim (default ddim); rectified flow: "
+                                     "euler or heun (default heun)")
+    s.add_argument("--steps", type=int, help="diffusion: sampling steps (DDPM: T; DDIM: 50); "
+                                             "rectified flow: ODE steps K (default 8)")
     s.add_argument("--eta", type=float, help="DDIM: η (0 = deterministic)")
     s.add_argument("--temperature", type=float, help="flows: z ~ N(0, T²I) (default 1)")
+    s.add_argument("--label", type=int, help="rectified flow: the class to sample (default: none)")
+    s.add_argument("--guidance", type=float,
+                   help="rectified flow with --label: w in v = v_∅ + w·(v_c − v_∅) (default 1)")
     s.set_defaults(fn=_cmd_sample)
 
     e = sub.add_parser("eval", help="print a checkpoint's metrics as JSON (or recompute them)")

@@ -35,6 +35,11 @@ class Family:
     # what the projections page maps: (model, x (B, 1, 28, 28) in [0, 1]) -> (B, F), or None
     features: Callable[..., torch.Tensor] | None = None
     features_label: str = ""  # what those features are, e.g. "latent means μ(x)"
+    # keyword options of ``sample`` that ``genlab sample`` passes on (e.g. sampler, steps)
+    sample_options: tuple[str, ...] = ()
+    # training from another checkpoint (``genlab train … --from ID``, e.g. reflow):
+    # (teacher checkpoint, run folder, seed) -> (config, images, labels, initial weights)
+    prepare: Callable[..., tuple] | None = None
 
     def config_from_dict(self, values: dict) -> Any:
         """Rebuild the config dataclass from JSON (lists back to tuples); unknown keys fail."""

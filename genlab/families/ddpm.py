@@ -76,7 +76,7 @@ def scheduler_for(model, sampler: str = "ddim", steps: int | None = None, eta: f
     if sampler == "ddim":
         options["eta"] = eta
     sched = make_scheduler(sampler, **options)
-    sched.set_timesteps(steps or (cfg.timesteps if sampler == "ddpm" else 50))
+    sched.set_timesteps(steps if steps is not None else (cfg.timesteps if sampler == "ddpm" else 50))
     return sched
 
 
@@ -103,7 +103,7 @@ def _pool() -> ThreadPoolExecutor:
 
 
 class FastDenoiser:
-    """ε̂_θ(x_t, t) for sampling on a CPU: the batch split over two single-threaded workers,
+    """ε̂_θ(x_t, t) (or a rectified flow's v̂_θ) for sampling on a CPU: the batch split over two single-threaded workers,
     the network under bfloat16 autocast where the CPU runs it natively.
 
     Why not torch's own threads: OpenMP's barriers busy-wait, so two-thread ops stall badly
@@ -121,14 +121,16 @@ class FastDenoiser:
         self.model, self.config = model, model.config
         self.bf16 = bf16_supported() if bf16 is None else bf16
 
-    def _eps(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    def _eps(self, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16):
-            return self.model(x, t).float()
+            return self.model(x, t, *([] if y is None else [y])).float()
 
-    def __call__(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    def __call__(self, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """The network's output for x (B, 1, 28, 28), t (B,) and, for a class-conditional
+        network, labels y (B,): the same as ``model(x, t, y)``, computed faster."""
         if x.shape[0] < 2:
-            return self._eps(x, t)
-        parts = zip(x.chunk(2), t.chunk(2))
+            return self._eps(x, t, y)
+        parts = zip(x.chunk(2), t.chunk(2), *([] if y is None else [y.chunk(2)]))
         return torch.cat(list(_pool().map(lambda p: self._eps(*p), parts)))
 
 
@@ -214,7 +216,7 @@ PRESETS = {
 FAMILY = Family(
     name="ddpm", config=UNetConfig, model=UNet,
     make_optimizers=adam_optimizers, train_step=diffusion_step,
-    sample=diffusion_sample, evaluate=diffusion_metrics,
+    sample=diffusion_sample, evaluate=diffusion_metrics, sample_options=("sampler", "steps", "eta"),
     equation=r"x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon,\qquad "
              r"\mathcal{L} = \mathbb{E}_{t,x_0,\varepsilon}\,\|\varepsilon - \varepsilon_\theta(x_t, t)\|^2",
     about=("The forward process adds Gaussian noise over T steps until the image is pure "

@@ -186,7 +186,7 @@ PRESETS = {
 FAMILY = Family(
     name="flow", config=FlowConfig, model=Flow,
     make_optimizers=adam_optimizers, train_step=flow_step,
-    sample=flow_sample, evaluate=flow_metrics,
+    sample=flow_sample, evaluate=flow_metrics, sample_options=("temperature",),
     equation=r"\log p(x) = \log \mathcal{N}\big(f(x); 0, I\big)"
              r" + \log\Big|\det \frac{\partial f}{\partial x}\Big|,\qquad y_{b} = x_{b},\;\; y_{\bar b} = x_{\bar b} \odot e^{s(x_b)} + t(x_b)",
     about=("An invertible network f maps an image to a Gaussian z of the same size; the "

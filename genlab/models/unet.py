@@ -20,6 +20,7 @@ class UNetConfig:
     time_dim: int = 128  # width of the time embedding
     dropout: float = 0.0  # in residual blocks
     groups: int = 8  # GroupNorm groups
+    num_classes: int = 0  # > 0: class-conditional; label num_classes is the "no label" (null) class
     # the sampler settings the model was trained with (the denoiser itself ignores them)
     timesteps: int = 1000  # T of the forward process
     beta_schedule: str = "linear"  # "linear" (DDPM) or "cosine" (improved DDPM)
@@ -73,6 +74,8 @@ class UNet(nn.Module):
         self.config = config
         ch, td, g, p = config.channels, config.time_dim, config.groups, config.dropout
         self.time_mlp = nn.Sequential(nn.Linear(td, td), nn.SiLU(), nn.Linear(td, td))
+        # a learned vector per class (plus the null class), added to the time embedding
+        self.label_emb = nn.Embedding(config.num_classes + 1, td) if config.num_classes else None
         self.stem = nn.Conv2d(1, ch[0], 3, padding=1)
         self.down = nn.ModuleList()
         self.downsample = nn.ModuleList()
@@ -98,9 +101,14 @@ class UNet(nn.Module):
                 self.upsample.append(nn.Conv2d(c, c, 3, padding=1))
         self.head = nn.Sequential(nn.GroupNorm(g, c), nn.SiLU(), nn.Conv2d(c, 1, 3, padding=1))
 
-    def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        """x_t (B, 1, 28, 28) in [-1, 1] scale, t (B,) integer steps -> ε̂ (B, 1, 28, 28)."""
+    def forward(self, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """x_t (B, 1, 28, 28) in [-1, 1] scale, t (B,) steps (integers for DDPM, 1000·t for a
+        rectified flow), y (B,) class labels or None (the null label) -> (B, 1, 28, 28): ε̂ or v̂."""
         temb = self.time_mlp(timestep_embedding(t, self.config.time_dim))
+        if self.label_emb is not None:
+            if y is None:
+                y = torch.full((x.shape[0],), self.config.num_classes, dtype=torch.long)
+            temb = temb + self.label_emb(y)
         h = self.stem(x)
         hs = [h]
         blocks, n = iter(self.down), self.config.blocks

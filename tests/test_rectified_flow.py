@@ -1,0 +1,158 @@
+"""Rectified flow: the loss by hand, the ODE solvers against a velocity field whose flow is
+known in closed form (Gaussian data), guidance, reflow pairs, straightness, and the CLI."""
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from genlab import checkpoints, registry
+from genlab.__main__ import main
+from genlab.families.rectified_flow import (RectifiedFlowConfig, TIME_SCALE, endpoints, interpolate,
+                                            make_pairs, ode_solve, rf_loss, rf_step, straightness,
+                                            velocity)
+from genlab.models.unet import UNet
+from genlab.sample import generator
+from genlab.train import TrainConfig, adam_optimizers
+
+TINY = RectifiedFlowConfig(channels=(8, 8, 8), time_dim=16, num_classes=10)
+
+
+class GaussianFlow(nn.Module):
+    """The exact rectified-flow velocity for data x₁ ~ N(μ, s²) per pixel and noise x₀ ~ N(0, 1):
+    v*(x, t) = E[x₁ − x₀ | x_t = x] = μ + (t s² − (1 − t)) / (t² s² + (1 − t)²) · (x − t μ).
+    Its ODE carries N(0, 1) exactly onto N(μ, s²)."""
+
+    def __init__(self, mu: float, s: float):
+        super().__init__()
+        self.mu, self.s = mu, s
+        self.config = SimpleNamespace(num_classes=0)
+
+    def forward(self, x, steps, y=None):
+        t = (steps / TIME_SCALE).view(-1, *[1] * (x.ndim - 1))
+        var = t ** 2 * self.s ** 2 + (1 - t) ** 2
+        return self.mu + (t * self.s ** 2 - (1 - t)) / var * (x - t * self.mu)
+
+
+def test_interpolation_ends_at_noise_and_data():
+    x0, x1 = torch.zeros(2, 1, 2, 2), torch.ones(2, 1, 2, 2)
+    torch.testing.assert_close(interpolate(x0, x1, torch.tensor([0.0, 1.0])),
+                               torch.stack([x0[0], x1[1]]))
+    assert interpolate(x0, x1, torch.tensor([0.25, 0.25])).unique().item() == 0.25
+
+
+def test_loss_matches_a_hand_computation():
+    """A network v = a·x_t: the loss is mean(((x₁ − x₀) − a·(t x₁ + (1 − t) x₀))²)."""
+    class Scale(nn.Module):
+        def forward(self, x, steps, y=None):
+            return 0.5 * x
+
+    x0 = torch.tensor([[[[1.0, -1.0]]]])  # (1, 1, 1, 2)
+    x1 = torch.tensor([[[[0.0, 2.0]]]])
+    t = torch.tensor([0.25])
+    # x_t = (0.75, -0.25), target (-1, 3), v = (0.375, -0.125): errors (-1.375, 3.125)
+    expected = (1.375 ** 2 + 3.125 ** 2) / 2
+    assert rf_loss(Scale(), x0, x1, t).item() == pytest.approx(expected)
+
+
+def test_training_pairs_keep_their_noise():
+    gen = generator(0)
+    images = torch.rand(3, 1, 4, 4)
+    x0, x1 = endpoints(images, gen)
+    torch.testing.assert_close(x1, images * 2 - 1)
+    pairs = torch.randn(3, 2, 4, 4)
+    x0, x1 = endpoints(pairs, gen)
+    assert (x0 == pairs[:, :1]).all() and (x1 == pairs[:, 1:]).all()
+
+
+@pytest.mark.parametrize("sampler, steps", [("euler", 200), ("heun", 50)])
+def test_ode_carries_noise_to_the_gaussian_data(sampler, steps):
+    mu, s, n = 0.7, 1.8, 20000
+    x0 = torch.randn((n, 1, 1, 1), generator=generator(1))
+    x1 = ode_solve(GaussianFlow(mu, s), x0, sampler=sampler, steps=steps)
+    se_mean, se_var = s / math.sqrt(n), s ** 2 * math.sqrt(2 / n)  # Monte-Carlo standard errors
+    assert abs(x1.mean().item() - mu) < 4 * se_mean
+    assert abs(x1.var().item() - s ** 2) < 4 * se_var + 0.01
+
+
+def test_heun_is_second_order():
+    """Error of x₁ against a fine solve: halving the steps multiplies it by ~4 for Heun, ~2 for Euler."""
+    field, x0 = GaussianFlow(0.7, 1.8), torch.linspace(-2, 2, 9).view(-1, 1, 1, 1)
+    exact = ode_solve(field, x0, sampler="heun", steps=1000)
+    err = {(m, k): (ode_solve(field, x0, sampler=m, steps=k) - exact).abs().max().item()
+           for m in ("euler", "heun") for k in (10, 20)}
+    assert 1.6 < err["euler", 10] / err["euler", 20] < 2.5
+    assert 3.0 < err["heun", 10] / err["heun", 20] < 5.0
+
+
+def test_straightness_is_zero_for_straight_paths():
+    """Data at one point μ (s = 0): every path is the segment x_t = (1 − t) x₀ + t μ, S = 0.
+    Spread data (s = 2): the paths bend (the flow first contracts, then spreads)."""
+    x0 = torch.randn((500, 1, 1, 1), generator=generator(2))
+    assert straightness(GaussianFlow(0.7, 0.0), x0) < 1e-10
+    assert straightness(GaussianFlow(0.7, 2.0), x0) > 0.01
+
+
+def test_guidance_mixes_conditional_and_null_velocities():
+    class ByLabel(nn.Module):
+        config = SimpleNamespace(num_classes=10)
+
+        def forward(self, x, steps, y=None):  # v = the label's value (null = 10)
+            labels = torch.full((x.shape[0],), 10) if y is None else y
+            return torch.ones_like(x) * labels.view(-1, 1, 1, 1).float()
+
+    x = torch.zeros(2, 1, 2, 2)
+    assert velocity(ByLabel(), x, 0.5).unique().item() == 10  # unconditional: v_∅
+    assert velocity(ByLabel(), x, 0.5, label=3).unique().item() == 3  # w = 1
+    assert velocity(ByLabel(), x, 0.5, label=3, guidance=0.0).unique().item() == 10
+    assert velocity(ByLabel(), x, 0.5, label=3, guidance=2.5).unique().item() == 10 + 2.5 * (3 - 10)
+
+
+def test_tiny_step_changes_the_weights_and_the_loss_falls():
+    torch.manual_seed(0)
+    model = UNet(TINY)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    opts = adam_optimizers(model, TrainConfig(steps=1, lr=3e-3))
+    x, y = torch.rand(8, 1, 28, 28) * 0.2, torch.arange(8) % 10
+    losses = [rf_step(model, opts, x, y, generator(0))["loss"] for _ in range(30)]
+    assert any(not torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert np.mean(losses[-5:]) < np.mean(losses[:5])
+
+
+def test_pairs_are_the_flow_of_their_noise():
+    torch.manual_seed(0)
+    model = UNet(TINY).eval()
+    pairs, labels = make_pairs(model, 6, generator(3), steps=2, batch=4)
+    assert pairs.shape == (6, 2, 28, 28) and labels.shape == (6,)
+    again = ode_solve(model, pairs[:4, :1], sampler="heun", steps=2, label=labels[:4])
+    torch.testing.assert_close(again, pairs[:4, 1:], atol=1e-5, rtol=1e-5)
+
+
+def test_cli_trains_samples_and_reflows(idx_dir, tmp_path, capsys):
+    out = tmp_path / "mnist" / "rectified-flow"
+    small = ["--set", "channels=8,8,8", "--set", "time_dim=16"]
+    assert main(["train", "rectified-flow", "--dataset", "mnist", "--data-dir", str(idx_dir),
+                 "--steps", "4", "--batch-size", "8", "--out", str(out), *small]) == 0
+    card = checkpoints.read_card(out)
+    assert card["family"] == "rectified-flow" and "straightness" in card["metrics"]
+    assert main(["sample", str(out), "--n", "3", "--sampler", "euler", "--steps", "2", "--label", "4",
+                 "--guidance", "3", "--out", str(tmp_path / "a.npz")]) == 0
+    assert np.load(tmp_path / "a.npz")["images"].shape == (3, 28, 28)
+    capsys.readouterr()
+    for bad, message in ((["--steps", "0"], "steps must be an integer in 1..1000"),
+                         (["--steps", "1001"], "steps must be an integer in 1..1000"),
+                         (["--sampler", "rk4"], "unknown ODE solver 'rk4'"),
+                         (["--temperature", "0.5"], "--temperature not used by")):
+        assert main(["sample", str(out), "--n", "2", "--out", str(tmp_path / "b.npz"), *bad]) == 2
+        assert message in capsys.readouterr().err
+    reflow = tmp_path / "mnist" / "reflow"
+    assert main(["train", "reflow", "--from", str(out), "--pairs", "6", "--dataset", "mnist",
+                 "--data-dir", str(idx_dir), "--steps", "2", "--batch-size", "4",
+                 "--out", str(reflow)]) == 0
+    card = checkpoints.read_card(reflow)
+    assert card["config"]["reflow"] == 1 and card["trained_from"] == str(out)
+    assert (reflow / "reflow_pairs.safetensors").is_file()
+    assert registry.load(reflow).model.config.channels == (8, 8, 8)
