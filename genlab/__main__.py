@@ -130,7 +130,7 @@ def _cmd_sample(args) -> int:
 
 
 def _cmd_eval(args) -> int:
-    from genlab import checkpoints, evaluate
+    from genlab import checkpoints, evaluate, registry
 
     if args.all == bool(args.id):
         raise ValueError("eval takes a checkpoint id or --all")
@@ -143,7 +143,7 @@ def _cmd_eval(args) -> int:
             continue
         print(f"evaluating {card['id']}…", file=sys.stderr)
         metrics = evaluate.evaluate(folder, n=args.n, seed=args.seed, data_dir=args.data_dir)
-        if args.samplers and card["family"] == "ddpm":
+        if args.samplers and registry.get(card["family"]).nfe is not None:
             metrics["samplers"] = evaluate.sampler_quality(
                 folder, args.samplers.split(","), n=args.sampler_n, seed=args.seed,
                 data_dir=args.data_dir)
@@ -245,8 +245,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--n", type=int, default=16)
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--out", required=True)
-    s.add_argument("--sampler", help="diffusion: ddpm or ddim (default ddim); rectified flow: "
-                                     "euler or heun (default heun)")
+    s.add_argument("--sampler", help="diffusion: ddpm, ddim (default), dpm++, sde or ode; "
+                                     "rectified flow: euler or heun (default heun)")
     s.add_argument("--steps", type=int, help="diffusion: sampling steps (DDPM: T; DDIM: 50); "
                                              "rectified flow: ODE steps K (default 8)")
     s.add_argument("--eta", type=float, help="DDIM: η (0 = deterministic)")
@@ -264,8 +264,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--data-dir")
     e.add_argument("--n", type=int, default=2000, help="samples and real images for FD etc.")
     e.add_argument("--seed", type=int, default=0)
-    e.add_argument("--samplers", help="diffusion: also FD per sampler as the page samples, "
-                                      "e.g. ddim-50,ddpm-1000,ddim-50-fp32")
+    e.add_argument("--samplers", help="diffusion / rectified flow: also FD per sampler and step "
+                                      "count as the pages sample, e.g. ddim-50,dpm++-20,ddpm-1000,"
+                                      "ddim-50-fp32 or euler-1,heun-8")
     e.add_argument("--sampler-n", type=int, default=500,
                    help="samples per sampler (and real images) for --samplers")
     e.add_argument("--write", action="store_true",

@@ -69,36 +69,48 @@ def evaluate(folder: Path, *, n: int = 2000, seed: int = 0, data_dir: str | None
     return out
 
 
+def parse_sampler_spec(spec: str) -> tuple[str, int, bool]:
+    """``NAME-K`` or ``NAME-K-fp32`` (e.g. ``ddim-50``, ``dpm++-20``, ``heun-8``) ->
+    (sampler, steps, plain float32)."""
+    head, _, tail = spec.rpartition("-")
+    fp32 = tail == "fp32"
+    name, _, steps = (head if fp32 else spec).rpartition("-")
+    if not name or not steps.isdigit():
+        raise ValueError(f"sampler {spec!r}: expected NAME-K, optionally -fp32 (e.g. ddim-50, heun-8)")
+    return name, int(steps), fp32
+
+
 def sampler_quality(folder: Path, specs: list[str], *, n: int = 500, seed: int = 0,
                     data_dir: str | None = None, batch: int = 250) -> dict:
-    """A diffusion checkpoint's sample quality per sampler, as the page samples.
+    """A checkpoint's sample quality per sampler and step count, as the pages sample
+    (diffusion: ddpm, ddim, dpm++, sde, ode; rectified flow: euler, heun).
 
     Args:
-        specs: "ddim-K" or "ddpm-T", optionally with "-fp32": the page's denoiser
+        specs: "NAME-K", optionally with "-fp32": the pages' network wrapper
             (``FastDenoiser``: bfloat16 where native, two workers) or plain float32.
         n: samples per sampler, compared with holdout[:n]; ``real_vs_real`` is two disjoint
             real sets of the same n (FD depends on n, so only same-n numbers compare).
 
     Returns:
-        {spec: {fd, precision, recall, class_entropy_bits, ms_per_image}, "real_vs_real": …, "n"}.
+        {spec: {fd, precision, recall, class_entropy_bits, ms_per_image, nfe},
+        "real_vs_real": …, "n"}.
     """
     from genlab.families.ddpm import FastDenoiser
 
     ckpt = registry.load(folder)
-    if ckpt.card["family"] != "ddpm":
-        raise ValueError(f"{ckpt.id} is not a diffusion checkpoint")
+    family = registry.get(ckpt.card["family"])
+    if family.nfe is None:
+        raise ValueError(f"{ckpt.id} ({family.name}) has no samplers to compare")
+    parsed = {spec: parse_sampler_spec(spec) for spec in specs}  # fail before any sampling
     splits = data.load(ckpt.card["dataset"], data_dir, download=False)
     real, other, how = real_sets(splits, n)
     classifier = classifier_for(ckpt.card["dataset"])
     out: dict = {"n": n, "seed": seed, "real_vs_real": {**metrics.compare_sets(classifier, real, other), "sets": how}}
-    for spec in specs:
-        name, steps, *rest = spec.split("-")
-        if name not in ("ddim", "ddpm") or not steps.isdigit() or rest not in ([], ["fp32"]):
-            raise ValueError(f"sampler {spec!r}: expected ddim-K or ddpm-T, optionally -fp32")
-        denoiser = ckpt.model if rest else FastDenoiser(ckpt.model)
-        images, ms = sample_timed(registry.get("ddpm"), denoiser, n, seed, batch,
-                                  sampler=name, steps=int(steps))
-        out[spec] = {**metrics.compare_sets(classifier, real, images), "ms_per_image": round(ms, 2)}
+    for spec, (name, steps, fp32) in parsed.items():
+        network = ckpt.model if fp32 else FastDenoiser(ckpt.model)
+        images, ms = sample_timed(family, network, n, seed, batch, sampler=name, steps=steps)
+        out[spec] = {**metrics.compare_sets(classifier, real, images), "ms_per_image": round(ms, 2),
+                     "nfe": family.nfe(name, steps)}
         print(f"{ckpt.id} {spec}: FD {out[spec]['fd']} ({ms:.0f} ms/image)", file=sys.stderr)
     return out
 

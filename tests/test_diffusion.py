@@ -164,3 +164,90 @@ def test_fast_denoiser_splits_the_batch_and_keeps_float32_exact():
     assert 0 < rel < 0.02  # bfloat16 rounding, not a different function
     samples = diffusion_sample(FastDenoiser(model, bf16=False), 3, generator(3), sampler="ddim", steps=5)
     assert torch.allclose(samples, diffusion_sample(model, 3, generator(3), sampler="ddim", steps=5), atol=1e-5)
+
+
+# --- the SDE view: reverse SDE, probability-flow ODE, DPM-Solver++ ---------------------------
+
+class GaussianEps(torch.nn.Module):
+    """The exact ε̂ for data x0 ~ N(μ, s²) per pixel: x_t ~ N(√ᾱ μ, ᾱ s² + 1 − ᾱ), so
+    ε̂ = −√(1 − ᾱ) ∇log p_t = √(1 − ᾱ) (x − √ᾱ μ) / (ᾱ s² + 1 − ᾱ)."""
+
+    def __init__(self, mu: float, s: float, schedule: str = "linear"):
+        super().__init__()
+        self.mu, self.s = mu, s
+        self.config = UNetConfig(beta_schedule=schedule)
+        self.alphas_cumprod = DDPMScheduler(beta_schedule=schedule).alphas_cumprod
+
+    def forward(self, x, t):
+        ab = self.alphas_cumprod[t].view(-1, *[1] * (x.ndim - 1))
+        return (1 - ab).sqrt() * (x - ab.sqrt() * self.mu) / (ab * self.s ** 2 + 1 - ab)
+
+
+@pytest.mark.parametrize("schedule", ["linear", "cosine"])
+@pytest.mark.parametrize("sampler, steps", [("sde", 1000), ("ode", 1000), ("ode", 100), ("dpm++", 100)])
+def test_sde_view_samplers_reproduce_gaussian_data(schedule, sampler, steps):
+    """With the exact score, every sampler lands on N(μ, s²), within Monte-Carlo error."""
+    mu, s = 0.5, 0.4
+    model = GaussianEps(mu, s, schedule)
+    # 32 images × 784 pixels: every pixel is an independent draw for this denoiser
+    x = (diffusion_sample(model, 32, generator(0), sampler=sampler, steps=steps) * 2 - 1).flatten()
+    n = x.numel()
+    se_mean, se_std = s / math.sqrt(n), s / math.sqrt(2 * n)
+    assert abs(x.mean().item() - mu) < 4 * se_mean + 0.003
+    assert abs(x.std().item() - s) < 4 * se_std + 0.006
+
+
+def test_probability_flow_ode_is_deterministic_and_invertible():
+    model = GaussianEps(0.5, 0.4)
+    sched = scheduler_for(model, "ode", 1000)
+    x0 = torch.randn(50, 1, 4, 4, generator=generator(1)) * 0.4 + 0.5
+    x = x0
+    for t in sched.timesteps.flip(0).tolist()[:-1]:  # data (t = 0) -> noise (t = T − 1)
+        x = sched.invert_step(model(x, torch.full((50,), t)), t, x).prev_sample
+    assert abs(x.std().item() - 1) < 0.15  # noise
+    sched.set_timesteps(1000)
+    back = x
+    for t in sched.timesteps.tolist()[:-1]:  # and back to t = 0
+        back = sched.step(model(back, torch.full((50,), t)), t, back).prev_sample
+    assert (back - x0).abs().max().item() < 1e-3
+    again = diffusion_sample(model, 4, generator(5), sampler="ode", steps=50)
+    torch.testing.assert_close(again, diffusion_sample(model, 4, generator(5), sampler="ode", steps=50))
+
+
+def test_reverse_sde_step_by_hand():
+    """x_prev = x + B(½x + ∇log p) + √B z with B = log(ᾱ_prev/ᾱ_t) and ∇log p = −ε̂/√(1 − ᾱ_t)."""
+    sched = make_scheduler("sde")
+    sched.set_timesteps(10)
+    x, eps, t = torch.full((1, 1, 1, 1), 0.3), torch.full((1, 1, 1, 1), -0.2), 500
+    ab, ab_prev = sched.alphas_cumprod[t].item(), sched.alphas_cumprod[400].item()
+    b = math.log(ab_prev / ab)
+    z = torch.randn((1, 1, 1, 1), generator=generator(9)).item()
+    expected = 0.3 + b * (0.15 + 0.2 / math.sqrt(1 - ab)) + math.sqrt(b) * z
+    assert sched.step(eps, t, x, generator=generator(9)).prev_sample.item() == pytest.approx(expected, rel=1e-5)
+
+
+@pytest.mark.parametrize("schedule", ["linear", "cosine"])
+@pytest.mark.parametrize("k", [10, 20, 25])
+def test_dpm_solver_matches_diffusers(schedule, k):
+    ours = make_scheduler("dpm++", beta_schedule=schedule)
+    theirs = peer(diffusers.DPMSolverMultistepScheduler, schedule, solver_order=2,
+                  algorithm_type="dpmsolver++")
+    ours.set_timesteps(k)
+    theirs.set_timesteps(k)
+    assert ours.timesteps.tolist() == theirs.timesteps.tolist()
+    x_a = x_b = torch.randn(4, 1, 28, 28, generator=generator(0))
+    for t in ours.timesteps.tolist():
+        eps = torch.randn(4, 1, 28, 28, generator=generator(t)) * 0.5 + 0.1 * x_a
+        a = ours.step(eps, t, x_a)
+        b = theirs.step(eps, t, x_b)
+        torch.testing.assert_close(a.prev_sample, b.prev_sample, rtol=1e-4, atol=1e-4)
+        x_a, x_b = a.prev_sample, b.prev_sample
+
+
+def test_unknown_sampler_and_bad_steps_are_clear():
+    model = GaussianEps(0.5, 0.4)
+    with pytest.raises(ValueError, match="valid: ddpm, ddim, sde, ode, dpm"):
+        scheduler_for(model, "euler")
+    for steps in (0, 1001):
+        with pytest.raises(ValueError, match="must be in 1..1000"):
+            scheduler_for(model, "dpm++", steps)

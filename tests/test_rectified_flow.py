@@ -156,3 +156,15 @@ def test_cli_trains_samples_and_reflows(idx_dir, tmp_path, capsys):
     assert card["config"]["reflow"] == 1 and card["trained_from"] == str(out)
     assert (reflow / "reflow_pairs.safetensors").is_file()
     assert registry.load(reflow).model.config.channels == (8, 8, 8)
+
+
+def test_sampler_specs_parse():
+    from genlab.evaluate import parse_sampler_spec
+
+    assert parse_sampler_spec("ddim-50") == ("ddim", 50, False)
+    assert parse_sampler_spec("dpm++-20") == ("dpm++", 20, False)
+    assert parse_sampler_spec("ddim-50-fp32") == ("ddim", 50, True)
+    assert parse_sampler_spec("heun-8") == ("heun", 8, False)
+    for bad in ("ddim", "ddim-x", "-5"):
+        with pytest.raises(ValueError, match="expected NAME-K"):
+            parse_sampler_spec(bad)

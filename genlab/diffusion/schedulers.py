@@ -133,11 +133,137 @@ class DDIMScheduler(_Scheduler):
         return SchedulerOutput(nxt, x0)
 
 
-SCHEDULERS = {"ddpm": DDPMScheduler, "ddim": DDIMScheduler}
+class _SDEView(_Scheduler):
+    """The DDPM as the variance-preserving SDE dx = −½β(τ) x dτ + √β(τ) dw (Song et al. 2021,
+    "Score-based generative modeling through SDEs", eq. 11), τ = t/T, with the score from ε̂:
+    ∇log p_t(x) = −ε̂ / √(1 − ᾱ_t). Between two grid times the integrated rate
+    B = ∫β dτ = log(ᾱ_prev / ᾱ_t) (exact for the discrete ᾱ, also where β is large)."""
+
+    def rate(self, t: int, prev_t: int) -> torch.Tensor:
+        """B = log(ᾱ_{t_prev} / ᾱ_t) ≥ 0 over the step t → t_prev."""
+        return (self._alpha_bar(prev_t) / self._alpha_bar(t)).log()
+
+    def score(self, model_output: torch.Tensor, t: int) -> torch.Tensor:
+        """∇_x log p_t(x) = −ε̂ / √(1 − ᾱ_t)."""
+        return -model_output / (1 - self._alpha_bar(t)).sqrt()
+
+
+class SDEScheduler(_SDEView):
+    """The reverse-time SDE dx = [f − g²∇log p_t] dτ + g dw̄ (Anderson 1982; Song et al. 2021,
+    eq. 6) with f = −½βx, g² = β, by Euler–Maruyama: noisy paths, the data's distribution."""
+
+    def step(self, model_output: torch.Tensor, timestep: int, sample: torch.Tensor, *,
+             generator: torch.Generator | None = None) -> SchedulerOutput:
+        t = int(timestep)
+        prev_t = self.previous_timestep(t)
+        b = self.rate(t, prev_t)
+        # (1) drift, run backwards in τ: x + B (½x + ∇log p_t)
+        prev = sample + b * (0.5 * sample + self.score(model_output, t))
+        # (2) diffusion √B z, except at the last step (which lands on the data)
+        if prev_t >= 0:
+            noise = torch.randn(model_output.shape, generator=generator, dtype=model_output.dtype)
+            prev = prev + b.sqrt() * noise
+        return SchedulerOutput(prev, self.predict_original(model_output, t, sample))
+
+
+class ODEScheduler(_SDEView):
+    """The probability-flow ODE dx = [f − ½g²∇log p_t] dτ (Song et al. 2021, eq. 13): the same
+    marginals p_t as the SDE, without noise; deterministic and invertible.
+
+    Written per unit of B = ∫β dτ, dx/dB = −½(x + ∇log p_t(x)), and solved with the
+    two-step Adams–Bashforth rule (second order, one network call per step: each step
+    reuses the previous step's slope; the first step is Euler). Run forwards in time
+    (``invert_step``) it maps data to noise and back again within the solver's error.
+    """
+
+    def set_timesteps(self, num_inference_steps: int) -> None:
+        super().set_timesteps(num_inference_steps)
+        self._last: tuple[torch.Tensor, torch.Tensor] | None = None  # (slope, its step size B)
+
+    def _advance(self, slope: torch.Tensor, b: torch.Tensor, sample: torch.Tensor) -> torch.Tensor:
+        """x + B·(slope, extrapolated from the previous slope when there is one)."""
+        if self._last is None:
+            out = sample + b * slope
+        else:
+            prev_slope, prev_b = self._last
+            r = b / prev_b  # unequal steps: AB2 for variable step sizes
+            out = sample + b * ((1 + 0.5 * r) * slope - 0.5 * r * prev_slope)
+        self._last = (slope, b)
+        return out
+
+    def step(self, model_output: torch.Tensor, timestep: int, sample: torch.Tensor, *,
+             generator: torch.Generator | None = None) -> SchedulerOutput:
+        t = int(timestep)
+        prev_t = self.previous_timestep(t)
+        # backwards in τ: dx/d(−B) = ½(x + ∇log p_t)
+        prev = self._advance(0.5 * (sample + self.score(model_output, t)), self.rate(t, prev_t), sample)
+        return SchedulerOutput(prev, self.predict_original(model_output, t, sample))
+
+    def invert_step(self, model_output: torch.Tensor, timestep: int, sample: torch.Tensor) -> SchedulerOutput:
+        """x_{t_from} → x_{t_from + T/K}: the ODE forwards in time (towards noise). Call in
+        order from the smallest time, after ``set_timesteps``."""
+        t_from = int(timestep)
+        t_to = t_from + self.num_train_timesteps // self.num_inference_steps
+        nxt = self._advance(-0.5 * (sample + self.score(model_output, t_from)), self.rate(t_to, t_from), sample)
+        return SchedulerOutput(nxt, self.predict_original(model_output, t_from, sample))
+
+
+class DPMSolverScheduler(_Scheduler):
+    """DPM-Solver++(2M) (Lu et al. 2022, "DPM-Solver++", algorithm 2): a second-order
+    multistep solver of the probability-flow ODE in the log-SNR λ = log(α/σ), written on
+    the data prediction x̂0. Timesteps and every coefficient as diffusers'
+    ``DPMSolverMultistepScheduler`` (linspace spacing, first order at the first and the last
+    step, the last step lands at σ = 0), which serves as the peer in the tests."""
+
+    def set_timesteps(self, num_inference_steps: int) -> None:
+        if not 1 <= num_inference_steps <= self.num_train_timesteps:
+            raise ValueError(f"num_inference_steps must be in 1..{self.num_train_timesteps}")
+        T = self.num_train_timesteps
+        grid = torch.linspace(0, T - 1, num_inference_steps + 1, dtype=torch.float64).round()
+        self.timesteps = grid.flip(0)[:-1].long()  # K times from T−1 down to > 0
+        self.num_inference_steps = num_inference_steps
+        ab = self.alphas_cumprod[self.timesteps].double()
+        # σ of the variance-exploding view, σ_VE = √((1 − ᾱ)/ᾱ), then 0 at the end
+        self.sigmas = torch.cat([((1 - ab) / ab).sqrt(), torch.zeros(1, dtype=torch.float64)]).float()
+        self._index = 0
+        self._last_x0: torch.Tensor | None = None
+
+    @staticmethod
+    def _alpha_sigma(sigma_ve: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        alpha = 1 / (sigma_ve ** 2 + 1).sqrt()
+        return alpha, sigma_ve * alpha
+
+    def step(self, model_output: torch.Tensor, timestep: int, sample: torch.Tensor, *,
+             generator: torch.Generator | None = None) -> SchedulerOutput:
+        i = self._index
+        if int(timestep) != int(self.timesteps[i]):
+            raise ValueError(f"DPM-Solver++ steps in order: expected t = {int(self.timesteps[i])}, got {timestep}")
+        alpha_s, sigma_s = self._alpha_sigma(self.sigmas[i])
+        alpha_t, sigma_t = self._alpha_sigma(self.sigmas[i + 1])
+        # (1) data prediction x̂0 = (x − σ_s ε̂) / α_s (not clipped, as diffusers)
+        x0 = (sample - sigma_s * model_output) / alpha_s
+        if sigma_t == 0:  # (2a) the last step lands on x̂0
+            prev = x0
+        else:
+            lam_s, lam_t = (alpha_s / sigma_s).log(), (alpha_t / sigma_t).log()
+            h = lam_t - lam_s
+            prev = (sigma_t / sigma_s) * sample - alpha_t * torch.expm1(-h) * x0  # (2b) first order
+            if self._last_x0 is not None:  # (2c) second order: D1 from the previous x̂0
+                alpha_p, sigma_p = self._alpha_sigma(self.sigmas[i - 1])
+                r = (lam_s - (alpha_p / sigma_p).log()) / h
+                d1 = (x0 - self._last_x0) / r
+                prev = prev - 0.5 * alpha_t * torch.expm1(-h) * d1
+        self._last_x0, self._index = x0, i + 1
+        return SchedulerOutput(prev, x0)
+
+
+SCHEDULERS = {"ddpm": DDPMScheduler, "ddim": DDIMScheduler, "sde": SDEScheduler, "ode": ODEScheduler,
+              "dpm++": DPMSolverScheduler}
 
 
 def make_scheduler(name: str, **options) -> _Scheduler:
-    """``ddpm`` or ``ddim`` with keyword options; unknown names or options raise ValueError."""
+    """``ddpm``, ``ddim``, ``sde``, ``ode`` or ``dpm++`` with keyword options; unknown names or
+    options raise ValueError."""
     if name not in SCHEDULERS:
         raise ValueError(f"unknown sampler {name!r}; valid: {', '.join(SCHEDULERS)}")
     valid = {"num_train_timesteps", "beta_schedule", "clip_sample"} | ({"eta"} if name == "ddim" else set())

@@ -40,6 +40,8 @@ class Family:
     # training from another checkpoint (``genlab train … --from ID``, e.g. reflow):
     # (teacher checkpoint, run folder, seed) -> (config, images, labels, initial weights)
     prepare: Callable[..., tuple] | None = None
+    # network evaluations of (sampler, steps), for families whose samplers trade steps for quality
+    nfe: Callable[[str, int], int] | None = None
 
     def config_from_dict(self, values: dict) -> Any:
         """Rebuild the config dataclass from JSON (lists back to tuples); unknown keys fail."""

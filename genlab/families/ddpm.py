@@ -69,14 +69,21 @@ def training_scheduler(timesteps: int, beta_schedule: str) -> DDPMScheduler:
     return make_scheduler("ddpm", num_train_timesteps=timesteps, beta_schedule=beta_schedule)
 
 
+# default steps per sampler (None: all T); ``sde`` and ``ode`` are first/second-order
+# solvers in τ that want many steps, DDIM and DPM-Solver++ few
+DEFAULT_STEPS = {"ddim": 50, "dpm++": 20}
+
+
 def scheduler_for(model, sampler: str = "ddim", steps: int | None = None, eta: float = 0.0):
-    """The sampler of a trained denoiser, on the schedule it was trained with."""
+    """The sampler of a trained denoiser, on the schedule it was trained with: ``ddpm``
+    (ancestral), ``ddim`` (η), ``dpm++`` (DPM-Solver++(2M)), ``sde`` (the reverse SDE by
+    Euler–Maruyama) or ``ode`` (the probability-flow ODE)."""
     cfg = model.config
     options = {"num_train_timesteps": cfg.timesteps, "beta_schedule": cfg.beta_schedule}
     if sampler == "ddim":
         options["eta"] = eta
     sched = make_scheduler(sampler, **options)
-    sched.set_timesteps(steps if steps is not None else (cfg.timesteps if sampler == "ddpm" else 50))
+    sched.set_timesteps(steps if steps is not None else DEFAULT_STEPS.get(sampler, cfg.timesteps))
     return sched
 
 
@@ -217,6 +224,7 @@ FAMILY = Family(
     name="ddpm", config=UNetConfig, model=UNet,
     make_optimizers=adam_optimizers, train_step=diffusion_step,
     sample=diffusion_sample, evaluate=diffusion_metrics, sample_options=("sampler", "steps", "eta"),
+    nfe=lambda sampler, steps: steps,
     equation=r"x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon,\qquad "
              r"\mathcal{L} = \mathbb{E}_{t,x_0,\varepsilon}\,\|\varepsilon - \varepsilon_\theta(x_t, t)\|^2",
     about=("The forward process adds Gaussian noise over T steps until the image is pure "
