@@ -12,6 +12,8 @@ PAGES = [
     st.Page("pages/vae.py", title="VAE latent explorer", icon=":material/explore:", url_path="vae"),
     st.Page("pages/diffusion.py", title="Diffusion step by step", icon=":material/blur_on:",
             url_path="diffusion"),
+    st.Page("pages/transport.py", title="Noise to data: flows, ODEs, SDEs", icon=":material/timeline:",
+            url_path="transport"),
     st.Page("pages/gans.py", title="GANs side by side", icon=":material/compare:", url_path="gans"),
     st.Page("pages/flows.py", title="Normalizing flows", icon=":material/swap_horiz:", url_path="flows"),
     st.Page("pages/autoregressive.py", title="PixelCNN, pixel by pixel", icon=":material/grid_on:", url_path="autoregressive"),

@@ -118,6 +118,13 @@ def _store(name: str) -> tuple[OrderedDict, threading.Lock]:
     return OrderedDict(), threading.Lock()
 
 
+def shared_peek(name: str, key: tuple) -> Any | None:
+    """The result ``shared_result(name, key, …)`` keeps, or None when it has not been computed."""
+    store, lock = _store(name)
+    with lock:
+        return store.get(key)
+
+
 def shared_result(name: str, key: tuple, compute: Callable[[], Any], *, keep: int = 8) -> Any:
     """``compute()`` once per ``key`` for every session (treat the result as read-only); the
     ``keep`` most recent results of store ``name`` are kept.

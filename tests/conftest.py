@@ -102,3 +102,14 @@ def tiny_gan_root(tmp_path_factory):
     for name in ("classifier", "vae-16d"):
         shutil.copytree(shipped / name, root / "mnist" / name)
     return root
+
+
+@pytest.fixture(scope="session")
+def tiny_transport_root(tmp_path_factory):
+    """A checkpoints folder with a tiny untrained DDPM and a tiny class-conditional rectified
+    flow for MNIST: exercises the /transport page without the trained models."""
+    root = tmp_path_factory.mktemp("transport-checkpoints")
+    save_untrained(root, "ddpm", "ddpm", {"channels": [8, 8, 16], "groups": 4, "time_dim": 16})
+    save_untrained(root, "rectified-flow", "rectified-flow",
+                   {"channels": [8, 8, 16], "groups": 4, "time_dim": 16, "num_classes": 10})
+    return root

@@ -320,3 +320,19 @@ def test_protocol_session_steps_the_vae_slider(server):
     with ThreadPoolExecutor(1) as pool:  # its own event loop: Playwright's sync API holds this thread's
         value, captions = pool.submit(asyncio.run, steps()).result()
     assert any(f"z = ({value:.2f}," in c for c in captions)
+
+
+def test_transport_k_changes_the_class_grid(chromium, tiny_transport_root):
+    with streamlit_server(env={"GENLAB_CHECKPOINTS": str(tiny_transport_root)}) as (url, _, _):
+        page = open_page(chromium, f"{url}/transport")
+        caption = '[data-testid="stImage"]:has-text("Heun K = 8")'
+        page.wait_for_selector(caption, timeout=60_000)
+        before = page.locator(caption).locator("img").get_attribute("src")
+        k = page.get_by_role("slider", name="Steps K")
+        k.focus()
+        k.press("ArrowLeft")  # K = 4
+        after = '[data-testid="stImage"]:has-text("Heun K = 4")'
+        page.wait_for_selector(after, timeout=30_000)
+        assert page.locator(after).locator("img").get_attribute("src") != before
+        assert not page_errors(page)
+        page.close()

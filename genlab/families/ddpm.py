@@ -231,3 +231,46 @@ FAMILY = Family(
            "noise; a UNet learns to predict the noise ε in x_t. Sampling runs the process "
            "backwards: DDPM step by step with the posterior, DDIM in far fewer steps."),
 )
+
+
+# --- the 2-D toy: a diffusion on the plane, sampled by the reverse SDE or the ODE --------------
+
+def toy_diffusion_step(model, optimizers, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator
+                       ) -> dict[str, float]:
+    """L_simple on points x (B, 2) as they are (no image scaling)."""
+    (opt,) = optimizers
+    cfg = model.config
+    t = torch.randint(0, cfg.timesteps, (x.shape[0],), generator=gen)
+    noise = torch.randn(x.shape, generator=gen)
+    loss = F.mse_loss(model(training_scheduler(cfg.timesteps, cfg.beta_schedule).add_noise(x, noise, t), t), noise)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    return {"loss": loss.item()}
+
+
+def train_toy_diffusion(model: torch.nn.Module, points: torch.Tensor, *, steps: int = 2000,
+                        batch_size: int = 256, lr: float = 3e-3, seed: int = 0,
+                        on_step: Callable[[int, dict], None] | None = None) -> dict:
+    """Fit a 2-D ε-prediction model (a ``TimeMLP``) to points (N, 2) with the one fit loop."""
+    from types import SimpleNamespace
+
+    from genlab.train import TrainConfig, fit
+
+    family = SimpleNamespace(make_optimizers=adam_optimizers, train_step=toy_diffusion_step)
+    tcfg = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed, resume_every=0)
+    return fit(family, model, points, torch.zeros(len(points)), tcfg, on_step=on_step)
+
+
+@torch.inference_mode()
+def toy_diffusion_paths(model, x_T: torch.Tensor, sampler: str, steps: int,
+                        gen: torch.Generator) -> np.ndarray:
+    """Paths of points x_T (B, 2) under the reverse SDE (``sde``) or the probability-flow ODE
+    (``ode``): (steps + 1, B, 2), data coordinates (x̂0 not clipped)."""
+    cfg = model.config
+    sched = make_scheduler(sampler, num_train_timesteps=cfg.timesteps, beta_schedule=cfg.beta_schedule,
+                           clip_sample=False)
+    sched.set_timesteps(steps)
+    traj = Trajectory([], [], [], [])
+    diffusion_loop(model, sched, x_T, gen, trajectory=traj)
+    return torch.stack([x.float() for x in traj.x]).numpy()

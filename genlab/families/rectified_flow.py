@@ -261,6 +261,47 @@ def prepare_reflow(teacher, out: Path, *, seed: int, n: int) -> tuple:
     return config, pairs, labels, model.state_dict()
 
 
+# --- the 2-D toy: paths you can see, trained on the page in seconds -------------------------------
+
+def toy_rf_step(model, optimizers, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator
+                ) -> dict[str, float]:
+    """Velocity matching on points x (B, 2) with fresh noise x₀, or on pairs (B, 2, 2) = (x₀, x₁)."""
+    (opt,) = optimizers
+    x0, x1 = (x[:, 0], x[:, 1]) if x.ndim == 3 else (torch.randn(x.shape, generator=gen), x)
+    loss = rf_loss(model, x0, x1, torch.rand((x.shape[0],), generator=gen))
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    return {"loss": loss.item()}
+
+
+def train_toy_rf(model: torch.nn.Module, points: torch.Tensor, *, steps: int = 1500,
+                 batch_size: int = 256, lr: float = 3e-3, seed: int = 0,
+                 on_step: Callable[[int, dict], None] | None = None) -> dict:
+    """Fit a 2-D rectified flow (a ``TimeMLP``) with the one fit loop.
+
+    Args:
+        points: data (N, 2) for a 1-rectified flow, or reflow pairs (N, 2, 2) = (x₀, x₁).
+
+    Returns:
+        The training facts of ``fit``.
+    """
+    from types import SimpleNamespace
+
+    from genlab.train import TrainConfig, fit
+
+    family = SimpleNamespace(make_optimizers=adam_optimizers, train_step=toy_rf_step)
+    tcfg = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed, resume_every=0)
+    return fit(family, model, points, torch.zeros(len(points)), tcfg, on_step=on_step)
+
+
+def toy_paths(model, x0: torch.Tensor, *, steps: int = 50) -> np.ndarray:
+    """The flow's paths from x₀ (B, 2): (steps + 1, B, 2), Euler."""
+    keep: list = []
+    ode_solve(model, x0, sampler="euler", steps=steps, keep=keep)
+    return torch.stack([x for _, x, _ in keep]).numpy()
+
+
 # --- evaluation -----------------------------------------------------------------------------------
 
 @torch.inference_mode()

@@ -1,0 +1,350 @@
+"""/transport: "From noise to data: flows, ODEs, SDEs". One noise seed carried to images by a
+rectified flow, its reflow and the DDPM's ODE solvers at K = 1 … 50 steps; classifier-free
+guidance; a trajectory scrub; FD against network evaluations from the cards; and in 2-D,
+why straight paths need fewer steps (trained on the page in seconds)."""
+
+import time
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+import torch
+
+from genlab import data, sample
+from genlab.families import ddpm, rectified_flow as rf
+from genlab.images import grid, upscale
+from genlab.models.toy import TimeMLP, TimeMLPConfig
+from genlab.toy import toy_data
+from genlab_ui import loaders, state
+from genlab_ui.components import inline_image
+
+STEPS = [1, 2, 4, 8, 16, 50]  # the grid's columns
+CELL = 4  # images per cell (2×2)
+TOY_DATA = {"gaussians": "8 Gaussians", "moons": "two moons", "rings": "two rings"}
+TOY_POINTS, TOY_PATHS, TOY_LIM = 3000, 150, 4.0
+TOY_STEPS = {"rf": 1000, "reflow": 600, "diffusion": 1200}  # about 20 s on one idle core
+TOY_FIT = {"lr": 1e-2, "batch_size": 512}  # large steps: 8 Gaussians are hit by ~90% of samples
+TOY_NET = TimeMLPConfig(hidden=64)
+
+
+def init_state() -> None:
+    for key, value in {"transport.seed": 0, "transport.label": 0, "transport.guidance": 1.0,
+                       "transport.k": 8, "transport.solver": "heun", "transport.t": 0.5,
+                       "transport.toy": "gaussians"}.items():
+        st.session_state.setdefault(key, value)
+
+
+def show_maths() -> None:
+    with st.expander("The maths this page implements", expanded=False):
+        st.markdown("**Rectified flow** (Liu et al. 2022; flow matching, Lipman et al. 2022). Time runs "
+                    "from t = 0 (noise x₀ ~ N(0, I)) to t = 1 (an image x₁). The straight line "
+                    "between them and the velocity network's loss:")
+        st.latex(r"x_t = t\,x_1 + (1-t)\,x_0,\qquad \mathcal{L}(\theta) = \mathbb{E}_{t\sim U[0,1],\,x_0,\,x_1}"
+                 r"\big\|(x_1 - x_0) - v_\theta(x_t, t)\big\|^2")
+        st.markdown("Generating solves the ODE from noise, with Euler (x ← x + Δt·v) or Heun steps:")
+        st.latex(r"\frac{dx}{dt} = v_\theta(x, t),\qquad x(0) = x_0 \sim \mathcal{N}(0, I)")
+        st.markdown("**Reflow** trains a new velocity on the pairs (x₀, ODE(x₀)) of the first: "
+                    "paths that no longer cross, nearly straight, so one or two Euler steps land "
+                    "close to where fifty would. Straightness S = ∫ E‖(x₁ − x₀) − v(x_t, t)‖² dt "
+                    "is 0 for straight paths.")
+        st.markdown("**Diffusion as an SDE** (Song et al. 2021). The DDPM's forward process is the "
+                    "variance-preserving SDE (f = −½β(τ)x, g = √β(τ), τ = t/T); its time reversal "
+                    "needs the score, which the noise prediction gives:")
+        st.latex(r"dx = [f - g^2\nabla_x\log p_t(x)]\,d\tau + g\,d\bar w,\qquad "
+                 r"\nabla_x \log p_t(x) = -\frac{\hat\varepsilon_\theta(x, t)}{\sqrt{1-\bar\alpha_t}}")
+        st.markdown("The probability-flow ODE has the same marginals p_t without the noise: DDIM "
+                    "and DPM-Solver++ are solvers of it.")
+        st.latex(r"dx = \big[f - \tfrac12 g^2\nabla_x\log p_t(x)\big]\,d\tau")
+        st.markdown("**Classifier-free guidance** (Ho & Salimans 2022): the network is trained with "
+                    "the label dropped to a null label on 10% of the steps, so it knows v_∅ and v_c; "
+                    "sampling uses v = v_∅ + w·(v_c − v_∅) (w = 0 unconditional, 1 conditional, "
+                    "> 1 guided).")
+        st.caption("Code: genlab/families/rectified_flow.py (interpolate, rf_loss, ode_solve, "
+                   "make_pairs, straightness), genlab/diffusion/schedulers.py (SDEScheduler, "
+                   "ODEScheduler, DPMSolverScheduler), genlab/families/ddpm.py (the loop).")
+
+
+# --- the grid: one noise, every model and solver, K steps ---------------------------------------
+
+def transports(dataset: str) -> list[dict]:
+    """The rows of the grid: label, checkpoint folder, sampler options."""
+    rows = []
+    for row in loaders.models_for(dataset, "rectified-flow"):
+        if row["card"]:
+            name = row["card"]["name"]
+            rows.append({"label": f"{name} · Euler", "folder": row["folder"], "sampler": "euler",
+                         "family": "rectified-flow"})
+    for row in loaders.models_for(dataset, "ddpm")[:1]:
+        if row["card"]:
+            for label, sampler in (("DDPM · DDIM (its ODE)", "ddim"), ("DDPM · DPM-Solver++(2M)", "dpm++")):
+                rows.append({"label": label, "folder": row["folder"], "sampler": sampler, "family": "ddpm"})
+    return rows
+
+
+@st.cache_data(max_entries=256, show_spinner="Sampling…")
+def cell(folder: str, sampler: str, steps: int, seed: int, label: int | None = None,
+         guidance: float = 1.0, n: int = CELL) -> tuple[np.ndarray, float]:
+    """n images from the same x₀ (seed): uint8 (n, 28, 28), and the seconds they took."""
+    ckpt = loaders.load_checkpoint(folder)
+    network = ddpm.FastDenoiser(ckpt.model)
+    t0 = time.perf_counter()
+    if ckpt.card["family"] == "ddpm":
+        images = ddpm.diffusion_sample(network, n, sample.generator(seed), sampler=sampler, steps=steps)
+    else:
+        images = rf.rf_sample(network, n, sample.generator(seed), sampler=sampler, steps=steps,
+                              label=label, guidance=guidance)
+    return sample.to_uint8(images), time.perf_counter() - t0
+
+
+def row_strip(folder: str, sampler: str, seed: int) -> tuple[np.ndarray, float]:
+    """One model's cells for every K side by side (2×2 images each), and the total seconds."""
+    cells, total = [], 0.0
+    for k in STEPS:
+        images, wall = cell(folder, sampler, k, seed)
+        cells.append(grid(images, ncol=2, pad=1, value=255))
+        total += wall
+    return grid(np.stack(cells), ncol=len(STEPS), pad=6, value=255), total
+
+
+@st.fragment
+def steps_grid(rows: list[dict]) -> None:
+    st.subheader("The same noise, carried to images in K steps")
+    c = st.columns([1, 4])
+    seed = int(c[0].number_input("Noise seed", 0, 2**31 - 1, key="transport.seed", step=1,
+                                 help="x₀ ~ N(0, I) from this seed: the same four noise images "
+                                      "start every row"))
+    c[1].markdown(f"Columns: **K = {', '.join(map(str, STEPS))}** steps, left to right. Each cell "
+                  "shows the same four x₀ after K steps of that model's solver. Straight paths "
+                  "need few steps; curved ones blur or go astray at small K.")
+    for row in rows:
+        if loaders.try_load(row["folder"]) is None:
+            continue
+        strip, wall = row_strip(row["folder"], row["sampler"], seed)
+        inline_image(upscale(strip, 2), f"{row['label']} · K = {', '.join(map(str, STEPS))} · "
+                                        f"{wall:.1f} s for all {len(STEPS)} cells")
+    nfe = ", ".join(f"{k}→{rf.evaluations('heun', k)}" for k in STEPS)
+    st.caption("Network evaluations: K for Euler, DDIM and DPM-Solver++ (one per step); Heun "
+               f"takes two per step ({nfe}). DDIM's steps are spaced as in Ho et al. and diffusers "
+               "(\"leading\": t = (K−1)·T/K, …, 0), so at K = 1 its only step is at t = 0 and "
+               "the noise passes almost unchanged; DPM-Solver++ starts at t = T − 1.")
+
+
+# --- guidance: one model, one class, w ------------------------------------------------------------
+
+@st.fragment
+def guidance(folder: str, dataset: str) -> None:
+    st.subheader("Classifier-free guidance: the same noise becomes the class you ask for")
+    c = st.columns([2, 3, 2, 1])
+    label = c[0].selectbox("Class", [None, *range(10)], key="transport.label",
+                           format_func=lambda i: "none (unconditional)" if i is None
+                           else f"{i} · {data.CLASS_NAMES[dataset][i]}")
+    w = c[1].select_slider("Guidance scale w", [0.0, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0], key="transport.guidance",
+                           help="v = v_∅ + w·(v_c − v_∅): 0 ignores the class, 1 is plain "
+                                "conditional, larger w sharper and less varied", disabled=label is None)
+    k = c[2].select_slider("Steps K", STEPS, key="transport.k")
+    solver = c[3].radio("Solver", ["heun", "euler"], key="transport.solver", format_func=str.title)
+    seed = int(st.session_state["transport.seed"])
+    images, wall = cell(folder, solver, k, seed, label, float(w), 16)
+    what = "unconditional" if label is None else f"class {label} ({data.CLASS_NAMES[dataset][label]}), w = {w}"
+    inline_image(upscale(grid(images, ncol=8), 2),
+                 f"16 samples, {what}, {solver.title()} K = {k} "
+                 f"({rf.evaluations(solver, k) * (1 if label is None or w == 1 else 2)} network evaluations), "
+                 f"seed {seed} · {wall:.2f} s")
+
+
+# --- the trajectory scrub --------------------------------------------------------------------------
+
+@st.cache_data(max_entries=16, show_spinner="Running 50 steps…")
+def trajectory(folder: str, seed: int, n: int = 8) -> dict:
+    """A 50-step run kept whole: t (S,), x_t and the prediction of the image at each t, uint8
+    (S, n, 28, 28); t on the rectified flow's axis (0 noise, 1 data)."""
+    ckpt = loaders.load_checkpoint(folder)
+    network = ddpm.FastDenoiser(ckpt.model)
+    if ckpt.card["family"] == "ddpm":
+        run = ddpm.record_trajectory(network, "ddim", 50, 0.0, n, seed)
+        t = [1 - s / ckpt.model.config.timesteps for s in run["t"]] + [1.0]
+        return {"t": np.array(t), "x": run["x"], "pred": np.concatenate([run["x0"], run["x"][-1:]])}
+    keep: list = []
+    x0 = torch.randn((n, 1, 28, 28), generator=sample.generator(seed))
+    rf.ode_solve(network, x0, sampler="euler", steps=50, keep=keep)
+    frames = lambda xs: np.stack([sample.to_uint8((x.float() + 1) / 2) for x in xs])
+    pred = [x + (1 - t) * v for t, x, v in keep[:-1]] + [keep[-1][1]]
+    return {"t": np.array([t for t, _, _ in keep]), "x": frames([x for _, x, _ in keep]),
+            "pred": frames(pred)}
+
+
+@st.fragment
+def scrub(rows: list[dict]) -> None:
+    st.subheader("Along the path: x_t and where it is heading")
+    models = {r["label"].split(" · ")[0]: r["folder"] for r in rows}
+    c = st.columns([2, 3])
+    name = c[0].selectbox("Model", list(models), key="transport.scrub_model")
+    t = c[1].slider("t (0 = noise, 1 = data)", 0.0, 1.0, step=0.02, key="transport.t")
+    run = trajectory(models[name], int(st.session_state["transport.seed"]))
+    i = int(np.abs(run["t"] - t).argmin())
+    both = np.concatenate([run["x"][i], run["pred"][i]])
+    inline_image(upscale(grid(both, ncol=len(run["x"][i])), 2),
+                 f"top: x_t at t = {run['t'][i]:.2f}; bottom: the model's guess of the final image "
+                 "from there (rectified flow: x_t + (1 − t)·v; DDPM: x̂₀ from ε̂), 50 steps")
+
+
+# --- quality against steps, from the cards ---------------------------------------------------------
+
+def quality_rows(rows: list[dict]) -> list[dict]:
+    out = []
+    for folder in dict.fromkeys(r["folder"] for r in rows):
+        card = loaders.load_checkpoint(folder).card
+        specs = card["metrics"].get("samplers", {})
+        for spec, m in specs.items():
+            if isinstance(m, dict) and "nfe" in m and not spec.endswith("fp32"):
+                out.append({"model": f"{card['name']} · {spec.rsplit('-', 1)[0]}", "NFE": m["nfe"],
+                            "FD": m["fd"], "n": specs.get("n")})
+    return out
+
+
+def quality_chart(rows: list[dict]) -> None:
+    st.subheader("Quality against network evaluations")
+    points = quality_rows(rows)
+    if not points:
+        st.info("No per-sampler measurements in the cards yet: `GENLAB_DATA=… python -m genlab eval "
+                "<dataset>/ddpm --recompute --samplers ddim-1,ddim-2,…,dpm++-20 --write` adds them.")
+        return
+    n = points[0]["n"]
+    st.vega_lite_chart({
+        "data": {"values": points}, "height": 300,
+        "mark": {"type": "line", "point": True},
+        "encoding": {"x": {"field": "NFE", "type": "quantitative", "scale": {"type": "log"},
+                           "title": "network evaluations (log scale)"},
+                     "y": {"field": "FD", "type": "quantitative", "scale": {"type": "log"},
+                           "title": f"FD to held-out images (n = {n}, lower is better)"},
+                     "color": {"field": "model", "type": "nominal", "title": None},
+                     "tooltip": [{"field": "model"}, {"field": "NFE"}, {"field": "FD"}]}},
+        width="stretch")
+    st.caption(f"Measured by `genlab eval --samplers` on {n} samples per point (Fréchet distance in "
+               "the evaluation classifier's features) and stored in each card; not computed on the page.")
+
+
+# --- the 2-D picture ---------------------------------------------------------------------------------
+
+def toy_models(name: str, progress=None) -> dict:
+    """The 2-D models of one data set (seed 0), trained once per server for every session:
+    a rectified flow, its reflow, and a diffusion model; with their training seconds."""
+    def compute() -> dict:
+        points = toy_data(name, TOY_POINTS, sample.generator(0))
+        with torch.random.fork_rng():
+            torch.manual_seed(0)
+            first, second, diffusion = TimeMLP(TOY_NET), TimeMLP(TOY_NET), TimeMLP(TOY_NET)
+        t0 = time.perf_counter()
+        total = sum(TOY_STEPS.values())
+        report = lambda offset: (lambda step, m: progress and progress((offset + step) / total))
+        rf.train_toy_rf(first, points, steps=TOY_STEPS["rf"], on_step=report(0), **TOY_FIT)
+        first.eval()
+        x0 = torch.randn((TOY_POINTS, 2), generator=sample.generator(1))
+        pairs = torch.stack([x0, rf.ode_solve(first, x0, sampler="heun", steps=25)], dim=1)
+        second.load_state_dict(first.state_dict())
+        rf.train_toy_rf(second, pairs, steps=TOY_STEPS["reflow"], on_step=report(TOY_STEPS["rf"]), **TOY_FIT)
+        ddpm.train_toy_diffusion(diffusion, points, steps=TOY_STEPS["diffusion"],
+                                 on_step=report(TOY_STEPS["rf"] + TOY_STEPS["reflow"]), **TOY_FIT)
+        return {"points": points.numpy(), "rf": first.eval(), "reflow": second.eval(),
+                "diffusion": diffusion.eval(), "seconds": time.perf_counter() - t0}
+
+    return loaders.shared_result("transport_toys", (name,), compute, keep=3)
+
+
+def paths_figure(paths: np.ndarray, data_points: np.ndarray, title: str, color: str,
+                 lines: int = TOY_PATHS) -> go.Figure:
+    """Paths (S, B, 2): the first ``lines`` as grey lines, every end as a coloured dot, over the data."""
+    fig = go.Figure()
+    xs, ys = [], []
+    for b in range(min(lines, paths.shape[1])):
+        xs += paths[:, b, 0].tolist() + [None]
+        ys += paths[:, b, 1].tolist() + [None]
+    fig.add_scatter(x=data_points[:, 0], y=data_points[:, 1], mode="markers", hoverinfo="skip",
+                    marker={"size": 3, "color": "#cfd8e3"})
+    fig.add_scatter(x=xs, y=ys, mode="lines", hoverinfo="skip", line={"width": 0.8, "color": "rgba(60,60,60,0.35)"})
+    fig.add_scatter(x=paths[-1, :, 0], y=paths[-1, :, 1], mode="markers", hoverinfo="skip",
+                    marker={"size": 4, "color": color})
+    axis = {"range": [-TOY_LIM, TOY_LIM], "zeroline": False, "showgrid": False, "constrain": "domain",
+            "showticklabels": False}
+    fig.update_layout(height=330, margin={"l": 5, "r": 5, "t": 36, "b": 5}, showlegend=False,
+                      title={"text": title, "font": {"size": 13}}, plot_bgcolor="white",
+                      xaxis=axis, yaxis={**axis, "scaleanchor": "x", "scaleratio": 1})
+    return fig
+
+
+@st.fragment
+def toy_section() -> None:
+    st.subheader("Why straight paths matter, in 2-D")
+    st.markdown("Noise N(0, I) to a 2-D data set, by small networks trained here (about twenty seconds, "
+                "once per data set for everyone). Lines are the paths of 150 points from t = 0 to 1.")
+    c = st.columns([2, 1])
+    name = c[0].selectbox("Data", list(TOY_DATA), format_func=TOY_DATA.get, key="transport.toy")
+    models = loaders.shared_peek("transport_toys", (name,))
+    if models is None:
+        if not c[1].button("Train the 2-D models (about 20 s)", key="transport.train_toy", type="primary"):
+            st.caption("Trains a rectified flow, its reflow and a diffusion model on this data, once "
+                       "for everyone using this server.")
+            return
+        bar = st.progress(0.0, text="Training a rectified flow, its reflow and a diffusion model…")
+        models = toy_models(name, progress=lambda f: bar.progress(min(f, 1.0), text=f"Training… {f:.0%}"))
+        bar.empty()
+    points = models["points"]
+    x0 = torch.randn((TOY_PATHS, 2), generator=sample.generator(7))
+    straight = np.stack([x0.numpy(), points[:TOY_PATHS]])  # independent pairs: the training lines
+    s1 = rf.straightness(models["rf"], x0, steps=50)
+    s2 = rf.straightness(models["reflow"], x0, steps=50)
+    top = st.columns(3)
+    top[0].plotly_chart(paths_figure(straight, points, "Training pairs (x₀, x₁): lines cross", "#1f77b4"),
+                        config={"displayModeBar": False})
+    top[1].plotly_chart(paths_figure(rf.toy_paths(models["rf"], x0), points,
+                                     f"Rectified flow: curved, never crossing · S = {s1:.3f}", "#d62728"),
+                        config={"displayModeBar": False})
+    top[2].plotly_chart(paths_figure(rf.toy_paths(models["reflow"], x0), points,
+                                     f"After reflow: nearly straight · S = {s2:.4f}", "#2ca02c"),
+                        config={"displayModeBar": False})
+    gen = sample.generator(8)
+    x_T = torch.randn((TOY_PATHS, 2), generator=sample.generator(7))
+    low = st.columns(3)
+    low[0].plotly_chart(paths_figure(ddpm.toy_diffusion_paths(models["diffusion"], x_T, "sde", 200, gen),
+                                     points, "Diffusion, reverse SDE: jittery paths (30 drawn)", "#9467bd",
+                                     lines=30),
+                        config={"displayModeBar": False})
+    low[1].plotly_chart(paths_figure(ddpm.toy_diffusion_paths(models["diffusion"], x_T, "ode", 200, gen),
+                                     points, "Same model, probability-flow ODE: smooth", "#8c564b"),
+                        config={"displayModeBar": False})
+    low[2].markdown(
+        "**Reading the pictures.** The training lines cross: many x₀ are paired with many x₁, so "
+        "the best velocity at a crossing is an average and the learned paths bend around each "
+        "other. Reflow's pairs come from the flow itself and never cross, so its paths straighten "
+        "(S → 0) and one Euler step lands near the end. The reverse SDE and the probability-flow "
+        "ODE reach the same distribution; only the ODE's paths are deterministic, which is what "
+        "DDIM and DPM-Solver++ integrate.")
+    st.caption(f"Trained in {models['seconds']:.1f} s ({TOY_STEPS['rf']} + {TOY_STEPS['reflow']} + "
+               f"{TOY_STEPS['diffusion']} steps, one MLP each); S = straightness along 50 Euler steps.")
+
+
+# --- the page -----------------------------------------------------------------------------------------
+
+state.page_setup()
+init_state()
+st.title("From noise to data: flows, ODEs, SDEs")
+st.markdown("Every generative model here carries a simple distribution onto the data. Diffusion "
+            "and rectified flow do it along paths in time: the straighter the paths, the fewer "
+            "steps a solver needs.")
+show_maths()
+dataset = st.session_state["dataset"]
+rows = transports(dataset)
+rf_rows = [r for r in rows if r["family"] == "rectified-flow"]
+if not rf_rows:
+    st.info(f"No rectified flow is installed for {dataset} yet (its CPU training goes on over several "
+            "sessions in training/); the grid shows the DDPM's solvers, and the 2-D section below "
+            "trains its own flows.")
+if rows:
+    steps_grid(rows)
+    if rf_rows:
+        guidance(rf_rows[0]["folder"], dataset)
+    scrub(rows)
+    quality_chart(rows)
+else:
+    st.warning(f"No DDPM or rectified-flow checkpoint is installed for {dataset}.")
+toy_section()

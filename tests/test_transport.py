@@ -1,0 +1,35 @@
+"""The /transport page: AppTests with and without a rectified flow (the K and class controls,
+the 2-D section behind its button); the browser test is in test_browser.py."""
+
+from tests.test_app import image_bytes, page_on
+
+
+def test_transport_page_with_a_rectified_flow(tiny_transport_root, monkeypatch):
+    at = page_on(tiny_transport_root, "transport", monkeypatch)
+    assert not at.exception
+    captions = [str(el.proto) for el in at.get("image")]
+    assert any("rectified-flow · Euler" in c for c in captions)
+    assert any("DPM-Solver++" in c for c in captions)
+    before = image_bytes(at)
+    at.select_slider(key="transport.k").set_value(2).run()
+    assert not at.exception and image_bytes(at) != before  # the class grid follows K
+    at.selectbox(key="transport.label").set_value(3).run()
+    at.select_slider(key="transport.guidance").set_value(3.0).run()
+    assert not at.exception
+    assert any("class 3 (3), w = 3.0" in str(el.proto) for el in at.get("image"))
+    at.slider(key="transport.t").set_value(0.9).run()
+    assert not at.exception
+    assert any(b.label.startswith("Train the 2-D models") for b in at.button)  # not trained unasked
+
+
+def test_transport_page_without_a_rectified_flow(tiny_ddpm_root, monkeypatch):
+    at = page_on(tiny_ddpm_root, "transport", monkeypatch)
+    assert not at.exception
+    assert any("No rectified flow is installed" in i.value for i in at.info)
+    assert not any("Classifier-free guidance" in h.value for h in at.subheader)
+
+
+def test_transport_page_with_no_models_still_shows_the_2d_section(tmp_path, monkeypatch):
+    at = page_on(tmp_path, "transport", monkeypatch)
+    assert not at.exception
+    assert any("Why straight paths matter" in h.value for h in at.subheader)
