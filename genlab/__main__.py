@@ -144,9 +144,11 @@ def _cmd_eval(args) -> int:
         print(f"evaluating {card['id']}…", file=sys.stderr)
         metrics = evaluate.evaluate(folder, n=args.n, seed=args.seed, data_dir=args.data_dir)
         if args.samplers and registry.get(card["family"]).nfe is not None:
-            metrics["samplers"] = evaluate.sampler_quality(
-                folder, args.samplers.split(","), n=args.sampler_n, seed=args.seed,
-                data_dir=args.data_dir)
+            new = evaluate.sampler_quality(folder, args.samplers.split(","), n=args.sampler_n,
+                                           seed=args.seed, data_dir=args.data_dir)
+            old = card["metrics"].get("samplers", {})
+            same = old.get("n") == new["n"] and old.get("seed") == new["seed"]
+            metrics["samplers"] = {**old, **new} if same else new  # specs not rerun are kept
         if card["family"] != "classifier":
             dataset = card["dataset"]
             if dataset not in references:

@@ -11,7 +11,7 @@ from torch import nn
 
 from genlab import metrics, registry, sample
 from genlab.__main__ import main
-from genlab.families.gan import (critic_loss, d_bce_loss, discriminator_scores, g_minimax_loss,
+from genlab.families.gan import (critic_loss, d_bce_loss, d_hinge_loss, discriminator_scores, g_minimax_loss,
                                  g_nonsaturating_loss, gan_family_step, gan_metrics, gan_noise,
                                  gan_optimizers, gan_sample, gradient_penalty, wasserstein_estimate)
 from genlab.models.gan import GAN, GANConfig
@@ -179,3 +179,28 @@ def test_cli_train_records_snapshots_that_survive_resume(idx_dir, tmp_path, caps
     capsys.readouterr()
     assert main(["sample", str(out), "--n", "4", "--seed", "1", "--out", str(tmp_path / "s.npz")]) == 0
     assert np.load(tmp_path / "s.npz")["images"].shape == (4, 28, 28)
+
+
+def test_hinge_loss_by_hand():
+    real, fake = torch.tensor([2.0, 0.5, -1.0]), torch.tensor([-3.0, 0.0, 0.5])
+    # real: max(0, 1 − D) = 0, 0.5, 2 -> mean 5/6; fake: max(0, 1 + D) = 0, 1, 1.5 -> mean 5/6
+    assert d_hinge_loss(real, fake).item() == pytest.approx(5 / 3)
+
+
+def test_spectral_norm_hinge_ttur_step_trains_both_networks():
+    torch.manual_seed(0)
+    cfg = GANConfig(arch="dcgan", loss="hinge", d_norm="spectral", channels=8, adam_betas=(0.0, 0.9),
+                    d_lr_ratio=4.0)
+    model = GAN(cfg)
+    opts = gan_optimizers(model, TrainConfig(steps=1, lr=1e-4))
+    assert opts[0].param_groups[0]["lr"] == pytest.approx(4e-4)  # D four times faster than G
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    for s in range(3):
+        out = gan_family_step(model, opts, torch.rand(8, 1, 28, 28), torch.zeros(8), sample.generator(s))
+    assert {"d_loss", "g_loss"} <= out.keys()
+    changed = {k.split(".")[0] for k, v in model.state_dict().items() if not torch.equal(before[k], v)}
+    assert changed == {"generator", "discriminator"}
+    conv = model.discriminator.net[2]
+    with torch.no_grad():  # the parametrized weight has spectral norm ~1 (power iteration)
+        sigma = torch.linalg.matrix_norm(conv.weight.flatten(1), ord=2).item()
+    assert sigma == pytest.approx(1.0, abs=0.15)

@@ -41,6 +41,12 @@ def g_minimax_loss(fake_logits: torch.Tensor) -> torch.Tensor:
     return -F.softplus(fake_logits).mean()  # log(1 − σ(l)) = −softplus(l)
 
 
+def d_hinge_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+    """E max(0, 1 − D(x)) + E max(0, 1 + D(G(z))) (Lim & Ye 2017; SNGAN, Miyato et al. 2018):
+    D stops pushing a sample once it is beyond the margin; G minimises −E D(G(z))."""
+    return F.relu(1 - real_scores).mean() + F.relu(1 + fake_scores).mean()
+
+
 def critic_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
     """E D(G(z)) − E D(x): the critic minimises the negative of the Wasserstein estimate."""
     return fake_scores.mean() - real_scores.mean()
@@ -79,7 +85,8 @@ def gan_optimizers(model, tcfg: TrainConfig) -> list[torch.optim.Optimizer]:
     if dist_info()[1] > 1:
         raise ValueError("GAN training runs in one process (its two updates would bypass DDP)")
     betas = tuple(model.config.adam_betas)
-    return [torch.optim.Adam(model.discriminator.parameters(), lr=tcfg.lr, betas=betas),
+    d_lr = tcfg.lr * model.config.d_lr_ratio
+    return [torch.optim.Adam(model.discriminator.parameters(), lr=d_lr, betas=betas),
             torch.optim.Adam(model.generator.parameters(), lr=tcfg.lr, betas=betas)]
 
 
@@ -102,15 +109,17 @@ def gan_step(model, optimizers, x: torch.Tensor, y: torch.Tensor, gen: torch.Gen
     real = x * 2 - 1  # (B, 1, 28, 28) in [-1, 1], G's range
     z = torch.randn((real.shape[0], model.config.noise_dim), generator=gen)
     fake = model.generator(z)
-    # (1) update D: maximise log D(x) + log(1 - D(G(z))); G's graph is cut by detach
+    hinge = model.config.loss == "hinge"
+    # (1) update D: maximise log D(x) + log(1 - D(G(z))) (or the hinge); G's graph is cut by detach
     real_logits = model.discriminator(real)
     fake_logits = model.discriminator(fake.detach())
-    d_loss = d_bce_loss(real_logits, fake_logits)
+    d_loss = (d_hinge_loss if hinge else d_bce_loss)(real_logits, fake_logits)
     opt_d.zero_grad(set_to_none=True)
     d_loss.backward()
     opt_d.step()
-    # (2) update G: maximise log D(G(z)) through the just-updated D
-    g_loss = g_nonsaturating_loss(model.discriminator(fake))
+    # (2) update G: maximise log D(G(z)) (hinge: E D(G(z))) through the just-updated D
+    fake_scores = model.discriminator(fake)
+    g_loss = -fake_scores.mean() if hinge else g_nonsaturating_loss(fake_scores)
     opt_g.zero_grad(set_to_none=True)
     g_loss.backward()
     opt_g.step()

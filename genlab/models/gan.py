@@ -22,24 +22,27 @@ import torch
 from torch import nn
 
 ARCHS = ("mlp", "dcgan")
-LOSSES = ("bce", "wgan-gp")
-D_NORMS = ("none", "batch", "layer")
+LOSSES = ("bce", "wgan-gp", "hinge")
+D_NORMS = ("none", "batch", "layer", "spectral")
 
 
 @dataclass(frozen=True)
 class GANConfig:
     arch: str = "mlp"  # "mlp" or "dcgan" (convolutional G and D)
-    loss: str = "bce"  # "bce": non-saturating GAN; "wgan-gp": Wasserstein critic + gradient penalty
+    loss: str = "bce"  # "bce": non-saturating GAN; "wgan-gp": Wasserstein critic + gradient
+    # penalty; "hinge": the hinge loss of SNGAN (Miyato et al. 2018) and BigGAN
     noise_dim: int = 96  # z ~ N(0, I); the same for every variant, so one z feeds them all
     g_hidden: tuple[int, ...] = (256, 512, 1024)  # mlp: generator widths
     d_hidden: tuple[int, ...] = (512, 256)  # mlp: discriminator widths
     channels: int = 32  # dcgan: width at 14×14 (doubled at 7×7) in G and D
-    d_norm: str = "none"  # "batch" (DCGAN), "layer" or "none"; a WGAN-GP critic cannot use
+    d_norm: str = "none"  # "batch" (DCGAN), "layer", "spectral" (every D layer's weight divided by
+    # its largest singular value: D is 1-Lipschitz per layer, Miyato et al. 2018) or "none"; a WGAN-GP critic cannot use
     # batch norm: the penalty is on each sample's gradient, batch norm couples the samples
     leak: float = 0.2  # slope of D's LeakyReLU for x < 0 (DCGAN's value)
     n_critic: int = 1  # D updates per G update (5 in WGAN-GP, algorithm 1)
     gp_lambda: float = 10.0  # weight λ of the gradient penalty (WGAN-GP's value)
     adam_betas: tuple[float, ...] = (0.5, 0.999)  # (0.5, 0.999) for DCGAN; (0.0, 0.9) for WGAN-GP
+    d_lr_ratio: float = 1.0  # D's learning rate over G's (two time-scale updates, Heusel et al. 2017)
     image_size: int = 28  # MNIST and Fashion-MNIST are 28×28 grey
 
     def __post_init__(self) -> None:
@@ -56,13 +59,13 @@ class GANConfig:
 
 def _norm1d(kind: str, width: int) -> nn.Module:
     return {"batch": lambda: nn.BatchNorm1d(width), "layer": lambda: nn.LayerNorm(width),
-            "none": nn.Identity}[kind]()
+            "none": nn.Identity, "spectral": nn.Identity}[kind]()
 
 
 def _norm2d(kind: str, channels: int) -> nn.Module:
     # GroupNorm with one group is layer norm over (C, H, W) with a per-channel affine
     return {"batch": lambda: nn.BatchNorm2d(channels), "layer": lambda: nn.GroupNorm(1, channels),
-            "none": nn.Identity}[kind]()
+            "none": nn.Identity, "spectral": nn.Identity}[kind]()
 
 
 class Generator(nn.Module):
@@ -115,6 +118,10 @@ class Discriminator(nn.Module):
                 nn.Conv2d(1, c, 4, 2, 1), act(),  # (B, c, 14, 14); no norm on the input layer
                 nn.Conv2d(c, 2 * c, 4, 2, 1), _norm2d(config.d_norm, 2 * c), act(),  # (B, 2c, 7, 7)
                 nn.Flatten(), nn.Linear(2 * c * q * q, 1, bias=bias))
+        if config.d_norm == "spectral":
+            for layer in self.net:
+                if isinstance(layer, (nn.Conv2d, nn.Linear)):
+                    nn.utils.parametrizations.spectral_norm(layer)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x).squeeze(1)
