@@ -152,6 +152,22 @@ def guidance(folder: str, dataset: str) -> None:
                  f"seed {seed} · {wall:.2f} s")
 
 
+# --- training replay: the same 64 noise images at doubling steps ----------------------------------
+
+@st.fragment
+def replay(folder: str, name: str) -> None:
+    snaps = loaders.snapshots(folder)
+    if snaps is None:
+        return
+    st.subheader(f"Training replay: {name}")
+    steps = snaps["steps"].tolist()
+    step = st.select_slider("Training step", steps, value=steps[-1], key=f"transport.replay.{folder}")
+    i = steps.index(step)
+    inline_image(upscale(grid(snaps["images"][i][:32], ncol=16), 2),
+                 f"32 of the 64 fixed noise images (seed {snaps['seed']}) through the weights at step "
+                 f"{step:,} (Heun, K = 8)")
+
+
 # --- the trajectory scrub --------------------------------------------------------------------------
 
 @st.cache_data(max_entries=16, show_spinner="Running 50 steps…")
@@ -343,6 +359,7 @@ if rows:
     steps_grid(rows)
     if rf_rows:
         guidance(rf_rows[0]["folder"], dataset)
+        replay(rf_rows[0]["folder"], rf_rows[0]["label"].split(" · ")[0])
     scrub(rows)
     quality_chart(rows)
 else:

@@ -112,4 +112,7 @@ def tiny_transport_root(tmp_path_factory):
     save_untrained(root, "ddpm", "ddpm", {"channels": [8, 8, 16], "groups": 4, "time_dim": 16})
     save_untrained(root, "rectified-flow", "rectified-flow",
                    {"channels": [8, 8, 16], "groups": 4, "time_dim": 16, "num_classes": 10})
+    images = np.random.default_rng(0).integers(0, 256, (2, 64, 28, 28), dtype=np.uint8)
+    np.savez_compressed(root / "mnist" / "rectified-flow" / "snapshots.npz", steps=np.array([0, 8]),
+                        seed=np.int64(0), images=images)
     return root

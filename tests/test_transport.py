@@ -17,6 +17,10 @@ def test_transport_page_with_a_rectified_flow(tiny_transport_root, monkeypatch):
     at.select_slider(key="transport.guidance").set_value(3.0).run()
     assert not at.exception
     assert any("class 3 (3), w = 3.0" in str(el.proto) for el in at.get("image"))
+    assert any("Training replay" in h.value for h in at.subheader)
+    replay = at.select_slider(key=next(k for k in at.session_state if str(k).startswith("transport.replay")))
+    replay.set_value(0).run()
+    assert not at.exception and any("at step 0 (Heun" in str(el.proto) for el in at.get("image"))
     at.slider(key="transport.t").set_value(0.9).run()
     assert not at.exception
     assert any(b.label.startswith("Train the 2-D models") for b in at.button)  # not trained unasked
