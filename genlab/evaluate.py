@@ -7,6 +7,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -37,12 +38,17 @@ def real_sets(splits: data.DatasetSplits, n: int) -> tuple[np.ndarray, np.ndarra
     return hold.images[:n], ref, f"holdout[:{n}] vs {how}"
 
 
-def sample_timed(family, model, n: int, seed: int, batch: int = 250, **options) -> tuple[np.ndarray, float]:
-    """n samples in batches (seeds seed, seed+1, ...) and the wall time per image in ms;
-    ``options`` go to the family's sampler (e.g. a diffusion sampler and its steps)."""
+def sample_timed(family, model, n: int, seed: int, batch: int = 250, *,
+                 on_batch: Callable[[int], None] | None = None, **options) -> tuple[np.ndarray, float]:
+    """n samples in batches (seeds seed, seed+1, ...: one batch of n ≤ ``batch`` is exactly
+    ``sample_images(…, n, seed)``) and the wall time per image in ms; ``options`` go to the
+    family's sampler (e.g. a diffusion sampler and its steps); ``on_batch(images done)``."""
     t0 = time.perf_counter()
-    out = [sample_images(family, model, min(batch, n - i), seed + i // batch, **options)
-           for i in range(0, n, batch)]
+    out = []
+    for i in range(0, n, batch):
+        out.append(sample_images(family, model, min(batch, n - i), seed + i // batch, **options))
+        if on_batch:
+            on_batch(i + len(out[-1]))
     return np.concatenate(out), (time.perf_counter() - t0) * 1000 / n
 
 

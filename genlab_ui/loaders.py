@@ -14,7 +14,6 @@ import streamlit as st
 import torch
 
 from genlab import checkpoints, data, registry
-from genlab.families.ddpm import FastDenoiser
 from genlab.sample import sample_images, shipped_preview
 from genlab.train import load_snapshots
 
@@ -109,8 +108,9 @@ def samples(folder: str, n: int, seed: int) -> np.ndarray:
     ckpt = load_checkpoint(folder)
     if (shipped := shipped_preview(Path(folder), ckpt.card["sha256"], n, seed)) is not None:
         return shipped
-    model = FastDenoiser(ckpt.model) if ckpt.card["family"] == "ddpm" else ckpt.model  # as /diffusion samples
-    return sample_images(registry.get(ckpt.card["family"]), model, n, seed)
+    family = registry.get(ckpt.card["family"])
+    network = family.sampling_network(ckpt.model) if family.sampling_network else ckpt.model  # as the pages sample
+    return sample_images(family, network, n, seed)
 
 
 @st.cache_resource(show_spinner=False)

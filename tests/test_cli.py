@@ -83,6 +83,13 @@ def test_paused_run_continues_from_its_checkpoint_on_a_new_machine(idx_dir, tmp_
     assert [row["step"] for row in log] == [8]  # 100-step logging: the final row only
 
 
+def test_sample_counts_out_of_range_are_clear(tmp_path, capsys):
+    for n in ("0", "-5", "100000000"):
+        assert main(["sample", "mnist/vae-2d", "--n", n, "--out", str(tmp_path / "x.npz")]) == 2
+        assert "--n must be between 1 and 100,000" in capsys.readouterr().err
+    assert not (tmp_path / "x.npz").exists()
+
+
 def test_errors_are_clear(tmp_path, capsys):
     assert main(["eval", "mnist/nope", "--root", str(tmp_path)]) == 2
     assert "no checkpoint 'mnist/nope'" in capsys.readouterr().err

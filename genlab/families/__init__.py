@@ -42,6 +42,8 @@ class Family:
     prepare: Callable[..., tuple] | None = None
     # network evaluations of (sampler, steps), for families whose samplers trade steps for quality
     nfe: Callable[[str, int], int] | None = None
+    # what sampling runs the network through (the pages' fast path, e.g. a FastDenoiser), or None
+    sampling_network: Callable[..., Any] | None = None
 
     def config_from_dict(self, values: dict) -> Any:
         """Rebuild the config dataclass from JSON (lists back to tuples); unknown keys fail."""

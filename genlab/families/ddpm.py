@@ -224,7 +224,7 @@ FAMILY = Family(
     name="ddpm", config=UNetConfig, model=UNet,
     make_optimizers=adam_optimizers, train_step=diffusion_step,
     sample=diffusion_sample, evaluate=diffusion_metrics, sample_options=("sampler", "steps", "eta"),
-    nfe=lambda sampler, steps: steps,
+    nfe=lambda sampler, steps: steps, sampling_network=FastDenoiser,
     equation=r"x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon,\qquad "
              r"\mathcal{L} = \mathbb{E}_{t,x_0,\varepsilon}\,\|\varepsilon - \varepsilon_\theta(x_t, t)\|^2",
     about=("The forward process adds Gaussian noise over T steps until the image is pure "

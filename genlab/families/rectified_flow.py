@@ -338,6 +338,7 @@ FAMILY = Family(
     make_optimizers=adam_optimizers, train_step=rf_step,
     sample=rf_sample, evaluate=rf_metrics, snapshots=True,
     sample_options=("sampler", "steps", "label", "guidance"), prepare=prepare_reflow, nfe=evaluations,
+    sampling_network=FastDenoiser,
     equation=r"x_t = t\,x_1 + (1-t)\,x_0,\qquad \mathcal{L} = \mathbb{E}\,\|(x_1 - x_0) - "
              r"v_\theta(x_t, t)\|^2,\qquad \frac{dx}{dt} = v_\theta(x, t)",
     about=("A velocity network learns to move noise x₀ towards data x₁ along the straight line "
