@@ -364,3 +364,88 @@ def test_pushforward_density_integrates_to_one_and_matches_a_histogram(name):
     x = np.array([0.5, 1.0, 2.0])
     assert c.pushforward_density(c.MAPS["exp"], x, 0.5) == pytest.approx(
         np.exp(-0.5 * (np.log(x) / 0.5) ** 2) / (math.sqrt(2 * math.pi) * 0.5 * x))
+
+
+# --- the page (AppTest) ----------------------------------------------------------------------------
+
+def concepts_page(**state):
+    """/concepts run through app.py's navigation (its page links need the registered pages)."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    return at.switch_page("pages/concepts.py").run()
+
+
+def page_text(at) -> str:
+    return "\n".join([m.value for m in at.markdown] + [m.value for m in at.caption])
+
+
+def test_page_opens_on_the_notes_examples():
+    at = concepts_page()
+    assert not at.exception and not at.error
+    text = page_text(at)
+    for value in ("1.0000 | 1 |", "0.7219 | 0.72 |", "1.3219 | 1.32 |", "1.0294 | 1.03 |"):
+        assert value in text  # the notes' four coin examples, computed
+    assert "H(p, q) = **1.322** bits" in text  # p = 0.5, q = 0.2: the notes' third example
+    assert "| π = πA (exact) | **25/71** | **15/71** | **31/71** |" in text
+    assert "| π ≈ | **0.352** | **0.211** | **0.437** |" in text
+    assert "| π₀ | 0.0000 | 1.0000 | 0.0000 |" in text  # day 0 serves pizza
+    assert f"|λ₂| = {math.sqrt(0.12):.3f}" in text
+    assert f"Closed form: **{c.gaussian_kl(1.0, 0.5):.4f}** nats" in text
+    assert f"JS = **{c.js_uniform_shift(0.5):.4f}** nats" in text and "W₁ = **0.5000** = θ" in text
+    assert "∫ p_x dx = **1.0000**" in text
+    assert len(at.get("vega_lite_chart")) == 13
+    assert len(at.get("page_link")) == 6  # every section links to the model page that uses it
+    assert len(at.get("latex")) >= 15
+
+
+def test_markov_step_slider_and_matrix_edits():
+    at = concepts_page()
+    at.slider(key="concepts.step").set_value(5).run()
+    path = c.distribution_path(np.array(c.RESTAURANT_A, dtype=float), np.eye(3)[1], 5)
+    assert "| π_5 = π_4A | " + " | ".join(f"{v:.4f}" for v in path[5]) + " |" in page_text(at)
+    # a row that does not sum to 1: a clear message, no traceback, the rest of the page intact
+    at.text_area(key="concepts.matrix").input("0.2 0.6 0.3\n0.3 0 0.7\n0.5 0 0.5").run()
+    assert not at.exception
+    assert "row 1 (burger) sums to 1.1, not 1" in at.error[0].value
+    at.text_area(key="concepts.matrix").input("0.2 0.6 0.2\n0.3 -0.2 0.9\n0.5 0 0.5").run()
+    assert "a probability cannot be negative" in at.error[0].value
+    at.text_area(key="concepts.matrix").input("1/2 1/2\n1/3 2/3").run()
+    assert not at.error and "| π = πA (exact) | **2/5** | **3/5** |" in page_text(at)
+    at.selectbox(key="concepts.chain").set_value("two closed classes").run()
+    assert not at.exception and not at.error
+    assert "More than one stationary distribution" in at.warning[0].value
+    assert "{burger}; {pizza, hot dog}" in at.warning[0].value
+    assert "| π⁽²⁾ (closed class 2) | 0 | 7/13 | 6/13 |" in page_text(at)
+    at.selectbox(key="concepts.chain").set_value("periodic: burger → pizza → hot dog").run()
+    assert "Periodic" in at.info[0].value and "**1/3** | **1/3** | **1/3**" in page_text(at)
+
+
+def test_other_sections_controls():
+    at = concepts_page()
+    at.slider(key="concepts.q").set_value(0.4).run()
+    assert "H(p, q) = **1.029** bits" in page_text(at)  # the notes' fourth example
+    at.slider(key="concepts.theta").set_value(1.5).run()
+    text = page_text(at)
+    assert f"JS = **{math.log(2):.4f}** nats = 1.000 × log 2" in text and "W₁ = **1.5000**" in text
+    assert "no longer overlap" in text
+    at.slider(key="concepts.sde_t").set_value(1.0).run()
+    pt = c.MIXTURES["two bumps"].diffused(1.0)
+    assert f"| exact p_t | {pt.mean():+.3f} | {pt.var():.3f} |" in page_text(at)
+    at.radio(key="concepts.map").set_value("exp").run()
+    assert f"**{0.5 * math.exp(0.5 ** 2 / 2):.4f}**: not a density" in page_text(at)  # a·e^{a²/2}
+    at.slider(key="concepts.a.exp").set_value(1.0).run()
+    assert f"**{math.exp(0.5):.4f}**: not a density" in page_text(at)
+    at.radio(key="concepts.map").set_value("cubic").run()
+    assert "**1.9000**: not a density" in page_text(at)  # ∫ p_z(z)(1 + 3az²) dz = 1 + 3a, a = 0.3
+    before = page_text(at)
+    at.select_slider(key="concepts.dt").set_value(1 / 1024).run()
+    at.slider(key="concepts.t").set_value(1.0).run()
+    assert "| Brownian motion | 0 | 1 |" in page_text(at)
+    at.number_input(key="concepts.seed").set_value(7).run()  # new simulations, same closed forms
+    after = page_text(at)
+    assert not at.exception and after != before
+    assert "| π = πA (exact) | **25/71** | **15/71** | **31/71** |" in after
