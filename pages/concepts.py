@@ -113,6 +113,12 @@ def at(x: float) -> pd.DataFrame:
 
 
 SUPERSCRIPT = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
+SUBSCRIPT = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def pi_(n: int) -> str:
+    """π with the day as a subscript: π₁₂."""
+    return "π" + str(n).translate(SUBSCRIPT)
 
 
 def fraction(v: Fraction) -> str:
@@ -272,7 +278,7 @@ def markov() -> None:
     facts = concepts.analyse_chain(rows)
     path = concepts.distribution_path(A, np.eye(k)[start], CHAIN_STEPS)
     visits = simulated_visits(tuple(map(tuple, A)), start, st.session_state["concepts.seed"])
-    table = [[f"π_{n} = π_{n - 1}A" if n else "π₀", *(f"{v:.4f}" for v in path[n])]]
+    table = [[f"{pi_(n)} = {pi_(n - 1)}A" if n else "π₀", *(f"{v:.4f}" for v in path[n])]]
     if facts.unique:
         if facts.exact is not None:
             table.append(["π = πA (exact)", *(f"**{fraction(v)}**" for v in facts.exact)])
@@ -332,7 +338,7 @@ def eigen_text(facts: concepts.ChainFacts, path: np.ndarray, n: int) -> str:
     text = "Eigenvalues of A: " + ", ".join(fmt(v) for v in facts.eigenvalues) + "."
     if facts.unique and not facts.periodic and len(facts.eigenvalues) > 1:
         gap = np.abs(path[n] - facts.pi).sum()
-        text += (f" ‖π_{n} − π‖₁ = {gap:.2g}: the distance to π shrinks by about "
+        text += (f" ‖{pi_(n)} − π‖₁ = {gap:.2g}: the distance to π shrinks by about "
                  f"|λ₂| = {abs(facts.eigenvalues[1]):.3f} per day.")
     return text
 
@@ -443,15 +449,16 @@ def sde_runs(name: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def density_map(name: str) -> pd.DataFrame:
-    """p_t(x) on a (t, x) grid as rectangles, for the heat map."""
+    """p_t(x) on a 26 × 61 (t, x) grid as rectangles, for the heat map (float32, few cells: it
+    travels with every rerun of the section)."""
     data = concepts.MIXTURES[name]
-    ts = np.linspace(0, 1, SDE_KEEP + 1)
-    xs = np.linspace(-SDE_RANGE, SDE_RANGE, 81)
+    ts = np.linspace(0, 1, 26)
+    xs = np.linspace(-SDE_RANGE, SDE_RANGE, 61)
     dx, dt = xs[1] - xs[0], ts[1] - ts[0]
     p = np.stack([data.diffused(t).pdf(xs) for t in ts])  # (t, x)
     return pd.DataFrame({"t0": np.repeat(ts - dt / 2, len(xs)), "t1": np.repeat(ts + dt / 2, len(xs)),
                          "x0": np.tile(xs - dx / 2, len(ts)), "x1": np.tile(xs + dx / 2, len(ts)),
-                         "p": p.ravel()})
+                         "p": p.ravel()}).astype(np.float32)
 
 
 @st.fragment

@@ -406,7 +406,7 @@ def test_markov_step_slider_and_matrix_edits():
     at = concepts_page()
     at.slider(key="concepts.step").set_value(5).run()
     path = c.distribution_path(np.array(c.RESTAURANT_A, dtype=float), np.eye(3)[1], 5)
-    assert "| π_5 = π_4A | " + " | ".join(f"{v:.4f}" for v in path[5]) + " |" in page_text(at)
+    assert "| π₅ = π₄A | " + " | ".join(f"{v:.4f}" for v in path[5]) + " |" in page_text(at)
     # a row that does not sum to 1: a clear message, no traceback, the rest of the page intact
     at.text_area(key="concepts.matrix").input("0.2 0.6 0.3\n0.3 0 0.7\n0.5 0 0.5").run()
     assert not at.exception
