@@ -172,7 +172,7 @@ def coins() -> None:
 
 
 def coins_maths() -> None:
-    eq, prose = st.columns([1.1, 1])
+    eq, prose = st.columns([1.2, 1])
     eq.latex(r"I(x) = -\log_2 p(x),\qquad H(p) = -\sum_i p_i\log_2 p_i")
     eq.latex(r"H(p, q) = -\sum_i p_i\log_2 q_i")
     eq.latex(r"\mathrm{KL}(p\,\|\,q) = H(p, q) - H(p) = \sum_i p_i \log_2\frac{p_i}{q_i} \ \ge 0")
@@ -221,7 +221,7 @@ def gaussians() -> None:
 
 
 def gaussians_maths() -> None:
-    eq, prose = st.columns([1.1, 1])
+    eq, prose = st.columns([1.2, 1])
     eq.latex(r"\mathrm{KL}\big(\mathcal N(\mu,\sigma^2)\,\|\,\mathcal N(0,1)\big) = "
              r"\tfrac12\big(\mu^2 + \sigma^2 - \log\sigma^2 - 1\big)")
     eq.latex(r"\approx \frac1n\sum_{k=1}^{n}\log\frac{q(z_k)}{p(z_k)},\quad z_k\sim q,"
@@ -344,7 +344,7 @@ def eigen_text(facts: concepts.ChainFacts, path: np.ndarray, n: int) -> str:
 
 
 def markov_maths() -> None:
-    eq, prose = st.columns([1.1, 1])
+    eq, prose = st.columns([1.2, 1])
     eq.latex(r"A_{ij} = P(X_{n+1} = j \mid X_n = i),\qquad \pi_n = \pi_{n-1}A = \pi_0 A^n")
     eq.latex(r"\pi A = \pi,\quad \textstyle\sum_i \pi_i = 1")
     eq.latex(r"q(x_t\mid x_{t-1}) = \mathcal N\big(\sqrt{1-\beta_t}\,x_{t-1},\ \beta_t I\big)")
@@ -423,7 +423,7 @@ def random_walk() -> None:
 
 
 def random_walk_maths() -> None:
-    eq, prose = st.columns([1.1, 1])
+    eq, prose = st.columns([1.2, 1])
     eq.latex(r"x_{k+1} = x_k \pm \sqrt{\Delta t},\qquad \operatorname{Var}x(t) = "
              r"\tfrac{t}{\Delta t}\cdot\Delta t = t")
     eq.latex(r"\frac{\partial p}{\partial t} = \frac12\frac{\partial^2 p}{\partial x^2},\qquad "
@@ -456,8 +456,9 @@ def density_map(name: str) -> pd.DataFrame:
     xs = np.linspace(-SDE_RANGE, SDE_RANGE, 61)
     dx, dt = xs[1] - xs[0], ts[1] - ts[0]
     p = np.stack([data.diffused(t).pdf(xs) for t in ts])  # (t, x)
-    return pd.DataFrame({"t0": np.repeat(ts - dt / 2, len(xs)), "t1": np.repeat(ts + dt / 2, len(xs)),
-                         "x0": np.tile(xs - dx / 2, len(ts)), "x1": np.tile(xs + dx / 2, len(ts)),
+    pad_t, pad_x = 0.55 * dt, 0.55 * dx  # cells overlap a little: no seams between them
+    return pd.DataFrame({"t0": np.repeat(ts - pad_t, len(xs)), "t1": np.repeat(ts + pad_t, len(xs)),
+                         "x0": np.tile(xs - pad_x, len(ts)), "x1": np.tile(xs + pad_x, len(ts)),
                          "p": p.ravel()}).astype(np.float32)
 
 
@@ -500,7 +501,7 @@ def sde() -> None:
 
 
 def sde_maths() -> None:
-    eq, prose = st.columns([1.1, 1])
+    eq, prose = st.columns([1.2, 1])
     eq.latex(r"\text{forward: } dx = -\tfrac12\beta(t)\,x\,dt + \sqrt{\beta(t)}\,dw")
     eq.latex(r"\text{reverse: } dx = \big[-\tfrac12\beta x - \beta\,\nabla_x\log p_t(x)\big]dt"
              r" + \sqrt{\beta}\,d\bar w")
@@ -559,7 +560,7 @@ def wasserstein() -> None:
     names = list(dens)
     x = axis("x", "x", domain=[-0.5, 4.5])
     with left:
-        chart([line("dens", x, axis("y", None, domain=[-0.2, 3.2]), color=colour(names, [COLORS[0], COLORS[1], "#333333"]),
+        chart([line("dens", x, axis("y", None, domain=[-0.2, 4.2]), color=colour(names, [COLORS[0], COLORS[1], "#333333"]),
                     interpolate="step")],
               {"dens": long(xs, dens)}, "concepts.w_dens",
               title="P, Q and the best 1-Lipschitz critic f")
@@ -574,13 +575,13 @@ def wasserstein() -> None:
 
 
 def wasserstein_maths() -> None:
-    eq, prose = st.columns([1.1, 1])
-    eq.latex(r"\mathrm{JS}(P,Q) = \tfrac12\mathrm{KL}(P\,\|\,M) + \tfrac12\mathrm{KL}(Q\,\|\,M),"
-             r"\quad M = \tfrac12(P+Q)")
+    eq, prose = st.columns([1.2, 1])
+    eq.latex(r"\mathrm{JS}(P,Q) = \tfrac12\mathrm{KL}(P\,\|\,M) + \tfrac12\mathrm{KL}(Q\,\|\,M)")
     eq.latex(r"W_1(P,Q) = \inf_{\gamma\in\Pi(P,Q)}\mathbb E_{(x,y)\sim\gamma}|x-y| = "
              r"\int|F_P - F_Q|\,dx")
     eq.latex(r"W_1(P,Q) = \sup_{\|f\|_L\le1}\ \mathbb E_P[f] - \mathbb E_Q[f]")
-    prose.markdown("A GAN's discriminator at its best makes G minimize JS. But once P and Q do not "
+    prose.markdown("With M = ½(P + Q), the mixture. A GAN's discriminator at its best makes G "
+                   "minimize JS. But once P and Q do not "
                    "overlap, JS = log 2 however far apart they are: no gradient tells G which way "
                    "to move. W₁, the cost of carrying P's mass onto Q's, grows with θ. By the "
                    "Kantorovich–Rubinstein duality it is a sup over 1-Lipschitz critics; in 1-D "
@@ -629,7 +630,7 @@ def change_of_variables() -> None:
 
 
 def change_of_variables_maths() -> None:
-    eq, prose = st.columns([1.1, 1])
+    eq, prose = st.columns([1.2, 1])
     eq.latex(r"p_x(x) = p_z\big(f^{-1}(x)\big)\,\Big|\frac{d f^{-1}}{dx}\Big| = "
              r"\frac{p_z(z)}{|f'(z)|},\quad z = f^{-1}(x)")
     eq.latex(r"\log p_x(x) = \log p_z\big(f^{-1}(x)\big) + \log\Big|\det\frac{\partial f^{-1}}{\partial x}\Big|")
