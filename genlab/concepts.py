@@ -552,7 +552,7 @@ class Mixture1D:
         return (w * np.exp(-0.5 * z * z) / (s * math.sqrt(2 * math.pi))).sum(-1)
 
     def score(self, x: np.ndarray) -> np.ndarray:
-        """∇ₓ log p(x) = Σ rᵢ(x) (mᵢ − x)/sᵢ², with rᵢ(x) the responsibility of component i."""
+        """∇ₓ log p(x) = Σ rᵢ(x) (mᵢ − x)/sᵢ², rᵢ(x) the responsibility of component i."""
         w, m, s = self._arrays()
         x = np.asarray(x, dtype=np.float64)[..., None]
         z = (x - m) / s

@@ -54,9 +54,10 @@ def init_state() -> None:
         st.session_state.setdefault(key, value)
 
 
-def rng(*stream: int) -> np.random.Generator:
-    """The page's random generator for one use: the seed widget plus a fixed stream number."""
-    return np.random.default_rng([st.session_state["concepts.seed"], *stream])
+def rng(seed: int, *stream: int) -> np.random.Generator:
+    """A random generator for one use: the page's seed (the sidebar widget) and a fixed stream
+    number per simulation, so that each section's draws do not depend on the others'."""
+    return np.random.default_rng([seed, *stream])
 
 
 # --- small Vega-Lite builders (the spec stays fixed while a slider moves; only the named datasets
@@ -192,7 +193,8 @@ def gaussians() -> None:
     sigma = controls.slider("σ", 0.1, 3.0, step=0.05, key="concepts.sigma")
     n = controls.select_slider("Monte-Carlo samples n", MC_SIZES, key="concepts.n")
     kl = concepts.gaussian_kl(mu, sigma)
-    estimates = np.array([concepts.gaussian_kl_monte_carlo(mu, sigma, m, rng(1, m)) for m in MC_SIZES])
+    seed = st.session_state["concepts.seed"]
+    estimates = np.array([concepts.gaussian_kl_monte_carlo(mu, sigma, m, rng(seed, 1, m)) for m in MC_SIZES])
     estimate, se = estimates[MC_SIZES.index(n)]
     controls.markdown(f"Closed form: **{kl:.4f}** nats  \nMonte Carlo, n = {n:,}:  \n"
                       f"**{estimate:.4f} ± {2 * se:.4f}** (± 2 SE)")
@@ -203,8 +205,9 @@ def gaussians() -> None:
         chart([line("densities", axis("x", "z"), axis("y", None),
                     color=colour(list(densities)))],
               {"densities": long(x, densities)}, "concepts.gauss_chart", title="The two densities")
-    mc = pd.DataFrame({"n": MC_SIZES, "estimate": estimates[:, 0], "lo": estimates[:, 0] - 2 * estimates[:, 1],
-                       "hi": estimates[:, 0] + 2 * estimates[:, 1], "chosen": [m == n for m in MC_SIZES]})
+    means, errors = estimates[:, 0], estimates[:, 1]
+    mc = pd.DataFrame({"n": MC_SIZES, "estimate": means, "lo": means - 2 * errors, "hi": means + 2 * errors,
+                       "chosen": [m == n for m in MC_SIZES]})
     nx = {"field": "n", "type": "quantitative", "title": "samples n", "scale": {"type": "log"},
           "axis": {"values": MC_SIZES, "grid": False, "format": "~s"}}
     with right:
@@ -249,7 +252,7 @@ def state_names(k: int) -> list[str]:
 def simulated_visits(matrix: tuple, start: int, seed: int) -> np.ndarray:
     """Running visit frequencies of one simulated run, at ~120 log-spaced days: (days, 1 + k)."""
     A = np.array(matrix)
-    states = concepts.simulate_chain(A, start, SIMULATED_DAYS, np.random.default_rng([seed, 2]))
+    states = concepts.simulate_chain(A, start, SIMULATED_DAYS, rng(seed, 2))
     freq = concepts.visit_frequencies(states, len(A))
     days = np.unique(np.geomspace(1, SIMULATED_DAYS, 120).round().astype(int))
     return np.column_stack([days, freq[days]])
@@ -306,7 +309,8 @@ def markov() -> None:
     days = np.arange(CHAIN_STEPS + 1)
     series = {name: path[:, i] for i, name in enumerate(names)}
     limit = facts.pi if facts.unique else np.full(k, np.nan)
-    stationary = long(np.array([0, CHAIN_STEPS]), {name: np.full(2, limit[i]) for i, name in enumerate(names)})
+    stationary = long(np.array([0, CHAIN_STEPS]),
+                      {name: np.full(2, limit[i]) for i, name in enumerate(names)})
     left, right = st.columns(2)
     col = colour(names)
     with left:
@@ -323,7 +327,8 @@ def markov() -> None:
     with right:
         chart([line("run", axis("x", "days simulated", type="log"), axis("y", "share of days", domain=[0, 1]),
                     color=col),
-               line("stationary", axis("x", None, type="log"), axis("y", None), color=col, dash=[4, 3], width=1.5)],
+               line("stationary", axis("x", None, type="log"), axis("y", None), color=col, dash=[4, 3],
+                    width=1.5)],
               {"run": run, "stationary": run_stationary.dropna()}, "concepts.chain_run",
               title=f"One simulated run from {names[start]}: share of days")
 
@@ -366,7 +371,7 @@ def markov_maths() -> None:
 
 @st.cache_data(max_entries=10, show_spinner=False)
 def walks(dt: float, seed: int) -> np.ndarray:
-    return concepts.random_walk(WALKERS, dt, np.random.default_rng([seed, 3]))
+    return concepts.random_walk(WALKERS, dt, rng(seed, 3))
 
 
 @st.cache_data(max_entries=10, show_spinner=False)
@@ -399,8 +404,9 @@ def random_walk() -> None:
         ["Brownian motion", "0", f"{tk:g}"]]))
     controls.caption(f"{k} step{'s' if k > 1 else ''} of ±√Δt = ±{math.sqrt(dt):g}")
     with left:
+        steps = "step-after" if dt >= 1 / 16 else "linear"  # coarse walks drawn as the jumps they are
         chart([{"data": {"name": "paths"}, "mark": {"type": "line", "strokeWidth": 1, "clip": True,
-                                                     "interpolate": "step-after" if dt >= 1 / 16 else "linear"},
+                                                     "interpolate": steps},
                 "encoding": {"x": axis("x", "time"), "y": axis("y", "position", domain=[-3, 3]),
                              "detail": {"field": "walker", "type": "nominal"},
                              "color": {"field": "walker", "type": "nominal", "legend": None}}},
@@ -442,7 +448,7 @@ def random_walk_maths() -> None:
 def sde_runs(name: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """(forward, reverse) particles at t = 0, 0.02, …, 1: each (SDE_KEEP + 1, SDE_PARTICLES)."""
     data = concepts.MIXTURES[name]
-    gen = np.random.default_rng([seed, 4])
+    gen = rng(seed, 4)
     forward = concepts.forward_sde(data.sample(SDE_PARTICLES, gen), SDE_STEPS, SDE_KEEP, gen)
     return forward, concepts.reverse_sde(data, SDE_PARTICLES, SDE_STEPS, SDE_KEEP, gen)
 
@@ -560,14 +566,16 @@ def wasserstein() -> None:
     names = list(dens)
     x = axis("x", "x", domain=[-0.5, 4.5])
     with left:
-        chart([line("dens", x, axis("y", None, domain=[-0.2, 4.2]), color=colour(names, [COLORS[0], COLORS[1], "#333333"]),
+        chart([line("dens", x, axis("y", None, domain=[-0.2, 4.2]),
+                    color=colour(names, [COLORS[0], COLORS[1], "#333333"]),
                     interpolate="step")],
               {"dens": long(xs, dens)}, "concepts.w_dens",
               title="P, Q and the best 1-Lipschitz critic f")
     col = colour(["JS (nats)", "W₁"], [COLORS[2], COLORS[3]])
     with right:
         chart([line("curves", axis("x", "shift θ"), axis("y", None), color=col),
-               {"data": {"values": [{"y": concepts.LOG2}]}, "mark": {"type": "rule", "strokeDash": [4, 3], "color": "#777"},
+               {"data": {"values": [{"y": concepts.LOG2}]},
+                "mark": {"type": "rule", "strokeDash": [4, 3], "color": "#777"},
                 "encoding": {"y": {"field": "y", "type": "quantitative"}}},
                marker()],
               {"curves": distance_curves(shape), "marker": at(theta)}, "concepts.w_curves",
@@ -594,7 +602,7 @@ def wasserstein_maths() -> None:
 
 @st.cache_data(max_entries=4, show_spinner=False)
 def normal_samples(seed: int) -> np.ndarray:
-    return np.random.default_rng([seed, 5]).standard_normal(PUSHED)
+    return rng(seed, 5).standard_normal(PUSHED)
 
 
 @st.fragment
@@ -607,15 +615,16 @@ def change_of_variables() -> None:
     a = controls.slider("Shape a", fmap.lo, fmap.hi, step=0.05, key=f"concepts.a.{name}")
     total, without = concepts.x_integrals(fmap, a)
     controls.markdown(f"∫ p_x dx = **{total:.4f}**  \n"
-                      f"without the factor |df⁻¹/dx|: ∫ p_z(f⁻¹(x)) dx = **{without:.4f}**: not a density")
+                      f"without the factor |df⁻¹/dx|: ∫ p_z(f⁻¹(x)) dx = **{without:.4f}**: "
+                      "not a density")
     z = np.linspace(-3, 3, 121)
     with left:
         chart([line("map", axis("x", "z ~ N(0, 1)"), axis("y", "x = f(z)"), fixed=COLORS[0])],
               {"map": pd.DataFrame({"x": z, "y": fmap.forward(z, a)})}, "concepts.cov_map",
               title="The map x = f(z)")
     lo, hi = (float(v) for v in fmap.forward(np.array([-3.0, 3.0]), a))
-    centres, density = concepts.density_histogram(fmap.forward(normal_samples(st.session_state["concepts.seed"]), a),
-                                                  lo, hi, PUSH_BINS)
+    pushed = fmap.forward(normal_samples(st.session_state["concepts.seed"]), a)
+    centres, density = concepts.density_histogram(pushed, lo, hi, PUSH_BINS)
     width = (hi - lo) / PUSH_BINS
     xs = np.linspace(lo, hi, 302)[1:-1]
     with right:
@@ -633,7 +642,8 @@ def change_of_variables_maths() -> None:
     eq, prose = st.columns([1.2, 1])
     eq.latex(r"p_x(x) = p_z\big(f^{-1}(x)\big)\,\Big|\frac{d f^{-1}}{dx}\Big| = "
              r"\frac{p_z(z)}{|f'(z)|},\quad z = f^{-1}(x)")
-    eq.latex(r"\log p_x(x) = \log p_z\big(f^{-1}(x)\big) + \log\Big|\det\frac{\partial f^{-1}}{\partial x}\Big|")
+    eq.latex(r"\log p_x(x) = \log p_z\big(f^{-1}(x)\big)"
+             r" + \log\Big|\det\frac{\partial f^{-1}}{\partial x}\Big|")
     prose.markdown("f is a **diffeomorphism** of the line (smooth, invertible, with a smooth "
                    "inverse; the notes' chapter on latent spaces). The probability in [z, z + dz] "
                    "lands in [x, x + dx], so the density scales by dz/dx: where f stretches it "

@@ -48,7 +48,8 @@ def test_markov_step_slider_changes_pi(server, chromium):
     before = page.evaluate(PI_ROW)
     assert before.startswith("π₀") and cells(before) == [0.0, 1.0, 0.0]  # day 0 serves pizza
     assert page.get_by_text("25/71").is_visible() and page.get_by_text("31/71").is_visible()
-    coin_text = page.locator('[data-testid="stMarkdownContainer"]', has_text="KL(q ‖ p) =").inner_text()
+    coin_numbers = page.locator('[data-testid="stMarkdownContainer"]', has_text="KL(q ‖ p) =")
+    coin_text = coin_numbers.inner_text()
     slider = page.locator('[data-testid="stSlider"]', has_text="Day n").get_by_role("slider")
     slider.scroll_into_view_if_needed()
     slider.focus()
@@ -65,7 +66,7 @@ def test_markov_step_slider_changes_pi(server, chromium):
     assert cells(page.evaluate(PI_ROW)) == pytest.approx(np.round(path[2], 4).tolist())
     # every chart is on the page, and the coin section above is as it was
     assert page.locator('[data-testid="stVegaLiteChart"]').count() == 13
-    assert page.locator('[data-testid="stMarkdownContainer"]', has_text="KL(q ‖ p) =").inner_text() == coin_text
+    assert coin_numbers.inner_text() == coin_text
     assert not page_errors(page)
     page.close()
 
