@@ -62,7 +62,8 @@ def test_markov_step_slider_changes_pi(server, chromium):
     assert cells(after) == pytest.approx(np.round(path[3], 4).tolist())
     assert cells(after) != cells(before)
     slider.press("ArrowLeft")
-    page.wait_for_function(f"() => ({PI_ROW})().startsWith('π₂')", timeout=15_000)
+    page.wait_for_function(f"() => {{ const r = ({PI_ROW})(); return r && r.startsWith('π₂'); }}",
+                           timeout=15_000)
     assert cells(page.evaluate(PI_ROW)) == pytest.approx(np.round(path[2], 4).tolist())
     # every chart is on the page, and the coin section above is as it was
     assert page.locator('[data-testid="stVegaLiteChart"]').count() == 13
