@@ -35,7 +35,7 @@ SDE_KEEP = 50  # snapshots every 0.02
 SDE_RANGE = 5.0  # x ∈ [−5, 5] in the SDE plots
 W_DX = 0.001  # the grid of the JS / W₁ computations
 W_EDGES = np.arange(-0.5, 4.5 + W_DX / 2, W_DX)
-W_PLOT_STEP = 10  # plot every 10th cell: 0.01
+W_PLOT_STEP = 25  # plotted on cells of 0.025 (θ moves by 0.05: edges stay on the grid)
 THETAS = np.round(np.arange(0, 3.0 + 1e-9, 0.05), 2)
 PUSHED = 20_000  # samples pushed through f
 PUSH_BINS = 60
@@ -558,7 +558,7 @@ def wasserstein() -> None:
     if theta >= 1:
         controls.caption("The supports no longer overlap: JS is stuck at log 2 and its gradient in θ "
                          "is 0, so a GAN's generator moving Q learns nothing; W₁ still says how far.")
-    # plotted on cells of 0.01 (10 grid cells each): densities as mass / width, f at their centres
+    # plotted on coarser cells (W_PLOT_STEP grid cells each): densities as mass / width, f at their centres
     xs = W_EDGES[:-1:W_PLOT_STEP] + W_DX * W_PLOT_STEP / 2
     dens = {"P": p.reshape(-1, W_PLOT_STEP).sum(1) / (W_DX * W_PLOT_STEP),
             "Q": q.reshape(-1, W_PLOT_STEP).sum(1) / (W_DX * W_PLOT_STEP),
