@@ -27,7 +27,7 @@ CHAINS = {  # example -> (matrix text, day-0 state)
 CHAIN_STEPS = 30  # days of π_n shown
 SIMULATED_DAYS = 5000
 WALKERS = 4000
-PATHS_SHOWN = 12
+PATHS_SHOWN = 10  # paths drawn, at most 129 points each: they travel with every rerun
 TIME_STEPS = [1 / 4, 1 / 16, 1 / 64, 1 / 256, 1 / 1024]
 SDE_PARTICLES = 2000
 SDE_STEPS = 1000  # Euler–Maruyama steps over t ∈ [0, 1]
@@ -369,18 +369,23 @@ def markov_maths() -> None:
 
 # --- 3. random walk, Brownian motion, the SDE -------------------------------------------------------
 
-@st.cache_data(max_entries=10, show_spinner=False)
+@st.cache_resource(max_entries=10, show_spinner=False)
 def walks(dt: float, seed: int) -> np.ndarray:
-    return concepts.random_walk(WALKERS, dt, rng(seed, 3))
+    """The walkers' step counts, shared read-only by every session: cache_data would hand each
+    rerun an 8 MB copy."""
+    counts = concepts.random_walk(WALKERS, dt, rng(seed, 3))
+    counts.flags.writeable = False
+    return counts
 
 
 @st.cache_data(max_entries=10, show_spinner=False)
 def shown_paths(dt: float, seed: int) -> pd.DataFrame:
-    """The first PATHS_SHOWN walkers, at most 257 points each."""
+    """The first PATHS_SHOWN walkers, at most 129 points each (float32)."""
     counts = walks(dt, seed)[:PATHS_SHOWN]
-    stride = max(1, (counts.shape[1] - 1) // 256)
+    stride = max(1, (counts.shape[1] - 1) // 128)
     idx = np.arange(0, counts.shape[1], stride)
-    return pd.DataFrame({"x": np.tile(idx * dt, PATHS_SHOWN), "y": (counts[:, idx] * math.sqrt(dt)).ravel(),
+    return pd.DataFrame({"x": np.tile(idx * dt, PATHS_SHOWN).astype(np.float32),
+                         "y": (counts[:, idx] * math.sqrt(dt)).ravel().astype(np.float32),
                          "walker": np.repeat(np.arange(PATHS_SHOWN), len(idx))})
 
 
@@ -444,13 +449,16 @@ def random_walk_maths() -> None:
                    "path-integral chapter turns one into the other).")
 
 
-@st.cache_data(max_entries=8, show_spinner="Simulating the forward and reverse SDE…")
+@st.cache_resource(max_entries=8, show_spinner="Simulating the forward and reverse SDE…")
 def sde_runs(name: str, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(forward, reverse) particles at t = 0, 0.02, …, 1: each (SDE_KEEP + 1, SDE_PARTICLES)."""
+    """(forward, reverse) particles at t = 0, 0.02, …, 1: each (SDE_KEEP + 1, SDE_PARTICLES),
+    shared read-only (no copy per rerun)."""
     data = concepts.MIXTURES[name]
     gen = rng(seed, 4)
     forward = concepts.forward_sde(data.sample(SDE_PARTICLES, gen), SDE_STEPS, SDE_KEEP, gen)
-    return forward, concepts.reverse_sde(data, SDE_PARTICLES, SDE_STEPS, SDE_KEEP, gen)
+    reverse = concepts.reverse_sde(data, SDE_PARTICLES, SDE_STEPS, SDE_KEEP, gen)
+    forward.flags.writeable = reverse.flags.writeable = False
+    return forward, reverse
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
