@@ -366,6 +366,23 @@ def test_pushforward_density_integrates_to_one_and_matches_a_histogram(name):
         np.exp(-0.5 * (np.log(x) / 0.5) ** 2) / (math.sqrt(2 * math.pi) * 0.5 * x))
 
 
+def test_x_integrals_with_and_without_the_jacobian():
+    """The page's two numbers: ∫ p_x dx = 1, and ∫ p_z(f⁻¹(x)) dx = ∫ p_z(z) f′(z) dz, which is
+    a·e^{a²/2} for e^{az}, 1 + 3a for z + az³, and for σ(az) a z-space quadrature."""
+    z = np.linspace(-12, 12, 240001)
+    for a in (0.1, 0.5, 1.0):
+        total, without = c.x_integrals(c.MAPS["exp"], a)
+        assert total == pytest.approx(1.0, abs=1e-5)
+        assert without == pytest.approx(a * math.exp(a * a / 2), abs=1e-5)
+    for a in (0.3, 1.0):
+        assert c.x_integrals(c.MAPS["cubic"], a)[1] == pytest.approx(1 + 3 * a, abs=1e-5)
+    for a in (0.25, 1.0, 3.0):
+        s = 1 / (1 + np.exp(-a * z))
+        expected = np.trapezoid(c.standard_normal_pdf(z) * a * s * (1 - s), z)
+        total, without = c.x_integrals(c.MAPS["sigmoid"], a)
+        assert total == pytest.approx(1.0, abs=1e-5) and without == pytest.approx(expected, abs=1e-5)
+
+
 # --- the page (AppTest) ----------------------------------------------------------------------------
 
 def concepts_page(**state):
@@ -407,6 +424,8 @@ def test_markov_step_slider_and_matrix_edits():
     at.slider(key="concepts.step").set_value(5).run()
     path = c.distribution_path(np.array(c.RESTAURANT_A, dtype=float), np.eye(3)[1], 5)
     assert "| π₅ = π₄A | " + " | ".join(f"{v:.4f}" for v in path[5]) + " |" in page_text(at)
+    gap = np.abs(path[5] - np.array([25, 15, 31]) / 71).sum()
+    assert f"‖π₅ − π‖₁ = {gap:.2g}" in page_text(at)
     # a row that does not sum to 1: a clear message, no traceback, the rest of the page intact
     at.text_area(key="concepts.matrix").input("0.2 0.6 0.3\n0.3 0 0.7\n0.5 0 0.5").run()
     assert not at.exception
