@@ -137,6 +137,9 @@ def tsne(x: np.ndarray, *, perplexity: float = 30.0, iterations: int = 1000, see
                  n_iter=iterations - early, initialization="pca", random_state=seed,
                  n_jobs=TSNE_JOBS, callbacks=callback, callbacks_every_iters=every)
     embedding = model.fit(x)
+    # the embedding keeps its optimiser's options, callbacks included, and ``transform``
+    # passes them on: without this, placing samples later would report this fit's progress
+    embedding.gradient_descent_params.pop("callbacks", None)
     if on_progress:
         on_progress(1.0)
     return TSNEResult(np.asarray(embedding), reduce, embedding)

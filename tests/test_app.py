@@ -325,3 +325,15 @@ def test_autoregressive_page_controls(tiny_pixelcnn_root, monkeypatch):
     at.slider(key="ar.rows").set_value(20).run()
     assert any("Rows 0–19 of every completion equal" in c.value for c in at.caption)
     st.cache_data.clear()
+
+
+def test_projections_tsne_progress_does_not_come_back_with_an_overlay():
+    """#25 item 3: after a fresh t-SNE, adding an overlay must not redraw the fit's progress."""
+    at = page("projections", dataset="mnist", **{"proj.method": "t-SNE", "proj.points": 500,
+                                                 "proj.seed": 7, "proj.iterations": 250})
+    assert not at.exception
+    at.multiselect(key="proj.overlay").set_value([str(ROOT / "checkpoints/mnist/vae-2d")]).run()
+    at.select_slider(key="proj.n_samples").set_value(100).run()
+    assert not at.exception
+    texts = [str(e.proto) for e in at.get("progress")]
+    assert not any("t-SNE of" in t for t in texts), texts

@@ -47,6 +47,18 @@ def test_tsne_is_deterministic_for_a_seed_and_separates_clusters():
         projection.tsne(x, perplexity=500)
 
 
+def test_tsne_progress_is_not_reported_again_when_placing_new_points():
+    """The fit's progress callback (a page's progress bar) must not fire again from a later
+    ``transform``: on /projections it redrew "t-SNE …: 100%" above the map (#25, item 3)."""
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(90, 8))
+    calls = []
+    fitted = projection.tsne(x, perplexity=10, iterations=100, seed=0, on_progress=calls.append)
+    fitted_calls = len(calls)
+    fitted.transform(rng.normal(size=(4, 8)))
+    assert len(calls) == fitted_calls
+
+
 def test_tsne_places_new_points_near_their_cluster():
     rng = np.random.default_rng(1)
     x = np.concatenate([rng.normal(0, 1, (80, 10)), rng.normal(8, 1, (80, 10))])
