@@ -156,7 +156,7 @@ with boxes[0]:
     forward(x0, name)
 with boxes[1]:
     st.subheader("Noise schedules")
-    st.plotly_chart(schedule_figure(), use_container_width=True, key="diff.schedules")
+    st.plotly_chart(schedule_figure(), width="stretch", key="diff.schedules")
     st.caption("The cosine schedule (Nichol & Dhariwal 2021) destroys information more slowly "
                "at the start and avoids the near-zero ᾱ_t the linear schedule reaches long "
                "before t = T; log-SNR falls almost linearly in t.")
@@ -194,7 +194,7 @@ def reverse(folder: str) -> None:
         return
     traj = run_with_progress(f"{sampler}-{steps}", *key)
     how = "ε̂_θ in bfloat16" if ddpm.bf16_supported() else "ε̂_θ in float32"
-    st.caption(f"{sampler}-{steps}: {traj['wall_s']:.2f} s for {n} images on this CPU ({how}, "
+    st.caption(f"{sampler}-{steps}: {traj['wall_s']:.2f} s for {n} image{'s' * (n > 1)} on this CPU ({how}, "
                "the batch split over two worker threads; the scheduler's arithmetic is float32).")
     scrub(traj, n)
     st.download_button("Download the trajectory as an animated GIF", gif_bytes(traj["x"], min(n, 8)),

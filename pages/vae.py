@@ -130,7 +130,7 @@ def manifold_grid() -> None:
     st.subheader("The learned manifold")
     n = st.select_slider("Grid size n", options=list(range(5, 31)), key="vae.grid_n")
     st.image(upscale(grid(manifold(folder, n), ncol=n, pad=0), 2 if n > 15 else 3),
-             caption=f"Decoded z over an {n}×{n} grid of Gaussian quantiles (5%…95%) "
+             caption=f"Decoded z over a grid of {n}×{n} Gaussian quantiles (5%…95%) "
                      "— z1 left to right, z2 bottom to top, as on the map.", output_format="PNG")
 
 

@@ -129,6 +129,10 @@ def test_diffusion_reverse_process_ui(tiny_ddpm_root, monkeypatch):
     after = image_bytes(at)
     assert after != before and "t = 400" in " ".join(str(e.proto) for e in at.get("image"))
     assert any("DDIM-10" in c.value for c in at.caption)
+    at.slider(key="diff.n").set_value(1).run()
+    at.button(key="diff.go").click().run()
+    assert any("for 1 image on" in c.value for c in at.caption)  # #25 item 14, not "1 images"
+    at.slider(key="diff.n").set_value(4).run()
     at.button(key="diff.compare").click().run()
     assert not at.exception
     assert sum("DDPM-1000" in str(e.proto) for e in at.get("image")) == 1
@@ -286,6 +290,8 @@ def test_flows_page_controls(tiny_flow_root, monkeypatch):
     assert plotly_spec(at, 1) == density  # the density stays, the grid moves
     moved = plotly_spec(at, 2)
     assert "z-space" in moved["layout"]["title"]["text"] and moved["data"][0] != warp["data"][0]
+    axes = lambda spec: (spec["layout"]["xaxis"]["title"]["text"], spec["layout"]["yaxis"]["title"]["text"])
+    assert axes(warp) == ("x₁", "x₂") and axes(moved) == ("z₁", "z₂")  # #25 item 14: z-space axes
     st.cache_data.clear()
 
 
@@ -337,3 +343,22 @@ def test_projections_tsne_progress_does_not_come_back_with_an_overlay():
     assert not at.exception
     texts = [str(e.proto) for e in at.get("progress")]
     assert not any("t-SNE of" in t for t in texts), texts
+
+
+def test_singular_and_article_wording(caplog, tiny_pixelcnn_root, monkeypatch):
+    """#25 item 14: "Rows 0–0", "an 15×15 grid", and no use_container_width deprecation."""
+    import logging
+
+    vae = page("vae", dataset="mnist")
+    vae.select_slider(key="vae.grid_n").set_value(15).run()
+    text = " ".join(captions(vae))
+    assert "an 15×15" not in text and "15×15" in text
+    with caplog.at_level(logging.WARNING):
+        diffusion = page("diffusion", dataset="mnist")
+    assert not diffusion.exception
+    assert not [r for r in caplog.records if "use_container_width" in r.getMessage()]
+    ar = page_on(tiny_pixelcnn_root, "autoregressive", monkeypatch, **{"ar.k": 1, "ar.rows": 1})
+    assert not ar.exception
+    words = " ".join(c.value for c in ar.caption) + " ".join(captions(ar))
+    assert "0–0" not in words and "Row 0 of every completion" in words
+    st.cache_data.clear()
