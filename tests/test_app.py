@@ -362,3 +362,13 @@ def test_singular_and_article_wording(caplog, tiny_pixelcnn_root, monkeypatch):
     words = " ".join(c.value for c in ar.caption) + " ".join(captions(ar))
     assert "0–0" not in words and "Row 0 of every completion" in words
     st.cache_data.clear()
+
+
+@pytest.mark.parametrize("name, dims", [("vae-2d", 2), ("vae-16d", 16)])
+def test_projections_pca_caption_counts_the_components_a_source_has(name, dims):
+    """#25 item 12: "50 keep 100.0%" was claimed for sources with 2 or 16 dimensions."""
+    at = page("projections", dataset="mnist", **{"proj.source.mnist": str(ROOT / f"checkpoints/mnist/{name}")})
+    assert not at.exception
+    text = " ".join(c.value for c in at.caption if "keep" in c.value)
+    assert "50 keep" not in text and f"{dims}" in text, text
+    assert len(component_data(at, "scatter_map")["bars"]["values"]) == dims

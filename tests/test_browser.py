@@ -233,6 +233,24 @@ def test_projections_switch_to_tsne_changes_the_map_and_hover_shows_images(serve
     page.close()
 
 
+def test_projections_legend_draws_each_group_with_its_symbol(server, chromium):
+    """#25 item 12: the legend drew overlays as squares while the map draws them as ×/◆/▲."""
+    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{server}/projections")
+    wait_idle(page)
+    page.locator(f"{MAP}[data-x-title]").wait_for(timeout=60_000)
+    page.get_by_test_id("stMultiSelect").first.click()
+    page.get_by_role("option", name="vae-2d").click()
+    page.keyboard.press("Escape")
+    item = page.locator(".sm-item", has_text="samples: vae-2d")
+    item.wait_for(timeout=60_000)
+    assert item.locator("canvas.sm-mark").get_attribute("data-symbol") == "x"
+    assert page.locator(".sm-item", has_text="0").first.locator("canvas.sm-mark").get_attribute(
+        "data-symbol") == "circle"
+    assert not page_errors(page)
+    page.close()
+
+
 def open_page(chromium, url: str, **options):
     """A new tab on ``url`` once the app is idle."""
     page = chromium.new_page(**options)
