@@ -177,6 +177,8 @@ def test_gans_page_controls(tiny_gan_root, monkeypatch):
     assert sum("along the linear path" in c for c in captions(at)) == 3
     quality = at.table[0].value  # FD, class entropy, precision, recall per variant
     assert list(quality["model"]) == ["gan-mlp", "dcgan", "wgan-gp"]
+    fd_columns = [c for c in quality.columns if c.startswith("FD")]  # #25 item 7: n beside every FD
+    assert fd_columns == ["FD ↓ (1,000 samples)", "FD in its card"], fd_columns  # tiny: no card FD
     assert (quality["class entropy (bits)"].astype(float) >= 0).all()
     assert at.table[1].value.shape == (4, 4)  # D's score of each of the 16 samples, as the grid
 
@@ -372,3 +374,26 @@ def test_projections_pca_caption_counts_the_components_a_source_has(name, dims):
     text = " ".join(c.value for c in at.caption if "keep" in c.value)
     assert "50 keep" not in text and f"{dims}" in text, text
     assert len(component_data(at, "scatter_map")["bars"]["values"]) == dims
+
+
+def test_gans_wgan_caption_shows_the_critic_on_held_out_images(tiny_gan_root, monkeypatch):
+    """#25 item 10: the caption pointed to "w_estimate in the card", shown nowhere."""
+    wgan = str(tiny_gan_root / "mnist" / "wgan-gp")
+    at = page_on(tiny_gan_root, "gans", monkeypatch, **{"gans.diag_variant": wgan})
+    assert not at.exception
+    text = " ".join(c.value for c in at.caption if "critic" in c.value)
+    assert "in the card" not in text and "held-out images average" in text, text
+    st.cache_data.clear()
+
+
+def test_home_says_what_data_each_likelihood_and_fd_is_on():
+    """#25 items 7 and 8: the zoo's FD is on 2,000 samples; PixelCNN's NLL is on binarized
+    images, a flow's on dequantized 8-bit ones: not comparable, and the label says so."""
+    at = page("home", dataset="mnist")
+    cards = [m.value for m in at.markdown if m.value.count("**") >= 2 and " · " in m.value
+             and ("nats" in m.value or "FD" in m.value)]  # the cards' headline metrics
+    pixelcnn = next(c for c in cards if "0.168" in c)  # its bits/dim
+    nice = next(c for c in cards if "2.180" in c)
+    assert "binarized" in pixelcnn and "8-bit" not in pixelcnn, pixelcnn
+    assert "8-bit" in nice and "binarized" not in nice, nice
+    assert all("FD (2,000 samples)" in c for c in cards if "FD" in c), cards
