@@ -36,6 +36,20 @@ HEADLINE = {"neg_elbo": ("−ELBO (nats)", "held-out negative ELBO, Bernoulli li
 ZOO_TABLE = Path(__file__).resolve().parent.parent / "docs" / "model-zoo.md"
 
 
+def zoo_tables(text: str) -> tuple[str, dict[str, list[dict]]]:
+    """docs/model-zoo.md read back: its notes, and each dataset's table as rows of
+    {column: text}."""
+    notes, _, rest = text.split("\n", 1)[1].partition("\n## ")
+    tables = {}
+    for section in rest.split("\n## "):
+        title, *lines = section.strip().splitlines()
+        cells = [[c.strip() for c in line.strip().strip("|").split("|")] for line in lines
+                 if line.startswith("|") and not line.startswith("|---")]
+        if cells:
+            tables[title.strip()] = [dict(zip(cells[0], row)) for row in cells[1:]]
+    return notes.strip(), tables
+
+
 def likelihood_data(card: dict) -> str | None:
     """What a card's exact likelihood is measured on: PixelCNN's and a flow's NLL are on
     different data (binarized vs dequantized 8-bit images), so they cannot be compared."""
@@ -87,4 +101,7 @@ for i, row in enumerate(rows):
 
 if ZOO_TABLE.is_file():
     with st.expander("All held-out metrics, with the real-vs-real reference (docs/model-zoo.md)"):
-        st.markdown(ZOO_TABLE.read_text().split("\n", 1)[1])
+        notes, tables = zoo_tables(ZOO_TABLE.read_text())
+        st.markdown(notes)
+        if dataset in tables:  # st.table scrolls sideways inside the expander; markdown overflowed it
+            st.table(tables[dataset])

@@ -63,6 +63,22 @@ def test_home_shows_model_cards(server, chromium):
     page.close()
 
 
+def test_home_metrics_table_fits_its_expander(server, chromium):
+    """#25 item 13: at 1,400 px the zoo's metrics table overflowed its expander ("CPU time" cut)."""
+    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(server)
+    wait_idle(page)
+    page.get_by_text("All held-out metrics").click()
+    expander = page.locator('[data-testid="stExpander"]', has_text="All held-out metrics")
+    expander.locator('table, [data-testid="stDataFrame"]').first.wait_for(timeout=30_000)
+    overflow = expander.evaluate(
+        "e => { const right = e.getBoundingClientRect().right; return [...e.querySelectorAll("
+        "'table, [data-testid=\"stDataFrame\"]')].map(t => t.getBoundingClientRect().right - right); }")
+    assert overflow and max(overflow) <= 0, overflow
+    assert not page_errors(page)
+    page.close()
+
+
 def test_vae_slider_changes_the_image(server, chromium):
     page = chromium.new_page()
     page.goto(f"{server}/vae")
