@@ -22,7 +22,7 @@ T = 1000  # steps of the forward process, as in Ho et al. (2020)
 def init_state() -> None:
     for key, value in {"diff.t": 250, "diff.schedule": "linear",
                        "diff.noise_seed": 0, "diff.sampler": "DDIM", "diff.k": 50, "diff.eta": 0.0,
-                       "diff.n": 8, "diff.seed": 0, "diff.step": 0, "diff.inv_idx": 1}.items():
+                       "diff.n": 8, "diff.seed": 0, "diff.step": 0}.items():
         st.session_state.setdefault(key, value)
 
 
@@ -260,8 +260,7 @@ def inversion(folder: str, dataset: str, idx: int) -> tuple[torch.Tensor, torch.
 
 def invert(folder: str) -> None:
     st.subheader("DDIM inversion: an image to its noise and back")
-    idx = st.selectbox("Held-out image", range(len(labels)), key="diff.inv_idx",
-                       format_func=lambda i: f"#{i} · {classes[labels[i]]}")
+    idx = inputs.held_out_index(dataset, "diff.inv_idx", default=1)
     x0, xt, back = inversion(folder, dataset, idx)
     err = (back - x0).abs().mean().item() / 2 * 255
     c = st.columns(3)

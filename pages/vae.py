@@ -15,9 +15,8 @@ Z_STEP = 0.05  # slider step; clicks on the map snap to it
 
 
 def init_state() -> None:
-    for key, value in {"vae.grid_n": 15, "vae.a": 0, "vae.b": 1,
-                       "vae.k": 10, "vae.method": "spherical", "vae.seed": 0,
-                       "vae.recon_idx": 0}.items():
+    for key, value in {"vae.grid_n": 15, "vae.k": 10, "vae.method": "spherical",
+                       "vae.seed": 0}.items():
         st.session_state.setdefault(key, value)
 
 
@@ -173,14 +172,10 @@ def prior_samples() -> None:
              caption=f"32 decoded z ~ N(0, I), seed {seed}", output_format="PNG")
 
 
-def label_of(i: int) -> str:
-    return f"#{i} · {classes[labels[i]]}"
-
-
 @st.fragment
 def reconstruction() -> None:
     st.subheader("Reconstruction")
-    idx = st.selectbox("Held-out image", range(len(labels)), format_func=label_of, key="vae.recon_idx")
+    idx = inputs.held_out_index(dataset, "vae.recon_idx")
     mu = encode_bundled(folder, dataset)
     recon = decode(model, torch.from_numpy(mu[idx:idx + 1]))[0]
     a, b = st.columns(2)
@@ -192,8 +187,8 @@ def reconstruction() -> None:
 def interpolation() -> None:
     st.subheader("Interpolate between two held-out images")
     c1, c2, c3, c4 = st.columns([2, 2, 1.2, 1.4])
-    a = c1.selectbox("From", range(len(labels)), format_func=label_of, key="vae.a")
-    b = c2.selectbox("To", range(len(labels)), format_func=label_of, key="vae.b")
+    a = inputs.held_out_index(dataset, "vae.a", c1, label="From")
+    b = inputs.held_out_index(dataset, "vae.b", c2, label="To", default=1)
     k = c3.slider("Steps k", 3, 16, key="vae.k")
     method = c4.radio("Path", ["linear", "spherical"], key="vae.method", horizontal=True,
                       help="linear: (1−t)·z_a + t·z_b;  spherical: slerp, keeps the norm of z")

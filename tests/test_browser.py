@@ -79,6 +79,63 @@ def test_home_metrics_table_fits_its_expander(server, chromium):
     page.close()
 
 
+def selectbox_text(page, label: str) -> str:
+    """What a selectbox shows (its chosen option's label)."""
+    return page.locator('[data-testid="stSelectbox"]', has_text=label).first.evaluate(
+        "e => [...e.querySelectorAll('input')].map(i => i.value).join() || e.innerText")
+
+
+NO_DIGIT_LABELS = ("() => { const v = [...document.querySelectorAll('[data-testid=\"stSelectbox\"] input')]"
+                   ".map(i => i.value).filter(v => v.startsWith('#'));"
+                   " return v.length && !v.some(v => / · [0-9]$/.test(v)); }")
+
+
+def switch_dataset(page, name: str, shown: str) -> None:
+    """Pick dataset ``name`` in the sidebar, wait until the page shows the text ``shown``,
+    then (up to 30 s) until no held-out picker shows an MNIST label."""
+    page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").first.click()
+    page.get_by_role("option", name=name).click()
+    page.wait_for_selector(f"text={shown}", timeout=60_000)
+    wait_idle(page)
+    try:
+        page.wait_for_function(NO_DIGIT_LABELS, timeout=30_000)
+    except sync_api.TimeoutError:
+        pass  # the assertions below say what is shown
+
+
+def test_held_out_pickers_follow_a_dataset_switch(server, chromium):
+    """#25 item 2: after a switch to Fashion-MNIST, /vae's interpolation boxes kept "#0 · 4" and
+    "#1 · 9", /diffusion's inversion "#7 · 0"; choosing vae-16d then reset From and To to #0."""
+    from genlab.data import CLASS_NAMES
+
+    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{server}/vae")
+    wait_idle(page)
+    page.wait_for_selector('[data-testid="stImage"]:has-text("original A") img', timeout=60_000)
+    assert selectbox_text(page, "From") == "#0 · 4" and selectbox_text(page, "To") == "#1 · 9"
+    switch_dataset(page, "Fashion-MNIST (clothes)", "on fashion-mnist")
+    fashion = CLASS_NAMES["fashion-mnist"]
+    a, b = selectbox_text(page, "From"), selectbox_text(page, "To")
+    assert a.startswith("#0 · ") and a.split(" · ")[1] in fashion, a
+    assert b.startswith("#1 · ") and b.split(" · ")[1] in fashion, b
+    page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").nth(1).click()
+    page.get_by_role("option", name="vae-16d").click()
+    page.wait_for_selector("text=16-D latent", timeout=60_000)
+    wait_idle(page)
+    page.wait_for_selector('[data-testid="stImage"]:has-text("original A") img', timeout=60_000)
+    assert (selectbox_text(page, "From"), selectbox_text(page, "To")) == (a, b)
+    page.goto(f"{server}/diffusion")  # a new session: MNIST, then the switch on this page
+    wait_idle(page)
+    inversion = "Held-out image"
+    page.locator('[data-testid="stSelectbox"]', has_text=inversion).last.wait_for(timeout=120_000)
+    switch_dataset(page, "Fashion-MNIST (clothes)", "x_t at t")
+    shown = page.locator('[data-testid="stSelectbox"]', has_text=inversion).evaluate_all(
+        "es => es.map(e => [...e.querySelectorAll('input')].map(i => i.value).join())")
+    assert shown and all(s.split(" · ")[1] in fashion for s in shown), shown
+    assert not page_errors(page)
+    page.close()
+
+
 def test_vae_slider_changes_the_image(server, chromium):
     page = chromium.new_page()
     page.goto(f"{server}/vae")
