@@ -111,7 +111,7 @@ def latent_plane() -> None:
             output_format="PNG")
         st.caption("Move the sliders (or use the arrow keys on a focused slider), or click "
                    "anywhere on the map to decode that point. This image is decoded on the "
-                   "server by PyTorch.")
+                   "server by PyTorch, once you let go.")
     with right:
         extra = st.session_state.get("vae.upload_points", [])
         components.latent_map(mu, labels, images, classes, marker=(z1, z2), key="vae.map",
@@ -119,9 +119,10 @@ def latent_plane() -> None:
                               decoder=components.decoder_asset(folder))
         st.caption(f"Each dot is the latent mean μ(x) of one of {len(mu):,} held-out images, "
                    "coloured by class; hover a dot to see its image. **Drag on the map** (or "
-                   "focus it and use the arrow keys, Shift for bigger steps): the image beside "
-                   "it is decoded in your browser by the same decoder weights, every frame; "
-                   "on release the sliders follow.")
+                   "focus it and use the arrow keys, Shift for bigger steps): the image to the "
+                   "right of the map is decoded in your browser by the same decoder weights at "
+                   "every frame of the drag, where the server's image on the left waits for the "
+                   "release; then the sliders and the server's image catch up, at the same z.")
 
 
 @st.fragment

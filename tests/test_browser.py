@@ -167,6 +167,29 @@ def test_vae_map_click_decodes_that_point(server, chromium):
     page.close()
 
 
+def test_vae_live_decode_sits_beside_the_map_and_agrees_with_the_sliders(server, chromium):
+    """#25 item 11: the browser-decoded image was below the map though the caption said
+    "beside", and after a click it read z = (−2.01, 2.01) where the sliders read (−2.00, 2.00)."""
+    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{server}/vae")
+    wait_idle(page)
+    canvas, live = page.locator("canvas.lm-canvas"), page.locator("canvas.lm-live-canvas")
+    canvas.wait_for()
+    box = canvas.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.25)
+    server_image = '[data-testid="stImage"]:has-text("decoder mean") '
+    page.wait_for_selector(server_image + ':text("z = (-2.00, 2.00)")', timeout=15_000)
+    wait_idle(page)
+    try:  # the decoder's weights may still be on their way
+        page.locator(".lm-live-text", has_text="z = (-2.00, 2.00)").wait_for(timeout=15_000)
+    except sync_api.TimeoutError:
+        raise AssertionError(f"the live decode reads {page.locator('.lm-live-text').inner_text()!r}")
+    shown = live.bounding_box()
+    assert shown["x"] >= box["x"] + box["width"] and shown["y"] < box["y"] + box["height"], (box, shown)
+    assert not page_errors(page)
+    page.close()
+
+
 def test_vae_upload_encodes_an_image_and_rejects_a_non_image(server, chromium, tmp_path):
     from PIL import Image, ImageDraw
 
