@@ -1,6 +1,7 @@
 """AppTest of every page: no exception, and the main controls change the output."""
 
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,16 @@ def test_app_entry_point_runs():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
     assert not at.exception
     assert at.sidebar.selectbox[0].label == "Dataset"
+
+
+def test_the_dataset_is_kept_in_the_url_for_a_reload():
+    """#25 item 6: a reload started again on MNIST."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.query_params["dataset"] = "fashion-mnist"  # what a reload of a Fashion-MNIST page sends
+    at.run()
+    assert not at.exception and at.session_state["dataset"] == "fashion-mnist"
+    at.sidebar.selectbox[0].set_value("mnist").run()
+    assert at.query_params["dataset"] in ("mnist", ["mnist"])
 
 
 @pytest.mark.parametrize("dataset", ["mnist", "fashion-mnist"])
@@ -115,28 +126,111 @@ def test_diffusion_forward_process_controls():
     assert "t = 700" in str(at.get("image")[0].proto)
 
 
+def finished(at: AppTest) -> AppTest:
+    """Rerun once the page's background jobs (genlab_ui.jobs) have ended."""
+    from genlab_ui import jobs
+
+    jobs.wait_all()
+    return at.run()
+
+
 def test_diffusion_reverse_process_ui(tiny_ddpm_root, monkeypatch):
     monkeypatch.setattr(checkpoints, "ROOT", tiny_ddpm_root)
     st.cache_data.clear()
+    st.cache_resource.clear()
     at = page("diffusion", dataset="mnist", **{"diff.k": 10, "diff.n": 4})
     assert not at.exception
     at.button(key="diff.go").click().run()
+    finished(at)
     assert not at.exception
     step = at.slider(key="diff.step")
-    assert step.max == 10  # 10 DDIM steps, then the final sample
+    assert step.max == 10 and step.value == 10  # 10 DDIM steps, then the final sample: shown first (#25 item 4)
+    assert captions(at)[2] == "x_0 (final sample)"
     before = image_bytes(at)
     step.set_value(5).run()
     after = image_bytes(at)
-    assert after != before and "t = 400" in " ".join(str(e.proto) for e in at.get("image"))
+    # the code's timestep 400 takes x_401 to x_400: one convention for t (#25 item 9)
+    assert after != before and "x_t, t = 401" in captions(at)
     assert any("DDIM-10" in c.value for c in at.caption)
+    at.button(key="diff.play").click().run()  # Play moves the slider (#25 item 4)
+    assert at.slider(key="diff.step").value == 10 and captions(at)[2] == "x_0 (final sample)"
+    st.cache_resource.clear()  # the finished run survives a rerun without its job (#25 item 6)
+    at.slider(key="diff.t").set_value(30).run()
+    assert at.slider(key="diff.step").max == 10 and "x_0 (final sample)" in captions(at)
     at.slider(key="diff.n").set_value(1).run()
     at.button(key="diff.go").click().run()
+    finished(at)
     assert any("for 1 image on" in c.value for c in at.caption)  # #25 item 14, not "1 images"
-    at.slider(key="diff.n").set_value(4).run()
-    at.button(key="diff.compare").click().run()
-    assert not at.exception
-    assert sum("DDPM-1000" in str(e.proto) for e in at.get("image")) == 1
     st.cache_data.clear()
+
+
+def test_diffusion_comparison_stays_until_its_inputs_change(tiny_ddpm_root, monkeypatch):
+    """#25 item 5: the five grids vanished when any other control changed."""
+    monkeypatch.setattr(checkpoints, "ROOT", tiny_ddpm_root)
+    st.cache_data.clear()
+    at = page("diffusion", dataset="mnist")
+    at.button(key="diff.compare").click().run()
+    finished(at)
+    assert not at.exception
+    compared = lambda: [c for c in captions(at) if c.startswith(("DDPM-1000:", "DDIM-"))]
+    assert len(compared()) == 5, captions(at)
+    at.slider(key="diff.t").set_value(600).run()
+    at.slider(key="diff.n").set_value(3).run()
+    assert len(compared()) == 5  # other controls keep them
+    at.number_input(key="diff.seed").set_value(4).run()
+    assert compared() == []  # their own input changed
+    st.cache_data.clear()
+
+
+def test_diffusion_asks_before_a_long_run_and_offers_ddim(tiny_ddpm_root, monkeypatch):
+    """#25, the long waits: over 20 s the page asks first; DDIM-50 is the cheaper choice."""
+    from genlab_ui import jobs, loaders
+
+    monkeypatch.setattr(checkpoints, "ROOT", tiny_ddpm_root)
+    monkeypatch.setattr(loaders, "denoiser_speed", lambda folder, n: (1, 0.05))  # 50 s for DDPM-1000
+    st.cache_data.clear()
+    at = page("diffusion", dataset="mnist", **{"diff.sampler": "DDPM", "diff.n": 2})
+    at.button(key="diff.go").click().run()
+    assert not at.exception and not jobs.wait_all(0)  # nothing runs yet
+    assert any("about 52 s" in w.value and "DDIM-50" in w.value for w in at.warning)
+    at.button(key="diff.instead").click().run()
+    assert at.radio(key="diff.sampler").value == "DDIM" and at.select_slider(key="diff.k").value == 50
+    finished(at)
+    assert at.slider(key="diff.step").max == 50 and not at.warning
+    st.cache_data.clear()
+
+
+def test_diffusion_cancel_stops_a_run_within_a_second(tiny_ddpm_root, monkeypatch):
+    from genlab_ui import jobs, loaders
+
+    monkeypatch.setattr(checkpoints, "ROOT", tiny_ddpm_root)
+    monkeypatch.setattr(loaders, "denoiser_speed", lambda folder, n: (1, 0.001))  # no question asked
+    st.cache_data.clear()
+    at = page("diffusion", dataset="mnist", **{"diff.sampler": "DDPM", "diff.n": 16, "diff.seed": 9})
+    at.button(key="diff.go").click().run()
+    bar = [str(e.proto) for e in at.get("progress")]
+    assert bar and "DDPM-1000, 16 images" in bar[0], bar
+    job = jobs.get(at.session_state["diff.run"])
+    at.button(key="diff.job.cancel").click()
+    t0 = time.perf_counter()
+    at.run()
+    jobs.wait_all()
+    assert job.state == "cancelled" and job.ended - t0 < 1.0
+    finished(at)
+    assert any("cancelled after" in i.value for i in at.info) and not at.get("progress")
+    st.cache_data.clear()
+
+
+def test_diffusion_one_convention_for_t_and_the_check_names_its_schedule():
+    """#25 items 1 and 9: t = 0 is the image itself; t = T the last step on every view."""
+    at = page("diffusion", dataset="mnist", **{"diff.t": 0})
+    assert "x_t at t = 0: √ᾱ_t = 1.000, √(1−ᾱ_t) = 0.000" in captions(at)[0]
+    assert at.slider(key="diff.t").max == 1000 and at.select_slider(key="diff.t_check").value == 1000
+    table = at.table[0].value
+    assert table["schedule"][0] == "linear" and int(table["t"][0]) == 1000
+    at.radio(key="diff.schedule").set_value("cosine").run()
+    table = at.table[0].value
+    assert table["schedule"][0] == "cosine" and float(table["closed-form mean"][0]) < 1e-3
 
 
 def test_gans_page_without_gan_checkpoints(tmp_path, monkeypatch):

@@ -1,6 +1,7 @@
 """Real-browser tests (headless Debian Chromium through Playwright): what AppTest cannot see."""
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -132,6 +133,9 @@ def test_held_out_pickers_follow_a_dataset_switch(server, chromium):
     shown = page.locator('[data-testid="stSelectbox"]', has_text=inversion).evaluate_all(
         "es => es.map(e => [...e.querySelectorAll('input')].map(i => i.value).join())")
     assert shown and all(s.split(" · ")[1] in fashion for s in shown), shown
+    page.reload()  # #25 item 6: a reload keeps the dataset (it is in the URL)
+    wait_idle(page)
+    assert selectbox_text(page, "Dataset") == "Fashion-MNIST (clothes)"
     assert not page_errors(page)
     page.close()
 
@@ -248,21 +252,72 @@ def test_diffusion_forward_slider_changes_x_t(server, chromium):
     page.close()
 
 
+def test_diffusion_check_table_follows_the_schedule(server):
+    """#25 item 1: the schedule radio reruns its fragment only; the closed-form check outside it
+    kept the linear schedule's figures. The check must come back with the new schedule."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from benchmarks.protocol import Session
+
+    async def switch() -> list[str]:
+        async with Session(server, fetch_media=False) as s:
+            run = await s.open("diffusion")
+            run = await s.set_widget(run.widget("diff.schedule"), "string_value", "cosine")
+            return [e.kind for e in run.elements], [str(e.proto) for e in run.elements]
+
+    with ThreadPoolExecutor(1) as pool:
+        kinds, protos = pool.submit(asyncio.run, switch()).result()
+    tables = [p for k, p in zip(kinds, protos) if "table" in k or "arrow" in k]
+    assert any("cosine" in p for p in tables), kinds
+
+
+def test_diffusion_long_run_shows_progress_keeps_the_page_alive_and_cancels(server, chromium):
+    """#25, the long waits: DDPM-1000 asks first, then shows its progress with the time left and
+    a Cancel button; the page's other controls answer meanwhile; Cancel stops it."""
+    page = chromium.new_page(viewport={"width": 1400, "height": 1400})
+    page.goto(f"{server}/diffusion")
+    wait_idle(page)
+    page.get_by_test_id("stRadioGroup").get_by_text("DDPM", exact=True).click()
+    wait_idle(page)
+    page.get_by_role("button", name="Sample 8 with DDPM-1000").click()
+    page.get_by_role("button", name=re.compile(r"^Run it")).click(timeout=60_000)
+    progress = page.locator('[data-testid="stProgress"]', has_text="DDPM-1000, 8 images")
+    progress.wait_for(timeout=30_000)
+    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=\"stProgress\"]')]"
+                           ".some(e => / left/.test(e.innerText))", timeout=30_000)
+    before = image_src(page, "x_t at t = ")
+    slider = page.locator('[data-testid="stSlider"]', has_text="t").first.get_by_role("slider")
+    slider.focus()
+    slider.press("PageUp")  # the forward process answers while the run goes on
+    page.wait_for_function("(src) => { const e = [...document.querySelectorAll('[data-testid=\"stImage\"]')]"
+                           ".find(e => e.innerText.includes('x_t at t = ')); return e && e.querySelector('img').src !== src; }",
+                           arg=before, timeout=15_000)
+    assert progress.count() == 1
+    page.get_by_role("button", name="Cancel").click()
+    page.wait_for_selector("text=cancelled after", timeout=5_000)
+    assert not page_errors(page)
+    page.close()
+
+
 def test_diffusion_step_slider_scrubs_the_trajectory(chromium, tiny_ddpm_root):
     with streamlit_server(env={"GENLAB_CHECKPOINTS": str(tiny_ddpm_root)}) as (url, _, _):
         page = chromium.new_page()
         page.goto(f"{url}/diffusion")
         wait_idle(page)
         page.get_by_role("button", name="Sample 8 with DDIM-50").click()
-        caption = '[data-testid="stImage"]:has-text("x_t, t = 980")'
-        page.wait_for_selector(caption, timeout=60_000)
-        before = page.locator(caption).locator("img").get_attribute("src")
+        page.wait_for_selector('[data-testid="stImage"]:has-text("x_0 (final sample)")', timeout=60_000)
+        wait_idle(page)
         step = page.locator('input[aria-label="Step"]')
         step.focus()
+        step.press("Home")  # a fresh run opens on its samples; the start is the noise
+        caption = '[data-testid="stImage"]:has-text("x_t, t = 981")'  # the code's 980 → x_981
+        page.wait_for_selector(caption, timeout=15_000)
+        before = page.locator(caption).locator("img").get_attribute("src")
         for _ in range(10):
             step.press("ArrowRight")
-        page.wait_for_selector('[data-testid="stImage"]:has-text("x_t, t = 780")', timeout=15_000)
-        now = page.locator('[data-testid="stImage"]:has-text("x_t, t = 780")').locator("img")
+        page.wait_for_selector('[data-testid="stImage"]:has-text("x_t, t = 781")', timeout=15_000)
+        now = page.locator('[data-testid="stImage"]:has-text("x_t, t = 781")').locator("img")
         assert now.get_attribute("src") != before
         assert not page_errors(page)
         page.close()
