@@ -4,7 +4,7 @@ question before anything long, and results kept by their inputs.
 Why a thread of its own: while a Streamlit script computes, a click inside a fragment waits
 for the run to end (Streamlit queues fragment reruns behind a running script) and a click
 elsewhere stops the run, losing the work. A job runs beside the script; the page shows it
-with ``watch``, a fragment that redraws twice a second, so the page's other controls keep
+with ``watch``, a fragment that redraws every second, so the page's other controls keep
 working and Cancel stops the job at its next progress report (within a second: jobs report
 at every step of a few tens of ms).
 
@@ -141,16 +141,20 @@ def duration(seconds: float) -> str:
 
 def watch(key: tuple, widget_key: str) -> None:
     """While the job for ``key`` runs: its progress bar with the time left and a Cancel button,
-    redrawn twice a second. When it ends, the whole page reruns (and shows the result)."""
+    redrawn every second. When it ends, the whole page reruns (and shows the result)."""
     _watch(key, widget_key)
 
 
-@st.fragment(run_every=0.5)
+@st.fragment(run_every=1.0)
 def _watch(key: tuple, widget_key: str) -> None:
     job = get(key)
+    left = None if job is None else job.remaining_s()
+    if left is not None and left < 1.5 and job.state == "running":  # ends before the next redraw:
+        deadline = time.perf_counter() + 2.0  # wait for it here rather than up to a second more
+        while job.state == "running" and time.perf_counter() < deadline:
+            time.sleep(0.05)
     if job is None or job.state != "running":
         st.rerun()  # the page shows what the job left
-    left = job.remaining_s()
     text = f"{job.label}: {job.note or 'starting'}" + (f" · about {duration(left)} left" if left is not None else "")
     bar, stop = st.columns([8, 1], vertical_alignment="bottom")
     bar.progress(job.fraction, text=text)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any, Callable
@@ -15,7 +14,7 @@ import streamlit as st
 import torch
 
 from genlab import checkpoints, data, registry
-from genlab.families.ddpm import FastDenoiser
+from genlab.families.ddpm import FastDenoiser, fastest_workers
 from genlab.sample import sample_images, shipped_preview
 from genlab.train import load_snapshots
 
@@ -114,29 +113,13 @@ def samples(folder: str, n: int, seed: int) -> np.ndarray:
     return sample_images(registry.get(ckpt.card["family"]), model, n, seed)
 
 
-CALIBRATION_BATCH = 16  # larger batches are timed at this size and scaled (throughput-bound)
-
-
 @st.cache_data(ttl=120, max_entries=32, show_spinner=False)
 def denoiser_speed(folder: str, n: int) -> tuple[int, float]:
     """How to run a diffusion checkpoint's network on n images now, and how fast: (workers of
-    its FastDenoiser, seconds per sampling step). Both worker counts are timed (three calls
-    each, after a warm-up) and the faster kept; measured again after two minutes, because
-    what is fastest depends on what else the machine runs (another process on one of two
-    cores makes the two-worker split slower than one thread)."""
-    model = load_checkpoint(folder).model
-    b = min(n, CALIBRATION_BATCH)
-    x, t = torch.randn(b, 1, 28, 28, generator=torch.Generator().manual_seed(0)), torch.full((b,), 500)
-    timed = {}
-    for workers in (1, 2) if b > 1 else (1,):
-        fast = FastDenoiser(model, workers=workers)
-        fast(x, t)  # the first bfloat16 calls build their kernels
-        t0 = time.perf_counter()
-        for _ in range(3):
-            fast(x, t)
-        timed[workers] = (time.perf_counter() - t0) / 3
-    workers = min(timed, key=timed.get)
-    return workers, timed[workers] * max(1.0, n / b)
+    its FastDenoiser, seconds per sampling step), by genlab.families.ddpm.fastest_workers;
+    timed again after two minutes, because what is fastest depends on what else the machine
+    runs (another process on one of two cores makes the two-worker split slower)."""
+    return fastest_workers(load_checkpoint(folder).model, n)
 
 
 def denoiser(folder: str, n: int) -> FastDenoiser:

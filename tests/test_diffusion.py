@@ -188,6 +188,16 @@ def test_fast_denoiser_splits_the_batch_and_keeps_float32_exact():
     assert torch.allclose(samples, diffusion_sample(model, 3, generator(3), sampler="ddim", steps=5), atol=1e-5)
 
 
+def test_fastest_workers_times_both_and_scales_to_large_batches():
+    from genlab.families.ddpm import fastest_workers
+
+    model = tiny_unet()
+    workers, seconds = fastest_workers(model, 8)
+    assert workers in (1, 2) and seconds > 0
+    assert fastest_workers(model, 1)[0] == 1  # one image cannot be split
+    assert fastest_workers(model, 64, batch=4)[1] > 0
+
+
 # --- the SDE view: reverse SDE, probability-flow ODE, DPM-Solver++ ---------------------------
 
 class GaussianEps(torch.nn.Module):

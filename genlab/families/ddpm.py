@@ -146,6 +146,25 @@ class FastDenoiser:
         return torch.cat(list(_pool().map(lambda p: self._eps(*p), parts)))
 
 
+def fastest_workers(model: torch.nn.Module, n: int, *, batch: int = 16) -> tuple[int, float]:
+    """Time a FastDenoiser of ``model`` on n images (at most ``batch`` of them, scaled up) with
+    one and with two workers, three calls each after a warm-up: (the faster worker count,
+    its seconds per call). Which is faster depends on what else the machine runs."""
+    b = min(n, batch)
+    x = torch.randn(b, 1, 28, 28, generator=generator(0))
+    t = torch.full((b,), model.config.timesteps // 2)
+    timed = {}
+    for workers in (1, 2) if b > 1 else (1,):
+        fast = FastDenoiser(model, workers=workers)
+        fast(x, t)  # the first bfloat16 calls build their kernels
+        t0 = time.perf_counter()
+        for _ in range(3):
+            fast(x, t)
+        timed[workers] = (time.perf_counter() - t0) / 3
+    workers = min(timed, key=timed.get)
+    return workers, timed[workers] * max(1.0, n / b)
+
+
 @dataclass
 class Trajectory:
     """The steps of one reverse run: x_t, ε̂ and x̂0 per step, in [-1, 1] (float16 to save memory)."""
