@@ -25,4 +25,5 @@ navigation = st.navigation(PAGES)
 with st.sidebar:
     st.markdown("### genlab")
     state.dataset_picker()
+state.keep_in_url()
 navigation.run()

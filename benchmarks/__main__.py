@@ -18,7 +18,9 @@
 - concurrency: 10 and 25 sessions stepping the VAE slider at once, 2 of them Chromium tabs
   (latency to the painted image) and the rest protocol sessions (benchmarks/protocol.py:
   the same websocket messages without a renderer each on the same two cores);
-- model sampling speed per checkpoint (no browser).
+- model sampling speed per checkpoint (no browser; diffusion runs as its page's job does), and
+  /diffusion's DDPM-1000 of 8 images in the browser: the click that starts it -> the final
+  grid painted, beside the same run as a function.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import asyncio
 import json
 import os
 import platform
+import re
 import statistics
 import time
 from pathlib import Path
@@ -116,9 +119,14 @@ def diffusion_step(playwright, url: str, reps: int) -> dict:
         browser.close()
         return {"skipped": "no diffusion checkpoint for the default dataset"}
     button.click()
-    page.wait_for_selector('[data-testid="stImage"]:has-text("x_t, t = ") img', timeout=120_000)
+    page.wait_for_selector('[data-testid="stImage"]:has-text("x_0 (final sample)") img', timeout=120_000)
     wait_idle(page)
-    return timed_keys(browser, page, page.locator('input[aria-label="Step"]'), "x_t, t = ", reps)
+    step = page.locator('input[aria-label="Step"]')
+    step.focus()
+    step.press("Home")  # a run opens on its final sample: scrub from the noise
+    page.wait_for_selector('[data-testid="stImage"]:has-text("x_t, t = ") img', timeout=30_000)
+    wait_idle(page)
+    return timed_keys(browser, page, step, "x_t, t = ", reps)
 
 
 PAGES = {"home": ("", '[data-testid="stImage"] img'),
@@ -480,15 +488,27 @@ async def _concurrent(url: str, sessions: int, steps: int, browsers: int = 2) ->
             "simultaneous_page_load": percentiles(loads) if len(loads) > 1 else {}}
 
 
+def page_sampling(model, sampler: str, steps: int, n: int, seed: int) -> tuple[float, int]:
+    """One reverse run exactly as /diffusion's job makes it (genlab_ui: loaders.denoiser and
+    pages/diffusion.py's start_sampling): the worker count found faster now, the trajectory
+    with at most 100 kept steps, a progress report per step. (seconds, workers)."""
+    from genlab.families.ddpm import FastDenoiser, fastest_workers, record_trajectory
+
+    fast = FastDenoiser(model, workers=fastest_workers(model, n)[0])
+    seconds = _seconds(lambda: record_trajectory(fast, sampler, steps, 0.0, n, seed, keep=100,
+                                                 on_step=lambda i, total: None))
+    return seconds, fast.workers
+
+
 def sampling_speed() -> dict:
     """Images per second per checkpoint (batch of 256, 2 threads, median of 3). Diffusion,
-    as its page samples (FastDenoiser, 16 images): seconds for DDIM-50 (median of 3) and
-    DDPM-1000 (once) after a warm-up run."""
+    as its page samples (``page_sampling``): seconds for DDIM-50 of 16 images (median of 3)
+    and DDPM-1000 of 16 and of 8 images (once each) after a warm-up run."""
     import torch
 
     from genlab import checkpoints, registry
-    from genlab.families.ddpm import FastDenoiser, diffusion_sample
-    from genlab.sample import generator, sample_images
+    from genlab.families.ddpm import bf16_supported
+    from genlab.sample import sample_images
 
     torch.set_num_threads(2)
     out = {}
@@ -498,15 +518,15 @@ def sampling_speed() -> dict:
         if family.sample is None:
             continue
         if ckpt.card["family"] == "ddpm":
-            torch.set_num_threads(1)  # FastDenoiser's two workers are the two threads
-            fast = FastDenoiser(ckpt.model)
-            run = lambda sampler, steps, seed: _seconds(lambda: diffusion_sample(
-                fast, 16, generator(seed), sampler=sampler, steps=steps))
-            run("ddim", 50, 99)  # warm-up: the first bfloat16 calls build their kernels
-            ddim = statistics.median(run("ddim", 50, seed) for seed in range(3))
-            out[ckpt.id] = {"ddim50_16_images_s": round(ddim, 2),
-                            "ddpm1000_16_images_s": round(run("ddpm", 1000, 0), 1),
-                            "bfloat16": fast.bf16}
+            torch.set_num_threads(1)  # as in the app (genlab_ui.loaders)
+            page_sampling(ckpt.model, "ddim", 50, 16, 99)  # warm-up: bfloat16 kernels are built
+            ddim = statistics.median(page_sampling(ckpt.model, "ddim", 50, 16, seed)[0] for seed in range(3))
+            ddpm16, workers16 = page_sampling(ckpt.model, "ddpm", 1000, 16, 0)
+            ddpm8, workers8 = page_sampling(ckpt.model, "ddpm", 1000, 8, 0)
+            out[ckpt.id] = {"ddim50_16_images_s": round(ddim, 2), "ddpm1000_16_images_s": round(ddpm16, 1),
+                            "ddpm1000_8_images_s": round(ddpm8, 1), "workers_16_8": [workers16, workers8],
+                            "bfloat16": bf16_supported(),
+                            "load_average": round(os.getloadavg()[0], 1)}
             torch.set_num_threads(2)
             continue
         times = []
@@ -516,6 +536,43 @@ def sampling_speed() -> dict:
             times.append(time.perf_counter() - t0)
         out[ckpt.id] = round(256 / statistics.median(times), 1)
     return out
+
+
+def diffusion_sample_click(playwright, url: str) -> dict:
+    """/diffusion in the browser, DDPM-1000 of 8 images on the default dataset: the click that
+    starts the run ("Run it", after the page's question) -> the final grid painted; then the
+    same run as a function (``page_sampling``) in this process, for the ratio."""
+    import torch
+
+    from genlab import checkpoints, registry
+
+    browser, page = opened(playwright, url, "diffusion", PAGES["diffusion"][1])
+    page.get_by_test_id("stRadioGroup").get_by_text("DDPM", exact=True).click()
+    wait_idle(page)
+    page.get_by_role("button", name="Sample 8 with DDPM-1000").click()
+    run_it = page.get_by_role("button", name=re.compile(r"^Run it"))
+    asked = True
+    try:
+        run_it.wait_for(timeout=10_000)
+    except Exception:  # playwright's TimeoutError: estimated under 20 s, it runs at once
+        asked = False
+    t0 = time.perf_counter()
+    if asked:
+        run_it.click()
+    page.wait_for_selector('[data-testid="stImage"]:has-text("x_0 (final sample)") img', timeout=600_000)
+    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=\"stImage\"] img')]"
+                           ".every(i => i.complete)")
+    clicked = time.perf_counter() - t0
+    browser.close()
+    torch.set_num_threads(1)
+    model = registry.load(checkpoints.resolve(f"{DEFAULT_DATASET}/ddpm")).model
+    function_s, workers = page_sampling(model, "ddpm", 1000, 8, 0)
+    return {"images": 8, "asked_first": asked, "click_to_final_grid_s": round(clicked, 1),
+            "same_run_as_a_function_s": round(function_s, 1), "workers": workers,
+            "load_average": round(os.getloadavg()[0], 1)}
+
+
+DEFAULT_DATASET = "mnist"
 
 
 def _cpu_model() -> str:
@@ -568,6 +625,9 @@ def markdown(r: dict) -> str:
               f"- Server memory (RSS): {json.dumps(r['memory'])}.",
               f"- Sampling speed (images/s, batch 256, 2 threads; diffusion: seconds for 16 images "
               f"as the page samples): {json.dumps(r['sampling_images_per_s'])}.",
+              f"- /diffusion in the browser, DDPM-1000 of 8 images, the click that starts it → the "
+              f"final grid painted, and the same run as a function: "
+              f"{json.dumps(r.get('diffusion_sample_click', 'not run'))}.",
               f"- Projections of 5,000 points (seconds): {json.dumps(r['projection_speed'])}.",
               f"- In the browser, 5,000 Fashion-MNIST points: the click on t-SNE → a fresh map "
               f"drawn, then the same settings again (cached): "
@@ -630,6 +690,8 @@ def main() -> None:
                 result["concurrency"].append(asyncio.run(_concurrent(url, n, 10)))
     if "sampling" in parts:
         result["sampling_images_per_s"] = sampling_speed()
+        with sync_playwright() as pw, streamlit_server() as (url, _, _):
+            result["diffusion_sample_click"] = diffusion_sample_click(pw, url)
     if "projection" in parts:
         result["projection_speed"] = projection_speed()
         with sync_playwright() as pw, streamlit_server() as (url, _, _):

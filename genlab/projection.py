@@ -37,6 +37,8 @@ def pca(x: np.ndarray, k: int = 2, curve: int = 50) -> PCAResult:
     The F×F scatter matrix XᵀX of the centred data has the right singular vectors of X as
     eigenvectors and the squared singular values as eigenvalues; for N ≫ F (5,000 images of
     784 pixels) forming it and calling ``eigh`` takes a third of the time of an SVD of X.
+    Wider data (2,000 images of a GAN's 6,272 features) use the N×N Gram matrix XXᵀ instead,
+    with the same eigenvalues: its eigenvectors u give the axes Xᵀu/σ (78 s → 2 s there).
 
     Args:
         x: (N, F) data, e.g. flattened pixels in [0, 1] or features.
@@ -46,10 +48,17 @@ def pca(x: np.ndarray, k: int = 2, curve: int = 50) -> PCAResult:
     x = np.asarray(x, np.float64)
     mean = x.mean(0)
     xc = x - mean
-    eigenvalues, vectors = np.linalg.eigh(xc.T @ xc)  # ascending
-    order = np.argsort(eigenvalues)[::-1][:min(len(x), x.shape[1])]
-    s2 = eigenvalues[order].clip(min=0.0)  # squared singular values of xc
-    vt = vectors[:, order].T
+    if xc.shape[1] <= xc.shape[0]:
+        eigenvalues, vectors = np.linalg.eigh(xc.T @ xc)  # ascending
+        order = np.argsort(eigenvalues)[::-1][:min(len(x), x.shape[1])]
+        s2 = eigenvalues[order].clip(min=0.0)  # squared singular values of xc
+        vt = vectors[:, order].T
+    else:
+        eigenvalues, u = np.linalg.eigh(xc @ xc.T)  # (N, N), the same non-zero eigenvalues
+        order = np.argsort(eigenvalues)[::-1]
+        s2 = eigenvalues[order].clip(min=0.0)
+        first = order[:min(k, int((s2 > s2[0] * 1e-12).sum()))]  # axes of non-zero variance
+        vt = (xc.T @ u[:, first] / np.sqrt(eigenvalues[first])).T  # (k, F): v = Xᵀu / σ
     signs = np.sign(vt[np.arange(len(vt)), np.abs(vt).argmax(1)])  # fix the sign ambiguity
     vt = vt * signs[:, None]
     ratio = s2 / s2.sum()
@@ -137,6 +146,9 @@ def tsne(x: np.ndarray, *, perplexity: float = 30.0, iterations: int = 1000, see
                  n_iter=iterations - early, initialization="pca", random_state=seed,
                  n_jobs=TSNE_JOBS, callbacks=callback, callbacks_every_iters=every)
     embedding = model.fit(x)
+    # the embedding keeps its optimiser's options, callbacks included, and ``transform``
+    # passes them on: without this, placing samples later would report this fit's progress
+    embedding.gradient_descent_params.pop("callbacks", None)
     if on_progress:
         on_progress(1.0)
     return TSNEResult(np.asarray(embedding), reduce, embedding)

@@ -22,15 +22,18 @@ def read_upload(upload) -> np.ndarray | None:
         return None
 
 
-def held_out_index(dataset: str, key: str, where=st) -> int:
+def held_out_index(dataset: str, key: str, where=st, *, label: str = "Held-out image",
+                   default: int = 0) -> int:
     """A selectbox over the bundled held-out images of ``dataset`` (``#i · class``): the index.
 
     Its widget key is ``key.dataset``: a keyed selectbox keeps its identity when only its
-    labels change, and the browser would go on showing the other dataset's class name.
+    labels change, and the browser would go on showing the other dataset's class name (and
+    the next full rerun, not finding that name among the new labels, would reset it to #0).
     """
     _, labels = loaders.bundled(dataset)
     classes = CLASS_NAMES[dataset]
-    return where.selectbox("Held-out image", range(len(labels)), key=f"{key}.{dataset}",
+    st.session_state.setdefault(f"{key}.{dataset}", default)
+    return where.selectbox(label, range(len(labels)), key=f"{key}.{dataset}",
                            format_func=lambda i: f"#{i} · {classes[labels[i]]}")
 
 

@@ -14,6 +14,7 @@ import streamlit as st
 import torch
 
 from genlab import checkpoints, data, registry
+from genlab.families.ddpm import FastDenoiser, fastest_workers
 from genlab.sample import sample_images, shipped_preview
 from genlab.train import load_snapshots
 
@@ -111,6 +112,20 @@ def samples(folder: str, n: int, seed: int) -> np.ndarray:
     family = registry.get(ckpt.card["family"])
     network = family.sampling_network(ckpt.model) if family.sampling_network else ckpt.model  # as the pages sample
     return sample_images(family, network, n, seed)
+
+
+@st.cache_data(ttl=120, max_entries=32, show_spinner=False)
+def denoiser_speed(folder: str, n: int) -> tuple[int, float]:
+    """How to run a diffusion checkpoint's network on n images now, and how fast: (workers of
+    its FastDenoiser, seconds per sampling step), by genlab.families.ddpm.fastest_workers;
+    timed again after two minutes, because what is fastest depends on what else the machine
+    runs (another process on one of two cores makes the two-worker split slower)."""
+    return fastest_workers(load_checkpoint(folder).model, n)
+
+
+def denoiser(folder: str, n: int) -> FastDenoiser:
+    """The checkpoint's network, run as ``denoiser_speed`` found fastest for n images."""
+    return FastDenoiser(load_checkpoint(folder).model, workers=denoiser_speed(folder, n)[0])
 
 
 @st.cache_resource(show_spinner=False)

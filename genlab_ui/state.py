@@ -11,8 +11,18 @@ DATASET_LABELS = {"mnist": "MNIST (digits)", "fashion-mnist": "Fashion-MNIST (cl
 
 
 def init_state() -> None:
-    """Defaults of every app-wide key; pages call their own init for page keys."""
-    st.session_state.setdefault("dataset", DATASETS[0])
+    """Defaults of every app-wide key; pages call their own init for page keys. A new session
+    (a reload, a shared link) starts on the dataset named in the URL (``?dataset=``)."""
+    if "dataset" not in st.session_state:
+        asked = st.query_params.get("dataset")
+        st.session_state["dataset"] = asked if asked in DATASETS else DATASETS[0]
+
+
+def keep_in_url() -> None:
+    """Write the app-wide choices into the URL, so that a reload keeps them (the dataset; the
+    pages' own settings are not in the URL)."""
+    if st.query_params.get("dataset") != st.session_state["dataset"]:
+        st.query_params["dataset"] = st.session_state["dataset"]
 
 
 def page_setup() -> None:

@@ -194,6 +194,11 @@ def completions(folder: str, dataset: str, idx: int, rows: int, k: int, seed: in
     return loaders.shared_result("pixelcnn_completions", (folder, dataset, idx, rows, k, seed), compute)
 
 
+def rows_kept(rows: int) -> str:
+    """"Row 0" or "Rows 0–k": the kept rows in words."""
+    return "Row 0" if rows == 1 else f"Rows 0–{rows - 1}"
+
+
 def with_boundary(image: np.ndarray, rows: int, factor: int) -> np.ndarray:
     """A grey image upscaled, with a red line where the kept rows end."""
     rgb = upscale(colour(image / 255.0), factor)
@@ -221,12 +226,12 @@ def completion(folder: str, levels: int) -> None:
     cols = st.columns(k + 2)
     cols[0].image(upscale(images[idx], 3), caption="original", output_format="PNG", width=84)
     cols[1].image(with_boundary(model_input, rows, 3), output_format="PNG", width=84,
-                  caption=f"kept: rows 0–{rows - 1}" + (", binarized" if levels == 2 else ""))
+                  caption=f"kept: {rows_kept(rows).lower()}" + (", binarized" if levels == 2 else ""))
     for j, col in enumerate(cols[2:]):
         col.image(with_boundary(out[j], rows, 3), caption=f"completion {j + 1}", output_format="PNG",
                   width=84)
     same = bool((out[:, :rows] == kept[:rows]).all())
-    st.caption(f"Rows 0–{rows - 1} of every completion {'equal' if same else 'DIFFER FROM'} the "
+    st.caption(f"{rows_kept(rows)} of every completion {'equal' if same else 'DIFFER FROM'} the "
                "model's input; below the red line each pixel is drawn from p(x_i | x_<i) given "
                "the kept rows and the pixels drawn so far. The completions differ where the "
                "image is ambiguous, e.g. a 7 that may become a 9.")

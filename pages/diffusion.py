@@ -14,21 +14,35 @@ from genlab.families import ddpm
 from genlab.diffusion import schedules
 from genlab.diffusion.schedulers import DDPMScheduler
 from genlab.images import grid, upscale
-from genlab_ui import inputs, loaders, state
+from genlab_ui import inputs, jobs, loaders, state
 
 T = 1000  # steps of the forward process, as in Ho et al. (2020)
+KEEP_FRAMES = 100  # steps of a reverse run kept for scrubbing, playing and the GIF
+COMPARED = [("ddpm", T), ("ddim", 10), ("ddim", 20), ("ddim", 50), ("ddim", 100)]
+COMPARE_N = 4  # images per sampler in the comparison
+CONVENTION = (
+    "**One convention for t on every view of this page** (Ho et al. 2020): t counts noising "
+    "steps. x₀ is the image, x_t has had t steps of noise, ᾱ_t = Π_{s=1..t}(1 − β_s) with "
+    "ᾱ₀ = 1, and x_T at T = 1,000 is (almost) pure noise. The code indexes its arrays from 0, "
+    "as diffusers does: ᾱ_t is `alphas_cumprod[t − 1]`, and the sampler's timestep k takes "
+    "x_{k+1} to x_k, so DDIM-50, whose timesteps are 980, 960, …, 0, visits t = 981, 961, …, 1.")
 
 
 def init_state() -> None:
-    for key, value in {"diff.t": 250, "diff.schedule": "linear",
+    for key, value in {"diff.t": 250, "diff.schedule": "linear", "diff.t_check": 1000,
                        "diff.noise_seed": 0, "diff.sampler": "DDIM", "diff.k": 50, "diff.eta": 0.0,
-                       "diff.n": 8, "diff.seed": 0, "diff.step": 0, "diff.inv_idx": 1}.items():
+                       "diff.n": 8, "diff.seed": 0, "diff.step": 0}.items():
         st.session_state.setdefault(key, value)
 
 
 @st.cache_resource(show_spinner=False)
 def scheduler(schedule: str) -> DDPMScheduler:
     return DDPMScheduler(num_train_timesteps=T, beta_schedule=schedule)
+
+
+def alpha_bar(schedule: str, t: int) -> float:
+    """ᾱ_t after t noising steps (ᾱ_0 = 1: the image itself)."""
+    return 1.0 if t == 0 else scheduler(schedule).alphas_cumprod[t - 1].item()
 
 
 @st.cache_data(show_spinner=False)
@@ -52,8 +66,10 @@ def schedule_figure() -> go.Figure:
 
 def noisy(x0: torch.Tensor, t: int, schedule: str, seed: int) -> torch.Tensor:
     """x_t = √ᾱ_t x0 + √(1 − ᾱ_t) ε with ε from ``seed``: (1, 1, 28, 28) in [-1, 1] scale."""
+    if t == 0:
+        return x0
     eps = torch.randn(x0.shape, generator=sample.generator(seed))
-    return scheduler(schedule).add_noise(x0, eps, torch.tensor([t]))
+    return scheduler(schedule).add_noise(x0, eps, torch.tensor([t - 1]))  # the code's index of ᾱ_t
 
 
 def to_image(x: torch.Tensor) -> np.ndarray:
@@ -68,25 +84,12 @@ def chain_check(schedule: str, t: int, value: float = 0.4, n: int = 20000) -> di
     sched = scheduler(schedule)
     gen = sample.generator(0)
     x = torch.full((n,), value, dtype=torch.float64)
-    for s in range(t):
+    for s in range(t):  # β_1 … β_t, at the code's indices 0 … t − 1
         beta = sched.betas[s].double()
         x = (1 - beta).sqrt() * x + beta.sqrt() * torch.randn(n, generator=gen, dtype=torch.float64)
     ab = schedules.alphas_cumprod(schedules.make_betas(schedule, T))[t - 1]
     return {"chain mean": x.mean().item(), "closed-form mean": (ab.sqrt() * value).item(),
             "chain variance": x.var().item(), "closed-form variance": (1 - ab).item()}
-
-
-def trajectory(folder: str, sampler: str, steps: int, eta: float, n: int, seed: int,
-               progress=None) -> dict:
-    """One reverse run kept whole (see genlab.families.ddpm.record_trajectory), computed once per
-    settings for every session: scrubbing, playing and the GIF never recompute.
-    ``progress(i, total)`` reports the steps while it runs."""
-    def compute() -> dict:
-        model = loaders.load_checkpoint(folder).model
-        return ddpm.record_trajectory(ddpm.FastDenoiser(model), sampler, steps, eta, n, seed,
-                                 on_step=progress)
-
-    return loaders.shared_result("trajectories", (folder, sampler, steps, eta, n, seed), compute)
 
 
 def gif_bytes(frames: np.ndarray, ncol: int) -> bytes:
@@ -107,6 +110,7 @@ st.title("Diffusion: noise in, noise out")
 dataset = st.session_state["dataset"]
 classes = data.CLASS_NAMES[dataset]
 images, labels = loaders.bundled(dataset)
+st.caption(CONVENTION)
 
 with st.expander("The maths this page implements", expanded=False):
     st.latex(r"q(x_t \mid x_{t-1}) = \mathcal{N}\big(\sqrt{1-\beta_t}\,x_{t-1},\ \beta_t I\big)"
@@ -133,21 +137,30 @@ def source_image() -> tuple[torch.Tensor, str]:
 
 @st.fragment
 def forward(x0: torch.Tensor, name: str) -> None:
+    """The forward process and, in the same fragment, the check of its closed form: both
+    follow the schedule chosen here."""
     st.subheader("Forward process: watch an image dissolve")
     c1, c2, c3 = st.columns([4, 2, 2])
-    t = c1.slider("t", 0, T - 1, key="diff.t", help="x_t from the closed form, t = 0 is x_1 "
-                  "(one step of noise), t = 999 is almost pure noise")
+    t = c1.slider("t", 0, T, key="diff.t", help="noising steps: t = 0 is the image x₀, "
+                  f"t = {T} is almost pure noise")
     schedule = c2.radio("Schedule", ["linear", "cosine"], key="diff.schedule", horizontal=True)
     seed = c3.number_input("Noise seed", 0, 2**31 - 1, key="diff.noise_seed")
-    ab = scheduler(schedule).alphas_cumprod[t].item()
+    ab = alpha_bar(schedule, t)
     left, right = st.columns([1, 3])
     left.image(upscale(to_image(noisy(x0, t, schedule, seed))[0], 8), width=224,
-               caption=f"x_t at t = {t}: √ᾱ = {ab ** 0.5:.3f}, √(1−ᾱ) = {(1 - ab) ** 0.5:.3f}",
-                   output_format="PNG")
-    ts = np.linspace(0, T - 1, 10).round().astype(int)
+               caption=f"x_t at t = {t}: √ᾱ_t = {ab ** 0.5:.3f}, √(1−ᾱ_t) = {(1 - ab) ** 0.5:.3f}",
+               output_format="PNG")
+    ts = np.linspace(0, T, 10).round().astype(int)
     strip = torch.cat([noisy(x0, int(s), schedule, seed) for s in ts])
     right.image(upscale(grid(to_image(strip), ncol=10), 3),
                 caption=f"{name}: x_t at t = {', '.join(map(str, ts))} (same ε)", output_format="PNG")
+    with st.expander("Check: the closed form equals running the one-step chain"):
+        t_check = st.select_slider("Noising steps t", [1, 10, 100, 300, 600, T], key="diff.t_check")
+        check = chain_check(schedule, t_check)
+        st.table({"schedule": [schedule], "t": [t_check], **{k: [f"{v:.4f}"] for k, v in check.items()}})
+        st.caption(f"The {schedule} schedule (the one chosen above): 20,000 copies of one pixel "
+                   f"with x₀ = 0.4 pushed through t = {t_check} single steps with fresh noise; their "
+                   "mean and variance match √ᾱ_t·x₀ and 1 − ᾱ_t.")
 
 
 boxes = [st.container() for _ in range(3)]
@@ -156,23 +169,86 @@ with boxes[0]:
     forward(x0, name)
 with boxes[1]:
     st.subheader("Noise schedules")
-    st.plotly_chart(schedule_figure(), use_container_width=True, key="diff.schedules")
+    st.plotly_chart(schedule_figure(), width="stretch", key="diff.schedules")
     st.caption("The cosine schedule (Nichol & Dhariwal 2021) destroys information more slowly "
                "at the start and avoids the near-zero ᾱ_t the linear schedule reaches long "
                "before t = T; log-SNR falls almost linearly in t.")
-    with st.expander("Check: the closed form equals running the one-step chain"):
-        t_check = st.select_slider("t", [10, 100, 300, 600, 999], value=300, key="diff.t_check")
-        check = chain_check(st.session_state["diff.schedule"], t_check)
-        st.table({k: [f"{v:.4f}"] for k, v in check.items()})
-        st.caption("20,000 copies of one pixel with x0 = 0.4 pushed through t single steps "
-                   "with fresh noise: their mean and variance match √ᾱ_t·x0 and 1 − ᾱ_t.")
 
 
-def run_with_progress(label: str, *args) -> dict:
-    bar = st.progress(0.0, text=label)
-    traj = trajectory(*args, progress=lambda i, total: bar.progress(i / total, text=f"{label}: step {i}/{total}"))
-    bar.empty()
-    return traj
+# --- the reverse process: long runs are jobs (genlab_ui.jobs), results kept per inputs ------
+
+def images_label(n: int) -> str:
+    return f"{n} image{'s' * (n > 1)}"
+
+
+def sampling_estimate(folder: str, n: int, steps: int) -> float:
+    """Seconds for ``steps`` steps on n images, as the network runs on this machine now."""
+    return steps * loaders.denoiser_speed(folder, n)[1] * 1.05  # + the scheduler's arithmetic
+
+
+def start_sampling(key: tuple) -> None:
+    """Start (or join) the reverse run ``key`` and make it the one this page shows."""
+    folder, sampler, steps, eta, n, seed = key
+    fast = loaders.denoiser(folder, n)
+
+    def compute(job: jobs.Job) -> dict:
+        def on_step(i: int, total: int) -> None:
+            job.report(i / total, f"step {i:,} of {total:,}")
+
+        traj = ddpm.record_trajectory(fast, sampler, steps, eta, n, seed, on_step=on_step,
+                                      keep=KEEP_FRAMES)
+        return {**traj, "workers": fast.workers}
+
+    jobs.start(key, f"{sampler.upper()}-{steps}, {images_label(n)}", compute,
+               estimate_s=sampling_estimate(folder, n, steps))
+    st.session_state["diff.run"] = key
+    st.session_state.pop("diff.ask", None)
+
+
+def ask_or_sample(key: tuple) -> None:
+    """The Sample button: run at once, or first ask when it would take over 20 s."""
+    folder, _, steps, _, n, _ = key
+    if sampling_estimate(folder, n, steps) > jobs.ASK_ABOVE_S:
+        st.session_state["diff.ask"] = key
+    else:
+        start_sampling(key)
+
+
+def sample_with_ddim(key: tuple) -> None:
+    """The cheaper choice offered before a long DDPM run: DDIM-50 on the same settings."""
+    folder, _, _, _, n, seed = key
+    st.session_state.update({"diff.sampler": "DDIM", "diff.k": 50, "diff.eta": 0.0})
+    start_sampling((folder, "ddim", 50, 0.0, n, seed))
+
+
+def confirm(key: tuple, label: str) -> None:
+    """Before a run over 20 s: how long it would take, and the choices."""
+    folder, sampler, steps, _, n, _ = key
+    estimate = sampling_estimate(folder, n, steps)
+    ddim = sampling_estimate(folder, n, 50)
+    st.warning(f"{label} takes about {jobs.duration(estimate)} on this machine now: the network "
+               f"runs at each of the {steps:,} steps. DDIM-50 samples the same model in about "
+               f"{jobs.duration(ddim)}, with similar images.", icon="⏱️")
+    c = st.columns([1.3, 1.3, 1, 2])
+    c[0].button(f"Run it (about {jobs.duration(estimate)})", key="diff.confirm", on_click=start_sampling,
+                args=(key,))
+    if sampler == "ddpm" or steps > 50:
+        c[1].button("DDIM-50 instead", key="diff.instead", on_click=sample_with_ddim, args=(key,))
+    c[2].button("Not now", key="diff.not_now", on_click=lambda: st.session_state.pop("diff.ask", None))
+
+
+def shown_run(key: tuple) -> dict | None:
+    """The finished run for ``key``: from this session (it survives any rerun), else from its
+    job, which is then kept in the session (the kept frames: at most ~4 MB for 16 images)."""
+    kept = st.session_state.get("diff.result")
+    if kept is not None and kept[0] == key:
+        return kept[1]
+    job = jobs.get(key)
+    if job is None or job.state != "done":
+        return None
+    st.session_state["diff.result"] = (key, job.result)
+    st.session_state["diff.step"] = len(job.result["x"]) - 1  # a fresh run opens on its samples
+    return job.result
 
 
 def reverse(folder: str) -> None:
@@ -186,63 +262,140 @@ def reverse(folder: str) -> None:
     seed = c[4].number_input("Seed", 0, 2**31 - 1, key="diff.seed")
     steps = T if sampler == "DDPM" else k
     key = (folder, sampler.lower(), steps, float(eta) if sampler == "DDIM" else 0.0, n, int(seed))
-    if st.button(f"Sample {n} with {sampler}-{steps}", key="diff.go", type="primary"):
-        st.session_state["diff.run"] = key
-        st.session_state["diff.step"] = 0
-    if st.session_state.get("diff.run") != key:
-        st.caption("Press the button to run the sampler; every step is kept so you can scrub it.")
+    label = f"{sampler}-{steps}, {images_label(n)}"
+    st.button(f"Sample {n} with {sampler}-{steps}", key="diff.go", type="primary",
+              on_click=ask_or_sample, args=(key,))
+    if st.session_state.get("diff.ask") == key:
+        confirm(key, label)
+    job = jobs.get(key) if st.session_state.get("diff.run") == key else None
+    if job is not None and job.state == "running":
+        jobs.watch(key, "diff.job")
         return
-    traj = run_with_progress(f"{sampler}-{steps}", *key)
+    if job is not None and (note := jobs.ended_note(job)):
+        st.info(note)
+    traj = shown_run(key)
+    if traj is None:
+        st.caption("Press the button to run the sampler; its steps are kept so you can scrub "
+                   "them (every step, or 100 evenly spaced ones for longer runs).")
+        return
     how = "ε̂_θ in bfloat16" if ddpm.bf16_supported() else "ε̂_θ in float32"
-    st.caption(f"{sampler}-{steps}: {traj['wall_s']:.2f} s for {n} images on this CPU ({how}, "
-               "the batch split over two worker threads; the scheduler's arithmetic is float32).")
-    scrub(traj, n)
-    st.download_button("Download the trajectory as an animated GIF", gif_bytes(traj["x"], min(n, 8)),
+    split = "the batch split over two worker threads" if traj["workers"] == 2 else "one thread"
+    st.caption(f"{sampler}-{steps}: {traj['wall_s']:.1f} s for {images_label(n)} on this CPU ({how}, "
+               f"{split}; the scheduler's arithmetic is float32).")
+    scrub(traj, n, steps)
+    st.download_button("Download the trajectory as an animated GIF",
+                       lambda: gif_bytes(traj["x"], min(n, 8)),  # made when asked for
                        file_name=f"genlab-{sampler.lower()}{steps}-seed{seed}.gif", mime="image/gif",
                        key="diff.gif")
 
 
+def play() -> None:
+    """Play: the animation runs from the slider's step (from the start once at the end), and
+    the slider moves to the end, where the animation stops."""
+    last = st.session_state["diff.frames"] - 1
+    step = st.session_state.get("diff.step", 0)
+    st.session_state["diff.play_from"] = step if step < last else 0
+    st.session_state["diff.step"] = last
+
+
 @st.fragment
-def scrub(traj: dict, n: int) -> None:
-    last = len(traj["t"])
-    c1, c2 = st.columns([5, 1])
+def scrub(traj: dict, n: int, steps: int) -> None:
+    last = len(traj["t"])  # kept steps; position ``last`` is the final sample
+    st.session_state["diff.frames"] = last + 1
+    if st.session_state.get("diff.step", 0) > last:
+        st.session_state["diff.step"] = last
+    c1, c2 = st.columns([5, 1], vertical_alignment="bottom")
+    every = "" if last == steps else f" (every {steps // last}th of the {steps:,} steps is kept)"
     i = c1.slider("Step", 0, last, key="diff.step",
-                  help="0 = pure noise x_T; the last step is the final sample x_0")
-    play = c2.button("▶ Play", key="diff.play")
+                  help=f"0 = the starting noise; {last} = the final sample x₀{every}")
+    c2.button("▶ Play", key="diff.play", on_click=play)
     views = st.columns(3)
     holders = [v.empty() for v in views]
 
     def show(i: int) -> None:
         ncol = min(n, 4)
-        t = traj["t"][i] if i < last else None
-        title = f"x_t, t = {t}" if t is not None else "x_0 (final sample)"
-        holders[0].image(upscale(grid(traj["x"][i], ncol=ncol), 3), caption=title, output_format="PNG")
         j = min(i, last - 1)
+        t_shown = traj["t"][j] + 1  # the code's timestep k takes x_{k+1} to x_k
+        title = f"x_t, t = {t_shown}" if i < last else "x_0 (final sample)"
+        holders[0].image(upscale(grid(traj["x"][i], ncol=ncol), 3), caption=title, output_format="PNG")
         holders[1].image(upscale(grid(traj["eps"][j], ncol=ncol), 3), output_format="PNG",
-                         caption=f"predicted noise ε̂(x_t, {traj['t'][j]}) (grey = 0)")
+                         caption=f"predicted noise ε̂(x_t, {t_shown}) (grey = 0)")
         holders[2].image(upscale(grid(traj["x0"][j], ncol=ncol), 3), output_format="PNG",
-                         caption=f"predicted x̂0 at t = {traj['t'][j]}")
+                         caption=f"predicted x̂₀ from x_t at t = {t_shown}")
 
-    if play:
-        for frame in np.unique(np.linspace(i, last, min(60, last - i + 1)).round().astype(int)):
+    start = st.session_state.pop("diff.play_from", None)
+    if start is not None:
+        for frame in np.unique(np.linspace(start, last, min(60, last - start + 1)).round().astype(int)):
             show(int(frame))
             time.sleep(0.05)
+    show(i)
+
+
+def start_comparison(key: tuple) -> None:
+    folder, seed = key[1], key[2]
+    fast = loaders.denoiser(folder, COMPARE_N)
+
+    def compute(job: jobs.Job) -> dict:
+        total, done, out = sum(s for _, s in COMPARED), 0, {}
+        for name, steps in COMPARED:
+            def on_step(i: int, _: int) -> None:
+                job.report((done + i) / total, f"{name.upper()}-{steps}, step {i:,} of {steps:,}")
+
+            t0 = time.perf_counter()
+            x = ddpm.diffusion_sample(fast, COMPARE_N, sample.generator(seed), sampler=name,
+                                      steps=steps, on_step=on_step)
+            out[f"{name.upper()}-{steps}"] = (sample.to_uint8(x), time.perf_counter() - t0)
+            done += steps
+        return out
+
+    jobs.start(key, f"DDPM-1000 and DDIM-10/20/50/100, {COMPARE_N} images each", compute,
+               estimate_s=comparison_estimate(folder))
+    st.session_state["diff.compare_run"] = key
+    st.session_state.pop("diff.compare_ask", None)
+
+
+def comparison_estimate(folder: str) -> float:
+    return sampling_estimate(folder, COMPARE_N, sum(s for _, s in COMPARED))
+
+
+def ask_or_compare(key: tuple) -> None:
+    if comparison_estimate(key[1]) > jobs.ASK_ABOVE_S:
+        st.session_state["diff.compare_ask"] = key
     else:
-        show(i)
+        start_comparison(key)
 
 
 def compare(folder: str) -> None:
+    """Five samplers on the same noise. The grids stay until the folder or the seed changes."""
     st.subheader("Compare samplers on the same noise")
-    seed = st.session_state["diff.seed"]
-    if not st.button("Run DDPM-1000 and DDIM-10/20/50/100 (seed "
-                     f"{seed}, 4 images)", key="diff.compare"):
+    seed = int(st.session_state["diff.seed"])
+    key = ("compare", folder, seed)
+    st.button(f"Run DDPM-1000 and DDIM-10/20/50/100 (seed {seed}, {COMPARE_N} images)",
+              key="diff.compare", on_click=ask_or_compare, args=(key,))
+    if st.session_state.get("diff.compare_ask") == key:
+        estimate = comparison_estimate(folder)
+        st.warning(f"The five samplers take about {jobs.duration(estimate)} on this machine now, "
+                   "most of it DDPM's 1,000 steps.", icon="⏱️")
+        c = st.columns([1.3, 1, 3])
+        c[0].button(f"Run them (about {jobs.duration(estimate)})", key="diff.compare_confirm",
+                    on_click=start_comparison, args=(key,))
+        c[1].button("Not now", key="diff.compare_not_now",
+                    on_click=lambda: st.session_state.pop("diff.compare_ask", None))
+    if st.session_state.get("diff.compare_run") != key:
         return
-    cols = st.columns(5)
-    for col, (name, steps) in zip(cols, [("ddpm", T), ("ddim", 10), ("ddim", 20), ("ddim", 50), ("ddim", 100)]):
-        with col:
-            traj = run_with_progress(f"{name.upper()}-{steps}", folder, name, steps, 0.0, 4, int(seed))
-            st.image(upscale(grid(traj["x"][-1], ncol=2), 3), output_format="PNG",
-                     caption=f"{name.upper()}-{steps}: {traj['wall_s']:.2f} s")
+    job = jobs.get(key)
+    kept = st.session_state.get("diff.compare_result")
+    if kept is None or kept[0] != key:
+        if job is not None and job.state == "running":
+            jobs.watch(key, "diff.compare_job")
+            return
+        if job is None or job.state != "done":
+            if job is not None and (note := jobs.ended_note(job)):
+                st.info(note)
+            return
+        kept = st.session_state["diff.compare_result"] = (key, job.result)
+    for col, (name, (grid_images, wall)) in zip(st.columns(len(kept[1])), kept[1].items()):
+        col.image(upscale(grid(grid_images, ncol=2), 3), output_format="PNG", caption=f"{name}: {wall:.1f} s")
     st.caption("DDIM with η = 0 is deterministic given x_T, so its samples agree across K "
                "more and more as K grows; DDPM adds fresh noise at every step.")
 
@@ -260,8 +413,7 @@ def inversion(folder: str, dataset: str, idx: int) -> tuple[torch.Tensor, torch.
 
 def invert(folder: str) -> None:
     st.subheader("DDIM inversion: an image to its noise and back")
-    idx = st.selectbox("Held-out image", range(len(labels)), key="diff.inv_idx",
-                       format_func=lambda i: f"#{i} · {classes[labels[i]]}")
+    idx = inputs.held_out_index(dataset, "diff.inv_idx", default=1)
     x0, xt, back = inversion(folder, dataset, idx)
     err = (back - x0).abs().mean().item() / 2 * 255
     c = st.columns(3)

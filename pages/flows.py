@@ -229,12 +229,13 @@ def polyline(lines: np.ndarray) -> tuple[list, list]:
     return xs, ys
 
 
-def toy_layout(fig: go.Figure, title: str) -> go.Figure:
+def toy_layout(fig: go.Figure, title: str, space: str = "x") -> go.Figure:
+    """Square axes over [−TOY_LIM, TOY_LIM]², titled ``space``₁ and ``space``₂ (x, z or h)."""
     axis = {"range": [-TOY_LIM, TOY_LIM], "zeroline": False, "showgrid": False, "constrain": "domain"}
     fig.update_layout(height=420, margin={"l": 10, "r": 10, "t": 40, "b": 10}, showlegend=False,
                       title={"text": title, "font": {"size": 14}}, plot_bgcolor="white",
-                      xaxis={**axis, "title": "x₁"}, yaxis={**axis, "title": "x₂",
-                                                             "scaleanchor": "x", "scaleratio": 1})
+                      xaxis={**axis, "title": f"{space}₁"}, yaxis={**axis, "title": f"{space}₂",
+                                                                    "scaleanchor": "x", "scaleratio": 1})
     return fig
 
 
@@ -265,7 +266,8 @@ def warp_figure(model: ToyFlow, points: np.ndarray, layer: int) -> go.Figure:
                                  hoverinfo="skip"))
     fig.add_trace(points_trace(data_there.numpy(), "#222222"))
     space = {0: " (z-space)", TOY_LAYERS: " (x-space)"}.get(layer, "")
-    return toy_layout(fig, f"a z-grid through {layer} of {TOY_LAYERS} inverse layers{space}")
+    axes = {0: "z", TOY_LAYERS: "x"}.get(layer, "h")  # h: between the two spaces
+    return toy_layout(fig, f"a z-grid through {layer} of {TOY_LAYERS} inverse layers{space}", axes)
 
 
 @st.fragment
@@ -306,9 +308,9 @@ def toy() -> None:
                  f"{facts['final']['nll']:.2f} nats per point. The density is exact: "
                  f"log p(x) = log N(f(x); 0, I) + Σ_k s_k, summed over the {TOY_LAYERS} couplings.")
     right.plotly_chart(warp_figure(model, points, layer), width="stretch", key="flows.toy_warp")
-    right.caption("A regular grid in z-space (layer 0) pushed through the inverse couplings one at "
-                  "a time: each layer moves one coordinate only, by a shift and scale computed from "
-                  "the other. The data points are mapped back by the remaining layers of f, so at "
+    right.caption("A regular grid in z-space (layer 0, axes z₁, z₂) pushed through the inverse "
+                  "couplings one at a time (axes h₁, h₂ in between, x₁, x₂ at the last layer): each "
+                  "layer moves one coordinate only, by a shift and scale computed from the other. The data points are mapped back by the remaining layers of f, so at "
                   "layer 0 they sit in z-space (close to N(0, I) if the flow fits) and at the last "
                   "layer in x-space.")
 

@@ -79,6 +79,29 @@ def nearest(dataset: str, images: np.ndarray) -> tuple[np.ndarray, np.ndarray, n
     return idx, dist, metrics.nearest_images(images, held, 1)[1][:, 0]
 
 
+@st.cache_data(max_entries=8, show_spinner=False)
+def held_out_scores(folder: str, dataset: str, n: int = 500) -> float:
+    """D's mean score on the first n bundled held-out images."""
+    real, _ = loaders.bundled(dataset)
+    model = loaders.load_checkpoint(folder).model
+    return float(gan.discriminator_scores(model, data.to_float(real[:n])).mean())
+
+
+def score_note(folder: str, scores: np.ndarray) -> str:
+    """How to read D's scores of these samples: for a WGAN critic, against held-out images."""
+    loss = gans[folder]["config"]["loss"]
+    if loss != "wgan-gp":
+        return "Near ½: D cannot tell; near 0: D is sure it is fake."
+    real = held_out_scores(folder, dataset)
+    card = gans[folder]["metrics"]
+    from_card = (f" Its card's estimate, on {card.get('n', 2000):,} held-out images and as many "
+                 f"samples: {card['d_holdout']:.2f} − {card['d_samples']:.2f} = "
+                 f"{card['w_estimate']:.2f}." if "w_estimate" in card else "")
+    return ("Only differences of critic values mean something: 500 held-out images average "
+            f"{real:.2f}, these 16 samples {scores.mean():.2f}; the gap, {real - scores.mean():.2f}, "
+            f"estimates the Wasserstein-1 distance.{from_card}")
+
+
 def score_label(loss: str) -> str:
     return "critic value D(x)" if loss == "wgan-gp" else "D(x) = P(real)"
 
@@ -329,10 +352,16 @@ def class_histograms() -> None:
                       margin={"l": 10, "r": 10, "t": 10, "b": 10},
                       legend={"orientation": "h", "y": -0.15})  # clear of Plotly's toolbar
     st.plotly_chart(fig, width="stretch", key="gans.hist")
-    # a static table, cheaper for the browser at every rerun than an interactive dataframe
-    table = {"model": [], "FD ↓": [], "class entropy (bits)": [], "precision": [], "recall": []}
+    # a static table, cheaper for the browser at every rerun than an interactive dataframe;
+    # FD depends on the number of samples, so each FD says how many it was computed on
+    cards = {folder: gans[folder]["metrics"] for folder in stats}
+    card_n = {m.get("quality_n") for m in cards.values()} - {None}
+    card_fd = "FD in its card" + (f" ({card_n.pop():,} samples)" if len(card_n) == 1 else "")
+    table = {"model": [], f"FD ↓ ({QUALITY_N:,} samples)": [], card_fd: [],
+             "class entropy (bits)": [], "precision": [], "recall": []}
     for folder, s in stats.items():
-        for key, value in zip(table, (name_of(folder), f"{s['fd']:.1f}",
+        in_card = f"{cards[folder]['fd']:.1f}" if "fd" in cards[folder] else "—"
+        for key, value in zip(table, (name_of(folder), f"{s['fd']:.1f}", in_card,
                                       f"{abs(s['class_entropy_bits']):.2f}",
                                       f"{s['precision']:.2f}", f"{s['recall']:.2f}")):
             table[key].append(value)
@@ -340,7 +369,9 @@ def class_histograms() -> None:
     real_bits = metrics.class_entropy_bits(np.repeat(np.arange(10), real))
     st.caption(f"{QUALITY_N:,} samples (seed 0) per model and the first {QUALITY_N:,} held-out "
                "images, classified by the shipped evaluation classifier; FD and precision/recall "
-               "in its penultimate features. A collapsed GAN piles its samples on a few classes: "
+               "in its penultimate features. FD falls as the sample grows (its estimate is biased "
+               "upwards at small n): compare FDs only at the same n, e.g. the cards' column with "
+               "the model zoo. A collapsed GAN piles its samples on a few classes: "
                f"its class entropy falls below the held-out images' {real_bits:.2f} bits "
                "(log₂ 10 = 3.32 is uniform).")
 
@@ -360,9 +391,7 @@ def picked_samples() -> None:
                  where=left)
     right.table({f"column {j}": [f"{v:.3f}" for v in scores[j::4]] for j in range(4)})
     right.caption(f"{score_label(loss)} of each sample, laid out like the grid. "
-                  + ("Only differences of critic values mean something; compare with held-out "
-                     "images via w_estimate in the card." if loss == "wgan-gp" else
-                     "Near ½: D cannot tell; near 0: D is sure it is fake."))
+                  + score_note(folder, scores))
     if not picks:
         return
     train, _ = loaders.bundled(dataset, "train")

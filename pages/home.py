@@ -35,6 +35,42 @@ HEADLINE = {"neg_elbo": ("−ELBO (nats)", "held-out negative ELBO, Bernoulli li
 
 ZOO_TABLE = Path(__file__).resolve().parent.parent / "docs" / "model-zoo.md"
 
+
+def zoo_tables(text: str) -> tuple[str, dict[str, list[dict]]]:
+    """docs/model-zoo.md read back: its notes, and each dataset's table as rows of
+    {column: text}."""
+    notes, _, rest = text.split("\n", 1)[1].partition("\n## ")
+    tables = {}
+    for section in rest.split("\n## "):
+        title, *lines = section.strip().splitlines()
+        cells = [[c.strip() for c in line.strip().strip("|").split("|")] for line in lines
+                 if line.startswith("|") and not line.startswith("|---")]
+        if cells:
+            tables[title.strip()] = [dict(zip(cells[0], row)) for row in cells[1:]]
+    return notes.strip(), tables
+
+
+def likelihood_data(card: dict) -> str | None:
+    """What a card's exact likelihood is measured on: PixelCNN's and a flow's NLL are on
+    different data (binarized vs dequantized 8-bit images), so they cannot be compared."""
+    if card["family"] == "pixelcnn":
+        levels = card["metrics"].get("levels", 2)
+        return "binarized images" if levels == 2 else f"{levels}-level images"
+    if card["family"] == "flow":
+        return "dequantized 8-bit images"
+    return None
+
+
+def headline(card: dict) -> str:
+    """The card's headline metrics, each label saying what it is measured on where that varies."""
+    metrics, spec = card["metrics"], {"accuracy": ".1%", "bits_per_dim": ".3f"}
+    on = likelihood_data(card)
+    labels = {"nll_nats": f"exact NLL (nats, {on})" if on else None,
+              "bits_per_dim": f"bits/dim ({on})" if on else None,
+              "fd": f"FD ({metrics['quality_n']:,} samples)" if "quality_n" in metrics else None}
+    return " · ".join(f"{labels.get(k) or label} **{metrics[k]:{spec.get(k, '.1f')}}**"
+                      for k, (label, _) in HEADLINE.items() if k in metrics)
+
 dataset = st.session_state["dataset"]
 rows = loaders.models_for(dataset)
 st.subheader(f"Model zoo · {DATASET_LABELS[dataset]}")
@@ -57,11 +93,7 @@ for i, row in enumerate(rows):
         elif loaders.try_load(row["folder"]) is not None:
             st.image(upscale(grid(loaders.samples(row["folder"], 16, 0), ncol=8), 2),
                      caption="16 samples, seed 0", output_format="PNG")
-        metrics = card["metrics"]
-        spec = {"accuracy": ".1%", "bits_per_dim": ".3f"}
-        st.markdown(" · ".join(f"{label} **{metrics[k]:{spec.get(k, '.1f')}}**"
-                               for k, (label, _) in HEADLINE.items() if k in metrics),
-                    help="; ".join(f"{label}: {tip}" for label, tip in HEADLINE.values()))
+        st.markdown(headline(card), help="; ".join(f"{label}: {tip}" for label, tip in HEADLINE.values()))
         t = card["training"]
         st.caption(f"{t['steps']:,} steps ({t['epochs']} epochs) · {t['wall_time_s'] / 60:.1f} min on CPU · "
                    f"train {card['split']['train_size']:,} / holdout {card['split']['holdout_size']:,} · "
@@ -69,4 +101,7 @@ for i, row in enumerate(rows):
 
 if ZOO_TABLE.is_file():
     with st.expander("All held-out metrics, with the real-vs-real reference (docs/model-zoo.md)"):
-        st.markdown(ZOO_TABLE.read_text().split("\n", 1)[1])
+        notes, tables = zoo_tables(ZOO_TABLE.read_text())
+        st.markdown(notes)
+        if dataset in tables:  # st.table scrolls sideways inside the expander; markdown overflowed it
+            st.table(tables[dataset])

@@ -116,8 +116,10 @@ with left:
                            key="proj.map", on_pick=_pin_from_map, pinned=pin,
                            bars=None if ratio is None else maps.variance_bars(ratio))
     if ratio is not None:
-        st.caption(f"Two components keep {ratio[:2].sum():.1%} of the variance of "
-                   f"{options[source].split(':')[0]}; 50 keep {ratio.sum():.1%}.")
+        what, dims = options[source].split(":")[0], len(ratio)  # ratio: up to 50 components
+        rest = (f"50 keep {ratio.sum():.1%}" if dims == 50 else
+                f"it has only {dims} dimensions" if dims <= 2 else f"all {dims} of its dimensions keep 100%")
+        st.caption(f"Two components keep {ratio[:2].sum():.1%} of the variance of {what}; {rest}.")
 with right:
     st.markdown("**Pinned point**")
     if pin is None:

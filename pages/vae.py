@@ -15,9 +15,8 @@ Z_STEP = 0.05  # slider step; clicks on the map snap to it
 
 
 def init_state() -> None:
-    for key, value in {"vae.grid_n": 15, "vae.a": 0, "vae.b": 1,
-                       "vae.k": 10, "vae.method": "spherical", "vae.seed": 0,
-                       "vae.recon_idx": 0}.items():
+    for key, value in {"vae.grid_n": 15, "vae.k": 10, "vae.method": "spherical",
+                       "vae.seed": 0}.items():
         st.session_state.setdefault(key, value)
 
 
@@ -112,7 +111,7 @@ def latent_plane() -> None:
             output_format="PNG")
         st.caption("Move the sliders (or use the arrow keys on a focused slider), or click "
                    "anywhere on the map to decode that point. This image is decoded on the "
-                   "server by PyTorch.")
+                   "server by PyTorch, once you let go.")
     with right:
         extra = st.session_state.get("vae.upload_points", [])
         components.latent_map(mu, labels, images, classes, marker=(z1, z2), key="vae.map",
@@ -120,9 +119,10 @@ def latent_plane() -> None:
                               decoder=components.decoder_asset(folder))
         st.caption(f"Each dot is the latent mean μ(x) of one of {len(mu):,} held-out images, "
                    "coloured by class; hover a dot to see its image. **Drag on the map** (or "
-                   "focus it and use the arrow keys, Shift for bigger steps): the image beside "
-                   "it is decoded in your browser by the same decoder weights, every frame; "
-                   "on release the sliders follow.")
+                   "focus it and use the arrow keys, Shift for bigger steps): the image to the "
+                   "right of the map is decoded in your browser by the same decoder weights at "
+                   "every frame of the drag, where the server's image on the left waits for the "
+                   "release; then the sliders and the server's image catch up, at the same z.")
 
 
 @st.fragment
@@ -130,7 +130,7 @@ def manifold_grid() -> None:
     st.subheader("The learned manifold")
     n = st.select_slider("Grid size n", options=list(range(5, 31)), key="vae.grid_n")
     st.image(upscale(grid(manifold(folder, n), ncol=n, pad=0), 2 if n > 15 else 3),
-             caption=f"Decoded z over an {n}×{n} grid of Gaussian quantiles (5%…95%) "
+             caption=f"Decoded z over a grid of {n}×{n} Gaussian quantiles (5%…95%) "
                      "— z1 left to right, z2 bottom to top, as on the map.", output_format="PNG")
 
 
@@ -173,14 +173,10 @@ def prior_samples() -> None:
              caption=f"32 decoded z ~ N(0, I), seed {seed}", output_format="PNG")
 
 
-def label_of(i: int) -> str:
-    return f"#{i} · {classes[labels[i]]}"
-
-
 @st.fragment
 def reconstruction() -> None:
     st.subheader("Reconstruction")
-    idx = st.selectbox("Held-out image", range(len(labels)), format_func=label_of, key="vae.recon_idx")
+    idx = inputs.held_out_index(dataset, "vae.recon_idx")
     mu = encode_bundled(folder, dataset)
     recon = decode(model, torch.from_numpy(mu[idx:idx + 1]))[0]
     a, b = st.columns(2)
@@ -192,8 +188,8 @@ def reconstruction() -> None:
 def interpolation() -> None:
     st.subheader("Interpolate between two held-out images")
     c1, c2, c3, c4 = st.columns([2, 2, 1.2, 1.4])
-    a = c1.selectbox("From", range(len(labels)), format_func=label_of, key="vae.a")
-    b = c2.selectbox("To", range(len(labels)), format_func=label_of, key="vae.b")
+    a = inputs.held_out_index(dataset, "vae.a", c1, label="From")
+    b = inputs.held_out_index(dataset, "vae.b", c2, label="To", default=1)
     k = c3.slider("Steps k", 3, 16, key="vae.k")
     method = c4.radio("Path", ["linear", "spherical"], key="vae.method", horizontal=True,
                       help="linear: (1−t)·z_a + t·z_b;  spherical: slerp, keeps the norm of z")

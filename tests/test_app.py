@@ -1,6 +1,7 @@
 """AppTest of every page: no exception, and the main controls change the output."""
 
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,16 @@ def test_app_entry_point_runs():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
     assert not at.exception
     assert at.sidebar.selectbox[0].label == "Dataset"
+
+
+def test_the_dataset_is_kept_in_the_url_for_a_reload():
+    """#25 item 6: a reload started again on MNIST."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    at.query_params["dataset"] = "fashion-mnist"  # what a reload of a Fashion-MNIST page sends
+    at.run()
+    assert not at.exception and at.session_state["dataset"] == "fashion-mnist"
+    at.sidebar.selectbox[0].set_value("mnist").run()
+    assert at.query_params["dataset"] in ("mnist", ["mnist"])
 
 
 @pytest.mark.parametrize("dataset", ["mnist", "fashion-mnist"])
@@ -115,24 +126,111 @@ def test_diffusion_forward_process_controls():
     assert "t = 700" in str(at.get("image")[0].proto)
 
 
+def finished(at: AppTest) -> AppTest:
+    """Rerun once the page's background jobs (genlab_ui.jobs) have ended."""
+    from genlab_ui import jobs
+
+    jobs.wait_all()
+    return at.run()
+
+
 def test_diffusion_reverse_process_ui(tiny_ddpm_root, monkeypatch):
     monkeypatch.setattr(checkpoints, "ROOT", tiny_ddpm_root)
     st.cache_data.clear()
+    st.cache_resource.clear()
     at = page("diffusion", dataset="mnist", **{"diff.k": 10, "diff.n": 4})
     assert not at.exception
     at.button(key="diff.go").click().run()
+    finished(at)
     assert not at.exception
     step = at.slider(key="diff.step")
-    assert step.max == 10  # 10 DDIM steps, then the final sample
+    assert step.max == 10 and step.value == 10  # 10 DDIM steps, then the final sample: shown first (#25 item 4)
+    assert captions(at)[2] == "x_0 (final sample)"
     before = image_bytes(at)
     step.set_value(5).run()
     after = image_bytes(at)
-    assert after != before and "t = 400" in " ".join(str(e.proto) for e in at.get("image"))
+    # the code's timestep 400 takes x_401 to x_400: one convention for t (#25 item 9)
+    assert after != before and "x_t, t = 401" in captions(at)
     assert any("DDIM-10" in c.value for c in at.caption)
-    at.button(key="diff.compare").click().run()
-    assert not at.exception
-    assert sum("DDPM-1000" in str(e.proto) for e in at.get("image")) == 1
+    at.button(key="diff.play").click().run()  # Play moves the slider (#25 item 4)
+    assert at.slider(key="diff.step").value == 10 and captions(at)[2] == "x_0 (final sample)"
+    st.cache_resource.clear()  # the finished run survives a rerun without its job (#25 item 6)
+    at.slider(key="diff.t").set_value(30).run()
+    assert at.slider(key="diff.step").max == 10 and "x_0 (final sample)" in captions(at)
+    at.slider(key="diff.n").set_value(1).run()
+    at.button(key="diff.go").click().run()
+    finished(at)
+    assert any("for 1 image on" in c.value for c in at.caption)  # #25 item 14, not "1 images"
     st.cache_data.clear()
+
+
+def test_diffusion_comparison_stays_until_its_inputs_change(tiny_ddpm_root, monkeypatch):
+    """#25 item 5: the five grids vanished when any other control changed."""
+    monkeypatch.setattr(checkpoints, "ROOT", tiny_ddpm_root)
+    st.cache_data.clear()
+    at = page("diffusion", dataset="mnist")
+    at.button(key="diff.compare").click().run()
+    finished(at)
+    assert not at.exception
+    compared = lambda: [c for c in captions(at) if c.startswith(("DDPM-1000:", "DDIM-"))]
+    assert len(compared()) == 5, captions(at)
+    at.slider(key="diff.t").set_value(600).run()
+    at.slider(key="diff.n").set_value(3).run()
+    assert len(compared()) == 5  # other controls keep them
+    at.number_input(key="diff.seed").set_value(4).run()
+    assert compared() == []  # their own input changed
+    st.cache_data.clear()
+
+
+def test_diffusion_asks_before_a_long_run_and_offers_ddim(tiny_ddpm_root, monkeypatch):
+    """#25, the long waits: over 20 s the page asks first; DDIM-50 is the cheaper choice."""
+    from genlab_ui import jobs, loaders
+
+    monkeypatch.setattr(checkpoints, "ROOT", tiny_ddpm_root)
+    monkeypatch.setattr(loaders, "denoiser_speed", lambda folder, n: (1, 0.05))  # 50 s for DDPM-1000
+    st.cache_data.clear()
+    at = page("diffusion", dataset="mnist", **{"diff.sampler": "DDPM", "diff.n": 2})
+    at.button(key="diff.go").click().run()
+    assert not at.exception and not jobs.wait_all(0)  # nothing runs yet
+    assert any("about 52 s" in w.value and "DDIM-50" in w.value for w in at.warning)
+    at.button(key="diff.instead").click().run()
+    assert at.radio(key="diff.sampler").value == "DDIM" and at.select_slider(key="diff.k").value == 50
+    finished(at)
+    assert at.slider(key="diff.step").max == 50 and not at.warning
+    st.cache_data.clear()
+
+
+def test_diffusion_cancel_stops_a_run_within_a_second(tiny_ddpm_root, monkeypatch):
+    from genlab_ui import jobs, loaders
+
+    monkeypatch.setattr(checkpoints, "ROOT", tiny_ddpm_root)
+    monkeypatch.setattr(loaders, "denoiser_speed", lambda folder, n: (1, 0.001))  # no question asked
+    st.cache_data.clear()
+    at = page("diffusion", dataset="mnist", **{"diff.sampler": "DDPM", "diff.n": 16, "diff.seed": 9})
+    at.button(key="diff.go").click().run()
+    bar = [str(e.proto) for e in at.get("progress")]
+    assert bar and "DDPM-1000, 16 images" in bar[0], bar
+    job = jobs.get(at.session_state["diff.run"])
+    at.button(key="diff.job.cancel").click()
+    t0 = time.perf_counter()
+    at.run()
+    jobs.wait_all()
+    assert job.state == "cancelled" and job.ended - t0 < 1.0
+    finished(at)
+    assert any("cancelled after" in i.value for i in at.info) and not at.get("progress")
+    st.cache_data.clear()
+
+
+def test_diffusion_one_convention_for_t_and_the_check_names_its_schedule():
+    """#25 items 1 and 9: t = 0 is the image itself; t = T the last step on every view."""
+    at = page("diffusion", dataset="mnist", **{"diff.t": 0})
+    assert "x_t at t = 0: √ᾱ_t = 1.000, √(1−ᾱ_t) = 0.000" in captions(at)[0]
+    assert at.slider(key="diff.t").max == 1000 and at.select_slider(key="diff.t_check").value == 1000
+    table = at.table[0].value
+    assert table["schedule"][0] == "linear" and int(table["t"][0]) == 1000
+    at.radio(key="diff.schedule").set_value("cosine").run()
+    table = at.table[0].value
+    assert table["schedule"][0] == "cosine" and float(table["closed-form mean"][0]) < 1e-3
 
 
 def test_gans_page_without_gan_checkpoints(tmp_path, monkeypatch):
@@ -173,6 +271,8 @@ def test_gans_page_controls(tiny_gan_root, monkeypatch):
     assert sum("along the linear path" in c for c in captions(at)) == 3
     quality = at.table[0].value  # FD, class entropy, precision, recall per variant
     assert list(quality["model"]) == ["gan-mlp", "dcgan", "wgan-gp"]
+    fd_columns = [c for c in quality.columns if c.startswith("FD")]  # #25 item 7: n beside every FD
+    assert fd_columns == ["FD ↓ (1,000 samples)", "FD in its card"], fd_columns  # tiny: no card FD
     assert (quality["class entropy (bits)"].astype(float) >= 0).all()
     assert at.table[1].value.shape == (4, 4)  # D's score of each of the 16 samples, as the grid
 
@@ -286,6 +386,8 @@ def test_flows_page_controls(tiny_flow_root, monkeypatch):
     assert plotly_spec(at, 1) == density  # the density stays, the grid moves
     moved = plotly_spec(at, 2)
     assert "z-space" in moved["layout"]["title"]["text"] and moved["data"][0] != warp["data"][0]
+    axes = lambda spec: (spec["layout"]["xaxis"]["title"]["text"], spec["layout"]["yaxis"]["title"]["text"])
+    assert axes(warp) == ("x₁", "x₂") and axes(moved) == ("z₁", "z₂")  # #25 item 14: z-space axes
     st.cache_data.clear()
 
 
@@ -325,3 +427,67 @@ def test_autoregressive_page_controls(tiny_pixelcnn_root, monkeypatch):
     at.slider(key="ar.rows").set_value(20).run()
     assert any("Rows 0–19 of every completion equal" in c.value for c in at.caption)
     st.cache_data.clear()
+
+
+def test_projections_tsne_progress_does_not_come_back_with_an_overlay():
+    """#25 item 3: after a fresh t-SNE, adding an overlay must not redraw the fit's progress."""
+    at = page("projections", dataset="mnist", **{"proj.method": "t-SNE", "proj.points": 500,
+                                                 "proj.seed": 7, "proj.iterations": 250})
+    assert not at.exception
+    at.multiselect(key="proj.overlay").set_value([str(ROOT / "checkpoints/mnist/vae-2d")]).run()
+    at.select_slider(key="proj.n_samples").set_value(100).run()
+    assert not at.exception
+    texts = [str(e.proto) for e in at.get("progress")]
+    assert not any("t-SNE of" in t for t in texts), texts
+
+
+def test_singular_and_article_wording(caplog, tiny_pixelcnn_root, monkeypatch):
+    """#25 item 14: "Rows 0–0", "an 15×15 grid", and no use_container_width deprecation."""
+    import logging
+
+    vae = page("vae", dataset="mnist")
+    vae.select_slider(key="vae.grid_n").set_value(15).run()
+    text = " ".join(captions(vae))
+    assert "an 15×15" not in text and "15×15" in text
+    with caplog.at_level(logging.WARNING):
+        diffusion = page("diffusion", dataset="mnist")
+    assert not diffusion.exception
+    assert not [r for r in caplog.records if "use_container_width" in r.getMessage()]
+    ar = page_on(tiny_pixelcnn_root, "autoregressive", monkeypatch, **{"ar.k": 1, "ar.rows": 1})
+    assert not ar.exception
+    words = " ".join(c.value for c in ar.caption) + " ".join(captions(ar))
+    assert "0–0" not in words and "Row 0 of every completion" in words
+    st.cache_data.clear()
+
+
+@pytest.mark.parametrize("name, dims", [("vae-2d", 2), ("vae-16d", 16)])
+def test_projections_pca_caption_counts_the_components_a_source_has(name, dims):
+    """#25 item 12: "50 keep 100.0%" was claimed for sources with 2 or 16 dimensions."""
+    at = page("projections", dataset="mnist", **{"proj.source.mnist": str(ROOT / f"checkpoints/mnist/{name}")})
+    assert not at.exception
+    text = " ".join(c.value for c in at.caption if "keep" in c.value)
+    assert "50 keep" not in text and f"{dims}" in text, text
+    assert len(component_data(at, "scatter_map")["bars"]["values"]) == dims
+
+
+def test_gans_wgan_caption_shows_the_critic_on_held_out_images(tiny_gan_root, monkeypatch):
+    """#25 item 10: the caption pointed to "w_estimate in the card", shown nowhere."""
+    wgan = str(tiny_gan_root / "mnist" / "wgan-gp")
+    at = page_on(tiny_gan_root, "gans", monkeypatch, **{"gans.diag_variant": wgan})
+    assert not at.exception
+    text = " ".join(c.value for c in at.caption if "critic" in c.value)
+    assert "in the card" not in text and "held-out images average" in text, text
+    st.cache_data.clear()
+
+
+def test_home_says_what_data_each_likelihood_and_fd_is_on():
+    """#25 items 7 and 8: the zoo's FD is on 2,000 samples; PixelCNN's NLL is on binarized
+    images, a flow's on dequantized 8-bit ones: not comparable, and the label says so."""
+    at = page("home", dataset="mnist")
+    cards = [m.value for m in at.markdown if m.value.count("**") >= 2 and " · " in m.value
+             and ("nats" in m.value or "FD" in m.value)]  # the cards' headline metrics
+    pixelcnn = next(c for c in cards if "0.168" in c)  # its bits/dim
+    nice = next(c for c in cards if "2.180" in c)
+    assert "binarized" in pixelcnn and "8-bit" not in pixelcnn, pixelcnn
+    assert "8-bit" in nice and "binarized" not in nice, nice
+    assert all("FD (2,000 samples)" in c for c in cards if "FD" in c), cards

@@ -1,6 +1,7 @@
 """Real-browser tests (headless Debian Chromium through Playwright): what AppTest cannot see."""
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -63,6 +64,82 @@ def test_home_shows_model_cards(server, chromium):
     page.close()
 
 
+def test_home_metrics_table_fits_its_expander(server, chromium):
+    """#25 item 13: at 1,400 px the zoo's metrics table overflowed its expander ("CPU time" cut)."""
+    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(server)
+    wait_idle(page)
+    page.get_by_text("All held-out metrics").click()
+    expander = page.locator('[data-testid="stExpander"]', has_text="All held-out metrics")
+    expander.locator('table, [data-testid="stDataFrame"]').first.wait_for(timeout=30_000)
+    overflow = expander.evaluate(
+        "e => { const right = e.getBoundingClientRect().right; return [...e.querySelectorAll("
+        "'table, [data-testid=\"stDataFrame\"]')].map(t => t.getBoundingClientRect().right - right); }")
+    assert overflow and max(overflow) <= 0, overflow
+    assert not page_errors(page)
+    page.close()
+
+
+def selectbox_text(page, label: str) -> str:
+    """What a selectbox shows (its chosen option's label)."""
+    return page.locator('[data-testid="stSelectbox"]', has_text=label).first.evaluate(
+        "e => [...e.querySelectorAll('input')].map(i => i.value).join() || e.innerText")
+
+
+NO_DIGIT_LABELS = ("() => { const v = [...document.querySelectorAll('[data-testid=\"stSelectbox\"] input')]"
+                   ".map(i => i.value).filter(v => v.startsWith('#'));"
+                   " return v.length && !v.some(v => / · [0-9]$/.test(v)); }")
+
+
+def switch_dataset(page, name: str, shown: str) -> None:
+    """Pick dataset ``name`` in the sidebar, wait until the page shows the text ``shown``,
+    then (up to 30 s) until no held-out picker shows an MNIST label."""
+    page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").first.click()
+    page.get_by_role("option", name=name).click()
+    page.wait_for_selector(f"text={shown}", timeout=60_000)
+    wait_idle(page)
+    try:
+        page.wait_for_function(NO_DIGIT_LABELS, timeout=30_000)
+    except sync_api.TimeoutError:
+        pass  # the assertions below say what is shown
+
+
+def test_held_out_pickers_follow_a_dataset_switch(server, chromium):
+    """#25 item 2: after a switch to Fashion-MNIST, /vae's interpolation boxes kept "#0 · 4" and
+    "#1 · 9", /diffusion's inversion "#7 · 0"; choosing vae-16d then reset From and To to #0."""
+    from genlab.data import CLASS_NAMES
+
+    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{server}/vae")
+    wait_idle(page)
+    page.wait_for_selector('[data-testid="stImage"]:has-text("original A") img', timeout=60_000)
+    assert selectbox_text(page, "From") == "#0 · 4" and selectbox_text(page, "To") == "#1 · 9"
+    switch_dataset(page, "Fashion-MNIST (clothes)", "on fashion-mnist")
+    fashion = CLASS_NAMES["fashion-mnist"]
+    a, b = selectbox_text(page, "From"), selectbox_text(page, "To")
+    assert a.startswith("#0 · ") and a.split(" · ")[1] in fashion, a
+    assert b.startswith("#1 · ") and b.split(" · ")[1] in fashion, b
+    page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").nth(1).click()
+    page.get_by_role("option", name="vae-16d").click()
+    page.wait_for_selector("text=16-D latent", timeout=60_000)
+    wait_idle(page)
+    page.wait_for_selector('[data-testid="stImage"]:has-text("original A") img', timeout=60_000)
+    assert (selectbox_text(page, "From"), selectbox_text(page, "To")) == (a, b)
+    page.goto(f"{server}/diffusion")  # a new session: MNIST, then the switch on this page
+    wait_idle(page)
+    inversion = "Held-out image"
+    page.locator('[data-testid="stSelectbox"]', has_text=inversion).last.wait_for(timeout=120_000)
+    switch_dataset(page, "Fashion-MNIST (clothes)", "x_t at t")
+    shown = page.locator('[data-testid="stSelectbox"]', has_text=inversion).evaluate_all(
+        "es => es.map(e => [...e.querySelectorAll('input')].map(i => i.value).join())")
+    assert shown and all(s.split(" · ")[1] in fashion for s in shown), shown
+    page.reload()  # #25 item 6: a reload keeps the dataset (it is in the URL)
+    wait_idle(page)
+    assert selectbox_text(page, "Dataset") == "Fashion-MNIST (clothes)"
+    assert not page_errors(page)
+    page.close()
+
+
 def test_vae_slider_changes_the_image(server, chromium):
     page = chromium.new_page()
     page.goto(f"{server}/vae")
@@ -90,6 +167,29 @@ def test_vae_map_click_decodes_that_point(server, chromium):
     page.mouse.click(box["x"] + box["width"] * 0.75, box["y"] + box["height"] * 0.25)
     page.screenshot(path=str(Path(__file__).parent.parent / "test-results" / "vae-click.png"))
     page.wait_for_selector('[data-testid="stImage"]:has-text("z = (2.00, 2.00)")', timeout=15_000)
+    assert not page_errors(page)
+    page.close()
+
+
+def test_vae_live_decode_sits_beside_the_map_and_agrees_with_the_sliders(server, chromium):
+    """#25 item 11: the browser-decoded image was below the map though the caption said
+    "beside", and after a click it read z = (−2.01, 2.01) where the sliders read (−2.00, 2.00)."""
+    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{server}/vae")
+    wait_idle(page)
+    canvas, live = page.locator("canvas.lm-canvas"), page.locator("canvas.lm-live-canvas")
+    canvas.wait_for()
+    box = canvas.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.25)
+    server_image = '[data-testid="stImage"]:has-text("decoder mean") '
+    page.wait_for_selector(server_image + ':text("z = (-2.00, 2.00)")', timeout=15_000)
+    wait_idle(page)
+    try:  # the decoder's weights may still be on their way
+        page.locator(".lm-live-text", has_text="z = (-2.00, 2.00)").wait_for(timeout=15_000)
+    except sync_api.TimeoutError:
+        raise AssertionError(f"the live decode reads {page.locator('.lm-live-text').inner_text()!r}")
+    shown = live.bounding_box()
+    assert shown["x"] >= box["x"] + box["width"] and shown["y"] < box["y"] + box["height"], (box, shown)
     assert not page_errors(page)
     page.close()
 
@@ -152,21 +252,72 @@ def test_diffusion_forward_slider_changes_x_t(server, chromium):
     page.close()
 
 
+def test_diffusion_check_table_follows_the_schedule(server):
+    """#25 item 1: the schedule radio reruns its fragment only; the closed-form check outside it
+    kept the linear schedule's figures. The check must come back with the new schedule."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from benchmarks.protocol import Session
+
+    async def switch() -> list[str]:
+        async with Session(server, fetch_media=False) as s:
+            run = await s.open("diffusion")
+            run = await s.set_widget(run.widget("diff.schedule"), "string_value", "cosine")
+            return [e.kind for e in run.elements], [str(e.proto) for e in run.elements]
+
+    with ThreadPoolExecutor(1) as pool:
+        kinds, protos = pool.submit(asyncio.run, switch()).result()
+    tables = [p for k, p in zip(kinds, protos) if "table" in k or "arrow" in k]
+    assert any("cosine" in p for p in tables), kinds
+
+
+def test_diffusion_long_run_shows_progress_keeps_the_page_alive_and_cancels(server, chromium):
+    """#25, the long waits: DDPM-1000 asks first, then shows its progress with the time left and
+    a Cancel button; the page's other controls answer meanwhile; Cancel stops it."""
+    page = chromium.new_page(viewport={"width": 1400, "height": 1400})
+    page.goto(f"{server}/diffusion")
+    wait_idle(page)
+    page.get_by_test_id("stRadioGroup").get_by_text("DDPM", exact=True).click()
+    wait_idle(page)
+    page.get_by_role("button", name="Sample 8 with DDPM-1000").click()
+    page.get_by_role("button", name=re.compile(r"^Run it")).click(timeout=60_000)
+    progress = page.locator('[data-testid="stProgress"]', has_text="DDPM-1000, 8 images")
+    progress.wait_for(timeout=30_000)
+    page.wait_for_function("() => [...document.querySelectorAll('[data-testid=\"stProgress\"]')]"
+                           ".some(e => / left/.test(e.innerText))", timeout=30_000)
+    before = image_src(page, "x_t at t = ")
+    slider = page.locator('[data-testid="stSlider"]', has_text="t").first.get_by_role("slider")
+    slider.focus()
+    slider.press("PageUp")  # the forward process answers while the run goes on
+    page.wait_for_function("(src) => { const e = [...document.querySelectorAll('[data-testid=\"stImage\"]')]"
+                           ".find(e => e.innerText.includes('x_t at t = ')); return e && e.querySelector('img').src !== src; }",
+                           arg=before, timeout=15_000)
+    assert progress.count() == 1
+    page.get_by_role("button", name="Cancel").click()
+    page.wait_for_selector("text=cancelled after", timeout=5_000)
+    assert not page_errors(page)
+    page.close()
+
+
 def test_diffusion_step_slider_scrubs_the_trajectory(chromium, tiny_ddpm_root):
     with streamlit_server(env={"GENLAB_CHECKPOINTS": str(tiny_ddpm_root)}) as (url, _, _):
         page = chromium.new_page()
         page.goto(f"{url}/diffusion")
         wait_idle(page)
         page.get_by_role("button", name="Sample 8 with DDIM-50").click()
-        caption = '[data-testid="stImage"]:has-text("x_t, t = 980")'
-        page.wait_for_selector(caption, timeout=60_000)
-        before = page.locator(caption).locator("img").get_attribute("src")
+        page.wait_for_selector('[data-testid="stImage"]:has-text("x_0 (final sample)")', timeout=60_000)
+        wait_idle(page)
         step = page.locator('input[aria-label="Step"]')
         step.focus()
+        step.press("Home")  # a fresh run opens on its samples; the start is the noise
+        caption = '[data-testid="stImage"]:has-text("x_t, t = 981")'  # the code's 980 → x_981
+        page.wait_for_selector(caption, timeout=15_000)
+        before = page.locator(caption).locator("img").get_attribute("src")
         for _ in range(10):
             step.press("ArrowRight")
-        page.wait_for_selector('[data-testid="stImage"]:has-text("x_t, t = 780")', timeout=15_000)
-        now = page.locator('[data-testid="stImage"]:has-text("x_t, t = 780")').locator("img")
+        page.wait_for_selector('[data-testid="stImage"]:has-text("x_t, t = 781")', timeout=15_000)
+        now = page.locator('[data-testid="stImage"]:has-text("x_t, t = 781")').locator("img")
         assert now.get_attribute("src") != before
         assert not page_errors(page)
         page.close()
@@ -230,6 +381,24 @@ def test_projections_switch_to_tsne_changes_the_map_and_hover_shows_images(serve
     wait_idle(page)
     after = map_state(page)
     assert after["x"] != first["x"] and not page_errors(page)
+    page.close()
+
+
+def test_projections_legend_draws_each_group_with_its_symbol(server, chromium):
+    """#25 item 12: the legend drew overlays as squares while the map draws them as ×/◆/▲."""
+    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{server}/projections")
+    wait_idle(page)
+    page.locator(f"{MAP}[data-x-title]").wait_for(timeout=60_000)
+    page.get_by_test_id("stMultiSelect").first.click()
+    page.get_by_role("option", name="vae-2d").click()
+    page.keyboard.press("Escape")
+    item = page.locator(".sm-item", has_text="samples: vae-2d")
+    item.wait_for(timeout=60_000)
+    assert item.locator("canvas.sm-mark").get_attribute("data-symbol") == "x"
+    assert page.locator(".sm-item", has_text="0").first.locator("canvas.sm-mark").get_attribute(
+        "data-symbol") == "circle"
+    assert not page_errors(page)
     page.close()
 
 

@@ -2,6 +2,8 @@
 
 import math
 
+import numpy as np
+
 import pytest
 import torch
 
@@ -138,6 +140,21 @@ def test_sampling_is_seeded_and_trajectory_complete():
     assert traj.timesteps == [80, 60, 40, 20, 0] and len(traj.x) == 6 and len(traj.x0) == 5
 
 
+
+def test_trajectory_keeps_some_steps_and_the_same_samples():
+    """The page keeps at most ~100 of DDPM's 1,000 steps (#25): same samples, fewer frames."""
+    from genlab.families.ddpm import record_trajectory
+
+    model = tiny_unet()
+    full = record_trajectory(model, "ddpm", 10, 0.0, 2, 5)
+    some = record_trajectory(model, "ddpm", 10, 0.0, 2, 5, keep=4)
+    assert some["t"] == [90, 60, 30, 0] and some["x"].shape == (5, 2, 28, 28)
+    assert some["eps"].shape == some["x0"].shape == (4, 2, 28, 28)
+    np.testing.assert_array_equal(some["x"][-1], full["x"][-1])  # the samples themselves
+    np.testing.assert_array_equal(some["x"][:-1], full["x"][[0, 3, 6, 9]])
+    assert record_trajectory(model, "ddim", 5, 0.0, 1, 0, keep=100)["t"] == [80, 60, 40, 20, 0]
+
+
 def test_ddim_inversion_round_trip():
     model = tiny_unet()
     x0 = torch.rand(2, 1, 28, 28) * 2 - 1
@@ -162,8 +179,23 @@ def test_fast_denoiser_splits_the_batch_and_keeps_float32_exact():
     assert torch.allclose(exact, ref, atol=1e-5) and torch.allclose(single, ref[:1], atol=1e-5)
     rel = ((fast - ref).pow(2).mean() / ref.pow(2).mean()).sqrt()
     assert 0 < rel < 0.02  # bfloat16 rounding, not a different function
+    with torch.inference_mode():
+        one = FastDenoiser(model, bf16=False, workers=1)(x, t)  # the calling thread only
+    assert torch.allclose(one, ref, atol=1e-5)
+    with pytest.raises(ValueError, match="workers"):
+        FastDenoiser(model, workers=3)
     samples = diffusion_sample(FastDenoiser(model, bf16=False), 3, generator(3), sampler="ddim", steps=5)
     assert torch.allclose(samples, diffusion_sample(model, 3, generator(3), sampler="ddim", steps=5), atol=1e-5)
+
+
+def test_fastest_workers_times_both_and_scales_to_large_batches():
+    from genlab.families.ddpm import fastest_workers
+
+    model = tiny_unet()
+    workers, seconds = fastest_workers(model, 8)
+    assert workers in (1, 2) and seconds > 0
+    assert fastest_workers(model, 1)[0] == 1  # one image cannot be split
+    assert fastest_workers(model, 64, batch=4)[1] > 0
 
 
 # --- the SDE view: reverse SDE, probability-flow ODE, DPM-Solver++ ---------------------------

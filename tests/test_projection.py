@@ -22,6 +22,24 @@ def test_pca_agrees_with_svd_by_hand():
     assert (res.components[np.arange(3), np.abs(res.components).argmax(1)] > 0).all()
 
 
+def test_pca_of_wide_data_uses_the_gram_matrix_and_agrees_with_svd():
+    """More features than points (a GAN's 6,272 features of 2,000 images took 78 s as F×F)."""
+    x = np.random.default_rng(5).normal(size=(40, 300)) * np.linspace(3, 0.1, 300)
+    res = projection.pca(x, k=3, curve=50)
+    xc = x - x.mean(0)
+    _, s, vt = np.linalg.svd(xc, full_matrices=False)
+    np.testing.assert_allclose(np.abs(res.components), np.abs(vt[:3]), atol=1e-8)
+    np.testing.assert_allclose(res.explained_variance_ratio, (s ** 2 / (s ** 2).sum())[:50], atol=1e-12)
+    np.testing.assert_allclose(res.transform(x), res.coords, atol=1e-8)
+    assert res.coords.shape == (40, 3) and len(res.explained_variance_ratio) == 40
+    import time
+
+    wide = np.random.default_rng(6).normal(size=(200, 3000))
+    t0 = time.perf_counter()
+    projection.pca(wide)
+    assert time.perf_counter() - t0 < 2.0  # the 3,000 × 3,000 scatter matrix took ~8 s
+
+
 def test_pca_matches_scikit_learn():
     from sklearn.decomposition import PCA
 
@@ -45,6 +63,18 @@ def test_tsne_is_deterministic_for_a_seed_and_separates_clusters():
     assert gap > 3 * max(a[:60].std(0).max(), a[60:].std(0).max())
     with pytest.raises(ValueError, match="perplexity"):
         projection.tsne(x, perplexity=500)
+
+
+def test_tsne_progress_is_not_reported_again_when_placing_new_points():
+    """The fit's progress callback (a page's progress bar) must not fire again from a later
+    ``transform``: on /projections it redrew "t-SNE …: 100%" above the map (#25, item 3)."""
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(90, 8))
+    calls = []
+    fitted = projection.tsne(x, perplexity=10, iterations=100, seed=0, on_progress=calls.append)
+    fitted_calls = len(calls)
+    fitted.transform(rng.normal(size=(4, 8)))
+    assert len(calls) == fitted_calls
 
 
 def test_tsne_places_new_points_near_their_cluster():

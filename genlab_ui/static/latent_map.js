@@ -169,9 +169,10 @@ export default function (component) {
       drawLive(st, st.z);
       if (ev) requestAnimationFrame(() => st.stats.frame.push(performance.now() - ev.timeStamp));
     };
-    const send = () => {
+    const send = () => {  // z snapped to the sliders' step, shown as the sliders will show it
       const z = st.z.map((v) => Math.round(v / STEP) * STEP).map((v) => Math.round(v * 100) / 100);
       st.sent = z;
+      moveTo(z);
       setTriggerValue("click", z);
     };
     st.canvas.style.touchAction = "none";

@@ -60,6 +60,26 @@ function drawSymbol(ctx, symbol, x, y, r) {
   return "fill";
 }
 
+function paintMark(ctx, g, x, y, r) {  // one point of group g, as on the map and in the legend
+  const how = drawSymbol(ctx, g.symbol, x, y, r);
+  if (how === "stroke") { ctx.stroke(); return; }
+  ctx.fill();
+  if (g.outline) { ctx.strokeStyle = g.outline; ctx.stroke(); ctx.strokeStyle = g.color; }
+}
+
+function legendMark(g) {  // the group's own symbol, drawn like its points
+  const mark = document.createElement("canvas");
+  const dpr = window.devicePixelRatio || 1, size = 12;
+  mark.width = size * dpr; mark.height = size * dpr;
+  mark.className = "sm-mark";
+  mark.dataset.symbol = g.symbol || "circle";
+  const ctx = mark.getContext("2d");
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.fillStyle = g.color; ctx.strokeStyle = g.color; ctx.lineWidth = g.symbol === "x" ? 2 : 1;
+  paintMark(ctx, { ...g, outline: null }, size / 2, size / 2, 4);
+  return mark;
+}
+
 function setup(root) {
   const wrap = document.createElement("div");
   wrap.className = "sm-wrap";
@@ -152,12 +172,7 @@ function draw(st) {
     for (let i = 0; i < g.x.length; i++) {
       const [px, py] = toPixel(st, g.x[i], g.y[i]);
       if (px < PAD.l - 10 || px > PAD.l + w + 10 || py < PAD.t - 10 || py > PAD.t + h + 10) continue;
-      const how = drawSymbol(ctx, g.symbol, px, py, r);
-      if (how === "stroke") ctx.stroke();
-      else {
-        ctx.fill();
-        if (g.outline) { ctx.strokeStyle = g.outline; ctx.stroke(); ctx.strokeStyle = g.color; }
-      }
+      paintMark(ctx, g, px, py, r);
     }
   });
   ctx.globalAlpha = 1;
@@ -253,10 +268,7 @@ function drawLegend(st) {
     const item = document.createElement("span");
     item.className = st.hidden.has(k) ? "sm-item sm-off" : "sm-item";
     item.title = "click: hide or show · double-click: show only this";
-    const mark = document.createElement("i");
-    mark.style.background = g.color;
-    if (g.symbol && g.symbol !== "circle") mark.style.borderRadius = "1px";
-    item.append(mark, document.createTextNode(g.name));
+    item.append(legendMark(g), document.createTextNode(g.name));
     let timer = null;
     item.addEventListener("click", () => {  // wait: a double-click must not toggle twice
       clearTimeout(timer);
