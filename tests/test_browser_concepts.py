@@ -50,17 +50,21 @@ def test_markov_step_slider_changes_pi(server, chromium):
     assert page.get_by_text("25/71").is_visible() and page.get_by_text("31/71").is_visible()
     coin_numbers = page.locator('[data-testid="stMarkdownContainer"]', has_text="KL(q ‖ p) =")
     coin_text = coin_numbers.inner_text()
+    page.wait_for_url("**dataset=mnist*")  # the app has written its URL state (one more run)
+    wait_idle(page)
     slider = page.locator('[data-testid="stSlider"]', has_text="Day n").get_by_role("slider")
     slider.scroll_into_view_if_needed()
-    slider.focus()
-    for _ in range(3):
+    for day in (1, 2, 3):  # one key press per repaint, as a person steps through the days
+        slider.focus()
         slider.press("ArrowRight")
-    page.wait_for_function(f"() => {{ const r = ({PI_ROW})(); return r && r.startsWith('π₃'); }}",
-                           timeout=15_000)
+        sub = "₁₂₃"[day - 1]
+        page.wait_for_function(f"() => {{ const r = ({PI_ROW})(); return r && r.startsWith('π{sub}'); }}",
+                               timeout=15_000)
     after = page.evaluate(PI_ROW)
     path = concepts.distribution_path(np.array(concepts.RESTAURANT_A, dtype=float), np.eye(3)[1], 3)
     assert cells(after) == pytest.approx(np.round(path[3], 4).tolist())
     assert cells(after) != cells(before)
+    slider.focus()
     slider.press("ArrowLeft")
     page.wait_for_function(f"() => {{ const r = ({PI_ROW})(); return r && r.startsWith('π₂'); }}",
                            timeout=15_000)
