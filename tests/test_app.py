@@ -491,3 +491,41 @@ def test_home_says_what_data_each_likelihood_and_fd_is_on():
     assert "binarized" in pixelcnn and "8-bit" not in pixelcnn, pixelcnn
     assert "8-bit" in nice and "binarized" not in nice, nice
     assert all("FD (2,000 samples)" in c for c in cards if "FD" in c), cards
+
+
+def test_projections_asks_before_a_long_overlay_and_offers_fewer_samples(tiny_ddpm_root, monkeypatch):
+    """#25, the long waits: a 1,000-sample DDPM overlay (90 s and more) asks first and suggests
+    fewer samples; a shorter one runs as a job with a progress bar, then joins the map."""
+    from genlab_ui import loaders
+
+    monkeypatch.setattr(loaders, "denoiser_speed", lambda folder, n: (1, 0.5 * n / 1000))
+    ddpm_folder = str(tiny_ddpm_root / "mnist" / "ddpm")
+    at = page_on(tiny_ddpm_root, "projections", monkeypatch,
+                 **{"proj.overlay": [ddpm_folder], "proj.n_samples": 1000})
+    assert not at.exception
+    asked = [w.value for w in at.warning]
+    assert any("1,000 samples of ddpm take about 25 s" in w and "500 samples" in w for w in asked), asked
+    assert [g["name"] for g in component_data(at, "scatter_map")["groups"]][-1] == "9"  # not yet
+    at.button(key="proj.fewer.ddpm").click().run()
+    assert at.select_slider(key="proj.n_samples").value == 500 and not at.warning
+    assert any("500 samples of ddpm" in str(e.proto) for e in at.get("progress"))
+    finished(at)
+    last = component_data(at, "scatter_map")["groups"][-1]
+    assert last["name"] == "samples: ddpm" and len(last["x"]) == 500
+    st.cache_data.clear()
+
+
+def test_flows_slow_scoring_runs_as_a_job_with_progress(tiny_flow_root, tmp_path, monkeypatch):
+    """#25, the long waits: the first switch to RealNVP scored 1,500 images for 7–12 s with a
+    spinner only; over 2 s it is a job with a progress bar, the time left and Cancel."""
+    root = tmp_path / "checkpoints"
+    shutil.copytree(tiny_flow_root, root)
+    checkpoints.update_card(root / "mnist" / "realnvp", metrics={"sample_ms_per_image": 6.0})
+    at = page_on(root, "flows", monkeypatch, **{"model.flow.mnist": str(root / "mnist" / "realnvp")})
+    assert not at.exception
+    bars = [str(e.proto) for e in at.get("progress")]
+    assert any("Scoring 1,500 images with realnvp" in b for b in bars), bars
+    finished(at)
+    assert [t["name"] for t in plotly_spec(at)["data"]] == ["mnist held-out", "fashion-mnist held-out",
+                                                           "uniform noise"]
+    st.cache_data.clear()
