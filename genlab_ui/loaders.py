@@ -140,14 +140,21 @@ def shared_peek(name: str, key: tuple) -> Any | None:
         return store.get(key)
 
 
-def shared_result(name: str, key: tuple, compute: Callable[[], Any], *, keep: int = 8) -> Any:
+def shared_store(name: str) -> tuple[OrderedDict, threading.Lock]:
+    """The store behind ``shared_result(name, …)``, fetched in a script run for a job's thread."""
+    return _store(name)
+
+
+def shared_result(name: str, key: tuple, compute: Callable[[], Any], *, keep: int = 8,
+                  store: tuple[OrderedDict, threading.Lock] | None = None) -> Any:
     """``compute()`` once per ``key`` for every session (treat the result as read-only); the
-    ``keep`` most recent results of store ``name`` are kept.
+    ``keep`` most recent results of store ``name`` are kept. A thread without a script run
+    (a job) passes ``store=shared_store(name)``, fetched beforehand.
 
     Unlike st.cache_data/st.cache_resource, ``compute`` may draw on the page while it runs
     (a progress bar), because nothing has to be replayed on a cache hit.
     """
-    store, lock = _store(name)
+    store, lock = store or _store(name)
     with lock:
         if key in store:
             store.move_to_end(key)

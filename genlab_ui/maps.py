@@ -11,8 +11,9 @@ from typing import Callable
 import numpy as np
 import streamlit as st
 
-from genlab import data, projection, registry
-from genlab_ui import components, loaders
+from genlab import data, projection, registry, sample
+from genlab.families import ddpm, pixelcnn
+from genlab_ui import components, jobs, loaders
 
 SAMPLE_SYMBOLS = ["x", "diamond", "triangle", "square"]
 SAMPLE_COLORS = ["#111111", "#8b0000", "#00308f", "#5a3d00", "#4b0082", "#005f3f"]  # dark: real points are light
@@ -123,6 +124,79 @@ def overlay(s: Settings, model_folder: str, n: int, seed: int) -> tuple[np.ndarr
         return images, fitted.transform(x, seed=seed)
 
     return loaders.shared_result("overlay", (s, model_folder, n, seed), compute, keep=16)
+
+
+def overlay_key(s: Settings, model_folder: str, n: int, seed: int) -> tuple:
+    return ("overlay", s, model_folder, n, seed)
+
+
+def overlay_estimate(s: Settings, model_folder: str, n: int) -> float:
+    """Seconds to sample n images of a checkpoint and place them: a DDPM's network timed on
+    this machine now (DDIM-50), other families from their card's sampling time."""
+    card = loaders.load_checkpoint(model_folder).card
+    if card["family"] == "ddpm":
+        seconds = ddpm.DEFAULT_STEPS["ddim"] * loaders.denoiser_speed(model_folder, n)[1]
+    else:
+        seconds = n * card["metrics"].get("sample_ms_per_image", 1.0) / 1000
+    return seconds + (0.5 + n * 0.003 if s.method == "t-SNE" else 0.1)  # features and placement
+
+
+def cached_overlay(s: Settings, model_folder: str, n: int, seed: int):
+    """(images, (n, 2)) of an overlay computed before (inline or by a job), else None."""
+    job = jobs.get(overlay_key(s, model_folder, n, seed))
+    if job is not None and job.state == "done":
+        return job.result
+    store, lock = loaders.shared_store("overlay")
+    with lock:
+        return store.get((s, model_folder, n, seed))
+
+
+def _sampler(model_folder: str, n: int, seed: int) -> Callable:
+    """A function of ``report(fraction, note)`` that draws n uint8 samples of a checkpoint
+    (the same as loaders.samples for this seed), reporting as it goes where it can."""
+    ckpt = loaders.load_checkpoint(model_folder)
+    family = ckpt.card["family"]
+    if family == "ddpm":
+        fast = loaders.denoiser(model_folder, n)
+        return lambda report: sample.to_uint8(ddpm.diffusion_sample(
+            fast, n, sample.generator(seed), sampler="ddim", steps=None,
+            on_step=lambda i, total: report(i / total, f"DDIM step {i} of {total}")))
+    if family == "pixelcnn":
+        size = ckpt.model.config.image_size ** 2
+        return lambda report: sample.to_uint8(pixelcnn.pixelcnn_sample(
+            ckpt.model, n, sample.generator(seed),
+            on_pixel=lambda i, probs, x: report((i + 1) / size, f"pixel {i + 1} of {size}")))
+    return lambda report: sample.sample_images(registry.get(family), ckpt.model, n, seed)
+
+
+def start_overlay(s: Settings, model_folder: str, n: int, seed: int) -> jobs.Job:
+    """Sample, embed and place an overlay as a job (genlab_ui.jobs): sampling is 90% of the
+    bar, the features and the place on the map the rest."""
+    draw = _sampler(model_folder, n, seed)
+    source = _checkpoint(s.source)
+    if s.method == "PCA":
+        place = lambda x: pca_map(s.dataset, s.source, s.points).transform(x)
+    else:
+        fitted = tsne_map(s)
+        held = features(s.dataset, s.source, s.points) if fitted.embedding is None else None
+        ready_store = loaders.shared_store("tsne-ready")
+
+        def place(x):
+            ready = fitted if held is None else loaders.shared_result(
+                "tsne-ready", (s,), lambda: projection.tsne_from_coords(
+                    held, fitted.coords, perplexity=s.perplexity, seed=s.seed), keep=6, store=ready_store)
+            return ready.transform(x, seed=seed)
+
+    def compute(job: jobs.Job):
+        images = draw(lambda fraction, note: job.report(0.9 * fraction, note))
+        job.report(0.9, "features of the samples")
+        x = projection.source_features(s.source, images, source)
+        job.report(0.95, "their place on the map")
+        return images, place(x)
+
+    name = loaders.load_checkpoint(model_folder).card["name"]
+    return jobs.start(overlay_key(s, model_folder, n, seed), f"{n:,} samples of {name}", compute,
+                      estimate_s=overlay_estimate(s, model_folder, n))
 
 
 def groups(xy: np.ndarray, labels: np.ndarray, classes: list[str], overlays: list[dict]) -> list[dict]:

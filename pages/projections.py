@@ -6,7 +6,9 @@ import torch
 
 from genlab import data, projection, registry, sample
 from genlab.images import upscale
-from genlab_ui import components, loaders, maps, state
+from genlab_ui import components, jobs, loaders, maps, state
+
+SAMPLE_COUNTS = [100, 200, 300, 500, 1000]
 
 
 def init_state() -> None:
@@ -20,6 +22,40 @@ def _pin_from_map() -> None:
     picked = st.session_state["proj.map"].pick
     if isinstance(picked, (list, tuple)) and len(picked) == 2:
         st.session_state["proj.pin"] = (int(picked[0]), int(picked[1]))
+
+
+def drop_overlay(folder: str) -> None:
+    st.session_state["proj.overlay"] = [f for f in st.session_state["proj.overlay"] if f != folder]
+
+
+def pending_overlay(s: maps.Settings, folder: str, name: str, n: int, seed: int) -> None:
+    """An overlay not computed yet that takes over 2 s: its job's progress, or the question
+    first (over 20 s) with a cheaper choice, or what stopped it."""
+    key = maps.overlay_key(s, folder, n, seed)
+    job = jobs.get(key)
+    if job is not None and job.state == "running":
+        jobs.watch(key, f"proj.job.{name}")
+        return
+    estimate = maps.overlay_estimate(s, folder, n)
+    if job is None and estimate <= jobs.ASK_ABOVE_S:
+        maps.start_overlay(s, folder, n, seed)
+        jobs.watch(key, f"proj.job.{name}")
+        return
+    fewer = [m for m in SAMPLE_COUNTS if m < n and maps.overlay_estimate(s, folder, m) <= jobs.ASK_ABOVE_S]
+    note = jobs.ended_note(job) if job is not None else None
+    st.warning((note + " " if note else "") +
+               f"{n:,} samples of {name} take about {jobs.duration(estimate)} on this machine now"
+               + (" (DDIM-50 for each of them)." if "ddpm" in name else ".")
+               + (f" {fewer[-1]:,} samples take about "
+                  f"{jobs.duration(maps.overlay_estimate(s, folder, fewer[-1]))}." if fewer else ""),
+               icon="⏱️")
+    c = st.columns([1.4, 1.4, 1, 2])
+    c[0].button(f"Run it (about {jobs.duration(estimate)})", key=f"proj.run.{name}",
+                on_click=maps.start_overlay, args=(s, folder, n, seed))
+    if fewer:
+        c[1].button(f"Use {fewer[-1]:,} samples", key=f"proj.fewer.{name}",
+                    on_click=lambda m=fewer[-1]: st.session_state.update({"proj.n_samples": m}))
+    c[2].button("Not now", key=f"proj.drop.{name}", on_click=drop_overlay, args=(folder,))
 
 
 def explain() -> None:
@@ -77,7 +113,7 @@ chosen = o[0].multiselect("Overlay generated samples from", list(generators), ke
                           format_func=generators.get,
                           help="Samples pass through the same features and are placed on this "
                                "map: gaps show modes a model misses.")
-n_samples = o[1].select_slider("Samples per model", [100, 200, 300, 500, 1000], key="proj.n_samples")
+n_samples = o[1].select_slider("Samples per model", SAMPLE_COUNTS, key="proj.n_samples")
 sample_seed = o[2].number_input("Sample seed", 0, 10_000, key="proj.sample_seed", step=1)
 
 try:
@@ -89,13 +125,20 @@ try:
                      lambda f: bar.progress(f, text=f"t-SNE of {settings.points:,} points: {f:.0%}"))
     if bar is not None:
         bar.empty()
-    overlays = []
+    overlays, pending = [], []
     for folder in chosen:
         if folder not in generators:
             continue
-        with st.spinner(f"Sampling {generators[folder]} and placing its samples…"):
-            s_images, s_xy = maps.overlay(settings, folder, int(n_samples), int(sample_seed))
-        overlays.append({"name": generators[folder], "xy": s_xy, "images": s_images})
+        found = maps.cached_overlay(settings, folder, int(n_samples), int(sample_seed))
+        if found is None and maps.overlay_estimate(settings, folder, int(n_samples)) <= 2.0:
+            with st.spinner(f"Sampling {generators[folder]} and placing its samples…"):
+                found = maps.overlay(settings, folder, int(n_samples), int(sample_seed))
+        if found is None:  # longer: a job with its progress bar, or a question first
+            pending.append(folder)
+            continue
+        overlays.append({"name": generators[folder], "xy": found[1], "images": found[0]})
+    for folder in pending:
+        pending_overlay(settings, folder, generators[folder], int(n_samples), int(sample_seed))
 except (ValueError, data.DataNotFoundError) as exc:
     st.error(f"This map cannot be drawn: {exc}", icon="⚠️")
     st.stop()
