@@ -294,3 +294,19 @@ def fit(family, model: torch.nn.Module, images: torch.Tensor, labels: torch.Tens
             "lr": tcfg.lr, "lr_schedule": f"cosine to {tcfg.lr_min_ratio}x",
             "ema_decay": tcfg.ema_decay, "seed": tcfg.seed,
             "final": {k: round(v, 4) for k, v in running.items()}, "history": history}
+
+
+def fit_points(train_step: Callable, model: torch.nn.Module, points: torch.Tensor, *, steps: int,
+               batch_size: int = 256, lr: float = 3e-3, seed: int = 0,
+               on_step: Callable[[int, dict], None] | None = None) -> dict:
+    """``fit`` for a small model on unlabelled 2-D data (the toy models trained on a page in
+    seconds): Adam, no resume state, ``train_step(model, optimizers, x, y, generator)``.
+
+    Returns:
+        The training facts of ``fit``.
+    """
+    from types import SimpleNamespace
+
+    family = SimpleNamespace(make_optimizers=adam_optimizers, train_step=train_step)
+    tcfg = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed, resume_every=0)
+    return fit(family, model, points, torch.zeros(len(points)), tcfg, on_step=on_step)

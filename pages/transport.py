@@ -261,8 +261,16 @@ def toy_models(name: str, progress=None) -> dict:
         rf.train_toy_rf(second, pairs, steps=TOY_STEPS["reflow"], on_step=report(TOY_STEPS["rf"]), **TOY_FIT)
         ddpm.train_toy_diffusion(diffusion, points, steps=TOY_STEPS["diffusion"],
                                  on_step=report(TOY_STEPS["rf"] + TOY_STEPS["reflow"]), **TOY_FIT)
-        return {"points": points.numpy(), "rf": first.eval(), "reflow": second.eval(),
-                "diffusion": diffusion.eval(), "seconds": time.perf_counter() - t0}
+        seconds = time.perf_counter() - t0
+        # the pictures' paths, drawn once with the models (the same for every rerun and session)
+        x0 = torch.randn((TOY_PATHS, 2), generator=sample.generator(7))
+        gen = sample.generator(8)
+        return {"points": points.numpy(), "seconds": seconds,
+                "pairs": np.stack([x0.numpy(), points[:TOY_PATHS].numpy()]),  # independent pairs
+                "rf": rf.toy_paths(first, x0), "reflow": rf.toy_paths(second, x0),
+                "s_rf": rf.straightness(first, x0, steps=50), "s_reflow": rf.straightness(second, x0, steps=50),
+                "sde": ddpm.toy_diffusion_paths(diffusion, x0, "sde", 200, gen),
+                "ode": ddpm.toy_diffusion_paths(diffusion, x0, "ode", 200, gen)}
 
     return loaders.shared_result("transport_toys", (name,), compute, keep=3)
 
@@ -304,28 +312,22 @@ def toy_section() -> None:
         bar = st.progress(0.0, text="Training a rectified flow, its reflow and a diffusion model…")
         models = toy_models(name, progress=lambda f: bar.progress(min(f, 1.0), text=f"Training… {f:.0%}"))
         bar.empty()
-    points = models["points"]
-    x0 = torch.randn((TOY_PATHS, 2), generator=sample.generator(7))
-    straight = np.stack([x0.numpy(), points[:TOY_PATHS]])  # independent pairs: the training lines
-    s1 = rf.straightness(models["rf"], x0, steps=50)
-    s2 = rf.straightness(models["reflow"], x0, steps=50)
+    points, s1, s2 = models["points"], models["s_rf"], models["s_reflow"]
     top = st.columns(3)
-    top[0].plotly_chart(paths_figure(straight, points, "Training pairs (x₀, x₁): lines cross", "#1f77b4"),
+    top[0].plotly_chart(paths_figure(models["pairs"], points, "Training pairs (x₀, x₁): lines cross", "#1f77b4"),
                         config={"displayModeBar": False})
-    top[1].plotly_chart(paths_figure(rf.toy_paths(models["rf"], x0), points,
+    top[1].plotly_chart(paths_figure(models["rf"], points,
                                      f"Rectified flow: curved, never crossing · S = {s1:.3f}", "#d62728"),
                         config={"displayModeBar": False})
-    top[2].plotly_chart(paths_figure(rf.toy_paths(models["reflow"], x0), points,
+    top[2].plotly_chart(paths_figure(models["reflow"], points,
                                      f"After reflow: nearly straight · S = {s2:.4f}", "#2ca02c"),
                         config={"displayModeBar": False})
-    gen = sample.generator(8)
-    x_T = torch.randn((TOY_PATHS, 2), generator=sample.generator(7))
     low = st.columns(3)
-    low[0].plotly_chart(paths_figure(ddpm.toy_diffusion_paths(models["diffusion"], x_T, "sde", 200, gen),
+    low[0].plotly_chart(paths_figure(models["sde"],
                                      points, "Diffusion, reverse SDE: jittery paths (30 drawn)", "#9467bd",
                                      lines=30),
                         config={"displayModeBar": False})
-    low[1].plotly_chart(paths_figure(ddpm.toy_diffusion_paths(models["diffusion"], x_T, "ode", 200, gen),
+    low[1].plotly_chart(paths_figure(models["ode"],
                                      points, "Same model, probability-flow ODE: smooth", "#8c564b"),
                         config={"displayModeBar": False})
     low[2].markdown(

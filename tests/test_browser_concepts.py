@@ -6,7 +6,7 @@ import os
 import numpy as np
 import pytest
 
-from benchmarks.browser import chromium_available, launch, page_errors, streamlit_server, wait_idle
+from benchmarks.browser import chromium_available, page_errors, wait_idle
 from genlab import concepts
 
 if not chromium_available():
@@ -14,25 +14,13 @@ if not chromium_available():
         raise RuntimeError("Chromium is required (GENLAB_REQUIRE_BROWSER is set) but not installed")
     pytest.skip("Chromium not installed (apt-get install chromium)", allow_module_level=True)
 
-sync_api = pytest.importorskip("playwright.sync_api")
 
 # the table row that shows π_n: "| π₃ = π₂A | 0.3340 | … |" renders as a row starting with π₃
 PI_ROW = ("() => { const row = [...document.querySelectorAll('[data-testid=\"stMarkdownContainer\"] tr')]"
           ".find(r => /^π[₀-₉]+/.test(r.innerText.trim())); return row ? row.innerText : null; }")
 
 
-@pytest.fixture(scope="module")
-def server():
-    with streamlit_server() as (url, _, _):
-        yield url
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    with sync_api.sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
+from tests.test_browser import chromium, server  # noqa: E402,F401 (the shared browser fixtures)
 
 
 def cells(row: str) -> list[float]:

@@ -24,7 +24,7 @@ from genlab.diffusion.schedulers import DDPMScheduler, make_scheduler
 from genlab.families import Family, Preset
 from genlab.models.unet import UNet, UNetConfig
 from genlab.sample import generator, to_uint8
-from genlab.train import adam_optimizers
+from genlab.train import adam_optimizers, fit_points
 
 
 # --- training: ε-prediction (Ho et al. 2020, algorithm 1) ------------------------------------
@@ -287,13 +287,8 @@ def train_toy_diffusion(model: torch.nn.Module, points: torch.Tensor, *, steps: 
                         batch_size: int = 256, lr: float = 3e-3, seed: int = 0,
                         on_step: Callable[[int, dict], None] | None = None) -> dict:
     """Fit a 2-D ε-prediction model (a ``TimeMLP``) to points (N, 2) with the one fit loop."""
-    from types import SimpleNamespace
-
-    from genlab.train import TrainConfig, fit
-
-    family = SimpleNamespace(make_optimizers=adam_optimizers, train_step=toy_diffusion_step)
-    tcfg = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed, resume_every=0)
-    return fit(family, model, points, torch.zeros(len(points)), tcfg, on_step=on_step)
+    return fit_points(toy_diffusion_step, model, points, steps=steps, batch_size=batch_size, lr=lr,
+                      seed=seed, on_step=on_step)
 
 
 @torch.inference_mode()

@@ -10,7 +10,6 @@ The networks (couplings, squeeze, actnorm, 1×1 convolutions, ``Flow``, ``ToyFlo
 from __future__ import annotations
 
 import math
-from types import SimpleNamespace
 from typing import Callable
 
 import torch
@@ -19,7 +18,7 @@ from torch import nn
 from genlab.families import Family, Preset
 from genlab.metrics import bits_per_dim
 from genlab.models.flow import Flow, FlowConfig, ToyFlow
-from genlab.train import TrainConfig, adam_optimizers, descend, fit
+from genlab.train import adam_optimizers, descend, fit_points
 
 LEVELS = 256  # 8-bit grey levels
 
@@ -119,7 +118,6 @@ def toy_flow_step(model, optimizers, x: torch.Tensor, y: torch.Tensor, gen: torc
     return {"nll": loss.item()}
 
 
-_TOY = SimpleNamespace(make_optimizers=adam_optimizers, train_step=toy_flow_step)
 
 
 def train_toy_flow(model: torch.nn.Module, points: torch.Tensor, *, steps: int = 500,
@@ -136,8 +134,8 @@ def train_toy_flow(model: torch.nn.Module, points: torch.Tensor, *, steps: int =
     Returns:
         The training facts of ``fit`` (final running NLL under ``final``).
     """
-    tcfg = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed, resume_every=0)
-    return fit(_TOY, model, points, torch.zeros(len(points)), tcfg, on_step=on_step)
+    return fit_points(toy_flow_step, model, points, steps=steps, batch_size=batch_size, lr=lr,
+                      seed=seed, on_step=on_step)
 
 
 @torch.inference_mode()

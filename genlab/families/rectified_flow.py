@@ -31,7 +31,7 @@ from safetensors.torch import load_file, save_file
 from genlab.families import Family, Preset
 from genlab.families.ddpm import FastDenoiser
 from genlab.models.unet import UNet, UNetConfig
-from genlab.train import adam_optimizers
+from genlab.train import adam_optimizers, fit_points
 
 log = logging.getLogger(__name__)
 
@@ -286,13 +286,8 @@ def train_toy_rf(model: torch.nn.Module, points: torch.Tensor, *, steps: int = 1
     Returns:
         The training facts of ``fit``.
     """
-    from types import SimpleNamespace
-
-    from genlab.train import TrainConfig, fit
-
-    family = SimpleNamespace(make_optimizers=adam_optimizers, train_step=toy_rf_step)
-    tcfg = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed, resume_every=0)
-    return fit(family, model, points, torch.zeros(len(points)), tcfg, on_step=on_step)
+    return fit_points(toy_rf_step, model, points, steps=steps, batch_size=batch_size, lr=lr,
+                      seed=seed, on_step=on_step)
 
 
 def toy_paths(model, x0: torch.Tensor, *, steps: int = 50) -> np.ndarray:
