@@ -25,7 +25,7 @@ from typing import Any, Callable
 import streamlit as st
 
 ASK_ABOVE_S = 20.0  # an action estimated to take longer asks first
-KEEP = 24  # finished jobs (their results) kept per server process
+KEEP = 12  # finished jobs kept per server process (a DDPM run of 16 images: ~4 MB)
 
 log = logging.getLogger(__name__)
 

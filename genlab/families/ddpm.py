@@ -148,21 +148,24 @@ class FastDenoiser:
 
 def fastest_workers(model: torch.nn.Module, n: int, *, batch: int = 16) -> tuple[int, float]:
     """Time a FastDenoiser of ``model`` on n images (at most ``batch`` of them, scaled up) with
-    one and with two workers, three calls each after a warm-up: (the faster worker count,
-    its seconds per call). Which is faster depends on what else the machine runs."""
+    one and with two workers, five calls each, taken in turn after a warm-up so that a burst
+    of other work hits both alike: (the faster worker count, its median seconds per call).
+    Which is faster depends on what else the machine runs."""
     b = min(n, batch)
     x = torch.randn(b, 1, 28, 28, generator=generator(0))
     t = torch.full((b,), model.config.timesteps // 2)
-    timed = {}
-    for workers in (1, 2) if b > 1 else (1,):
-        fast = FastDenoiser(model, workers=workers)
-        fast(x, t)  # the first bfloat16 calls build their kernels
-        t0 = time.perf_counter()
-        for _ in range(3):
-            fast(x, t)
-        timed[workers] = (time.perf_counter() - t0) / 3
-    workers = min(timed, key=timed.get)
-    return workers, timed[workers] * max(1.0, n / b)
+    fast = {w: FastDenoiser(model, workers=w) for w in ((1, 2) if b > 1 else (1,))}
+    timed = {w: [] for w in fast}
+    for w in fast:
+        fast[w](x, t)  # the first bfloat16 calls build their kernels
+    for _ in range(5):
+        for w in fast:
+            t0 = time.perf_counter()
+            fast[w](x, t)
+            timed[w].append(time.perf_counter() - t0)
+    median = {w: sorted(times)[len(times) // 2] for w, times in timed.items()}
+    workers = min(median, key=median.get)
+    return workers, median[workers] * max(1.0, n / b)
 
 
 @dataclass
