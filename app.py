@@ -10,6 +10,7 @@ state.init_state()
 PAGES = [
     st.Page("pages/home.py", title="Model zoo", icon=":material/home:", url_path="home", default=True),
     st.Page("pages/concepts.py", title="Foundations", icon=":material/school:", url_path="concepts"),
+    st.Page("pages/playground.py", title="2-D playground", icon=":material/bubble_chart:", url_path="playground"),
     st.Page("pages/vae.py", title="VAE latent explorer", icon=":material/explore:", url_path="vae"),
     st.Page("pages/diffusion.py", title="Diffusion step by step", icon=":material/blur_on:",
             url_path="diffusion"),

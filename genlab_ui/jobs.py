@@ -45,15 +45,24 @@ class Job:
     fraction: float = 0.0  # done, 0..1
     note: str = ""  # where it is: "step 340 of 1,000"
     result: Any = None
+    partial: Any = None  # what the computation has so far, for a live view (``report(partial=…)``)
     error: str | None = None  # "cancelled" or the exception
     ended: float | None = None
     _cancel: threading.Event = field(default_factory=threading.Event, repr=False)
 
-    def report(self, fraction: float, note: str = "") -> None:
-        """Progress, from inside the computation; raises Cancelled once Cancel was pressed."""
+    def report(self, fraction: float, note: str = "", partial: Any = None) -> None:
+        """Progress, from inside the computation; raises Cancelled once Cancel was pressed.
+        ``partial``: the result so far, which a live view shows while the job runs."""
         if self._cancel.is_set():
             raise Cancelled
         self.fraction, self.note = min(max(float(fraction), 0.0), 1.0), note
+        if partial is not None:
+            self.partial = partial
+
+    @property
+    def cancelling(self) -> bool:
+        """Cancel was pressed (a computation that keeps what it has checks this at its end)."""
+        return self._cancel.is_set()
 
     def cancel(self) -> None:
         self._cancel.set()

@@ -150,19 +150,31 @@ class _SDEView(_Scheduler):
 
 class SDEScheduler(_SDEView):
     """The reverse-time SDE dx = [f − g²∇log p_t] dτ + g dw̄ (Anderson 1982; Song et al. 2021,
-    eq. 6) with f = −½βx, g² = β, by Euler–Maruyama: noisy paths, the data's distribution."""
+    eq. 6) with f = −½βx, g² = β, by Euler–Maruyama: noisy paths, the data's distribution.
+
+    ``noise`` = λ ∈ [0, 1] picks one of the family dx = [f − ½(1 + λ²)g²∇log p_t] dτ + λg dw̄,
+    which all have the same marginals p_t: λ = 1 is the reverse SDE, λ = 0 the
+    probability-flow ODE (here by Euler), in between less jittery paths to the same data.
+    """
+
+    def __init__(self, *, noise: float = 1.0, **kwargs):
+        super().__init__(**kwargs)
+        if not 0 <= noise <= 1:
+            raise ValueError("noise must be within [0, 1]")
+        self.noise = noise
 
     def step(self, model_output: torch.Tensor, timestep: int, sample: torch.Tensor, *,
              generator: torch.Generator | None = None) -> SchedulerOutput:
         t = int(timestep)
         prev_t = self.previous_timestep(t)
         b = self.rate(t, prev_t)
-        # (1) drift, run backwards in τ: x + B (½x + ∇log p_t)
-        prev = sample + b * (0.5 * sample + self.score(model_output, t))
-        # (2) diffusion √B z, except at the last step (which lands on the data)
-        if prev_t >= 0:
+        lam = self.noise
+        # (1) drift, run backwards in τ: x + B (½x + ½(1 + λ²)∇log p_t)
+        prev = sample + b * (0.5 * sample + 0.5 * (1 + lam**2) * self.score(model_output, t))
+        # (2) diffusion λ√B z, except at the last step (which lands on the data)
+        if prev_t >= 0 and lam > 0:
             noise = torch.randn(model_output.shape, generator=generator, dtype=model_output.dtype)
-            prev = prev + b.sqrt() * noise
+            prev = prev + lam * b.sqrt() * noise
         return SchedulerOutput(prev, self.predict_original(model_output, t, sample))
 
 
@@ -266,7 +278,7 @@ def make_scheduler(name: str, **options) -> _Scheduler:
     options raise ValueError."""
     if name not in SCHEDULERS:
         raise ValueError(f"unknown sampler {name!r}; valid: {', '.join(SCHEDULERS)}")
-    valid = {"num_train_timesteps", "beta_schedule", "clip_sample"} | ({"eta"} if name == "ddim" else set())
+    valid = {"num_train_timesteps", "beta_schedule", "clip_sample"} | ({"eta"} if name == "ddim" else {"noise"} if name == "sde" else set())
     unknown = set(options) - valid
     if unknown:
         raise ValueError(f"unknown options {sorted(unknown)} for {name}; valid: {sorted(valid)}")

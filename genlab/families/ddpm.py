@@ -296,12 +296,14 @@ def train_toy_diffusion(model: torch.nn.Module, points: torch.Tensor, *, steps: 
 
 @torch.inference_mode()
 def toy_diffusion_paths(model, x_T: torch.Tensor, sampler: str, steps: int,
-                        gen: torch.Generator) -> np.ndarray:
-    """Paths of points x_T (B, 2) under the reverse SDE (``sde``) or the probability-flow ODE
-    (``ode``): (steps + 1, B, 2), data coordinates (x̂0 not clipped)."""
+                        gen: torch.Generator, *, noise: float | None = None) -> np.ndarray:
+    """Paths of points x_T (B, 2) under the reverse SDE (``sde``; ``noise`` = λ moves it
+    towards the probability-flow ODE at 0) or the probability-flow ODE (``ode``):
+    (steps + 1, B, 2), data coordinates (x̂0 not clipped)."""
     cfg = model.config
+    options = {} if noise is None else {"noise": noise}
     sched = make_scheduler(sampler, num_train_timesteps=cfg.timesteps, beta_schedule=cfg.beta_schedule,
-                           clip_sample=False)
+                           clip_sample=False, **options)
     sched.set_timesteps(steps)
     traj = Trajectory([], [], [], [])
     diffusion_loop(model, sched, x_T, gen, trajectory=traj)

@@ -64,18 +64,41 @@ def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor,
     2017, algorithm 1). Differentiable in the critic's weights (create_graph).
 
     Args:
-        critic: maps (B, 1, H, W) to (B,) scores.
-        real: real images (B, 1, H, W) in the critic's input range.
+        critic: maps (B, …) to (B,) scores.
+        real: real images (B, 1, H, W) (or points (B, 2)) in the critic's input range.
         fake: generated images, same shape (detached from G).
         gen: draws ε.
 
     Returns:
         The penalty, a scalar (not yet multiplied by λ).
     """
-    eps = torch.rand((real.shape[0], 1, 1, 1), generator=gen, dtype=real.dtype)  # (B, 1, 1, 1)
+    eps = torch.rand((real.shape[0],) + (1,) * (real.ndim - 1), generator=gen, dtype=real.dtype)  # (B, 1, …)
     mixed = (eps * real + (1 - eps) * fake).requires_grad_(True)
     (grad,) = torch.autograd.grad(critic(mixed).sum(), mixed, create_graph=True)
     return (grad.flatten(1).norm(dim=1) - 1).pow(2).mean()
+
+
+def gan_qp_d_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor, real: torch.Tensor,
+                  fake: torch.Tensor, lam: float) -> torch.Tensor:
+    """GAN-QP's critic loss (Su 2018, "GAN-QP: a novel GAN framework without gradient vanishing
+    and Lipschitz constraint"): the critic maximises E[D(x) − D(x̃)] − E[(D(x) − D(x̃))² /
+    (2λ‖x − x̃‖)] over pairs (x, x̃). The quadratic term replaces the Lipschitz constraint:
+    it bounds each pair's difference by its distance, so D needs no clipping, penalty or
+    normalisation, and G's gradient does not vanish.
+
+    Args:
+        real_scores, fake_scores: D on the paired real and generated samples, (B,).
+        real, fake: the samples themselves (B, …), for the pair's L2 distance.
+        lam: λ, the scale of the allowed difference per unit of distance.
+    """
+    diff = real_scores - fake_scores
+    dist = (real - fake).flatten(1).norm(dim=1).clamp(min=1e-8)
+    return (-diff + diff.pow(2) / (2 * lam * dist)).mean()
+
+
+def gan_qp_g_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
+    """GAN-QP's generator loss E[D(x) − D(G(z))]: G raises the critic's value of its samples."""
+    return (real_scores - fake_scores).mean()
 
 
 # --- training: alternate D and G updates (Goodfellow et al. 2014, algorithm 1) -------------
@@ -239,3 +262,73 @@ FAMILY = Family(
            "distributions. There is no encoder and no likelihood: sampling is one pass of G."),
     features=_penultimate, features_label="discriminator's penultimate features",
 )
+
+
+# --- the 2-D toy: G and D as small MLPs on the plane, stepped together or one at a time --------
+
+TOY_GAN_LOSSES = ("bce", "wgan-gp", "gan-qp")
+TOY_GP_LAMBDA = 0.1  # WGAN-GP's λ on the plane (10 on images, where distances are ~100× larger)
+TOY_QP_LAMBDA = 1.0  # GAN-QP's λ on the plane
+
+
+def toy_d_update(model, opt_d, real: torch.Tensor, gen: torch.Generator, loss: str) -> dict[str, float]:
+    """One update of D (a ``ToyGAN``'s) on real points (B, 2) and as many of G's, by ``loss``
+    (``bce``: −V(D, G); ``wgan-gp``: critic loss + λ·penalty; ``gan-qp``: the QP critic loss)."""
+    with torch.no_grad():
+        fake = model.generator(torch.randn((real.shape[0], model.config.noise_dim), generator=gen))
+    real_scores, fake_scores = model.discriminator(real), model.discriminator(fake)
+    if loss == "bce":
+        d_loss = d_bce_loss(real_scores, fake_scores)
+    elif loss == "wgan-gp":
+        d_loss = (critic_loss(real_scores, fake_scores)
+                  + TOY_GP_LAMBDA * gradient_penalty(model.discriminator, real, fake, gen))
+    else:
+        d_loss = gan_qp_d_loss(real_scores, fake_scores, real, fake, TOY_QP_LAMBDA)
+    opt_d.zero_grad(set_to_none=True)
+    d_loss.backward()
+    opt_d.step()
+    return {"d_loss": d_loss.item()}
+
+
+def toy_g_loss(model, real: torch.Tensor, fake: torch.Tensor, loss: str) -> torch.Tensor:
+    """G's loss on its samples ``fake`` (B, 2) (``real``: the paired points GAN-QP needs)."""
+    fake_scores = model.discriminator(fake)
+    if loss == "bce":
+        return g_nonsaturating_loss(fake_scores)
+    if loss == "wgan-gp":
+        return -fake_scores.mean()
+    return gan_qp_g_loss(model.discriminator(real).detach(), fake_scores)
+
+
+def toy_g_update(model, opt_g, real: torch.Tensor, gen: torch.Generator, loss: str) -> dict[str, float]:
+    """One update of G through the current D (its D is left as it is)."""
+    z = torch.randn((real.shape[0], model.config.noise_dim), generator=gen)
+    g_loss = toy_g_loss(model, real, model.generator(z), loss)
+    opt_g.zero_grad(set_to_none=True)
+    g_loss.backward()
+    opt_g.step()
+    return {"g_loss": g_loss.item()}
+
+
+def toy_gan_step(loss: str, n_critic: int = 1):
+    """The train step of a toy GAN with ``loss``: ``n_critic`` D updates (on chunks of the
+    batch), then one G update."""
+    if loss not in TOY_GAN_LOSSES:
+        raise ValueError(f"unknown GAN loss {loss!r}; valid: {', '.join(TOY_GAN_LOSSES)}")
+
+    def step(model, optimizers, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator) -> dict[str, float]:
+        opt_d, opt_g = optimizers
+        for real in x.chunk(n_critic):
+            out = toy_d_update(model, opt_d, real, gen, loss)
+        return {**out, **toy_g_update(model, opt_g, real, gen, loss)}
+
+    return step
+
+
+def toy_fake_gradients(model, z: torch.Tensor, real: torch.Tensor, loss: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Where G's samples G(z) are and where its loss pushes each: (fake (B, 2), −∂L_G/∂x̃ (B, 2))
+    (as many ``real`` points as z, for GAN-QP's pairs); the arrows of the playground's D/G
+    stepping."""
+    fake = model.generator(z).detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad(toy_g_loss(model, real, fake, loss) * len(z), fake)
+    return fake.detach(), -grad

@@ -160,3 +160,33 @@ FAMILY = Family(
            "through the noise. Decoding any z from N(0, I) gives a new image."),
     features=_latent_means, features_label="latent means μ(x)",
 )
+
+
+# --- the 2-D toy: a VAE on the plane with a Gaussian decoder ------------------------------------
+
+def toy_negative_elbo(model, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """−ELBO per point (B,) of a ``ToyVAE``: −log N(x; m(z), s²(z)) + KL(q(z|x) ‖ N(0, I)),
+    one reparameterized z = μ + σ·ε."""
+    mu, logvar = model.encode(x)
+    z = mu + (0.5 * logvar).exp() * torch.randn(mu.shape, generator=gen)
+    mean, dec_logvar = model.decode(z)
+    nll = 0.5 * ((x - mean).pow(2) / dec_logvar.exp() + dec_logvar + math.log(2 * math.pi)).sum(1)
+    return nll + kl_divergence(mu, logvar).sum(1)
+
+
+def toy_vae_step(model, optimizers, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator
+                 ) -> dict[str, float]:
+    """One ELBO step on points x (B, 2)."""
+    (opt,) = optimizers
+    loss = toy_negative_elbo(model, x, gen).mean()
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    return {"loss": loss.item()}
+
+
+@torch.inference_mode()
+def toy_vae_sample(model, z: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+    """x ~ p(x|z) for each z (B, 2): the decoder's mean plus its own Gaussian noise."""
+    mean, logvar = model.decode(z)
+    return mean + (0.5 * logvar).exp() * torch.randn(mean.shape, generator=gen)

@@ -1,0 +1,538 @@
+"""/playground: every family learns the same 2-D data, side by side, live. Pick the data
+(built-in, drawn, or a CSV), pick families, Train: samples over the data every few hundred
+steps, loss curves, one score for all; then what each model's map looks like (warped grids,
+a GAN's discriminator, a flow's density, a diffusion's field and particle paths)."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import threading
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+import torch
+
+from genlab import playground as pg
+from genlab.families import gan
+from genlab.sample import generator
+from genlab.toy import MIN_POINTS, TOY_DATASETS, TOY_LABELS, points_from_csv, standardize, toy_data
+from genlab_ui import jobs, state
+
+TRAIN_POINTS = 20_000  # drawn from a built-in set (the user's points are used as they are)
+FRAME_POINTS = 500  # samples per animation frame, from the same noise every frame
+FRAMES = 20  # animation frames per family over its run
+LIM = 3.6  # the plots' half-width
+LENGTHS = {"quick (½×)": 0.5, "default (fits in ~15 s)": 1.0, "long (2×)": 2.0, "longer (3×)": 3.0}
+MAX_TRAININGS = 2  # trainings running at once on this server (one per core); others wait
+MAX_FAMILIES = 4  # a session's families per run: with 3× steps, at most ~3 min of one core
+COLORS = {"vae": "#1f77b4", "gan": "#d62728", "wgan-gp": "#ff7f0e", "gan-qp": "#8c564b",
+          "flow": "#2ca02c", "diffusion": "#9467bd", "rectified-flow": "#e377c2"}
+DRAW_GRID = 41  # the drawing plane's clickable grid: DRAW_GRID × DRAW_GRID points
+PLOT = {"displayModeBar": False}
+
+
+def init_state() -> None:
+    for key, value in {"pg.data": "moons", "pg.families": ["gan", "flow", "rectified-flow"],
+                       "pg.length": "default (fits in ~15 s)", "pg.seed": 0, "pg.reflow": True,
+                       "pg.drawn": [], "pg.t": 0.5, "pg.noise": 0.0}.items():
+        st.session_state.setdefault(key, value)
+
+
+# --- data: built-in, drawn or uploaded ------------------------------------------------------------
+
+def axis_style(**extra) -> dict:
+    return {"range": [-LIM, LIM], "zeroline": False, "showgrid": False, "showticklabels": False,
+            "constrain": "domain", **extra}
+
+
+def plane(title: str, height: int = 320) -> go.Figure:
+    fig = go.Figure()
+    fig.update_layout(height=height, margin={"l": 5, "r": 5, "t": 34, "b": 5}, showlegend=False,
+                      title={"text": title, "font": {"size": 13}}, plot_bgcolor="white",
+                      xaxis=axis_style(), yaxis=axis_style(scaleanchor="x", scaleratio=1))
+    return fig
+
+
+def add_points(fig: go.Figure, pts: np.ndarray, color: str, size: int = 3, name: str = "") -> None:
+    fig.add_scatter(x=pts[:, 0], y=pts[:, 1], mode="markers", name=name, hoverinfo="skip",
+                    marker={"size": size, "color": color})
+
+
+def draw_section() -> np.ndarray | None:
+    """The drawing plane: click a grid point or drag a box or lasso to add points around it."""
+    drawn = st.session_state["pg.drawn"]  # strokes: each an (n, 2) list of points
+    pts = np.array([p for stroke in drawn for p in stroke], dtype=np.float32).reshape(-1, 2)
+    axis = np.linspace(-3, 3, DRAW_GRID)
+    gx, gy = np.meshgrid(axis, axis)
+    fig = plane("Click or lasso grid points: each adds a few points around it", height=420)
+    fig.add_scatter(x=gx.ravel(), y=gy.ravel(), mode="markers", hoverinfo="none",
+                    marker={"size": 7, "color": "rgba(120,120,120,0.12)"})
+    if len(pts):
+        add_points(fig, pts, "#1f77b4", 4)
+    fig.update_layout(dragmode="lasso", clickmode="event+select")
+    c = st.columns([3, 1])
+    event = c[0].plotly_chart(fig, on_select="rerun", selection_mode=("points", "box", "lasso"),
+                              key=f"pg.draw.{len(drawn)}", config={"displayModeBar": True})
+    chosen = [p for p in (event.selection.points if event and event.selection else []) if p.get("curve_number") == 0]
+    if chosen:
+        centres = np.array([[p["x"], p["y"]] for p in chosen], dtype=np.float32)
+        rng = np.random.default_rng(len(drawn))
+        per = 10 if len(centres) < 5 else 3  # a click adds a small cloud, a lasso fills its area
+        stroke = (np.repeat(centres, per, 0) + rng.normal(0, 0.06, (len(centres) * per, 2))).round(4)
+        st.session_state["pg.drawn"] = drawn + [stroke.tolist()]
+        st.rerun()
+    c[1].metric("Points drawn", f"{len(pts):,}")
+    if c[1].button("Undo last", disabled=not drawn, key="pg.undo"):
+        st.session_state["pg.drawn"] = drawn[:-1]
+        st.rerun()
+    if c[1].button("Clear", disabled=not drawn, key="pg.clear"):
+        st.session_state["pg.drawn"] = []
+        st.rerun()
+    if len(pts) < MIN_POINTS:
+        c[1].info(f"At least {MIN_POINTS} points are needed to learn a density: "
+                  f"{MIN_POINTS - len(pts)} more (a click adds 10).")
+        return None
+    return standardize(pts)
+
+
+def csv_section() -> np.ndarray | None:
+    up = st.file_uploader("A CSV of x, y pairs (two numeric columns, a header row allowed, ≤ 100,000 rows)",
+                          type=["csv", "txt"], key="pg.csv")
+    if up is None:
+        return None
+    try:
+        pts = points_from_csv(up.getvalue())
+    except ValueError as exc:
+        st.error(f"{up.name}: {exc}")
+        return None
+    st.caption(f"{len(pts):,} points from {up.name}, centred and scaled to the built-in sets' size "
+               "(the shape kept).")
+    return standardize(pts)
+
+
+def choose_data() -> tuple[str, np.ndarray | None, str]:
+    """(key for the results, training points or None when not ready, the score's reference)."""
+    options = list(TOY_DATASETS) + ["draw", "csv"]
+    labels = {**TOY_LABELS, "draw": "draw your own", "csv": "upload a CSV"}
+    name = st.radio("Data", options, format_func=labels.get, horizontal=True, key="pg.data")
+    if name in TOY_DATASETS:
+        return name, toy_data(name, TRAIN_POINTS, generator(0)).numpy(), name
+    pts = draw_section() if name == "draw" else csv_section()
+    if pts is None:
+        return name, None, name
+    digest = hashlib.sha1(pts.tobytes()).hexdigest()[:12]
+    return f"{name}:{digest}", pts, "yours"
+
+
+# --- training as a job: all chosen families in turn, a chunk each, frames as they go ----------------
+
+@st.cache_resource(show_spinner=False)
+def training_slots() -> threading.BoundedSemaphore:
+    return threading.BoundedSemaphore(MAX_TRAININGS)
+
+
+def reference_points(data_key: str, points: np.ndarray) -> np.ndarray | str:
+    return data_key if data_key in TOY_DATASETS else points
+
+
+def make_compute(families: list[str], points: np.ndarray, data_key: str, scale: float, seed: int,
+                 reflow: bool):
+    slots = training_slots()
+
+    def compute(job: jobs.Job) -> dict:
+        while not slots.acquire(timeout=0.5):
+            job.report(0.0, f"waiting for a free core ({MAX_TRAININGS} trainings are running on this server)")
+        try:
+            return train_all(job, families, points, data_key, scale, seed, reflow)
+        finally:
+            slots.release()
+
+    return compute
+
+
+def train_all(job: jobs.Job, families: list[str], points: np.ndarray, data_key: str, scale: float,
+              seed: int, reflow: bool) -> dict:
+    runs = {f: pg.ToyRun(f, points, seed) for f in families}
+    total = {f: max(1, int(round(r.family.steps * scale))) for f, r in runs.items()}
+    if reflow and "rectified-flow" in runs:
+        total["reflow"] = max(1, total["rectified-flow"] // 2)
+    chunk = {f: max(1, n // FRAMES) for f, n in total.items()}
+    frames: dict[str, list] = {f: [] for f in total}
+    state_ = {"runs": runs, "frames": frames, "total": total, "stopped": False, "data": points}
+
+    def snapshot(name: str, run: pg.ToyRun) -> None:
+        frames[name].append((run.step, run.sample(FRAME_POINTS, seed=seed + 1)))
+
+    def report() -> None:
+        done = sum(min(r.step, total[f]) for f, r in runs.items())
+        all_steps = sum(total.values())
+        note = " · ".join(f"{runs[f].family.label if f in runs else 'reflow'} {runs[f].step:,}/{total[f]:,}"
+                          for f in runs if f in total)
+        job.report(done / all_steps, note,
+                   partial={**state_, "frames": {f: list(v) for f, v in frames.items()}})
+
+    try:
+        for name, run in runs.items():
+            snapshot(name, run)
+        report()
+        while any(run.step < total[f] for f, run in runs.items()):
+            for name, run in runs.items():
+                if run.step < total[name]:
+                    run.train(min(chunk[name], total[name] - run.step))
+                    snapshot(name, run)
+                report()
+        if "reflow" in total:
+            second = runs["reflow"] = pg.reflow_run(runs["rectified-flow"])
+            snapshot("reflow", second)
+            while second.step < total["reflow"]:
+                second.train(min(chunk["reflow"], total["reflow"] - second.step))
+                snapshot("reflow", second)
+                report()
+    except jobs.Cancelled:
+        state_["stopped"] = True  # Stop keeps what was learned
+    target = reference_points(data_key, points)
+    state_["scores"] = {f: pg.score(run, target) for f, run in runs.items()}
+    state_["refs"] = pg.references(target)
+    return state_
+
+
+def run_key(data_key: str, families: list[str], scale: float, seed: int, reflow: bool) -> tuple:
+    return ("playground", data_key, tuple(families), scale, seed, reflow and "rectified-flow" in families)
+
+
+def family_label(name: str) -> str:
+    return "Rectified flow after one reflow" if name == "reflow" else pg.TOY_FAMILIES[name].label
+
+
+def frame_figure(name: str, step: int, total: int, samples: np.ndarray, data: np.ndarray) -> go.Figure:
+    fig = plane(f"{family_label(name)} · step {step:,} of {total:,}")
+    add_points(fig, data, "#d0d7e1", 3, "data")
+    add_points(fig, samples, COLORS.get(name, "#e377c2"), 3, "samples")
+    return fig
+
+
+def loss_figure(run: pg.ToyRun) -> go.Figure:
+    fig = go.Figure()
+    keys = ["d_loss", "g_loss"] if run.family.gan_loss else [run.loss_name()]
+    for key in keys:
+        steps, values = pg.loss_curve(run.history, key)
+        fig.add_scatter(x=steps, y=values, mode="lines", name=key)
+    fig.update_layout(height=170, margin={"l": 5, "r": 5, "t": 5, "b": 5}, legend={"orientation": "h", "y": 1.15},
+                      xaxis={"title": None}, yaxis={"title": None}, showlegend=len(keys) > 1)
+    return fig
+
+
+def show_live(result: dict, data: np.ndarray) -> None:
+    """The latest frame and loss curve of each family."""
+    names = list(result["frames"])
+    cols = st.columns(min(len(names), 3))
+    for i, name in enumerate(names):
+        frames = result["frames"][name]
+        if not frames:
+            continue
+        step, samples = frames[-1]
+        with cols[i % len(cols)]:
+            st.plotly_chart(frame_figure(name, step, result["total"][name], samples, data), config=PLOT,
+                            key=f"pg.live.{name}")
+            run = result["runs"].get(name)
+            if run is not None and run.history:
+                st.plotly_chart(loss_figure(run), config=PLOT, key=f"pg.loss.{name}")
+
+
+@st.fragment(run_every=0.5)
+def live(key: tuple, data: np.ndarray) -> None:
+    job = jobs.get(key)
+    if job is None or job.state != "running":
+        st.rerun()
+    left = job.remaining_s()
+    bar, stop = st.columns([8, 1], vertical_alignment="bottom")
+    bar.progress(job.fraction, text=f"Training: {job.note or 'starting'}"
+                 + (f" · about {jobs.duration(left)} left" if left is not None else ""))
+    if stop.button("Stop", key="pg.stop", help="Stops within a second and keeps what was learned"):
+        job.cancel()
+    if job.partial is not None:
+        show_live(job.partial, data)
+
+
+def replay_figure(name: str, frames: list, total: int, data: np.ndarray) -> go.Figure:
+    """The training as a plotly animation: play, or drag the step slider."""
+    fig = frame_figure(name, frames[-1][0], total, frames[-1][1], data)
+    fig.frames = [go.Frame(name=str(step), data=[fig.data[0], go.Scatter(x=s[:, 0], y=s[:, 1])],
+                           layout={"title": {"text": f"{family_label(name)} · step {step:,} of {total:,}"}})
+                  for step, s in frames]
+    fig.update_layout(
+        height=380, margin={"l": 5, "r": 5, "t": 34, "b": 60},
+        updatemenus=[{"type": "buttons", "showactive": False, "x": 0.0, "y": -0.02, "xanchor": "left",
+                      "buttons": [{"label": "▶ replay", "method": "animate",
+                                   "args": [None, {"frame": {"duration": 180, "redraw": False},
+                                                   "transition": {"duration": 0}, "fromcurrent": False}]}]}],
+        sliders=[{"active": len(frames) - 1, "x": 0.22, "len": 0.78, "y": 0.02, "pad": {"t": 0},
+                  "currentvalue": {"visible": False},
+                  "steps": [{"label": f"{step:,}", "method": "animate",
+                             "args": [[str(step)], {"mode": "immediate", "frame": {"duration": 0, "redraw": False},
+                                                    "transition": {"duration": 0}}]} for step, _ in frames]}])
+    return fig
+
+
+def results_table(result: dict) -> None:
+    refs = result["refs"]
+    rows = [{"model": family_label(f), "steps": run.step, "training s": round(run.seconds, 1),
+             "energy distance": result["scores"][f],
+             "× Gaussian reference": round(result["scores"][f] / refs["gaussian_baseline"], 3)}
+            for f, run in result["runs"].items()]
+    rows += [{"model": "reference: a Gaussian with the data's mean and covariance", "steps": None,
+              "training s": None, "energy distance": refs["gaussian_baseline"], "× Gaussian reference": 1.0},
+             {"model": "reference: fresh data vs fresh data", "steps": None, "training s": None,
+              "energy distance": refs["real_vs_real"],
+              "× Gaussian reference": round(refs["real_vs_real"] / refs["gaussian_baseline"], 3)}]
+    st.dataframe(rows, hide_index=True, width="stretch")
+    st.caption("Energy distance D = 2E‖X − Y‖ − E‖X − X′‖ − E‖Y − Y′‖ between 2,000 samples and 2,000 "
+               "fresh data points (for your own points: a resample of them). 0 means the same "
+               "distribution; the Gaussian row is what a model scores that learned only the mean and "
+               "covariance, the last row the floor set by finite samples.")
+
+
+# --- the maps -----------------------------------------------------------------------------------------
+
+def grid_figure(run: pg.ToyRun, data: np.ndarray, title: str) -> go.Figure:
+    lines = pg.grid_lines(lim=2.5, lines=11, points=60)
+    warped = pg.push_forward(run, lines)
+    fig = plane(title)
+    add_points(fig, data, "#e4e9f0", 3)
+    xs, ys = [], []
+    for line in warped:
+        xs += line[:, 0].tolist() + [None]
+        ys += line[:, 1].tolist() + [None]
+    fig.add_scatter(x=xs, y=ys, mode="lines", hoverinfo="skip",
+                    line={"width": 1, "color": COLORS.get(run.family.name, "#444")})
+    return fig
+
+
+def source_grid_figure() -> go.Figure:
+    lines = pg.grid_lines(lim=2.5, lines=11, points=2).numpy()
+    fig = plane("The latent plane: z ~ N(0, I), a grid over [−2.5, 2.5]²")
+    xs, ys = [], []
+    for line in lines:
+        xs += line[:, 0].tolist() + [None]
+        ys += line[:, 1].tolist() + [None]
+    fig.add_scatter(x=xs, y=ys, mode="lines", hoverinfo="skip", line={"width": 1, "color": "#444"})
+    return fig
+
+
+def heatmap_figure(axis: np.ndarray, values: np.ndarray, title: str, data: np.ndarray,
+                   colorscale: str = "RdBu_r") -> go.Figure:
+    fig = plane(title)
+    fig.add_heatmap(x=axis, y=axis, z=values, colorscale=colorscale, showscale=True,
+                    colorbar={"thickness": 10, "len": 0.8})
+    add_points(fig, data[:400], "rgba(0,0,0,0.35)", 2)
+    return fig
+
+
+def arrows(points: np.ndarray, vectors: np.ndarray, scale: float) -> tuple[list, list]:
+    xs, ys = [], []
+    for (x, y), (u, v) in zip(points, vectors * scale):
+        xs += [x, x + u, None]
+        ys += [y, y + v, None]
+    return xs, ys
+
+
+def own_run(name: str, result: dict, key: tuple) -> pg.ToyRun:
+    """This session's copy of a trained run (the job's result is shared by every session)."""
+    kept = st.session_state.setdefault("pg.own", {})
+    if kept.get("key") != key:
+        kept.clear()
+        kept["key"] = key
+    if name not in kept:
+        kept[name] = copy.deepcopy(result["runs"][name])
+    return kept[name]
+
+
+def gan_maps(name: str, result: dict, key: tuple, data: np.ndarray) -> None:
+    run = own_run(name, result, key)
+    st.markdown("**Step the game by hand** (as in GAN Lab): update only the discriminator, or only "
+                "the generator, and watch each sample's arrow: where G's loss pushes it.")
+    buttons = (("D step", run.d_step, 1), ("G step", run.g_step, 1), ("10 D steps", run.d_step, 10),
+               ("10 G steps", run.g_step, 10))
+    for col, (label, fn, n) in zip(st.columns(len(buttons)), buttons):
+        if col.button(label, key=f"pg.{name}.{label}"):
+            for _ in range(n):
+                fn()
+    axis, values = pg.critic_values(run)
+    kind = "D(x) = P(real)" if run.family.gan_loss == "bce" else "the critic's value D(x)"
+    fig = heatmap_figure(axis, values, f"{family_label(name)}: {kind} · step {run.step:,}", data)
+    z = run.noise(60, 5)
+    real = torch.as_tensor(data[:60], dtype=torch.float32)
+    fake, push = gan.toy_fake_gradients(run.model, z, real, run.family.gan_loss)
+    fake, push = fake.numpy(), push.numpy()
+    scale = 0.5 / max(np.linalg.norm(push, axis=1).max(), 1e-8)
+    xs, ys = arrows(fake, push, scale)
+    fig.add_scatter(x=xs, y=ys, mode="lines", hoverinfo="skip", line={"width": 1.2, "color": "#111"})
+    add_points(fig, fake, COLORS[name], 5)
+    c = st.columns(2)
+    c[0].plotly_chart(fig, config=PLOT, key=f"pg.map.d.{name}")
+    c[0].caption("Colour: D over the plane (the generator's weights as they are now, not their moving "
+                 "average). Dots: 60 samples G(z); arrows: −∂L_G/∂x̃, scaled to the longest.")
+    c[1].plotly_chart(grid_figure(run, data, f"{family_label(name)}: where G sends the grid of z"),
+                      config=PLOT, key=f"pg.map.grid.{name}")
+
+
+def flow_maps(run: pg.ToyRun, data: np.ndarray) -> None:
+    from genlab.families.flow import toy_density
+
+    axis, logp = toy_density(run.net, lim=LIM, n=90)
+    c = st.columns(2)
+    c[0].plotly_chart(heatmap_figure(axis.numpy(), logp.clamp(min=-8).numpy(),
+                                     "Exact log-density log p(x) (change of variables)", data, "Viridis"),
+                      config=PLOT, key="pg.map.flow.density")
+    c[1].plotly_chart(grid_figure(run, data, "Where f⁻¹ sends the grid of z"), config=PLOT, key="pg.map.flow.grid")
+
+
+def vae_maps(run: pg.ToyRun, data: np.ndarray) -> None:
+    c = st.columns(2)
+    c[0].plotly_chart(grid_figure(run, data, "The decoder's image of the latent grid, m(z)"), config=PLOT,
+                      key="pg.map.vae.grid")
+    means = pg.posterior_means(run, data[:1500])
+    fig = plane("The encoder's posterior means μ(x) of the data, in z")
+    add_points(fig, np.random.default_rng(0).normal(size=(1500, 2)).astype(np.float32), "#e4e9f0", 3)
+    add_points(fig, means, COLORS["vae"], 3)
+    c[1].plotly_chart(fig, config=PLOT, key="pg.map.vae.means")
+    c[1].caption("Grey: the prior N(0, I). The KL term pulls the means towards it; holes between them "
+                 "are where prior samples decode to points off the data.")
+
+
+def field_maps(name: str, run: pg.ToyRun, data: np.ndarray, result: dict) -> None:
+    c = st.columns(2)
+    t = c[0].slider("t (0: noise, 1: data)", 0.0, 1.0, step=0.05, key="pg.t")
+    pts, vec = pg.velocity_field(run, t)
+    norm = np.linalg.norm(vec, axis=1).max()
+    fig = plane(f"The velocity field at t = {t:.2f}")
+    add_points(fig, data[:600], "#e4e9f0", 3)
+    xs, ys = arrows(pts, vec, 0.3 / max(norm / 1.0, 1e-8))
+    fig.add_scatter(x=xs, y=ys, mode="lines", hoverinfo="skip", line={"width": 1.2, "color": COLORS[name]})
+    c[0].plotly_chart(fig, config=PLOT, key=f"pg.map.field.{name}")
+    c[0].caption(("v(x, t)" if name == "rectified-flow" else
+                  "The probability-flow ODE's velocity ½β(x + ∇log p_t) towards the data")
+                 + "; arrows scaled to the longest at this t.")
+    if name == "diffusion":
+        lam = c[1].slider("Noise level λ (0: probability-flow ODE, 1: reverse SDE)", 0.0, 1.0, step=0.25,
+                          key="pg.noise")
+        paths = pg.particle_paths(run, 300, noise=lam, steps=100)
+        title = f"300 particles, λ = {lam:.2f}: " + ("smooth" if lam == 0 else "jittery" if lam == 1 else "in between")
+    else:
+        paths = pg.particle_paths(run, 300, steps=50)
+        title = f"300 particles along the ODE · straightness S = {pg.path_straightness(run):.4f}"
+    c[1].plotly_chart(paths_figure(paths, data, title, COLORS[name]), config=PLOT, key=f"pg.map.paths.{name}")
+    if name == "diffusion":
+        c[1].caption("One family of samplers dx = [f − ½(1 + λ²)g²∇log p_t]dτ + λg dw̄: every λ has the "
+                     "same marginals, so the same starting particles land on the same distribution, along "
+                     "smooth (λ = 0) or noisy (λ = 1) paths.")
+    if name == "rectified-flow" and "reflow" in result["runs"]:
+        second = result["runs"]["reflow"]
+        c = st.columns(2)
+        c[0].plotly_chart(paths_figure(pg.particle_paths(second, 300, steps=50), data,
+                                       f"After one reflow · S = {pg.path_straightness(second):.4f}",
+                                       "#2ca02c"), config=PLOT, key="pg.map.paths.reflow")
+        c[0].caption("Reflow trains on the flow's own (x₀, ODE(x₀)) pairs, which never cross: the "
+                     "paths straighten, so few Euler steps suffice.")
+        c[1].plotly_chart(grid_figure(run, data, "Where the ODE sends the grid of x₀"), config=PLOT,
+                          key="pg.map.grid.rf")
+    else:
+        st.plotly_chart(grid_figure(run, data, "Where the ODE sends the grid of x₀ (noise)"), config=PLOT,
+                        key=f"pg.map.grid.{name}")
+
+
+def paths_figure(paths: np.ndarray, data: np.ndarray, title: str, color: str, lines: int = 120) -> go.Figure:
+    fig = plane(title)
+    add_points(fig, data[:800], "#e4e9f0", 3)
+    xs, ys = [], []
+    for b in range(min(lines, paths.shape[1])):
+        xs += paths[:, b, 0].tolist() + [None]
+        ys += paths[:, b, 1].tolist() + [None]
+    fig.add_scatter(x=xs, y=ys, mode="lines", hoverinfo="skip", line={"width": 0.7, "color": "rgba(60,60,60,0.35)"})
+    add_points(fig, paths[-1], color, 3)
+    return fig
+
+
+def maps(result: dict, key: tuple, data: np.ndarray) -> None:
+    st.subheader("What each model's map looks like")
+    st.markdown("Every family carries a simple distribution (N(0, I) on the plane) onto the data. "
+                "The grid on the left is that plane; each model bends it its own way.")
+    names = [n for n in result["runs"] if n != "reflow"]
+    tabs = st.tabs([family_label(n) for n in names])
+    for tab, name in zip(tabs, names):
+        with tab:
+            run = result["runs"][name]
+            if run.family.gan_loss:
+                gan_maps(name, result, key, data)
+            elif name == "flow":
+                flow_maps(run, data)
+            elif name == "vae":
+                vae_maps(run, data)
+            else:
+                field_maps(name, run, data, result)
+
+
+# --- the page -------------------------------------------------------------------------------------------
+
+state.page_setup()
+init_state()
+st.title("2-D playground: every family on the same data")
+st.markdown("Each family below is a small network that learns a 2-D data set in seconds, here, on "
+            "this machine. Train several at once on the same data and seed, watch their samples "
+            "settle onto the data, and compare them with one score. Then look at the map each one "
+            "learned: how it carries N(0, I) onto the data.")
+data_key, points, reference = choose_data()
+c = st.columns([3, 1.3, 0.8, 1])
+families = c[0].multiselect("Families", list(pg.TOY_FAMILIES), format_func=lambda f: pg.TOY_FAMILIES[f].label,
+                            key="pg.families", max_selections=MAX_FAMILIES,
+                            help="Up to four at once; they train in turn, a few hundred steps each, on one core")
+length = c[1].selectbox("Training length", list(LENGTHS), key="pg.length")
+seed = c[2].number_input("Seed", 0, 9999, step=1, key="pg.seed")
+reflow = c[3].checkbox("+ one reflow", key="pg.reflow", disabled="rectified-flow" not in families,
+                       help="After the rectified flow: train on its own (noise, sample) pairs")
+with st.expander("About the families and the limits of this page"):
+    for f in pg.TOY_FAMILIES.values():
+        st.markdown(f"**{f.label}** ({f.steps:,} steps by default): {f.about}")
+    st.caption(f"Limits, so that several people can train at once: at most {MAX_FAMILIES} families and "
+               f"3× their default steps per run; each run trains on one core, and this server runs at "
+               f"most {MAX_TRAININGS} at a time (a third waits its turn, with a message). Code: "
+               "genlab/playground.py, the families' toy_* functions in genlab/families/.")
+
+scale = LENGTHS[length]
+if points is None:
+    st.stop()
+if not families:
+    st.info("Pick at least one family to train.")
+    st.stop()
+key = run_key(data_key, families, scale, int(seed), reflow)
+job = jobs.get(key)
+label = f"Train {len(families)} on {TOY_LABELS.get(data_key, 'your points')}"
+if st.button(label, type="primary", key="pg.train", disabled=job is not None and job.state == "running"):
+    job = jobs.start(key, "training", make_compute(families, points, data_key, scale, int(seed), reflow),
+                     estimate_s=sum(pg.TOY_FAMILIES[f].steps for f in families) * scale * 0.005)
+if job is None:
+    fig = plane(f"The data: {len(points):,} points", height=360)
+    add_points(fig, points[:4000], "#1f77b4", 3)
+    st.plotly_chart(fig, config=PLOT, key="pg.data.preview")
+    st.stop()
+if job.state == "running":
+    live(key, points[:1500])
+    st.stop()
+if job.state != "done":
+    st.warning(jobs.ended_note(job) or "The training did not finish.")
+    st.stop()
+result = job.result
+if result["stopped"]:
+    st.info("Stopped: the models keep what they learned so far; the scores below are theirs.")
+st.subheader("Training, replayed")
+names = list(result["frames"])
+cols = st.columns(min(len(names), 3))
+for i, name in enumerate(names):
+    with cols[i % len(cols)]:
+        st.plotly_chart(replay_figure(name, result["frames"][name], result["total"][name], points[:1500]),
+                        config=PLOT, key=f"pg.replay.{name}")
+        st.plotly_chart(loss_figure(result["runs"][name]), config=PLOT, key=f"pg.lossdone.{name}")
+results_table(result)
+maps(result, key, points[:2000])
