@@ -137,14 +137,6 @@ def test_flow_step_lowers_bits_per_dim_and_metrics_match():
     assert per_image.shape == (32,) and per_image.mean().item() == pytest.approx(by_hand, abs=1e-4)
 
 
-def test_toy_data_is_seeded_and_named():
-    for name in ("moons", "rings", "gaussians"):
-        a, b = toy_data(name, 500, sample.generator(0)), toy_data(name, 500, sample.generator(0))
-        assert a.shape == (500, 2) and torch.equal(a, b) and a.abs().max() < 3.5
-    with pytest.raises(ValueError, match="valid: moons, rings, gaussians"):
-        toy_data("spiral", 10, sample.generator(0))
-
-
 def test_toy_flow_trains_in_seconds_and_traces_layers():
     torch.manual_seed(0)
     model = ToyFlow(ToyFlowConfig(layers=6, hidden=32))
