@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import threading
+import time
 
 import numpy as np
 import plotly.graph_objects as go
@@ -129,6 +130,20 @@ def choose_data() -> tuple[str, np.ndarray | None, str]:
 # --- training as a job: all chosen families in turn, a chunk each, frames as they go ----------------
 
 @st.cache_resource(show_spinner=False)
+def warm_up() -> threading.Thread:
+    """Once per server, in the background: a first step of every family (torch's first calls
+    take ~2 s), so the first Train shows its first frame at once."""
+    def run() -> None:
+        pts = toy_data("moons", 512, generator(0)).numpy()
+        for name in pg.TOY_FAMILIES:
+            pg.ToyRun(name, pts, 0).train(1)
+
+    thread = threading.Thread(target=run, name="playground-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+@st.cache_resource(show_spinner=False)
 def training_slots() -> threading.BoundedSemaphore:
     return threading.BoundedSemaphore(MAX_TRAININGS)
 
@@ -224,24 +239,55 @@ def loss_figure(run: pg.ToyRun) -> go.Figure:
     return fig
 
 
+def panels(count: int, height: int, square: bool = True) -> go.Figure:
+    """One figure of ``count`` side-by-side square panels (one chart to draw, not ``count``:
+    the live view redraws every second while the training shares the CPU)."""
+    fig = go.Figure()
+    gap = 0.04
+    width = (1 - gap * (count - 1)) / count
+    layout = {"height": height, "margin": {"l": 5, "r": 5, "t": 30, "b": 5}, "showlegend": False,
+              "plot_bgcolor": "white", "annotations": []}
+    for i in range(count):
+        x0 = i * (width + gap)
+        suffix = "" if i == 0 else str(i + 1)
+        if square:
+            layout[f"xaxis{suffix}"] = axis_style(domain=[x0, x0 + width])
+            layout[f"yaxis{suffix}"] = axis_style(scaleanchor=f"x{suffix}", scaleratio=1)
+        else:
+            layout[f"xaxis{suffix}"] = {"domain": [x0, x0 + width], "anchor": f"y{suffix}"}
+            layout[f"yaxis{suffix}"] = {"anchor": f"x{suffix}"}
+    fig.update_layout(**layout)
+    return fig
+
+
 def show_live(result: dict, data: np.ndarray) -> None:
-    """The latest frame and loss curve of each family."""
-    names = list(result["frames"])
-    cols = st.columns(min(len(names), 3))
+    """The latest frame of each family, side by side in one chart, and their loss curves."""
+    names = [n for n in result["frames"] if result["frames"][n]]
+    fig = panels(len(names), 360)
+    losses = panels(len(names), 170, square=False)
     for i, name in enumerate(names):
-        frames = result["frames"][name]
-        if not frames:
-            continue
-        step, samples = frames[-1]
-        with cols[i % len(cols)]:
-            st.plotly_chart(frame_figure(name, step, result["total"][name], samples, data), config=PLOT,
-                            key=f"pg.live.{name}")
-            run = result["runs"].get(name)
-            if run is not None and run.history:
-                st.plotly_chart(loss_figure(run), config=PLOT, key=f"pg.loss.{name}")
+        axes = {"xaxis": f"x{i + 1 if i else ''}", "yaxis": f"y{i + 1 if i else ''}"}
+        step, samples = result["frames"][name][-1]
+        fig.add_scatter(x=data[:, 0], y=data[:, 1], mode="markers", hoverinfo="skip",
+                        marker={"size": 3, "color": "#d0d7e1"}, **axes)
+        fig.add_scatter(x=samples[:, 0], y=samples[:, 1], mode="markers", hoverinfo="skip",
+                        marker={"size": 3, "color": COLORS.get(name, "#e377c2")}, **axes)
+        fig.add_annotation(text=f"<b>{family_label(name)}</b> · step {step:,} of {result['total'][name]:,}",
+                           xref=f"{axes['xaxis']} domain", yref="paper", x=0.5, y=1.07, showarrow=False,
+                           font={"size": 13})
+        run = result["runs"].get(name)
+        if run is not None and run.history:
+            steps, values = pg.loss_curve(run.history, run.loss_name(), bins=100)
+            losses.add_scatter(x=steps, y=values, mode="lines", name=run.loss_name(),
+                               line={"color": COLORS.get(name, "#e377c2")}, **axes)
+    st.plotly_chart(fig, config=PLOT, key="pg.live.frames")
+    losses.update_layout(margin={"l": 30, "r": 5, "t": 5, "b": 20})
+    st.plotly_chart(losses, config=PLOT, key="pg.live.losses")
+    st.caption("Below each: its loss (running mean over steps; for the GANs D's loss, which settles "
+               "rather than falls): each family's own objective, so compare shapes, not heights.")
 
 
-@st.fragment(run_every=0.5)
+@st.fragment(run_every=1.0)
 def live(key: tuple, data: np.ndarray) -> None:
     job = jobs.get(key)
     if job is None or job.state != "running":
@@ -252,6 +298,9 @@ def live(key: tuple, data: np.ndarray) -> None:
                  + (f" · about {jobs.duration(left)} left" if left is not None else ""))
     if stop.button("Stop", key="pg.stop", help="Stops within a second and keeps what was learned"):
         job.cancel()
+    deadline = time.perf_counter() + 0.5  # the first frame comes within a few tens of ms
+    while job.partial is None and job.state == "running" and time.perf_counter() < deadline:
+        time.sleep(0.02)
     if job.partial is not None:
         show_live(job.partial, data)
 
@@ -278,20 +327,17 @@ def replay_figure(name: str, frames: list, total: int, data: np.ndarray) -> go.F
 
 def results_table(result: dict) -> None:
     refs = result["refs"]
+    base = refs["gaussian_baseline"]
     rows = [{"model": family_label(f), "steps": run.step, "training s": round(run.seconds, 1),
-             "energy distance": result["scores"][f],
-             "× Gaussian reference": round(result["scores"][f] / refs["gaussian_baseline"], 3)}
+             "energy distance": result["scores"][f], "× Gaussian reference": round(result["scores"][f] / base, 3)}
             for f, run in result["runs"].items()]
-    rows += [{"model": "reference: a Gaussian with the data's mean and covariance", "steps": None,
-              "training s": None, "energy distance": refs["gaussian_baseline"], "× Gaussian reference": 1.0},
-             {"model": "reference: fresh data vs fresh data", "steps": None, "training s": None,
-              "energy distance": refs["real_vs_real"],
-              "× Gaussian reference": round(refs["real_vs_real"] / refs["gaussian_baseline"], 3)}]
     st.dataframe(rows, hide_index=True, width="stretch")
-    st.caption("Energy distance D = 2E‖X − Y‖ − E‖X − X′‖ − E‖Y − Y′‖ between 2,000 samples and 2,000 "
-               "fresh data points (for your own points: a resample of them). 0 means the same "
-               "distribution; the Gaussian row is what a model scores that learned only the mean and "
-               "covariance, the last row the floor set by finite samples.")
+    st.caption(f"Energy distance D = 2E‖X − Y‖ − E‖X − X′‖ − E‖Y − Y′‖ between 2,000 samples and 2,000 "
+               f"fresh data points (for your own points: a resample of them); 0 means the same "
+               f"distribution. References computed the same way: a Gaussian with the data's mean and "
+               f"covariance (a model that learned only the first two moments) scores {base:.4f} (1×); "
+               f"a second fresh set of data scores {refs['real_vs_real']:.4f} "
+               f"({refs['real_vs_real'] / base:.3f}×), the floor that finite samples set.")
 
 
 # --- the maps -----------------------------------------------------------------------------------------
@@ -307,17 +353,6 @@ def grid_figure(run: pg.ToyRun, data: np.ndarray, title: str) -> go.Figure:
         ys += line[:, 1].tolist() + [None]
     fig.add_scatter(x=xs, y=ys, mode="lines", hoverinfo="skip",
                     line={"width": 1, "color": COLORS.get(run.family.name, "#444")})
-    return fig
-
-
-def source_grid_figure() -> go.Figure:
-    lines = pg.grid_lines(lim=2.5, lines=11, points=2).numpy()
-    fig = plane("The latent plane: z ~ N(0, I), a grid over [−2.5, 2.5]²")
-    xs, ys = [], []
-    for line in lines:
-        xs += line[:, 0].tolist() + [None]
-        ys += line[:, 1].tolist() + [None]
-    fig.add_scatter(x=xs, y=ys, mode="lines", hoverinfo="skip", line={"width": 1, "color": "#444"})
     return fig
 
 
@@ -366,14 +401,16 @@ def gan_maps(name: str, result: dict, key: tuple, data: np.ndarray) -> None:
     real = torch.as_tensor(data[:60], dtype=torch.float32)
     fake, push = gan.toy_fake_gradients(run.model, z, real, run.family.gan_loss)
     fake, push = fake.numpy(), push.numpy()
-    scale = 0.5 / max(np.linalg.norm(push, axis=1).max(), 1e-8)
+    # arrows scaled so the typical one is visible: the 90th percentile length is drawn as 0.4
+    scale = 0.4 / max(np.quantile(np.linalg.norm(push, axis=1), 0.9), 1e-8)
     xs, ys = arrows(fake, push, scale)
-    fig.add_scatter(x=xs, y=ys, mode="lines", hoverinfo="skip", line={"width": 1.2, "color": "#111"})
     add_points(fig, fake, COLORS[name], 5)
+    fig.add_scatter(x=xs, y=ys, mode="lines", hoverinfo="skip", line={"width": 1.5, "color": "#111"})
     c = st.columns(2)
     c[0].plotly_chart(fig, config=PLOT, key=f"pg.map.d.{name}")
     c[0].caption("Colour: D over the plane (the generator's weights as they are now, not their moving "
-                 "average). Dots: 60 samples G(z); arrows: −∂L_G/∂x̃, scaled to the longest.")
+                 "average). Dots: 60 samples G(z); arrows: −∂L_G/∂x̃, where the next G step moves each "
+                 "(lengths scaled together).")
     c[1].plotly_chart(grid_figure(run, data, f"{family_label(name)}: where G sends the grid of z"),
                       config=PLOT, key=f"pg.map.grid.{name}")
 
@@ -457,8 +494,9 @@ def paths_figure(paths: np.ndarray, data: np.ndarray, title: str, color: str, li
 
 def maps(result: dict, key: tuple, data: np.ndarray) -> None:
     st.subheader("What each model's map looks like")
-    st.markdown("Every family carries a simple distribution (N(0, I) on the plane) onto the data. "
-                "The grid on the left is that plane; each model bends it its own way.")
+    st.markdown("Every family carries a simple distribution, N(0, I) on the plane, onto the data. "
+                "Each draws below where its map sends a square grid of that plane (lines every 0.5 "
+                "over [−2.5, 2.5]²): how it bends and folds space to put mass on the data.")
     names = [n for n in result["runs"] if n != "reflow"]
     tabs = st.tabs([family_label(n) for n in names])
     for tab, name in zip(tabs, names):
@@ -478,6 +516,7 @@ def maps(result: dict, key: tuple, data: np.ndarray) -> None:
 
 state.page_setup()
 init_state()
+warm_up()
 st.title("2-D playground: every family on the same data")
 st.markdown("Each family below is a small network that learns a 2-D data set in seconds, here, on "
             "this machine. Train several at once on the same data and seed, watch their samples "
@@ -507,18 +546,26 @@ if not families:
     st.info("Pick at least one family to train.")
     st.stop()
 key = run_key(data_key, families, scale, int(seed), reflow)
-job = jobs.get(key)
+shown = st.session_state.get("pg.run")  # this session's latest run (kept while controls change)
+job = jobs.get(shown["key"]) if shown else None
+running = job is not None and job.state == "running"
 label = f"Train {len(families)} on {TOY_LABELS.get(data_key, 'your points')}"
-if st.button(label, type="primary", key="pg.train", disabled=job is not None and job.state == "running"):
+if st.button(label, type="primary", key="pg.train", disabled=running,
+             help="One training per session at a time: Stop the running one first" if running else None):
     job = jobs.start(key, "training", make_compute(families, points, data_key, scale, int(seed), reflow),
-                     estimate_s=sum(pg.TOY_FAMILIES[f].steps for f in families) * scale * 0.005)
+                     estimate_s=sum(pg.TOY_FAMILIES[f].steps for f in families) * scale * 0.006)
+    shown = st.session_state["pg.run"] = {"key": key, "data": points[:2000]}
+    running = True
 if job is None:
     fig = plane(f"The data: {len(points):,} points", height=360)
     add_points(fig, points[:4000], "#1f77b4", 3)
     st.plotly_chart(fig, config=PLOT, key="pg.data.preview")
     st.stop()
-if job.state == "running":
-    live(key, points[:1500])
+if shown["key"] != key:
+    st.caption("Below: your last run, on the settings it was started with; Train runs the current ones.")
+shown_points = shown["data"]
+if running:
+    live(shown["key"], shown_points[:600])
     st.stop()
 if job.state != "done":
     st.warning(jobs.ended_note(job) or "The training did not finish.")
@@ -531,8 +578,8 @@ names = list(result["frames"])
 cols = st.columns(min(len(names), 3))
 for i, name in enumerate(names):
     with cols[i % len(cols)]:
-        st.plotly_chart(replay_figure(name, result["frames"][name], result["total"][name], points[:1500]),
+        st.plotly_chart(replay_figure(name, result["frames"][name], result["total"][name], shown_points[:1500]),
                         config=PLOT, key=f"pg.replay.{name}")
         st.plotly_chart(loss_figure(result["runs"][name]), config=PLOT, key=f"pg.lossdone.{name}")
 results_table(result)
-maps(result, key, points[:2000])
+maps(result, shown["key"], shown_points)

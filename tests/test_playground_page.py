@@ -28,7 +28,8 @@ def test_train_two_families_then_replay_table_and_maps():
     table = at.dataframe[0].value
     assert list(table["model"][:2]) == ["GAN-QP", "Diffusion"]
     assert (table["energy distance"][:2] > 0).all()
-    assert table["× Gaussian reference"].iloc[-2] == 1.0
+    assert len(table) == 2 and (table["× Gaussian reference"] < 1).all()
+    assert any("scores" in c.value and "(1×)" in c.value for c in at.caption)
     # the GAN's hand stepping moves the step count; the diffusion's noise level redraws its paths
     before = at.session_state["pg.own"]["gan-qp"].step
     at.button(key="pg.gan-qp.G step").click().run()
