@@ -90,7 +90,7 @@ TOY_FAMILIES: dict[str, ToyFamily] = {f.name: f for f in (
                     "samples decode z ~ N(0, I)."),
     _gan("gan", "GAN (BCE)", "bce",
          "D tells data from G(z) (binary cross-entropy); G learns to fool it (non-saturating loss).",
-         steps=2500, batch_size=512),
+         steps=2000, batch_size=512),
     _gan("wgan-gp", "WGAN-GP", "wgan-gp",
          "A critic estimates the Wasserstein-1 distance (Kantorovich–Rubinstein dual, kept "
          "1-Lipschitz by a gradient penalty); G lowers it. 5 critic updates per G update.",

@@ -574,7 +574,7 @@ result = job.result
 if result["stopped"]:
     st.info("Stopped: the models keep what they learned so far; the scores below are theirs.")
 st.subheader("Training, replayed")
-names = list(result["frames"])
+names = [n for n in result["frames"] if n in result["runs"]]  # a stopped run may lack its reflow
 cols = st.columns(min(len(names), 3))
 for i, name in enumerate(names):
     with cols[i % len(cols)]:

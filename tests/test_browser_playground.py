@@ -1,0 +1,62 @@
+"""/playground in a real browser (#19): two families train side by side and both animations
+advance; the first frame comes at once; other controls answer while it trains; Stop keeps
+what was learned."""
+
+import re
+import time
+
+from benchmarks.browser import page_errors, wait_idle
+from tests.test_browser import chromium, server  # noqa: F401 (fixtures)
+
+STEP = re.compile(r"(GAN-QP|Rectified flow) · step ([\d,]+) of")
+
+
+def steps_shown(page) -> dict[str, int]:
+    """The step each live panel shows, from the panels' titles (SVG text)."""
+    texts = page.locator(".js-plotly-plot .annotation-text").evaluate_all("els => els.map(e => e.textContent)")
+    shown: dict[str, int] = {}
+    for m in filter(None, map(STEP.search, texts)):
+        shown[m[1]] = max(shown.get(m[1], 0), int(m[2].replace(",", "")))
+    return shown
+
+
+def test_two_families_animate_side_by_side_and_the_page_stays_responsive(server, chromium):  # noqa: F811
+    page = chromium.new_page(viewport={"width": 1400, "height": 1100})
+    page.goto(f"{server}/playground")
+    wait_idle(page)
+    families = page.get_by_test_id("stMultiSelect")
+    for label in ("GAN (BCE)", "Normalizing flow"):  # the defaults minus two
+        families.get_by_role("button", name=re.compile(f"Remove {re.escape(label)}")).click()
+        wait_idle(page)
+    families.click()
+    page.get_by_role("option", name="GAN-QP").click()
+    page.keyboard.press("Escape")
+    wait_idle(page)
+    button = page.get_by_role("button", name="Train 2 on two moons")
+    t0 = time.perf_counter()
+    button.click()
+    page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot .annotation-text')]"
+                           ".filter(e => / · step /.test(e.textContent)).length >= 2", timeout=15_000)
+    first_frame = time.perf_counter() - t0
+    first = steps_shown(page)
+    # another control answers while it trains: a new data set relabels the Train button
+    t1 = time.perf_counter()
+    page.get_by_test_id("stRadio").get_by_text("8 Gaussians", exact=True).click()
+    page.get_by_role("button", name="Train 2 on 8 Gaussians").wait_for(timeout=10_000)
+    answer = time.perf_counter() - t1
+    page.wait_for_function(f"() => {{ const t = [...document.querySelectorAll('.js-plotly-plot .annotation-text')]"
+                           f".map(e => e.textContent).join(' '); return /GAN-QP · step (\\d[\\d,]*)/.test(t) && "
+                           f"/Rectified flow · step (\\d[\\d,]*)/.test(t) && "
+                           f"parseInt(t.match(/GAN-QP · step ([\\d,]+)/)[1].replace(/,/g, '')) > {first.get('GAN-QP', 0)} && "
+                           f"parseInt(t.match(/Rectified flow · step ([\\d,]+)/)[1].replace(/,/g, '')) > {first.get('Rectified flow', 0)} }}",
+                           timeout=30_000)
+    later = steps_shown(page)
+    assert later["GAN-QP"] > first.get("GAN-QP", 0) and later["Rectified flow"] > first.get("Rectified flow", 0)
+    page.get_by_role("button", name="Stop").click()
+    page.wait_for_selector("text=Stopped: the models keep what they learned", timeout=20_000)
+    page.wait_for_selector("text=Training, replayed")
+    page.get_by_role("tab", name="GAN-QP").wait_for(timeout=20_000)  # the maps of what was learned
+    assert not page_errors(page)
+    print(f"first frame {first_frame:.2f} s, another control answered in {answer:.2f} s")
+    assert first_frame < 5 and answer < 5  # loose bounds for a loaded CI machine; figures: docs/benchmarks
+    page.close()
