@@ -85,7 +85,7 @@ def _gan(name: str, label: str, loss: str, about: str, *, n_critic: int = 1, ste
 
 
 TOY_FAMILIES: dict[str, ToyFamily] = {f.name: f for f in (
-    ToyFamily("vae", "VAE", ToyVAE, vae.toy_vae_step, vae.toy_vae_sample, steps=3000,
+    ToyFamily("vae", "VAE", ToyVAE, vae.toy_vae_step, vae.toy_vae_sample, steps=2500,
               about="An encoder q(z|x) and a Gaussian decoder p(x|z) = N(m(z), 0.1²), trained on the ELBO; "
                     "samples decode z ~ N(0, I)."),
     _gan("gan", "GAN (BCE)", "bce",

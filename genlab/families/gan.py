@@ -276,7 +276,7 @@ def toy_d_update(model, opt_d, real: torch.Tensor, gen: torch.Generator, loss: s
     (``bce``: −V(D, G); ``wgan-gp``: critic loss + λ·penalty; ``gan-qp``: the QP critic loss)."""
     with torch.no_grad():
         fake = model.generator(torch.randn((real.shape[0], model.config.noise_dim), generator=gen))
-    real_scores, fake_scores = model.discriminator(real), model.discriminator(fake)
+    real_scores, fake_scores = model.discriminator(torch.cat([real, fake])).split(len(real))  # one pass
     if loss == "bce":
         d_loss = d_bce_loss(real_scores, fake_scores)
     elif loss == "wgan-gp":
