@@ -30,7 +30,7 @@ MAX_TRAININGS = 2  # trainings running at once on this server (one per core); ot
 MAX_FAMILIES = 4  # a session's families per run: with 3× steps, at most ~3 min of one core
 COLORS = {"vae": "#1f77b4", "gan": "#d62728", "wgan-gp": "#ff7f0e", "gan-qp": "#8c564b",
           "flow": "#2ca02c", "diffusion": "#9467bd", "rectified-flow": "#e377c2"}
-DRAW_GRID = 41  # the drawing plane's clickable grid: DRAW_GRID × DRAW_GRID points
+DRAW_GRID = 31  # the drawing plane's clickable grid: DRAW_GRID × DRAW_GRID points, 0.2 apart
 PLOT = {"displayModeBar": False}
 
 
@@ -67,12 +67,13 @@ def draw_section() -> np.ndarray | None:
     pts = np.array([p for stroke in drawn for p in stroke], dtype=np.float32).reshape(-1, 2)
     axis = np.linspace(-3, 3, DRAW_GRID)
     gx, gy = np.meshgrid(axis, axis)
-    fig = plane("Click or lasso grid points: each adds a few points around it", height=420)
+    fig = plane("Click a grid point: 10 points around it · or the lasso (toolbar) to fill an area", height=420)
     fig.add_scatter(x=gx.ravel(), y=gy.ravel(), mode="markers", hoverinfo="none",
-                    marker={"size": 7, "color": "rgba(120,120,120,0.12)"})
+                    marker={"size": 7, "color": "rgba(120,120,120,0.15)"})
     if len(pts):
         add_points(fig, pts, "#1f77b4", 4)
-    fig.update_layout(dragmode="lasso", clickmode="event+select")
+    # clicks select a point only without a drag tool; the toolbar's lasso or box fills an area
+    fig.update_layout(dragmode=False, clickmode="event+select", hovermode="closest")
     c = st.columns([3, 1])
     event = c[0].plotly_chart(fig, on_select="rerun", selection_mode=("points", "box", "lasso"),
                               key=f"pg.draw.{len(drawn)}", config={"displayModeBar": True})

@@ -2,6 +2,7 @@
 advance; the first frame comes at once; other controls answer while it trains; Stop keeps
 what was learned."""
 
+import math
 import re
 import time
 
@@ -59,4 +60,31 @@ def test_two_families_animate_side_by_side_and_the_page_stays_responsive(server,
     assert not page_errors(page)
     print(f"first frame {first_frame:.2f} s, another control answered in {answer:.2f} s")
     assert first_frame < 5 and answer < 5  # loose bounds for a loaded CI machine; figures: docs/benchmarks
+    page.close()
+
+
+def test_drawing_points_by_click_and_lasso_then_training_is_offered(server, chromium):  # noqa: F811
+    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{server}/playground")
+    wait_idle(page)
+    page.get_by_test_id("stRadio").get_by_text("draw your own", exact=True).click()
+    wait_idle(page)
+    page.wait_for_selector("text=At least 100 points are needed")
+    box = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+    for i, (fx, fy) in enumerate([(0.5, 0.5), (0.3, 0.3)]):
+        page.mouse.click(box["x"] + box["width"] * fx, box["y"] + box["height"] * fy)
+        page.wait_for_function(f"() => document.querySelector('[data-testid=\"stMetricValue\"]')"
+                               f".innerText.trim() === '{10 * (i + 1)}'", timeout=15_000)
+        wait_idle(page)
+    page.get_by_role("button", name="Lasso Select").click()  # plotly's toolbar
+    x0, y0 = box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.7
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    for k in range(13):
+        a = 2 * math.pi * k / 12
+        page.mouse.move(x0 + 60 + 60 * math.cos(a), y0 + 60 * math.sin(a), steps=3)
+    page.mouse.up()
+    page.get_by_role("button", name=re.compile(r"^Train \d on your points")).wait_for(timeout=15_000)
+    assert int(page.get_by_test_id("stMetricValue").inner_text().replace(",", "")) >= 100
+    assert not page_errors(page)
     page.close()
