@@ -527,7 +527,7 @@ data_key, points, reference = choose_data()
 c = st.columns([3, 1.3, 0.8, 1])
 families = c[0].multiselect("Families", list(pg.TOY_FAMILIES), format_func=lambda f: pg.TOY_FAMILIES[f].label,
                             key="pg.families", max_selections=MAX_FAMILIES,
-                            help="Up to four at once; they train in turn, a few hundred steps each, on one core")
+                            help="Up to four at once; they train in turn, a few hundred steps each, in one thread")
 length = c[1].selectbox("Training length", list(LENGTHS), key="pg.length")
 seed = c[2].number_input("Seed", 0, 9999, step=1, key="pg.seed")
 reflow = c[3].checkbox("+ one reflow", key="pg.reflow", disabled="rectified-flow" not in families,
@@ -536,7 +536,7 @@ with st.expander("About the families and the limits of this page"):
     for f in pg.TOY_FAMILIES.values():
         st.markdown(f"**{f.label}** ({f.steps:,} steps by default): {f.about}")
     st.caption(f"Limits, so that several people can train at once: at most {MAX_FAMILIES} families and "
-               f"3× their default steps per run; each run trains on one core, and this server runs at "
+               f"3× their default steps per run, one run per session; each run is one training thread, and this server runs at "
                f"most {MAX_TRAININGS} at a time (a third waits its turn, with a message). Code: "
                "genlab/playground.py, the families' toy_* functions in genlab/families/.")
 
