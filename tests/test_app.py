@@ -422,10 +422,49 @@ def test_autoregressive_page_controls(tiny_pixelcnn_root, monkeypatch):
     assert any("Rows 0–13 of every completion equal the model's input" in c.value for c in at.caption)
     assert any("543.2 nats" in m.proto.body for m in at.metric)
     at.button(key="ar.go").click().run()
+    finished(at)  # sampling runs as a job (genlab_ui.jobs)
     assert not at.exception
     assert any(c.startswith("1 sample, seed 0:") for c in captions(at))
     at.slider(key="ar.rows").set_value(20).run()
     assert any("Rows 0–19 of every completion equal" in c.value for c in at.caption)
+    assert any(c.startswith("1 sample, seed 0:") for c in captions(at))  # the samples stay
+    st.cache_data.clear()
+
+
+def test_autoregressive_sampling_shows_its_canvas_live_and_cancel_stops_it_within_a_second(
+        tiny_pixelcnn_root, monkeypatch):
+    """#25, the long waits: 16 images took 3–4 s with a bare progress bar and no Cancel."""
+    from genlab.families import pixelcnn
+    from genlab_ui import jobs
+
+    real = pixelcnn.pixelcnn_sample
+
+    def slow(model, n, gen, *, on_pixel=None):  # 784 pixels of 10 ms: about 8 s
+        def on_slow_pixel(i, probs, x):
+            time.sleep(0.01)
+            on_pixel(i, probs, x)
+        return real(model, n, gen, on_pixel=on_slow_pixel)
+
+    monkeypatch.setattr(pixelcnn, "pixelcnn_sample", slow)
+    at = page_on(tiny_pixelcnn_root, "autoregressive", monkeypatch, **{"ar.n": 16, "ar.seed": 3})
+    at.button(key="ar.go").click().run()
+    bar = [str(e.proto) for e in at.get("progress")]
+    assert bar and "Sampling 16 images" in bar[0] and " left" in bar[0], bar
+    job = jobs.get(("pixelcnn samples", *at.session_state["ar.run"]))
+    time.sleep(0.8)
+    at.run()  # the live view: the canvas so far
+    assert any("of 784 pixels drawn" in c for c in captions(at)), captions(at)
+    at.button(key="ar.job.cancel").click()
+    t0 = time.perf_counter()
+    at.run()
+    jobs.wait_all()
+    assert job.state == "cancelled" and job.ended - t0 < 1.0
+    finished(at)
+    assert any("cancelled after" in i.value for i in at.info) and not at.get("progress")
+    monkeypatch.setattr(pixelcnn, "pixelcnn_sample", real)
+    at.button(key="ar.go").click().run()  # again: the result appears once its job ends
+    finished(at)
+    assert any(c.startswith("16 samples, seed 3:") for c in captions(at)) and not at.info
     st.cache_data.clear()
 
 
