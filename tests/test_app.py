@@ -349,6 +349,7 @@ def test_flows_page_without_flow_checkpoints(tmp_path, monkeypatch):
     assert at.expander and not at.get("image")  # the maths, and no sample grid
     assert "2,000 points" in plotly_spec(at)["layout"]["title"]["text"]  # the toy data, untrained
     at.button(key="flows.train").click().run()  # the toy flow needs no checkpoint
+    finished(at)  # it trains as a job (genlab_ui.jobs)
     assert not at.exception
     titles = [plotly_spec(at, i)["layout"]["title"]["text"] for i in range(2)]
     assert titles[0].startswith("p(x) =") and "through 8 of 8 inverse layers" in titles[1]
@@ -378,6 +379,7 @@ def test_flows_page_controls(tiny_flow_root, monkeypatch):
     assert any("Median bits/dim for realnvp" in c.value for c in at.caption)
 
     at.button(key="flows.train").click().run()
+    finished(at)
     assert not at.exception
     density, warp = plotly_spec(at, 1), plotly_spec(at, 2)
     assert density["data"][0]["type"] == "heatmap" and "x-space" in warp["layout"]["title"]["text"]
@@ -388,6 +390,36 @@ def test_flows_page_controls(tiny_flow_root, monkeypatch):
     assert "z-space" in moved["layout"]["title"]["text"] and moved["data"][0] != warp["data"][0]
     axes = lambda spec: (spec["layout"]["xaxis"]["title"]["text"], spec["layout"]["yaxis"]["title"]["text"])
     assert axes(warp) == ("x₁", "x₂") and axes(moved) == ("z₁", "z₂")  # #25 item 14: z-space axes
+    st.cache_data.clear()
+
+
+def test_flows_toy_training_is_a_job_that_cancel_stops_within_a_second(tmp_path, monkeypatch):
+    """#25, the long waits: 1,000 toy steps blocked the page for 9 s with a bare progress bar."""
+    from genlab_ui import jobs
+
+    at = page_on(tmp_path, "flows", monkeypatch, **{"flows.toy_steps": 1000, "flows.toy": "rings"})
+    at.button(key="flows.train").click().run()
+    bar = [str(e.proto) for e in at.get("progress")]
+    assert bar and "Training the toy flow on two rings, 1,000 steps" in bar[0] and " left" in bar[0], bar
+    job = jobs.get(("toy flow", "rings", 1000))
+    time.sleep(0.3)
+    at.button(key="flows.toy_job.cancel").click()
+    t0 = time.perf_counter()
+    at.run()
+    jobs.wait_all()
+    assert job.state == "cancelled" and job.ended - t0 < 1.0
+    finished(at)
+    assert any("cancelled after" in i.value for i in at.info) and not at.get("progress")
+    assert "2,000 points" in plotly_spec(at)["layout"]["title"]["text"]  # the data, untrained
+    at.select_slider(key="flows.toy_steps").set_value(250).run()
+    at.button(key="flows.train").click().run()  # the result appears once its job ends
+    finished(at)
+    assert plotly_spec(at, 0)["layout"]["title"]["text"].startswith("p(x) =")
+    assert any(c.value.startswith("250 steps in") for c in at.caption)
+    at.select_slider(key="flows.toy_steps").set_value(1000).run()  # the cancelled one again:
+    assert any("cancelled after" in i.value for i in at.info)  # its note, until Train
+    at.select_slider(key="flows.toy_steps").set_value(250).run()
+    assert plotly_spec(at, 0)["layout"]["title"]["text"].startswith("p(x) =")  # kept by its inputs
     st.cache_data.clear()
 
 
