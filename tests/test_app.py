@@ -504,12 +504,54 @@ def test_projections_tsne_progress_does_not_come_back_with_an_overlay():
     """#25 item 3: after a fresh t-SNE, adding an overlay must not redraw the fit's progress."""
     at = page("projections", dataset="mnist", **{"proj.method": "t-SNE", "proj.points": 500,
                                                  "proj.seed": 7, "proj.iterations": 250})
-    assert not at.exception
+    finished(at)  # the fit runs as a job (genlab_ui.jobs)
+    assert not at.exception and component_data(at, "scatter_map")["axis"][0] == "t-SNE 1"
     at.multiselect(key="proj.overlay").set_value([str(ROOT / "checkpoints/mnist/vae-2d")]).run()
     at.select_slider(key="proj.n_samples").set_value(100).run()
     assert not at.exception
     texts = [str(e.proto) for e in at.get("progress")]
     assert not any("t-SNE of" in t for t in texts), texts
+
+
+def test_projections_tsne_fit_is_a_job_that_asks_over_20_s_and_cancel_stops_it():
+    """#25, the long waits: a t-SNE off the shipped settings blocked the page for 8–50 s with
+    a bare progress bar; now a job with the time left and Cancel, and a question over 20 s."""
+    from genlab_ui import jobs
+
+    at = page("projections", dataset="mnist", **{"proj.method": "t-SNE", "proj.points": 500,
+                                                 "proj.seed": 5, "proj.iterations": 250})
+    bar = [str(e.proto) for e in at.get("progress")]
+    assert bar and "t-SNE of 500 points (perplexity 30, 250 iterations, seed 5)" in bar[0], bar
+    assert " left" in bar[0] and not at.get("bidi_component")  # no map until it is fitted
+    [job] = [j for j in jobs.wait_all(0) if j.key[0] == "tsne"]
+    time.sleep(1.0)
+    at.button(key="proj.tsne_job.cancel").click()
+    t0 = time.perf_counter()
+    at.run()
+    jobs.wait_all()
+    assert job.state == "cancelled" and job.ended - t0 < 1.0
+    finished(at)
+    assert any("cancelled after" in w.value for w in at.warning) and not at.get("progress")
+    at.select_slider(key="proj.iterations").set_value(2000).run()  # about 1 min: asks first
+    assert not [j for j in jobs.wait_all(0) if j.key[0] == "tsne"]
+    asked = [w.value for w in at.warning]
+    assert any("2,000 iterations takes about 1 min" in w for w in asked), asked
+    at.button(key="proj.tsne_pca").click().run()
+    assert at.radio(key="proj.method").value == "PCA"
+    assert component_data(at, "scatter_map")["axis"][0] == "PC 1"
+    at.radio(key="proj.method").set_value("t-SNE").run()
+    at.select_slider(key="proj.iterations").set_value(250).run()
+    at.number_input(key="proj.seed").set_value(5).run()
+    at.button(key="proj.tsne_run").click().run()  # the cancelled one again: its result once it ends
+    finished(at)
+    tsne = component_data(at, "scatter_map")
+    assert tsne["axis"][0] == "t-SNE 1" and sum(len(g["x"]) for g in tsne["groups"]) == 500
+    at.slider(key="proj.perplexity").set_value(31).run()  # another map: another job
+    [other] = jobs.wait_all(0)
+    other.cancel()
+    jobs.wait_all()
+    at.slider(key="proj.perplexity").set_value(30).run()  # back: kept by its inputs, no new job
+    assert not jobs.wait_all(0) and component_data(at, "scatter_map")["groups"] == tsne["groups"]
 
 
 def test_singular_and_article_wording(caplog, tiny_pixelcnn_root, monkeypatch):
