@@ -172,12 +172,6 @@ def _source_id(source: str) -> str:
     return source if source == projection.PIXELS else loaders.load_checkpoint(source).id
 
 
-def coords(s: Settings, progress=None) -> np.ndarray:
-    if s.method == "PCA":
-        return pca_map(s.dataset, s.source, s.points).coords
-    return tsne_map(s, progress).coords
-
-
 def overlay(s: Settings, model_folder: str, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """n samples of a generative checkpoint and their place on the map: (images, (n, 2)).
 
