@@ -98,7 +98,7 @@ TSNE_JOBS = 2  # threads for openTSNE; its result depends on this, so it is fixe
 
 def tsne(x: np.ndarray, *, perplexity: float = 30.0, iterations: int = 1000, seed: int = 0,
          pca_dims: int = 50, backend: str = "opentsne",
-         on_progress: Callable[[float], None] | None = None) -> TSNEResult:
+         on_progress: Callable[[float], None] | None = None, progress_every: int = 25) -> TSNEResult:
     """t-SNE (van der Maaten & Hinton 2008): (N, F) -> a 2-D map, the same for the same seed.
 
     The data are first reduced to ``pca_dims`` by PCA (the usual speed-up) and the map is
@@ -111,7 +111,9 @@ def tsne(x: np.ndarray, *, perplexity: float = 30.0, iterations: int = 1000, see
         iterations: optimisation steps in total.
         seed: fixes the map.
         backend: "opentsne" (progress, transform) or "sklearn".
-        on_progress: called with the fraction done (0..1) during the fit (openTSNE only).
+        on_progress: called with the fraction done (0..1) during the fit (openTSNE only); an
+            exception it raises stops the fit (how a job is cancelled).
+        progress_every: iterations between two calls of ``on_progress`` (the map is the same).
 
     Returns:
         The map and what is needed to place new points on it.
@@ -133,7 +135,7 @@ def tsne(x: np.ndarray, *, perplexity: float = 30.0, iterations: int = 1000, see
     from openTSNE import TSNE
 
     early = min(250, iterations // 4)
-    every = 25
+    every = progress_every
     calls = [0]
 
     def callback(iteration, error, embedding) -> bool:

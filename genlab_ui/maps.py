@@ -4,6 +4,7 @@ generated samples placed on a map; plus what the map component draws."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -78,10 +79,14 @@ def pca_map(dataset: str, source: str, n: int) -> projection.PCAResult:
     return projection.pca(features(dataset, source, n), k=2, curve=50)
 
 
-def tsne_map(s: Settings, progress: Callable[[float], None] | None = None) -> projection.TSNEResult:
+def tsne_map(s: Settings, progress: Callable[[float], None] | None = None, *,
+             fitted: projection.TSNEResult | None = None) -> projection.TSNEResult:
     """The t-SNE map for these settings: the shipped one where it matches (same settings,
-    same weights), else fitted once for every session (``progress`` reports while it runs)."""
+    same weights), else fitted once for every session (``progress`` reports while it runs;
+    pages fit it with ``start_tsne``). ``fitted``: a map to keep unless one is kept already."""
     def compute() -> projection.TSNEResult:
+        if fitted is not None:
+            return fitted
         x = features(s.dataset, s.source, s.points)
         key = projection.source_key(s.source, _checkpoint(s.source))
         shipped = projection.load_default_map(s.dataset, _source_id(s.source), key, s.points,
@@ -94,15 +99,77 @@ def tsne_map(s: Settings, progress: Callable[[float], None] | None = None) -> pr
     return loaders.shared_result("tsne", (s,), compute, keep=12)
 
 
+TSNE_S = (1.0, 0.025, 1.1e-5)  # seconds: fixed + per iteration + per iteration and point, fitted
+# to openTSNE here (2 threads, one core busy): 2,000 points × 1,000 iterations 40–48 s, 500 × 250 7–9 s
+
+
+def tsne_estimate(s: Settings) -> float:
+    """Seconds to fit the t-SNE map ``s`` on this machine."""
+    return TSNE_S[0] + s.iterations * (TSNE_S[1] + TSNE_S[2] * s.points)
+
+
+def tsne_key(s: Settings) -> tuple:
+    return ("tsne", s)
+
+
+def ready_coords(s: Settings) -> np.ndarray | None:
+    """The map's coordinates if they take no long computation: PCA, the shipped t-SNE map for
+    these settings, or a t-SNE fitted before (by ``start_tsne``); else None."""
+    if s.method == "PCA":
+        return pca_map(s.dataset, s.source, s.points).coords
+    fitted = loaders.shared_peek("tsne", (s,))
+    if fitted is None:
+        key = projection.source_key(s.source, _checkpoint(s.source))
+        shipped = projection.load_default_map(s.dataset, _source_id(s.source), key, s.points,
+                                              s.perplexity, s.iterations, s.seed)
+        if shipped is None:
+            return None
+        fitted = tsne_map(s)  # the shipped map, kept for the overlays
+    return fitted.coords
+
+
+def start_tsne(s: Settings) -> jobs.Job:
+    """Fit the t-SNE map ``s`` as a job (genlab_ui.jobs), kept where ``tsne_map`` finds it.
+
+    The fit runs in a thread of its own, which the job watches every 0.1 s: Cancel ends the job
+    at once, while openTSNE stops at its next progress call (every 4 iterations, ≲ 0.3 s) or,
+    while it computes the affinities (up to ~3 s for perplexity 100), right after them."""
+    x = features(s.dataset, s.source, s.points)  # fetched here: the job has no script run
+    store = loaders.shared_store("tsne")
+
+    def compute(job: jobs.Job) -> projection.TSNEResult:
+        done, out = [0.0], {}
+
+        def progress(fraction: float) -> None:
+            if job.cancelling:
+                raise jobs.Cancelled
+            done[0] = fraction
+
+        def fit() -> None:
+            try:
+                out["map"] = projection.tsne(x, perplexity=s.perplexity, iterations=s.iterations,
+                                             seed=s.seed, on_progress=progress, progress_every=4)
+            except BaseException as exc:  # noqa: BLE001 (handed to the job's thread)
+                out["error"] = exc
+
+        worker = threading.Thread(target=fit, name="genlab-tsne", daemon=True)
+        worker.start()
+        while worker.is_alive():
+            job.report(done[0], f"iteration {round(done[0] * s.iterations):,} of {s.iterations:,}"
+                       if done[0] else "affinities between the points")
+            worker.join(0.1)
+        if "error" in out:
+            raise out["error"]
+        return loaders.shared_result("tsne", (s,), lambda: out["map"], keep=12, store=store)
+
+    label = (f"t-SNE of {s.points:,} points (perplexity {s.perplexity:g}, {s.iterations:,} "
+             f"iterations, seed {s.seed})")
+    return jobs.start(tsne_key(s), label, compute, estimate_s=tsne_estimate(s))
+
+
 def _source_id(source: str) -> str:
     """"pixels" or the checkpoint id (mnist/vae-2d) for a checkpoint folder."""
     return source if source == projection.PIXELS else loaders.load_checkpoint(source).id
-
-
-def coords(s: Settings, progress=None) -> np.ndarray:
-    if s.method == "PCA":
-        return pca_map(s.dataset, s.source, s.points).coords
-    return tsne_map(s, progress).coords
 
 
 def overlay(s: Settings, model_folder: str, n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -12,7 +12,7 @@ from genlab import data, registry, sample
 from genlab.images import grid, upscale
 from genlab.families import pixelcnn
 from genlab.models.pixelcnn import PixelCNN, causal_mask
-from genlab_ui import inputs, loaders, state
+from genlab_ui import inputs, jobs, loaders, state
 
 ANCHOR_NATS = 81.3  # PixelCNN on binarized MNIST (van den Oord et al. 2016, "Pixel RNN", table 4)
 UNSAMPLED = (28, 38, 78)  # canvas pixels not drawn yet: dark blue
@@ -100,17 +100,29 @@ def pixel_note(i: int, probs: torch.Tensor, width: int) -> str:
            f"(p = {probs.max().item():.2f})"
 
 
-def live_sample(folder: str, n: int, seed: int, show) -> dict:
-    """n images drawn pixel by pixel, computed once per (folder, n, seed) for every session.
-    While it runs, ``show(filled, canvas (n, H, W), means (n, H, W), note)`` is called every
-    row (every quarter row for n ≤ 4).
+SAMPLE_S = (0.3, 0.16)  # seconds: fixed + per image, 784 pixels (16 images: 2.6 s measured here)
 
-    Returns:
-        images uint8 (n, H, W); means: E[x_i | x_<i] at each pixel (p(x_i = 1) for a binarized
-        model), float (n, H, W); wall_s.
+
+def sample_key(folder: str, n: int, seed: int) -> tuple:
+    return ("pixelcnn samples", folder, n, seed)
+
+
+def sampling_estimate(n: int) -> float:
+    """Seconds to sample n images on this machine (a 2-core CPU, one thread per session)."""
+    return SAMPLE_S[0] + SAMPLE_S[1] * n
+
+
+def start_sampling(folder: str, n: int, seed: int) -> None:
+    """Start (or join) the job that draws n images pixel by pixel, and make it the one this
+    page shows. Every pixel reports (so Cancel stops it within a few ms); every row (every
+    quarter row for n ≤ 4) also leaves the canvas so far for the live view.
+
+    The job's result: images uint8 (n, H, W); means: E[x_i | x_<i] at each pixel (p(x_i = 1)
+    for a binarized model), float (n, H, W); wall_s.
     """
-    def compute() -> dict:
-        model = loaders.load_checkpoint(folder).model
+    model = loaders.load_checkpoint(folder).model  # fetched here: the job has no script run
+
+    def compute(job: jobs.Job) -> dict:
         size = model.config.image_size
         every = size if n > 4 else max(1, size // 4)
         means = torch.zeros(n, size * size)
@@ -118,16 +130,68 @@ def live_sample(folder: str, n: int, seed: int, show) -> dict:
 
         def on_pixel(i: int, probs: torch.Tensor, x: torch.Tensor) -> None:
             means[:, i] = probs @ values
+            live = None
             if (i + 1) % every == 0:
-                note = pixel_note(i, probs[0], size)
-                show(i + 1, x[:, 0].numpy(), means.view(n, size, size).numpy(), note)
+                live = {"filled": i + 1, "x": x[:, 0].numpy().copy(), "note": pixel_note(i, probs[0], size),
+                        "means": means.view(n, size, size).numpy().copy()}
+            job.report((i + 1) / (size * size), f"pixel {i + 1} of {size * size}", partial=live)
 
         t0 = time.perf_counter()
         out = pixelcnn.pixelcnn_sample(model, n, sample.generator(seed), on_pixel=on_pixel)
         return {"images": sample.to_uint8(out), "means": means.view(n, size, size).numpy(),
                 "wall_s": time.perf_counter() - t0}
 
-    return loaders.shared_result("pixelcnn_samples", (folder, n, seed), compute)
+    jobs.start(sample_key(folder, n, seed), f"Sampling {n} image{'s' * (n > 1)}", compute,
+               estimate_s=sampling_estimate(n))
+    st.session_state["ar.run"] = (folder, n, seed)
+
+
+def layout(n: int) -> tuple[int, int]:
+    """Columns of the grid and the upscaling factor for n images."""
+    return int(np.ceil(np.sqrt(n))), 8 if n == 1 else 6 if n <= 4 else 4
+
+
+@st.fragment(run_every=0.5)
+def live(key: tuple, n: int) -> None:
+    """The running job: its progress bar with the time left, Cancel, and the canvas so far."""
+    job = jobs.get(key)
+    left = None if job is None else job.remaining_s()
+    if left is not None and left < 1.0 and job.state == "running":  # ends before the next redraw:
+        deadline = time.perf_counter() + 1.5  # wait for it rather than draw a frame
+        while job.state == "running" and time.perf_counter() < deadline:
+            time.sleep(0.02)
+    if job is None or job.state != "running":
+        st.rerun()  # the page shows the result (or what stopped it)
+    bar, stop = st.columns([8, 1], vertical_alignment="bottom")
+    bar.progress(job.fraction, text=f"{job.label}: {job.note or 'starting'}"
+                 + (f" · about {jobs.duration(left)} left" if left is not None else ""))
+    if stop.button("Cancel", key="ar.job.cancel", help="Stops it within a second"):
+        job.cancel()
+        st.rerun()
+    frame = job.partial
+    if frame is None:
+        return
+    ncol, factor = layout(n)
+    filled = frame["filled"]
+    left_col, right_col = st.columns(2)
+    left_col.image(upscale(grid(canvas(frame["x"], filled), ncol=ncol), factor), output_format="PNG",
+                   caption=f"the canvas: {filled} of 784 pixels drawn, the next in red")
+    right_col.image(upscale(grid(heat(frame["means"], filled), ncol=ncol), factor), output_format="PNG",
+                    caption="the model's prediction at each pixel when it was drawn")
+    st.markdown(frame["note"])
+
+
+def shown_sample(key: tuple) -> dict | None:
+    """The finished sampling for ``key``: kept in this session (it survives any rerun), else
+    from its job, then kept (16 images and their means: about 60 kB)."""
+    kept = st.session_state.get("ar.result")
+    if kept is not None and kept[0] == key:
+        return kept[1]
+    job = jobs.get(key)
+    if job is None or job.state != "done":
+        return None
+    st.session_state["ar.result"] = (key, job.result)
+    return job.result
 
 
 @st.fragment
@@ -137,37 +201,29 @@ def sampling(folder: str, levels: int) -> None:
     n = c[0].slider("Images n", 1, 16, key="ar.n")
     seed = int(c[1].number_input("Seed", 0, 2**31 - 1, key="ar.seed", step=1))
     c[2].write("")  # align the button with the inputs
-    key = (folder, n, seed)
     if c[2].button(f"Sample {n} image{'s' * (n > 1)}, 784 pixels each", key="ar.go", type="primary"):
-        st.session_state["ar.run"] = key
-    if st.session_state.get("ar.run") != key:
-        st.caption("Press the button: the canvas fills in raster order while the model draws "
-                   f"each pixel from p(x_i | x_<i) (about {round(1 + 0.3 * n)} s on a 2-core "
-                   "laptop CPU).")
+        start_sampling(folder, n, seed)
+    key = sample_key(folder, n, seed)
+    job = jobs.get(key) if st.session_state.get("ar.run") == (folder, n, seed) else None
+    if job is not None and job.state == "running":
+        live(key, n)
         return
-    ncol = int(np.ceil(np.sqrt(n)))
-    factor = 8 if n == 1 else 6 if n <= 4 else 4
+    if job is not None and (note := jobs.ended_note(job)):
+        st.info(note)
+    result = shown_sample(key) if st.session_state.get("ar.run") == (folder, n, seed) else None
+    if result is None:
+        st.caption("Press the button: the canvas fills in raster order while the model draws "
+                   f"each pixel from p(x_i | x_<i) (about {jobs.duration(sampling_estimate(n))} on "
+                   "this machine).")
+        return
+    ncol, factor = layout(n)
     left, right = st.columns(2)
-    picture, means_picture = left.empty(), right.empty()
-    note, bar = st.empty(), st.progress(0.0, text="Sampling…")
-
-    def show(filled: int, x: np.ndarray, means: np.ndarray, text: str) -> None:
-        picture.image(upscale(grid(canvas(x, filled), ncol=ncol), factor), output_format="PNG",
-                      caption=f"the canvas: {filled} of 784 pixels drawn, the next in red")
-        means_picture.image(upscale(grid(heat(means, filled), ncol=ncol), factor), output_format="PNG",
-                            caption="the model's prediction at each pixel when it was drawn")
-        note.markdown(text)
-        bar.progress(filled / 784, text=f"pixel {filled} / 784")
-
-    result = live_sample(folder, n, seed, show)
-    bar.empty()
-    note.empty()
-    picture.image(upscale(grid(result["images"], ncol=ncol), factor), output_format="PNG",
-                  caption=f"{n} sample{'s' * (n > 1)}, seed {seed}: {result['wall_s']:.1f} s, "
-                          "784 steps of one new position per layer")
+    left.image(upscale(grid(result["images"], ncol=ncol), factor), output_format="PNG",
+               caption=f"{n} sample{'s' * (n > 1)}, seed {seed}: {result['wall_s']:.1f} s, "
+                       "784 steps of one new position per layer")
     belief = "p(x_i = 1 | x_<i)" if levels == 2 else "E[x_i | x_<i]"
-    means_picture.image(upscale(grid(heat(result["means"], 784), ncol=ncol), factor), output_format="PNG",
-                        caption=f"{belief} at each pixel when it was drawn (navy 0, amber 1)")
+    right.image(upscale(grid(heat(result["means"], 784), ncol=ncol), factor), output_format="PNG",
+                caption=f"{belief} at each pixel when it was drawn (navy 0, amber 1)")
     st.caption("The right picture is what the model believed before each draw: confident "
                "(navy or amber) on the background and inside strokes, unsure (in between) at "
                "their edges, where the draw decides the shape. Every pixel is drawn at random, so "

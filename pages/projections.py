@@ -1,6 +1,9 @@
 """/projections: PCA and t-SNE maps of held-out images, of a model's latent space or
 features, with generated samples placed among the real ones."""
 
+from dataclasses import replace
+
+import numpy as np
 import streamlit as st
 import torch
 
@@ -56,6 +59,60 @@ def pending_overlay(s: maps.Settings, folder: str, name: str, n: int, seed: int)
         c[1].button(f"Use {fewer[-1]:,} samples", key=f"proj.fewer.{name}",
                     on_click=lambda m=fewer[-1]: st.session_state.update({"proj.n_samples": m}))
     c[2].button("Not now", key=f"proj.drop.{name}", on_click=drop_overlay, args=(folder,))
+
+
+def tsne_coords(s: maps.Settings) -> np.ndarray | None:
+    """A t-SNE map's coordinates: kept in this session (they survive any rerun), shipped or
+    fitted before, or from its finished job, then kept (2,000 points: 32 kB); None while it
+    is being fitted or asked for."""
+    kept = st.session_state.get("proj.tsne")
+    if kept is not None and kept[0] == s:
+        if loaders.shared_peek("tsne", (s,)) is None:  # dropped from the shared store: overlays
+            maps.tsne_map(s, fitted=projection.TSNEResult(kept[1], None))  # rebuild from the coords
+        return kept[1]
+    xy = maps.ready_coords(s)
+    if xy is None:
+        job = jobs.get(maps.tsne_key(s))
+        if job is None or job.state != "done":
+            return None
+        xy = job.result.coords
+    st.session_state["proj.tsne"] = (s, xy)
+    return xy
+
+
+def default_tsne() -> None:
+    st.session_state.update({"proj.perplexity": 30, "proj.iterations": 1000, "proj.seed": 0})
+
+
+def pending_tsne(s: maps.Settings) -> None:
+    """A t-SNE map not fitted yet (each takes over 2 s): its job's progress, or the question
+    first (over 20 s) with the quicker choices, or what stopped it."""
+    key = maps.tsne_key(s)
+    job = jobs.get(key)
+    if job is not None and job.state == "running":
+        jobs.watch(key, "proj.tsne_job")
+        return
+    estimate = maps.tsne_estimate(s)
+    if job is None and estimate <= jobs.ASK_ABOVE_S:
+        maps.start_tsne(s)
+        jobs.watch(key, "proj.tsne_job")
+        return
+    note = jobs.ended_note(job) if job is not None else None
+    default = replace(s, perplexity=30.0, iterations=1000, seed=0)
+    shipped = default != s and maps.ready_coords(default) is not None
+    st.warning((note + " " if note else "") +
+               f"A t-SNE of {s.points:,} points with perplexity {s.perplexity:g} and {s.iterations:,} "
+               f"iterations takes about {jobs.duration(estimate)} on this machine now."
+               + (" The map for the default settings (perplexity 30, 1,000 iterations, seed 0) "
+                  "ships with the app and appears at once." if shipped else "")
+               + " PCA is immediate.", icon="⏱️")
+    c = st.columns([1.4, 1.4, 1, 2])
+    c[0].button(f"Run it (about {jobs.duration(estimate)})", key="proj.tsne_run",
+                on_click=maps.start_tsne, args=(s,))
+    if shipped:
+        c[1].button("Default settings", key="proj.tsne_default", on_click=default_tsne)
+    c[2].button("PCA instead", key="proj.tsne_pca",
+                on_click=lambda: st.session_state.update({"proj.method": "PCA"}))
 
 
 def explain() -> None:
@@ -118,13 +175,10 @@ sample_seed = o[2].number_input("Sample seed", 0, 10_000, key="proj.sample_seed"
 
 try:
     images, labels = maps.held_out(dataset, settings.points)
-    bar = None
-    if method == "t-SNE":
-        bar = st.progress(0.0, text="t-SNE…")
-    xy = maps.coords(settings, None if bar is None else
-                     lambda f: bar.progress(f, text=f"t-SNE of {settings.points:,} points: {f:.0%}"))
-    if bar is not None:
-        bar.empty()
+    xy = maps.ready_coords(settings) if method == "PCA" else tsne_coords(settings)
+    if xy is None:  # a t-SNE fitted here: a job with its progress bar, or a question first
+        pending_tsne(settings)
+        st.stop()
     overlays, pending = [], []
     for folder in chosen:
         if folder not in generators:

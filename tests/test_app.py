@@ -349,6 +349,7 @@ def test_flows_page_without_flow_checkpoints(tmp_path, monkeypatch):
     assert at.expander and not at.get("image")  # the maths, and no sample grid
     assert "2,000 points" in plotly_spec(at)["layout"]["title"]["text"]  # the toy data, untrained
     at.button(key="flows.train").click().run()  # the toy flow needs no checkpoint
+    finished(at)  # it trains as a job (genlab_ui.jobs)
     assert not at.exception
     titles = [plotly_spec(at, i)["layout"]["title"]["text"] for i in range(2)]
     assert titles[0].startswith("p(x) =") and "through 8 of 8 inverse layers" in titles[1]
@@ -378,6 +379,7 @@ def test_flows_page_controls(tiny_flow_root, monkeypatch):
     assert any("Median bits/dim for realnvp" in c.value for c in at.caption)
 
     at.button(key="flows.train").click().run()
+    finished(at)
     assert not at.exception
     density, warp = plotly_spec(at, 1), plotly_spec(at, 2)
     assert density["data"][0]["type"] == "heatmap" and "x-space" in warp["layout"]["title"]["text"]
@@ -388,6 +390,36 @@ def test_flows_page_controls(tiny_flow_root, monkeypatch):
     assert "z-space" in moved["layout"]["title"]["text"] and moved["data"][0] != warp["data"][0]
     axes = lambda spec: (spec["layout"]["xaxis"]["title"]["text"], spec["layout"]["yaxis"]["title"]["text"])
     assert axes(warp) == ("x₁", "x₂") and axes(moved) == ("z₁", "z₂")  # #25 item 14: z-space axes
+    st.cache_data.clear()
+
+
+def test_flows_toy_training_is_a_job_that_cancel_stops_within_a_second(tmp_path, monkeypatch):
+    """#25, the long waits: 1,000 toy steps blocked the page for 9 s with a bare progress bar."""
+    from genlab_ui import jobs
+
+    at = page_on(tmp_path, "flows", monkeypatch, **{"flows.toy_steps": 1000, "flows.toy": "rings"})
+    at.button(key="flows.train").click().run()
+    bar = [str(e.proto) for e in at.get("progress")]
+    assert bar and "Training the toy flow on two rings, 1,000 steps" in bar[0] and " left" in bar[0], bar
+    job = jobs.get(("toy flow", "rings", 1000))
+    time.sleep(0.3)
+    at.button(key="flows.toy_job.cancel").click()
+    t0 = time.perf_counter()
+    at.run()
+    jobs.wait_all()
+    assert job.state == "cancelled" and job.ended - t0 < 1.0
+    finished(at)
+    assert any("cancelled after" in i.value for i in at.info) and not at.get("progress")
+    assert "2,000 points" in plotly_spec(at)["layout"]["title"]["text"]  # the data, untrained
+    at.select_slider(key="flows.toy_steps").set_value(250).run()
+    at.button(key="flows.train").click().run()  # the result appears once its job ends
+    finished(at)
+    assert plotly_spec(at, 0)["layout"]["title"]["text"].startswith("p(x) =")
+    assert any(c.value.startswith("250 steps in") for c in at.caption)
+    at.select_slider(key="flows.toy_steps").set_value(1000).run()  # the cancelled one again:
+    assert any("cancelled after" in i.value for i in at.info)  # its note, until Train
+    at.select_slider(key="flows.toy_steps").set_value(250).run()
+    assert plotly_spec(at, 0)["layout"]["title"]["text"].startswith("p(x) =")  # kept by its inputs
     st.cache_data.clear()
 
 
@@ -422,10 +454,49 @@ def test_autoregressive_page_controls(tiny_pixelcnn_root, monkeypatch):
     assert any("Rows 0–13 of every completion equal the model's input" in c.value for c in at.caption)
     assert any("543.2 nats" in m.proto.body for m in at.metric)
     at.button(key="ar.go").click().run()
+    finished(at)  # sampling runs as a job (genlab_ui.jobs)
     assert not at.exception
     assert any(c.startswith("1 sample, seed 0:") for c in captions(at))
     at.slider(key="ar.rows").set_value(20).run()
     assert any("Rows 0–19 of every completion equal" in c.value for c in at.caption)
+    assert any(c.startswith("1 sample, seed 0:") for c in captions(at))  # the samples stay
+    st.cache_data.clear()
+
+
+def test_autoregressive_sampling_shows_its_canvas_live_and_cancel_stops_it_within_a_second(
+        tiny_pixelcnn_root, monkeypatch):
+    """#25, the long waits: 16 images took 3–4 s with a bare progress bar and no Cancel."""
+    from genlab.families import pixelcnn
+    from genlab_ui import jobs
+
+    real = pixelcnn.pixelcnn_sample
+
+    def slow(model, n, gen, *, on_pixel=None):  # 784 pixels of 10 ms: about 8 s
+        def on_slow_pixel(i, probs, x):
+            time.sleep(0.01)
+            on_pixel(i, probs, x)
+        return real(model, n, gen, on_pixel=on_slow_pixel)
+
+    monkeypatch.setattr(pixelcnn, "pixelcnn_sample", slow)
+    at = page_on(tiny_pixelcnn_root, "autoregressive", monkeypatch, **{"ar.n": 16, "ar.seed": 3})
+    at.button(key="ar.go").click().run()
+    bar = [str(e.proto) for e in at.get("progress")]
+    assert bar and "Sampling 16 images" in bar[0] and " left" in bar[0], bar
+    job = jobs.get(("pixelcnn samples", *at.session_state["ar.run"]))
+    time.sleep(0.8)
+    at.run()  # the live view: the canvas so far
+    assert any("of 784 pixels drawn" in c for c in captions(at)), captions(at)
+    at.button(key="ar.job.cancel").click()
+    t0 = time.perf_counter()
+    at.run()
+    jobs.wait_all()
+    assert job.state == "cancelled" and job.ended - t0 < 1.0
+    finished(at)
+    assert any("cancelled after" in i.value for i in at.info) and not at.get("progress")
+    monkeypatch.setattr(pixelcnn, "pixelcnn_sample", real)
+    at.button(key="ar.go").click().run()  # again: the result appears once its job ends
+    finished(at)
+    assert any(c.startswith("16 samples, seed 3:") for c in captions(at)) and not at.info
     st.cache_data.clear()
 
 
@@ -433,12 +504,54 @@ def test_projections_tsne_progress_does_not_come_back_with_an_overlay():
     """#25 item 3: after a fresh t-SNE, adding an overlay must not redraw the fit's progress."""
     at = page("projections", dataset="mnist", **{"proj.method": "t-SNE", "proj.points": 500,
                                                  "proj.seed": 7, "proj.iterations": 250})
-    assert not at.exception
+    finished(at)  # the fit runs as a job (genlab_ui.jobs)
+    assert not at.exception and component_data(at, "scatter_map")["axis"][0] == "t-SNE 1"
     at.multiselect(key="proj.overlay").set_value([str(ROOT / "checkpoints/mnist/vae-2d")]).run()
     at.select_slider(key="proj.n_samples").set_value(100).run()
     assert not at.exception
     texts = [str(e.proto) for e in at.get("progress")]
     assert not any("t-SNE of" in t for t in texts), texts
+
+
+def test_projections_tsne_fit_is_a_job_that_asks_over_20_s_and_cancel_stops_it():
+    """#25, the long waits: a t-SNE off the shipped settings blocked the page for 8–50 s with
+    a bare progress bar; now a job with the time left and Cancel, and a question over 20 s."""
+    from genlab_ui import jobs
+
+    at = page("projections", dataset="mnist", **{"proj.method": "t-SNE", "proj.points": 500,
+                                                 "proj.seed": 5, "proj.iterations": 250})
+    bar = [str(e.proto) for e in at.get("progress")]
+    assert bar and "t-SNE of 500 points (perplexity 30, 250 iterations, seed 5)" in bar[0], bar
+    assert " left" in bar[0] and not at.get("bidi_component")  # no map until it is fitted
+    [job] = [j for j in jobs.wait_all(0) if j.key[0] == "tsne"]
+    time.sleep(1.0)
+    at.button(key="proj.tsne_job.cancel").click()
+    t0 = time.perf_counter()
+    at.run()
+    jobs.wait_all()
+    assert job.state == "cancelled" and job.ended - t0 < 1.0
+    finished(at)
+    assert any("cancelled after" in w.value for w in at.warning) and not at.get("progress")
+    at.select_slider(key="proj.iterations").set_value(2000).run()  # about 1 min: asks first
+    assert not [j for j in jobs.wait_all(0) if j.key[0] == "tsne"]
+    asked = [w.value for w in at.warning]
+    assert any("2,000 iterations takes about 1 min" in w for w in asked), asked
+    at.button(key="proj.tsne_pca").click().run()
+    assert at.radio(key="proj.method").value == "PCA"
+    assert component_data(at, "scatter_map")["axis"][0] == "PC 1"
+    at.radio(key="proj.method").set_value("t-SNE").run()
+    at.select_slider(key="proj.iterations").set_value(250).run()
+    at.number_input(key="proj.seed").set_value(5).run()
+    at.button(key="proj.tsne_run").click().run()  # the cancelled one again: its result once it ends
+    finished(at)
+    tsne = component_data(at, "scatter_map")
+    assert tsne["axis"][0] == "t-SNE 1" and sum(len(g["x"]) for g in tsne["groups"]) == 500
+    at.slider(key="proj.perplexity").set_value(31).run()  # another map: another job
+    [other] = jobs.wait_all(0)
+    other.cancel()
+    jobs.wait_all()
+    at.slider(key="proj.perplexity").set_value(30).run()  # back: kept by its inputs, no new job
+    assert not jobs.wait_all(0) and component_data(at, "scatter_map")["groups"] == tsne["groups"]
 
 
 def test_singular_and_article_wording(caplog, tiny_pixelcnn_root, monkeypatch):

@@ -473,6 +473,25 @@ def test_autoregressive_sampling_and_receptive_field(chromium, tiny_pixelcnn_roo
         page.close()
 
 
+def test_autoregressive_sampling_job_fills_the_canvas_live_then_shows_the_samples(server, chromium):
+    """#25, the long waits: 16 images (2–4 s here) run as a job; its fragment redraws the
+    progress (time left, Cancel) and the canvas so far, then the page shows the samples."""
+    page = open_page(chromium, f"{server}/autoregressive")
+    images = page.locator('[data-testid="stSlider"]', has_text="Images n").get_by_role("slider")
+    images.focus()
+    images.press("End")  # 16 images
+    button = page.get_by_role("button", name="Sample 16 images")
+    button.wait_for(timeout=15_000)
+    button.click()
+    page.locator('[data-testid="stProgress"]', has_text="Sampling 16 images").wait_for(timeout=15_000)
+    assert page.get_by_role("button", name="Cancel").count() == 1
+    page.wait_for_selector('[data-testid="stImage"]:has-text("of 784 pixels drawn") img', timeout=15_000)
+    page.wait_for_selector('[data-testid="stImage"]:has-text("16 samples, seed 0") img', timeout=60_000)
+    assert page.locator('[data-testid="stProgress"]').count() == 0
+    assert not page_errors(page)
+    page.close()
+
+
 def test_protocol_session_steps_the_vae_slider(server):
     """The benchmark's browserless sessions (benchmarks/protocol.py) speak the protocol right."""
     import asyncio

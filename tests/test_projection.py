@@ -65,6 +65,28 @@ def test_tsne_is_deterministic_for_a_seed_and_separates_clusters():
         projection.tsne(x, perplexity=500)
 
 
+def test_tsne_reports_as_often_as_asked_the_same_map_and_an_exception_stops_it():
+    """A page's job asks for a report every 4 iterations (so Cancel stops the fit soon) and
+    cancels by raising from ``on_progress``."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(90, 8))
+    calls = []
+    often = projection.tsne(x, perplexity=10, iterations=100, seed=0, on_progress=calls.append,
+                            progress_every=4).coords
+    assert len(calls) > 20 and calls[-1] == 1.0  # every 4 in each phase (25 + 75), then 1.0
+    np.testing.assert_array_equal(often, projection.tsne(x, perplexity=10, iterations=100, seed=0).coords)
+
+    class Stop(Exception):
+        pass
+
+    def stop(fraction):
+        if fraction > 0.3:
+            raise Stop
+
+    with pytest.raises(Stop):
+        projection.tsne(x, perplexity=10, iterations=100, seed=0, on_progress=stop, progress_every=4)
+
+
 def test_tsne_progress_is_not_reported_again_when_placing_new_points():
     """The fit's progress callback (a page's progress bar) must not fire again from a later
     ``transform``: on /projections it redrew "t-SNE …: 100%" above the map (#25, item 3)."""
