@@ -524,7 +524,7 @@ def test_projections_tsne_fit_is_a_job_that_asks_over_20_s_and_cancel_stops_it()
     assert bar and "t-SNE of 500 points (perplexity 30, 250 iterations, seed 5)" in bar[0], bar
     assert " left" in bar[0] and not at.get("bidi_component")  # no map until it is fitted
     [job] = [j for j in jobs.wait_all(0) if j.key[0] == "tsne"]
-    time.sleep(1.0)
+    assert job.state == "running"  # cancelled at once: a fast machine finishes this fit in ~2 s
     at.button(key="proj.tsne_job.cancel").click()
     t0 = time.perf_counter()
     at.run()
