@@ -22,6 +22,8 @@ PI_ROW = ("() => { const row = [...document.querySelectorAll('[data-testid=\"stM
 
 from tests.test_browser import chromium, server  # noqa: E402,F401 (the shared browser fixtures)
 
+PlaywrightTimeout = pytest.importorskip("playwright.sync_api").TimeoutError
+
 
 def cells(row: str) -> list[float]:
     return [float(v) for v in row.split()[1:] if v.replace(".", "").isdigit()]
@@ -43,11 +45,17 @@ def test_markov_step_slider_changes_pi(server, chromium):
     slider = page.locator('[data-testid="stSlider"]', has_text="Day n").get_by_role("slider")
     slider.scroll_into_view_if_needed()
     for day in (1, 2, 3):  # one key press per repaint, as a person steps through the days
-        slider.focus()
-        slider.press("ArrowRight")
-        sub = "₁₂₃"[day - 1]
-        page.wait_for_function(f"() => {{ const r = ({PI_ROW})(); return r && r.startsWith('π{sub}'); }}",
-                               timeout=15_000)
+        sub, previous = "₁₂₃"[day - 1], "₀₁₂"[day - 1]
+        wanted = f"() => {{ const r = ({PI_ROW})(); return r && r.startsWith('π{sub}'); }}"
+        for attempt in range(3):
+            slider.focus()
+            slider.press("ArrowRight")
+            try:
+                page.wait_for_function(wanted, timeout=5_000)
+                break
+            except PlaywrightTimeout:  # a press landing during a rerun can be dropped: press again
+                if attempt == 2 or not page.evaluate(PI_ROW).startswith(f"π{previous}"):
+                    raise
     after = page.evaluate(PI_ROW)
     path = concepts.distribution_path(np.array(concepts.RESTAURANT_A, dtype=float), np.eye(3)[1], 3)
     assert cells(after) == pytest.approx(np.round(path[3], 4).tolist())
