@@ -172,6 +172,22 @@ def _watch(key: tuple, widget_key: str) -> None:
         st.rerun()
 
 
+def kept_result(key: tuple, state_key: str, on_first: Callable[[Any], None] | None = None) -> Any:
+    """The finished result for ``key``: kept in this session under ``state_key`` (it survives
+    any rerun and the job store's eviction), else from its job, then kept; None while it is
+    not done. ``on_first(result)`` runs once, when the result is first taken from the job."""
+    kept = st.session_state.get(state_key)
+    if kept is not None and kept[0] == key:
+        return kept[1]
+    job = get(key)
+    if job is None or job.state != "done":
+        return None
+    st.session_state[state_key] = (key, job.result)
+    if on_first is not None:
+        on_first(job.result)
+    return job.result
+
+
 def ended_note(job: Job) -> str | None:
     """A line for a job that did not finish (cancelled or failed), else None."""
     if job.state == "cancelled":

@@ -182,17 +182,8 @@ def live(key: tuple, n: int) -> None:
 
 
 def shown_sample(key: tuple) -> dict | None:
-    """The finished sampling for ``key``: kept in this session (it survives any rerun), else
-    from its job, then kept (16 images and their means: about 60 kB)."""
-    kept = st.session_state.get("ar.result")
-    if kept is not None and kept[0] == key:
-        return kept[1]
-    job = jobs.get(key)
-    if job is None or job.state != "done":
-        return None
-    st.session_state["ar.result"] = (key, job.result)
-    return job.result
-
+    """The finished sampling for ``key`` (16 images and their means: about 60 kB kept)."""
+    return jobs.kept_result(key, "ar.result")
 
 @st.fragment
 def sampling(folder: str, levels: int) -> None:

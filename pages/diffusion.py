@@ -238,18 +238,10 @@ def confirm(key: tuple, label: str) -> None:
 
 
 def shown_run(key: tuple) -> dict | None:
-    """The finished run for ``key``: from this session (it survives any rerun), else from its
-    job, which is then kept in the session (the kept frames: at most ~4 MB for 16 images)."""
-    kept = st.session_state.get("diff.result")
-    if kept is not None and kept[0] == key:
-        return kept[1]
-    job = jobs.get(key)
-    if job is None or job.state != "done":
-        return None
-    st.session_state["diff.result"] = (key, job.result)
-    st.session_state["diff.step"] = len(job.result["x"]) - 1  # a fresh run opens on its samples
-    return job.result
-
+    """The finished run for ``key`` (the kept frames: at most ~4 MB for 16 images); a fresh run
+    opens on its samples."""
+    return jobs.kept_result(key, "diff.result",
+                            on_first=lambda r: st.session_state.update({"diff.step": len(r["x"]) - 1}))
 
 def reverse(folder: str) -> None:
     st.subheader("Reverse process: a sample condenses out of noise")

@@ -275,17 +275,8 @@ def start_toy(name: str, steps: int) -> None:
 
 
 def shown_toy(key: tuple) -> tuple[ToyFlow, dict] | None:
-    """The trained toy flow for ``key``: kept in this session (it survives any rerun), else
-    from its job, then kept (a few thousand weights)."""
-    kept = st.session_state.get("flows.toy_result")
-    if kept is not None and kept[0] == key:
-        return kept[1]
-    job = jobs.get(key)
-    if job is None or job.state != "done":
-        return None
-    st.session_state["flows.toy_result"] = (key, job.result)
-    return job.result
-
+    """The trained toy flow for ``key`` (a few thousand weights kept)."""
+    return jobs.kept_result(key, "flows.toy_result")
 
 def z_grid_lines(count: int = 13, points: int = 60) -> torch.Tensor:
     """A square grid over [−3, 3]² in z-space as polylines: (2·count, points, 2), the

@@ -24,7 +24,7 @@ from genlab.diffusion.schedulers import DDPMScheduler, make_scheduler
 from genlab.families import Family, Preset
 from genlab.models.unet import UNet, UNetConfig
 from genlab.sample import generator, to_uint8
-from genlab.train import adam_optimizers, fit_points
+from genlab.train import adam_optimizers, descend, fit_points
 
 
 # --- training: ε-prediction (Ho et al. 2020, algorithm 1) ------------------------------------
@@ -280,9 +280,7 @@ def toy_diffusion_step(model, optimizers, x: torch.Tensor, y: torch.Tensor, gen:
     t = torch.randint(0, cfg.timesteps, (x.shape[0],), generator=gen)
     noise = torch.randn(x.shape, generator=gen)
     loss = F.mse_loss(model(training_scheduler(cfg.timesteps, cfg.beta_schedule).add_noise(x, noise, t), t), noise)
-    opt.zero_grad(set_to_none=True)
-    loss.backward()
-    opt.step()
+    descend(opt, loss)
     return {"loss": loss.item()}
 
 

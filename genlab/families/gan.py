@@ -15,7 +15,7 @@ from torch import nn
 
 from genlab.families import Family, Preset
 from genlab.models.gan import GAN, GANConfig
-from genlab.train import TrainConfig, dist_info
+from genlab.train import TrainConfig, descend, dist_info
 
 
 # --- losses: pure functions of D's raw outputs --------------------------------------------
@@ -284,9 +284,7 @@ def toy_d_update(model, opt_d, real: torch.Tensor, gen: torch.Generator, loss: s
                   + TOY_GP_LAMBDA * gradient_penalty(model.discriminator, real, fake, gen))
     else:
         d_loss = gan_qp_d_loss(real_scores, fake_scores, real, fake, TOY_QP_LAMBDA)
-    opt_d.zero_grad(set_to_none=True)
-    d_loss.backward()
-    opt_d.step()
+    descend(opt_d, d_loss)
     return {"d_loss": d_loss.item()}
 
 
@@ -304,9 +302,7 @@ def toy_g_update(model, opt_g, real: torch.Tensor, gen: torch.Generator, loss: s
     """One update of G through the current D (its D is left as it is)."""
     z = torch.randn((real.shape[0], model.config.noise_dim), generator=gen)
     g_loss = toy_g_loss(model, real, model.generator(z), loss)
-    opt_g.zero_grad(set_to_none=True)
-    g_loss.backward()
-    opt_g.step()
+    descend(opt_g, g_loss)
     return {"g_loss": g_loss.item()}
 
 

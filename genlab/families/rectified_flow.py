@@ -31,7 +31,7 @@ from safetensors.torch import load_file, save_file
 from genlab.families import Family, Preset
 from genlab.families.ddpm import FastDenoiser
 from genlab.models.unet import UNet, UNetConfig
-from genlab.train import adam_optimizers, fit_points
+from genlab.train import adam_optimizers, descend, fit_points
 
 log = logging.getLogger(__name__)
 
@@ -269,9 +269,7 @@ def toy_rf_step(model, optimizers, x: torch.Tensor, y: torch.Tensor, gen: torch.
     (opt,) = optimizers
     x0, x1 = (x[:, 0], x[:, 1]) if x.ndim == 3 else (torch.randn(x.shape, generator=gen), x)
     loss = rf_loss(model, x0, x1, torch.rand((x.shape[0],), generator=gen))
-    opt.zero_grad(set_to_none=True)
-    loss.backward()
-    opt.step()
+    descend(opt, loss)
     return {"loss": loss.item()}
 
 

@@ -14,7 +14,7 @@ import torch.nn.functional as F
 
 from genlab.families import Family, Preset
 from genlab.models.vae import VAE, VAEConfig
-from genlab.train import adam_optimizers
+from genlab.train import adam_optimizers, descend
 
 
 # --- the objective: −ELBO = reconstruction NLL + KL(q(z|x) ‖ N(0, I)) ----------------------
@@ -179,9 +179,7 @@ def toy_vae_step(model, optimizers, x: torch.Tensor, y: torch.Tensor, gen: torch
     """One ELBO step on points x (B, 2)."""
     (opt,) = optimizers
     loss = toy_negative_elbo(model, x, gen).mean()
-    opt.zero_grad(set_to_none=True)
-    loss.backward()
-    opt.step()
+    descend(opt, loss)
     return {"loss": loss.item()}
 
 
