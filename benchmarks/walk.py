@@ -1,6 +1,8 @@
-"""Re-walk every page on both datasets (run from the repo root: ``python benchmarks/walk.py``): every slider to both ends, every selectbox/radio to
-another option, every (non-navigation) button pressed; after each action: no st.exception,
-no page error. Prints a line per page and a summary."""
+"""Re-walk every page on both datasets (run from the repo root: ``python benchmarks/walk.py``):
+every slider to both ends, every selectbox/radio to another option, every (non-navigation)
+button pressed, then reload, a sidebar link, back, forward and back again (the URL keeps the
+dataset); after each action: no st.exception, no page error. Prints a line per page and a
+summary."""
 import re, sys, time, json
 sys.path.insert(0, ".")
 from benchmarks.browser import launch, streamlit_server, wait_idle, page_errors
@@ -8,7 +10,7 @@ from playwright.sync_api import sync_playwright
 
 PAGES = ["home", "concepts", "playground", "vae", "diffusion", "transport", "gans", "flows", "autoregressive", "projections"]
 SKIP_BUTTONS = re.compile(r"^(Run it|Train \d|Stop|Cancel|Deploy|Clear|Undo last)", re.I)
-problems, actions = [], 0
+problems, actions, actions_per_page = [], 0, {}
 
 def check(page, where):
     global actions
@@ -33,7 +35,7 @@ with streamlit_server() as (url, _, _), sync_playwright() as p:
             page = b.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(f"{url}/{name}?dataset={dataset}")
             check(page, f"{dataset}/{name} load")
-            time.sleep(2); check(page, f"{dataset}/{name} load (after the URL's rerun)")
+            time.sleep(4); check(page, f"{dataset}/{name} load (after the URL's rerun and fragments)")
             main = main_area(page)
             n_sliders = main.get_by_role("slider").count()
             for i in range(min(n_sliders, 8)):
@@ -75,6 +77,21 @@ with streamlit_server() as (url, _, _), sync_playwright() as p:
                     btn.click(timeout=5000); time.sleep(0.3); check(page, f"{dataset}/{name} button {label!r}")
                 except Exception as e:
                     problems.append({"where": f"{dataset}/{name} button {i}", "driver": str(e)[:120]})
+            # reload, then away through the sidebar, back and forward: the page and the dataset stay
+            for step, act in (("reload", lambda: page.reload()),
+                              ("sidebar link", lambda: page.get_by_test_id("stSidebarNav").get_by_role("link")
+                               .nth((PAGES.index(name) + 1) % len(PAGES)).click()),
+                              ("back", lambda: page.go_back()), ("forward", lambda: page.go_forward()),
+                              ("back again", lambda: page.go_back())):
+                try:
+                    act(); time.sleep(1.5); check(page, f"{dataset}/{name} {step}")
+                    if f"dataset={dataset}" not in page.url:
+                        problems.append({"where": f"{dataset}/{name} {step}", "url": page.url})
+                except Exception as e:
+                    problems.append({"where": f"{dataset}/{name} {step}", "driver": str(e)[:120]})
+            if f"/{name}" not in page.url and not (name == "home" and page.url.split("?")[0].rstrip("/") == url):
+                problems.append({"where": f"{dataset}/{name} back again", "url": page.url})
+            actions_per_page[f"{dataset}/{name}"] = actions
             print(f"{dataset}/{name}: {time.perf_counter() - t0:.0f} s, {n_sliders} sliders, {n_sel} selects, problems so far {len(problems)}", flush=True)
             page.close()
 print("actions", actions)

@@ -38,7 +38,8 @@ def pca(x: np.ndarray, k: int = 2, curve: int = 50) -> PCAResult:
     eigenvectors and the squared singular values as eigenvalues; for N ≫ F (5,000 images of
     784 pixels) forming it and calling ``eigh`` takes a third of the time of an SVD of X.
     Wider data (2,000 images of a GAN's 6,272 features) use the N×N Gram matrix XXᵀ instead,
-    with the same eigenvalues: its eigenvectors u give the axes Xᵀu/σ (78 s → 2 s there).
+    with the same eigenvalues: its eigenvectors u give the axes Xᵀu/σ (78 s → 2 s there), and
+    only its ``curve`` largest are computed, the ratios taken over its trace (→ 0.5 s).
 
     Args:
         x: (N, F) data, e.g. flattened pixels in [0, 1] or features.
@@ -53,15 +54,21 @@ def pca(x: np.ndarray, k: int = 2, curve: int = 50) -> PCAResult:
         order = np.argsort(eigenvalues)[::-1][:min(len(x), x.shape[1])]
         s2 = eigenvalues[order].clip(min=0.0)  # squared singular values of xc
         vt = vectors[:, order].T
+        total = s2.sum()
     else:
-        eigenvalues, u = np.linalg.eigh(xc @ xc.T)  # (N, N), the same non-zero eigenvalues
+        from scipy.linalg import eigh
+
+        gram = xc @ xc.T  # (N, N), the same non-zero eigenvalues
+        top = min(len(x), max(k, curve))  # only the largest: 0.3 s instead of 4 s for N = 2,000
+        eigenvalues, u = eigh(gram, subset_by_index=[len(x) - top, len(x) - 1])
         order = np.argsort(eigenvalues)[::-1]
         s2 = eigenvalues[order].clip(min=0.0)
+        total = np.trace(gram)  # the sum of all eigenvalues: the total variance × N
         first = order[:min(k, int((s2 > s2[0] * 1e-12).sum()))]  # axes of non-zero variance
         vt = (xc.T @ u[:, first] / np.sqrt(eigenvalues[first])).T  # (k, F): v = Xᵀu / σ
     signs = np.sign(vt[np.arange(len(vt)), np.abs(vt).argmax(1)])  # fix the sign ambiguity
     vt = vt * signs[:, None]
-    ratio = s2 / s2.sum()
+    ratio = s2 / total
     components = vt[:k]
     return PCAResult(xc @ components.T, ratio[:curve], mean, components)
 

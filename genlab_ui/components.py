@@ -179,3 +179,43 @@ def latent_sliders(z: list[float], dims: list[int], labels: list[str], *, decode
     data = {"z": [float(v) for v in z], "dims": list(dims), "labels": list(labels),
             "decoder": decoder, "zmax": float(zmax), "step": float(step)}
     return _latent_sliders(data=data, key=key, on_change_change=on_change)
+
+
+_toy_panels = st.components.v2.component(
+    "genlab.toy_panels",
+    js=(_STATIC / "toy_panels.js").read_text(),
+    css=(_STATIC / "toy_panels.css").read_text(),
+)
+
+
+def toy_panels(panels: list[dict], *, key: str, lim: float, height: int = 340, run: str = ""):
+    """Side-by-side square canvas panels of 2-D points (each over [-lim, lim]²), each with
+    an optional loss curve under it; drawn in the browser in milliseconds, no Plotly.
+
+    Args:
+        panels: each {title, layers: [{points (n, 2), color, size}], loss: (steps, values,
+            color, label) or None} and optionally frames: {label, total, color, steps,
+            points: [(n, 2) per step]}, replayed by a play button and a slider over all panels.
+            Layers are drawn in order, a frame's points last.
+        height: a panel's side in CSS pixels (narrower when the row does not fit).
+        run: names what is shown; when it changes, the replay goes back to its last frame.
+    """
+    def rounded(v) -> list[float]:
+        return np.round(np.asarray(v, dtype=np.float64), 3).tolist()
+
+    sent = []
+    for p in panels:
+        panel = {"title": p["title"], "loss": None,
+                 "layers": [{"x": rounded(l["points"][:, 0]), "y": rounded(l["points"][:, 1]), "color": l["color"],
+                             "size": l.get("size", 3)} for l in p["layers"]]}
+        if p.get("loss") is not None:
+            steps, values, color, label = p["loss"]
+            panel["loss"] = {"x": rounded(steps), "y": [float(f"{v:.4g}") for v in values], "color": color,
+                             "label": label}
+        if p.get("frames") is not None:
+            f = p["frames"]
+            panel["frames"] = {"label": f["label"], "total": int(f["total"]), "color": f["color"],
+                               "steps": [int(s) for s in f["steps"]],
+                               "x": [rounded(q[:, 0]) for q in f["points"]], "y": [rounded(q[:, 1]) for q in f["points"]]}
+        sent.append(panel)
+    return _toy_panels(data={"lim": float(lim), "height": int(height), "panels": sent, "run": run}, key=key)

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import streamlit as st
 
 from genlab.data import DATASETS
 from genlab_ui import loaders
 
+WARM_UP_DELAY_S = 2.0
 DATASET_LABELS = {"mnist": "MNIST (digits)", "fashion-mnist": "Fashion-MNIST (clothes)"}
 
 
@@ -38,6 +42,27 @@ def page_setup() -> None:
         PagesManager.uses_pages_directory = False
         st.rerun()
     init_state()
+    warm_up()
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up() -> threading.Thread:
+    """Once per server, in the background, after the first page has had time to render: a
+    first step of every 2-D family. torch's first optimizer imports torch._dynamo (~1.5 s
+    here), which would otherwise delay the first Train of any page."""
+    def run() -> None:
+        time.sleep(WARM_UP_DELAY_S)
+        from genlab import playground
+        from genlab.sample import generator
+        from genlab.toy import toy_data
+
+        points = toy_data("moons", 512, generator(0)).numpy()
+        for name in playground.TOY_FAMILIES:
+            playground.ToyRun(name, points, 0).train(1)
+
+    thread = threading.Thread(target=run, name="genlab-warm-up", daemon=True)
+    thread.start()
+    return thread
 
 
 def _keep(key: str) -> None:

@@ -19,7 +19,7 @@ from genlab import playground as pg
 from genlab.families import gan
 from genlab.sample import generator
 from genlab.toy import MIN_POINTS, TOY_DATASETS, TOY_LABELS, points_from_csv, standardize, toy_data
-from genlab_ui import jobs, state
+from genlab_ui import components, jobs, state
 
 TRAIN_POINTS = 20_000  # drawn from a built-in set (the user's points are used as they are)
 FRAME_POINTS = 400  # samples per animation frame, from the same noise every frame (SVG: fewer points draw faster)
@@ -32,6 +32,7 @@ COLORS = {"vae": "#1f77b4", "gan": "#d62728", "wgan-gp": "#ff7f0e", "gan-qp": "#
           "flow": "#2ca02c", "diffusion": "#9467bd", "rectified-flow": "#e377c2"}
 DRAW_GRID = 31  # the drawing plane's clickable grid: DRAW_GRID × DRAW_GRID points, 0.2 apart
 PLOT = {"displayModeBar": False}
+BACKDROP = 600  # data points behind a map (each is an SVG node: fewer keep the page light)
 
 
 def init_state() -> None:
@@ -131,20 +132,6 @@ def choose_data() -> tuple[str, np.ndarray | None, str]:
 # --- training as a job: all chosen families in turn, a chunk each, frames as they go ----------------
 
 @st.cache_resource(show_spinner=False)
-def warm_up() -> threading.Thread:
-    """Once per server, in the background: a first step of every family (torch's first calls
-    take ~2 s), so the first Train shows its first frame at once."""
-    def run() -> None:
-        pts = toy_data("moons", 512, generator(0)).numpy()
-        for name in pg.TOY_FAMILIES:
-            pg.ToyRun(name, pts, 0).train(1)
-
-    thread = threading.Thread(target=run, name="playground-warm-up", daemon=True)
-    thread.start()
-    return thread
-
-
-@st.cache_resource(show_spinner=False)
 def training_slots() -> threading.BoundedSemaphore:
     return threading.BoundedSemaphore(MAX_TRAININGS)
 
@@ -222,70 +209,37 @@ def family_label(name: str) -> str:
     return "Rectified flow after one reflow" if name == "reflow" else pg.TOY_FAMILIES[name].label
 
 
-def frame_figure(name: str, step: int, total: int, samples: np.ndarray, data: np.ndarray) -> go.Figure:
-    fig = plane(f"{family_label(name)} · step {step:,} of {total:,}")
-    add_points(fig, data, "#d0d7e1", 3, "data")
-    add_points(fig, samples, COLORS.get(name, "#e377c2"), 3, "samples")
-    return fig
+def family_panel(name: str, result: dict, data: np.ndarray, replay: bool = False) -> dict:
+    """A family's canvas panel: its latest frame over the data (or, to replay, all its frames)
+    and its loss curve under it."""
+    frames = result["frames"][name]
+    color = COLORS.get(name, "#e377c2")
+    run = result["runs"].get(name)
+    loss = None
+    if run is not None and run.history:
+        steps, values = pg.loss_curve(run.history, run.loss_name(), bins=100)
+        loss = (steps, values, color, run.loss_name())
+    step, samples = frames[-1]
+    panel = {"title": f"{family_label(name)} · step {step:,} of {result['total'][name]:,}", "loss": loss,
+             "layers": [{"points": data, "color": "#d0d7e1"}]}
+    if replay:
+        panel["frames"] = {"label": family_label(name), "total": result["total"][name], "color": color,
+                           "steps": [s for s, _ in frames], "points": [p for _, p in frames]}
+    else:
+        panel["layers"].append({"points": samples, "color": color})
+    return panel
 
 
-def loss_figure(run: pg.ToyRun) -> go.Figure:
-    fig = go.Figure()
-    keys = ["d_loss", "g_loss"] if run.family.gan_loss else [run.loss_name()]
-    for key in keys:
-        steps, values = pg.loss_curve(run.history, key)
-        fig.add_scatter(x=steps, y=values, mode="lines", name=key)
-    fig.update_layout(height=170, margin={"l": 5, "r": 5, "t": 5, "b": 5}, legend={"orientation": "h", "y": 1.15},
-                      xaxis={"title": None}, yaxis={"title": None}, showlegend=len(keys) > 1)
-    return fig
-
-
-def panels(count: int, height: int, square: bool = True) -> go.Figure:
-    """One figure of ``count`` side-by-side square panels (one chart to draw, not ``count``:
-    the live view redraws every second while the training shares the CPU)."""
-    fig = go.Figure()
-    gap = 0.04
-    width = (1 - gap * (count - 1)) / count
-    layout = {"height": height, "margin": {"l": 5, "r": 5, "t": 30, "b": 5}, "showlegend": False,
-              "plot_bgcolor": "white", "annotations": []}
-    for i in range(count):
-        x0 = i * (width + gap)
-        suffix = "" if i == 0 else str(i + 1)
-        if square:
-            layout[f"xaxis{suffix}"] = axis_style(domain=[x0, x0 + width])
-            layout[f"yaxis{suffix}"] = axis_style(scaleanchor=f"x{suffix}", scaleratio=1)
-        else:
-            layout[f"xaxis{suffix}"] = {"domain": [x0, x0 + width], "anchor": f"y{suffix}"}
-            layout[f"yaxis{suffix}"] = {"anchor": f"x{suffix}"}
-    fig.update_layout(**layout)
-    return fig
+LOSS_NOTE = ("Under each: its loss (running mean over steps; for the GANs D's loss, which settles rather "
+             "than falls): each family's own objective, so compare shapes, not heights.")
 
 
 def show_live(result: dict, data: np.ndarray) -> None:
-    """The latest frame of each family, side by side in one chart, and their loss curves."""
-    names = [n for n in result["frames"] if result["frames"][n]]
-    fig = panels(len(names), 360)
-    losses = panels(len(names), 170, square=False)
-    for i, name in enumerate(names):
-        axes = {"xaxis": f"x{i + 1 if i else ''}", "yaxis": f"y{i + 1 if i else ''}"}
-        step, samples = result["frames"][name][-1]
-        fig.add_scatter(x=data[:, 0], y=data[:, 1], mode="markers", hoverinfo="skip",
-                        marker={"size": 3, "color": "#d0d7e1"}, **axes)
-        fig.add_scatter(x=samples[:, 0], y=samples[:, 1], mode="markers", hoverinfo="skip",
-                        marker={"size": 3, "color": COLORS.get(name, "#e377c2")}, **axes)
-        fig.add_annotation(text=f"<b>{family_label(name)}</b> · step {step:,} of {result['total'][name]:,}",
-                           xref=f"{axes['xaxis']} domain", yref="paper", x=0.5, y=1.07, showarrow=False,
-                           font={"size": 13})
-        run = result["runs"].get(name)
-        if run is not None and run.history:
-            steps, values = pg.loss_curve(run.history, run.loss_name(), bins=100)
-            losses.add_scatter(x=steps, y=values, mode="lines", name=run.loss_name(),
-                               line={"color": COLORS.get(name, "#e377c2")}, **axes)
-    st.plotly_chart(fig, config=PLOT, key="pg.live.frames")
-    losses.update_layout(margin={"l": 30, "r": 5, "t": 5, "b": 20})
-    st.plotly_chart(losses, config=PLOT, key="pg.live.losses")
-    st.caption("Below each: its loss (running mean over steps; for the GANs D's loss, which settles "
-               "rather than falls): each family's own objective, so compare shapes, not heights.")
+    """The latest frame of each family side by side, its loss curve under it (canvas panels:
+    they repaint every second while the training shares the CPU)."""
+    panels = [family_panel(name, result, data) for name, frames in result["frames"].items() if frames]
+    components.toy_panels(panels, key="pg.live.panels", lim=LIM, height=340)
+    st.caption("Grey: the data; colour: samples from the same noise every frame. " + LOSS_NOTE)
 
 
 @st.fragment(run_every=1.0)
@@ -304,26 +258,6 @@ def live(key: tuple, data: np.ndarray) -> None:
         time.sleep(0.02)
     if job.partial is not None:
         show_live(job.partial, data)
-
-
-def replay_figure(name: str, frames: list, total: int, data: np.ndarray) -> go.Figure:
-    """The training as a plotly animation: play, or drag the step slider."""
-    fig = frame_figure(name, frames[-1][0], total, frames[-1][1], data)
-    fig.frames = [go.Frame(name=str(step), data=[fig.data[0], go.Scatter(x=s[:, 0], y=s[:, 1])],
-                           layout={"title": {"text": f"{family_label(name)} · step {step:,} of {total:,}"}})
-                  for step, s in frames]
-    fig.update_layout(
-        height=380, margin={"l": 5, "r": 5, "t": 34, "b": 60},
-        updatemenus=[{"type": "buttons", "showactive": False, "x": 0.0, "y": -0.02, "xanchor": "left",
-                      "buttons": [{"label": "▶ replay", "method": "animate",
-                                   "args": [None, {"frame": {"duration": 180, "redraw": False},
-                                                   "transition": {"duration": 0}, "fromcurrent": False}]}]}],
-        sliders=[{"active": len(frames) - 1, "x": 0.22, "len": 0.78, "y": 0.02, "pad": {"t": 0},
-                  "currentvalue": {"visible": False},
-                  "steps": [{"label": f"{step:,}", "method": "animate",
-                             "args": [[str(step)], {"mode": "immediate", "frame": {"duration": 0, "redraw": False},
-                                                    "transition": {"duration": 0}}]} for step, _ in frames]}])
-    return fig
 
 
 def results_table(result: dict) -> None:
@@ -347,7 +281,7 @@ def grid_figure(run: pg.ToyRun, data: np.ndarray, title: str) -> go.Figure:
     lines = pg.grid_lines(lim=2.5, lines=11, points=60)
     warped = pg.push_forward(run, lines)
     fig = plane(title)
-    add_points(fig, data, "#e4e9f0", 3)
+    add_points(fig, data[:BACKDROP], "#e4e9f0", 3)
     xs, ys = [], []
     for line in warped:
         xs += line[:, 0].tolist() + [None]
@@ -385,16 +319,25 @@ def own_run(name: str, result: dict, key: tuple) -> pg.ToyRun:
     return kept[name]
 
 
-def gan_maps(name: str, result: dict, key: tuple, data: np.ndarray) -> None:
-    run = own_run(name, result, key)
-    st.markdown("**Step the game by hand** (as in GAN Lab): update only the discriminator, or only "
-                "the generator, and watch each sample's arrow: where G's loss pushes it.")
-    buttons = (("D step", run.d_step, 1), ("G step", run.g_step, 1), ("10 D steps", run.d_step, 10),
-               ("10 G steps", run.g_step, 10))
-    for col, (label, fn, n) in zip(st.columns(len(buttons)), buttons):
-        if col.button(label, key=f"pg.{name}.{label}"):
-            for _ in range(n):
-                fn()
+MEMO_ENTRIES = 64  # figures kept per session for the run shown (every t, λ and hand-stepped state)
+
+
+def memo(key: tuple, what: tuple, make):
+    """``make()``, kept in this session for the run shown under ``what``: a rerun for another
+    control (the data radio, a tab) redraws the same figures without recomputing them."""
+    kept = st.session_state.setdefault("pg.memo", {"key": None, "items": {}})
+    if kept["key"] != key:
+        kept.update(key=key, items={})
+    items = kept["items"]
+    if what not in items:
+        if len(items) >= MEMO_ENTRIES:
+            items.pop(next(iter(items)))
+        items[what] = make()
+    return items[what]
+
+
+def critic_figure(name: str, run: pg.ToyRun, data: np.ndarray) -> go.Figure:
+    """D over the plane, with 60 samples G(z) and the arrows where G's loss pushes each."""
     axis, values = pg.critic_values(run)
     kind = "D(x) = P(real)" if run.family.gan_loss == "bce" else "the critic's value D(x)"
     fig = heatmap_figure(axis, values, f"{family_label(name)}: {kind} · step {run.step:,}", data)
@@ -407,61 +350,92 @@ def gan_maps(name: str, result: dict, key: tuple, data: np.ndarray) -> None:
     xs, ys = arrows(fake, push, scale)
     add_points(fig, fake, COLORS[name], 5)
     fig.add_scatter(x=xs, y=ys, mode="lines", hoverinfo="skip", line={"width": 1.5, "color": "#111"})
+    return fig
+
+
+def gan_maps(name: str, result: dict, key: tuple, data: np.ndarray) -> None:
+    run = own_run(name, result, key)
+    st.markdown("**Step the game by hand** (as in GAN Lab): update only the discriminator, or only "
+                "the generator, and watch each sample's arrow: where G's loss pushes it.")
+    buttons = (("D step", run.d_step, 1), ("G step", run.g_step, 1), ("10 D steps", run.d_step, 10),
+               ("10 G steps", run.g_step, 10))
+    for col, (label, fn, n) in zip(st.columns(len(buttons)), buttons):
+        if col.button(label, key=f"pg.{name}.{label}"):
+            for _ in range(n):
+                fn()
+    fig = memo(key, ("d", name, run.step), lambda: critic_figure(name, run, data))
     c = st.columns(2)
     c[0].plotly_chart(fig, config=PLOT, key=f"pg.map.d.{name}")
     c[0].caption("Colour: D over the plane (the generator's weights as they are now, not their moving "
                  "average). Dots: 60 samples G(z); arrows: −∂L_G/∂x̃, where the next G step moves each "
                  "(lengths scaled together).")
-    c[1].plotly_chart(grid_figure(run, data, f"{family_label(name)}: where G sends the grid of z"),
+    c[1].plotly_chart(memo(key, ("grid", name, run.step),
+                           lambda: grid_figure(run, data, f"{family_label(name)}: where G sends the grid of z")),
                       config=PLOT, key=f"pg.map.grid.{name}")
 
 
-def flow_maps(run: pg.ToyRun, data: np.ndarray) -> None:
+def flow_figures(run: pg.ToyRun, data: np.ndarray) -> tuple[go.Figure, go.Figure]:
     from genlab.families.flow import toy_density
 
     axis, logp = toy_density(run.net, lim=LIM, n=90)
-    c = st.columns(2)
-    c[0].plotly_chart(heatmap_figure(axis.numpy(), logp.clamp(min=-8).numpy(),
-                                     "Exact log-density log p(x) (change of variables)", data, "Viridis"),
-                      config=PLOT, key="pg.map.flow.density")
-    c[1].plotly_chart(grid_figure(run, data, "Where f⁻¹ sends the grid of z"), config=PLOT, key="pg.map.flow.grid")
+    return (heatmap_figure(axis.numpy(), logp.clamp(min=-8).numpy(),
+                           "Exact log-density log p(x) (change of variables)", data, "Viridis"),
+            grid_figure(run, data, "Where f⁻¹ sends the grid of z"))
 
 
-def vae_maps(run: pg.ToyRun, data: np.ndarray) -> None:
+def flow_maps(run: pg.ToyRun, data: np.ndarray, key: tuple) -> None:
+    density, grid = memo(key, ("flow",), lambda: flow_figures(run, data))
     c = st.columns(2)
-    c[0].plotly_chart(grid_figure(run, data, "The decoder's image of the latent grid, m(z)"), config=PLOT,
-                      key="pg.map.vae.grid")
-    means = pg.posterior_means(run, data[:1500])
+    c[0].plotly_chart(density, config=PLOT, key="pg.map.flow.density")
+    c[1].plotly_chart(grid, config=PLOT, key="pg.map.flow.grid")
+
+
+def vae_figures(run: pg.ToyRun, data: np.ndarray) -> tuple[go.Figure, go.Figure]:
+    means = pg.posterior_means(run, data[:1000])
     fig = plane("The encoder's posterior means μ(x) of the data, in z")
-    add_points(fig, np.random.default_rng(0).normal(size=(1500, 2)).astype(np.float32), "#e4e9f0", 3)
+    add_points(fig, np.random.default_rng(0).normal(size=(1000, 2)).astype(np.float32), "#e4e9f0", 3)
     add_points(fig, means, COLORS["vae"], 3)
-    c[1].plotly_chart(fig, config=PLOT, key="pg.map.vae.means")
+    return grid_figure(run, data, "The decoder's image of the latent grid, m(z)"), fig
+
+
+def vae_maps(run: pg.ToyRun, data: np.ndarray, key: tuple) -> None:
+    grid, means = memo(key, ("vae",), lambda: vae_figures(run, data))
+    c = st.columns(2)
+    c[0].plotly_chart(grid, config=PLOT, key="pg.map.vae.grid")
+    c[1].plotly_chart(means, config=PLOT, key="pg.map.vae.means")
     c[1].caption("Grey: the prior N(0, I). The KL term pulls the means towards it; holes between them "
                  "are where prior samples decode to points off the data.")
 
 
-def field_maps(name: str, run: pg.ToyRun, data: np.ndarray, result: dict) -> None:
-    c = st.columns(2)
-    t = c[0].slider("t (0: noise, 1: data)", 0.0, 1.0, step=0.05, key="pg.t")
+def field_figure(name: str, run: pg.ToyRun, data: np.ndarray, t: float) -> go.Figure:
     pts, vec = pg.velocity_field(run, t)
     norm = np.linalg.norm(vec, axis=1).max()
     fig = plane(f"The velocity field at t = {t:.2f}")
-    add_points(fig, data[:600], "#e4e9f0", 3)
+    add_points(fig, data[:BACKDROP], "#e4e9f0", 3)
     xs, ys = arrows(pts, vec, 0.3 / max(norm / 1.0, 1e-8))
     fig.add_scatter(x=xs, y=ys, mode="lines", hoverinfo="skip", line={"width": 1.2, "color": COLORS[name]})
-    c[0].plotly_chart(fig, config=PLOT, key=f"pg.map.field.{name}")
+    return fig
+
+
+def field_maps(name: str, run: pg.ToyRun, data: np.ndarray, result: dict, key: tuple) -> None:
+    c = st.columns(2)
+    t = c[0].slider("t (0: noise, 1: data)", 0.0, 1.0, step=0.05, key="pg.t")
+    c[0].plotly_chart(memo(key, ("field", name, t), lambda: field_figure(name, run, data, t)), config=PLOT,
+                      key=f"pg.map.field.{name}")
     c[0].caption(("v(x, t)" if name == "rectified-flow" else
                   "The probability-flow ODE's velocity ½β(x + ∇log p_t) towards the data")
                  + "; arrows scaled to the longest at this t.")
     if name == "diffusion":
         lam = c[1].slider("Noise level λ (0: probability-flow ODE, 1: reverse SDE)", 0.0, 1.0, step=0.25,
                           key="pg.noise")
-        paths = pg.particle_paths(run, 300, noise=lam, steps=100)
         title = f"300 particles, λ = {lam:.2f}: " + ("smooth" if lam == 0 else "jittery" if lam == 1 else "in between")
+        paths = memo(key, ("paths", name, lam), lambda: paths_figure(
+            pg.particle_paths(run, 300, noise=lam, steps=100), data, title, COLORS[name]))
     else:
-        paths = pg.particle_paths(run, 300, steps=50)
-        title = f"300 particles along the ODE · straightness S = {pg.path_straightness(run):.4f}"
-    c[1].plotly_chart(paths_figure(paths, data, title, COLORS[name]), config=PLOT, key=f"pg.map.paths.{name}")
+        paths = memo(key, ("paths", name), lambda: paths_figure(
+            pg.particle_paths(run, 300, steps=50), data,
+            f"300 particles along the ODE · straightness S = {pg.path_straightness(run):.4f}", COLORS[name]))
+    c[1].plotly_chart(paths, config=PLOT, key=f"pg.map.paths.{name}")
     if name == "diffusion":
         c[1].caption("One family of samplers dx = [f − ½(1 + λ²)g²∇log p_t]dτ + λg dw̄: every λ has the "
                      "same marginals, so the same starting particles land on the same distribution, along "
@@ -469,21 +443,22 @@ def field_maps(name: str, run: pg.ToyRun, data: np.ndarray, result: dict) -> Non
     if name == "rectified-flow" and "reflow" in result["runs"]:
         second = result["runs"]["reflow"]
         c = st.columns(2)
-        c[0].plotly_chart(paths_figure(pg.particle_paths(second, 300, steps=50), data,
-                                       f"After one reflow · S = {pg.path_straightness(second):.4f}",
-                                       "#2ca02c"), config=PLOT, key="pg.map.paths.reflow")
+        c[0].plotly_chart(memo(key, ("paths", "reflow"), lambda: paths_figure(
+            pg.particle_paths(second, 300, steps=50), data,
+            f"After one reflow · S = {pg.path_straightness(second):.4f}", "#2ca02c")),
+                          config=PLOT, key="pg.map.paths.reflow")
         c[0].caption("Reflow trains on the flow's own (x₀, ODE(x₀)) pairs, which never cross: the "
                      "paths straighten, so few Euler steps suffice.")
-        c[1].plotly_chart(grid_figure(run, data, "Where the ODE sends the grid of x₀"), config=PLOT,
-                          key="pg.map.grid.rf")
+        c[1].plotly_chart(memo(key, ("grid", name), lambda: grid_figure(run, data, "Where the ODE sends the grid of x₀")),
+                          config=PLOT, key="pg.map.grid.rf")
     else:
-        st.plotly_chart(grid_figure(run, data, "Where the ODE sends the grid of x₀ (noise)"), config=PLOT,
-                        key=f"pg.map.grid.{name}")
+        st.plotly_chart(memo(key, ("grid", name), lambda: grid_figure(run, data, "Where the ODE sends the grid of x₀ (noise)")),
+                        config=PLOT, key=f"pg.map.grid.{name}")
 
 
 def paths_figure(paths: np.ndarray, data: np.ndarray, title: str, color: str, lines: int = 120) -> go.Figure:
     fig = plane(title)
-    add_points(fig, data[:800], "#e4e9f0", 3)
+    add_points(fig, data[:BACKDROP], "#e4e9f0", 3)
     xs, ys = [], []
     for b in range(min(lines, paths.shape[1])):
         xs += paths[:, b, 0].tolist() + [None]
@@ -506,18 +481,17 @@ def maps(result: dict, key: tuple, data: np.ndarray) -> None:
             if run.family.gan_loss:
                 gan_maps(name, result, key, data)
             elif name == "flow":
-                flow_maps(run, data)
+                flow_maps(run, data, key)
             elif name == "vae":
-                vae_maps(run, data)
+                vae_maps(run, data, key)
             else:
-                field_maps(name, run, data, result)
+                field_maps(name, run, data, result, key)
 
 
 # --- the page -------------------------------------------------------------------------------------------
 
 state.page_setup()
 init_state()
-warm_up()
 st.title("2-D playground: every family on the same data")
 st.markdown("Each family below is a small network that learns a 2-D data set in seconds, here, on "
             "this machine. Train several at once on the same data and seed, watch their samples "
@@ -558,12 +532,13 @@ if st.button(label, type="primary", key="pg.train", disabled=running,
     shown = st.session_state["pg.run"] = {"key": key, "data": points[:2000]}
     running = True
 if job is None:
-    fig = plane(f"The data: {len(points):,} points", height=360)
-    add_points(fig, points[:1500], "#1f77b4", 3)
-    st.plotly_chart(fig, config=PLOT, key="pg.data.preview")
+    components.toy_panels([{"title": f"The data: {len(points):,} points",
+                            "layers": [{"points": points[:1500], "color": "#1f77b4"}]}],
+                          key="pg.data.preview", lim=LIM, height=360)
     st.stop()
-if shown["key"] != key:
-    st.caption("Below: your last run, on the settings it was started with; Train runs the current ones.")
+# always one element here, so that what follows keeps its place (and its charts are not drawn anew)
+st.caption("Below: your last run, on the settings it was started with; Train runs the current ones."
+           if shown["key"] != key else "")
 shown_points = shown["data"]
 if running:
     live(shown["key"], shown_points[:400])
@@ -576,11 +551,9 @@ if result["stopped"]:
     st.info("Stopped: the models keep what they learned so far; the scores below are theirs.")
 st.subheader("Training, replayed")
 names = [n for n in result["frames"] if n in result["runs"]]  # a stopped run may lack its reflow
-cols = st.columns(min(len(names), 3))
-for i, name in enumerate(names):
-    with cols[i % len(cols)]:
-        st.plotly_chart(replay_figure(name, result["frames"][name], result["total"][name], shown_points[:1500]),
-                        config=PLOT, key=f"pg.replay.{name}")
-        st.plotly_chart(loss_figure(result["runs"][name]), config=PLOT, key=f"pg.lossdone.{name}")
+components.toy_panels([family_panel(name, result, shown_points[:1000], replay=True) for name in names],
+                      key="pg.replay", lim=LIM, height=300, run=repr(shown["key"]))
+st.caption("▶ replay, or drag the slider: every family's samples (from the same noise) as training went, "
+           "step by step; the dashed line marks the step on its loss curve. " + LOSS_NOTE)
 results_table(result)
 maps(result, shown["key"], shown_points)

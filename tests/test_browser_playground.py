@@ -13,8 +13,8 @@ STEP = re.compile(r"(GAN-QP|Rectified flow) · step ([\d,]+) of")
 
 
 def steps_shown(page) -> dict[str, int]:
-    """The step each live panel shows, from the panels' titles (SVG text)."""
-    texts = page.locator(".js-plotly-plot .annotation-text").evaluate_all("els => els.map(e => e.textContent)")
+    """The step each live panel shows, from the panels' titles (in the component's shadow root)."""
+    texts = page.locator(".tp-title").all_text_contents()
     shown: dict[str, int] = {}
     for m in filter(None, map(STEP.search, texts)):
         shown[m[1]] = max(shown.get(m[1], 0), int(m[2].replace(",", "")))
@@ -36,8 +36,7 @@ def test_two_families_animate_side_by_side_and_the_page_stays_responsive(server,
     button = page.get_by_role("button", name="Train 2 on two moons")
     t0 = time.perf_counter()
     button.click()
-    page.wait_for_function("() => [...document.querySelectorAll('.js-plotly-plot .annotation-text')]"
-                           ".filter(e => / · step /.test(e.textContent)).length >= 2", timeout=15_000)
+    page.locator(".tp-title", has_text=" · step ").nth(1).wait_for(timeout=15_000)
     first_frame = time.perf_counter() - t0
     first = steps_shown(page)
     # another control answers while it trains: a new data set relabels the Train button
@@ -45,12 +44,10 @@ def test_two_families_animate_side_by_side_and_the_page_stays_responsive(server,
     page.get_by_test_id("stRadio").get_by_text("8 Gaussians", exact=True).click()
     page.get_by_role("button", name="Train 2 on 8 Gaussians").wait_for(timeout=10_000)
     answer = time.perf_counter() - t1
-    page.wait_for_function(f"() => {{ const t = [...document.querySelectorAll('.js-plotly-plot .annotation-text')]"
-                           f".map(e => e.textContent).join(' '); return /GAN-QP · step (\\d[\\d,]*)/.test(t) && "
-                           f"/Rectified flow · step (\\d[\\d,]*)/.test(t) && "
-                           f"parseInt(t.match(/GAN-QP · step ([\\d,]+)/)[1].replace(/,/g, '')) > {first.get('GAN-QP', 0)} && "
-                           f"parseInt(t.match(/Rectified flow · step ([\\d,]+)/)[1].replace(/,/g, '')) > {first.get('Rectified flow', 0)} }}",
-                           timeout=30_000)
+    deadline = time.perf_counter() + 30
+    while not all(steps_shown(page).get(f, 0) > first.get(f, 0) for f in ("GAN-QP", "Rectified flow")):
+        assert time.perf_counter() < deadline, f"the animations stalled at {steps_shown(page)} (first {first})"
+        time.sleep(0.2)
     later = steps_shown(page)
     assert later["GAN-QP"] > first.get("GAN-QP", 0) and later["Rectified flow"] > first.get("Rectified flow", 0)
     page.get_by_role("button", name="Stop").click()

@@ -6,6 +6,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from genlab_ui import jobs
+from tests.test_app import component_data
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -30,6 +31,19 @@ def test_train_two_families_then_replay_table_and_maps():
     assert (table["energy distance"][:2] > 0).all()
     assert len(table) == 2 and (table["× Gaussian reference"] < 1).all()
     assert any("scores" in c.value and "(1×)" in c.value for c in at.caption)
+    # the replay: every family's frames, from step 0 to its last, under one slider
+    replay = component_data(at, "toy_panels")["panels"]
+    assert [p["frames"]["label"] for p in replay] == ["GAN-QP", "Diffusion"]
+    for p in replay:
+        steps = p["frames"]["steps"]
+        assert steps[0] == 0 and steps[-1] == p["frames"]["total"] and steps == sorted(steps)
+        assert len(p["frames"]["x"]) == len(steps) and len(p["frames"]["x"][-1]) == 400
+        assert p["loss"] and len(p["loss"]["x"]) == len(p["loss"]["y"]) > 10
+    # another control's rerun draws the same figures without computing them again
+    kept = dict(at.session_state["pg.memo"]["items"])
+    at.radio(key="pg.data").set_value("moons").run()
+    assert not at.exception and "Below: your last run" in " ".join(c.value for c in at.caption)
+    assert all(at.session_state["pg.memo"]["items"][k] is v for k, v in kept.items())
     # the GAN's hand stepping moves the step count; the diffusion's noise level redraws its paths
     before = at.session_state["pg.own"]["gan-qp"].step
     at.button(key="pg.gan-qp.G step").click().run()
