@@ -39,7 +39,7 @@ def pca(x: np.ndarray, k: int = 2, curve: int = 50) -> PCAResult:
     784 pixels) forming it and calling ``eigh`` takes a third of the time of an SVD of X.
     Wider data (2,000 images of a GAN's 6,272 features) use the N×N Gram matrix XXᵀ instead,
     with the same eigenvalues: its eigenvectors u give the axes Xᵀu/σ (78 s → 2 s there), and
-    only its ``curve`` largest are computed, the ratios taken over its trace (→ 0.5 s).
+    only its ``curve`` largest are computed (Lanczos), the ratios taken over its trace (→ 1 s).
 
     Args:
         x: (N, F) data, e.g. flattened pixels in [0, 1] or features.
@@ -56,11 +56,14 @@ def pca(x: np.ndarray, k: int = 2, curve: int = 50) -> PCAResult:
         vt = vectors[:, order].T
         total = s2.sum()
     else:
-        from scipy.linalg import eigh
+        from scipy.sparse.linalg import eigsh
 
         gram = xc @ xc.T  # (N, N), the same non-zero eigenvalues
-        top = min(len(x), max(k, curve))  # only the largest: 0.3 s instead of 4 s for N = 2,000
-        eigenvalues, u = eigh(gram, subset_by_index=[len(x) - top, len(x) - 1])
+        top = max(k, curve)
+        if len(x) <= 4 * top:
+            eigenvalues, u = np.linalg.eigh(gram)
+        else:  # only the largest (Lanczos): 0.3 s instead of 4 s for N = 2,000
+            eigenvalues, u = eigsh(gram, k=top, which="LA", v0=np.ones(len(x)))
         order = np.argsort(eigenvalues)[::-1]
         s2 = eigenvalues[order].clip(min=0.0)
         total = np.trace(gram)  # the sum of all eigenvalues: the total variance × N
@@ -165,14 +168,20 @@ def tsne(x: np.ndarray, *, perplexity: float = 30.0, iterations: int = 1000, see
 
 @torch.inference_mode()
 def embed(features: Callable[[Any, torch.Tensor], torch.Tensor], model, images: np.ndarray,
-          batch: int = 500) -> np.ndarray:
-    """uint8 images (N, 28, 28) -> a model's features (N, F) as float64, in batches.
+          batch: int = 100, on_progress: Callable[[float], None] | None = None) -> np.ndarray:
+    """uint8 images (N, 28, 28) -> a model's features (N, F) as float64, in batches (of 100:
+    twice as fast as 500 on a 2-core CPU, whose caches hold the activations).
 
     ``features(model, x)`` takes x (B, 1, 28, 28) in [0, 1]: a registry family's ``features``.
+    ``on_progress(fraction)`` is called after each batch.
     """
     from genlab.data import to_float
 
-    out = [features(model, to_float(images[i:i + batch])) for i in range(0, len(images), batch)]
+    out = []
+    for i in range(0, len(images), batch):
+        out.append(features(model, to_float(images[i:i + batch])))
+        if on_progress is not None:
+            on_progress(min(1.0, (i + batch) / len(images)))
     return torch.cat(out).double().numpy()
 
 
@@ -215,7 +224,8 @@ def held_out(dataset: str, n: int, data_dir: str | None = None) -> tuple[np.ndar
     return split.images[:n], split.labels[:n]
 
 
-def source_features(source: str, images: np.ndarray, checkpoint=None) -> np.ndarray:
+def source_features(source: str, images: np.ndarray, checkpoint=None,
+                    on_progress: Callable[[float], None] | None = None) -> np.ndarray:
     """Points to project: flattened pixels (``source == "pixels"``), else the loaded
     ``checkpoint``'s features (its family's ``features``): (N, F) float64."""
     if source == PIXELS:
@@ -225,7 +235,7 @@ def source_features(source: str, images: np.ndarray, checkpoint=None) -> np.ndar
     family = registry.get(checkpoint.card["family"])
     if family.features is None:
         raise ValueError(f"{checkpoint.id} ({family.name}) has no features to project")
-    return embed(family.features, checkpoint.model, images)
+    return embed(family.features, checkpoint.model, images, on_progress=on_progress)
 
 
 def source_key(source: str, checkpoint=None) -> str:

@@ -5,6 +5,7 @@ generated samples placed on a map; plus what the map component draws."""
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -68,10 +69,33 @@ def _checkpoint(source: str):
     return None if source == projection.PIXELS else loaders.load_checkpoint(source)
 
 
-@st.cache_data(max_entries=16, show_spinner="Computing features…")
-def features(dataset: str, source: str, n: int) -> np.ndarray:
-    images, _ = held_out(dataset, n)
-    return projection.source_features(source, images, _checkpoint(source))
+def features(dataset: str, source: str, n: int, progress: Callable[[float], None] | None = None) -> np.ndarray:
+    """The points of a map, computed once for every session (read-only): pixels or a model's
+    features (1–2 s for a CNN's: ``progress(fraction)`` after each batch; pages call
+    ``features_shown`` to draw it)."""
+    def compute() -> np.ndarray:
+        images, _ = held_out(dataset, n)
+        out = projection.source_features(source, images, _checkpoint(source), on_progress=progress)
+        out.setflags(write=False)
+        return out
+
+    return loaders.shared_result("features", (dataset, source, n), compute, keep=16)
+
+
+def features_shown(dataset: str, source: str, n: int, label: str) -> np.ndarray:
+    """``features``, with a progress bar and the time left while they are computed (nothing
+    drawn when they are cached)."""
+    slot, t0 = st.empty(), time.perf_counter()
+
+    def progress(fraction: float) -> None:
+        left = (time.perf_counter() - t0) * (1 - fraction) / max(fraction, 1e-6)
+        slot.progress(fraction, text=f"Computing the features of {n:,} images with {label}: "
+                                     f"{fraction:.0%}, about {left:.0f} s left")
+
+    try:
+        return features(dataset, source, n, progress=progress)
+    finally:
+        slot.empty()
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

@@ -175,6 +175,7 @@ sample_seed = o[2].number_input("Sample seed", 0, 10_000, key="proj.sample_seed"
 
 try:
     images, labels = maps.held_out(dataset, settings.points)
+    maps.features_shown(dataset, source, settings.points, options[source])  # a bar the first time
     xy = maps.ready_coords(settings) if method == "PCA" else tsne_coords(settings)
     if xy is None:  # a t-SNE fitted here: a job with its progress bar, or a question first
         pending_tsne(settings)

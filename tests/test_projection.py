@@ -169,3 +169,14 @@ def test_every_shipped_map_fits_its_checkpoint():
         with np.load(path) as npz:
             assert str(npz["key"]) == key, f"{path.name} is stale: python -m genlab maps"
             assert npz["coords"].shape == (projection.DEFAULT_POINTS, 2)
+
+
+def test_embed_reports_its_progress_after_each_batch():
+    import torch
+
+    images = np.random.default_rng(0).integers(0, 256, (250, 28, 28), dtype=np.uint8)
+    seen = []
+    out = projection.embed(lambda model, x: x.flatten(1)[:, :3] * model, torch.tensor(2.0), images,
+                           batch=100, on_progress=seen.append)
+    assert seen == [0.4, 0.8, 1.0] and out.shape == (250, 3)
+    np.testing.assert_allclose(out, images.reshape(250, -1)[:, :3] / 255 * 2, rtol=1e-6)
