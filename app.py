@@ -22,8 +22,10 @@ PAGES = [
     st.Page("pages/projections.py", title="Projections (PCA, t-SNE)", icon=":material/scatter_plot:",
             url_path="projections"),
 ]
-navigation = st.navigation(PAGES)
+navigation = st.navigation(PAGES, position="hidden")
 with st.sidebar:
+    state.page_links(PAGES)  # Streamlit's own menu drops ?dataset= (Back would then need two presses)
+    st.divider()
     st.markdown("### genlab")
     state.dataset_picker()
 state.keep_in_url()

@@ -167,6 +167,7 @@ def timed_click(page, locator, changed: str, arg=None, limit_s: float = 20) -> f
 _IMG_CHANGED = ("const el = [...document.querySelectorAll('[data-testid=\"stImage\"]')]"
                 ".find(e => e.innerText.includes(arg[0])); const img = el && el.querySelector('img');"
                 "return !!img && img.src !== arg[1] && img.complete;")
+_BUTTON_SAYS = "return [...document.querySelectorAll('button')].some(b => b.textContent.includes(arg));"
 _MAP_TITLE = ("const c = [...document.querySelectorAll('*')].map(e => e.shadowRoot &&"
               " e.shadowRoot.querySelector('canvas.sm-canvas')).find(Boolean);"
               "return !!(c && c.dataset.xTitle === arg);")
@@ -633,21 +634,6 @@ async def _playground_answers(url: str, reps: int) -> dict:
     return {"idle": percentiles(idle), "training": percentiles(busy)}
 
 
-# In the page: a promise of the milliseconds from the next click to the frame painted after
-# a button's label begins with ``label`` (timed by the browser itself, not by Playwright's polls).
-ANSWERED_JS = """() => { window.answered = (label) => new Promise((resolve) => {
-  let t0 = null;
-  document.addEventListener("click", () => { t0 = performance.now(); }, { capture: true, once: true });
-  const shown = () => [...document.querySelectorAll("button")].some((b) => b.textContent.includes(label));
-  const obs = new MutationObserver(() => {
-    if (t0 === null || !shown()) return;
-    obs.disconnect();
-    requestAnimationFrame(() => setTimeout(() => resolve(performance.now() - t0), 0));
-  });
-  obs.observe(document.body, { subtree: true, childList: true, characterData: true });
-}); }"""
-
-
 def playground_browser(playwright, url: str, reps: int = 10) -> dict:
     """/playground in Chromium: Train (three families) → the first frame of every family
     painted; and another control (the data radio) → its answer on the page (the Train button
@@ -656,15 +642,13 @@ def playground_browser(playwright, url: str, reps: int = 10) -> dict:
         times = []
         for i in range(n):
             name = ("8 Gaussians", "two moons")[i % 2]
-            page.evaluate("label => { window.__answer = answered(label); }", f"on {name}")
-            page.get_by_test_id("stRadio").get_by_text(name, exact=True).click()
-            times.append(page.evaluate("() => window.__answer"))
+            times.append(timed_click(page, page.get_by_test_id("stRadio").get_by_text(name, exact=True),
+                                     _BUTTON_SAYS, f"on {name}"))
             time.sleep(0.3)
         return percentiles(times)
 
     times = []
     browser, page = opened(playwright, url, "playground", "text=Train 3 on")
-    page.evaluate(ANSWERED_JS)
     time.sleep(5)  # the server's warm-up thread (torch's first optimizer imports torch._dynamo)
     def train(seed: int) -> float:  # a new seed: a new run (the same settings show the run kept)
         page.get_by_test_id("stNumberInput").locator("input").fill(str(seed))
@@ -689,6 +673,50 @@ def playground_browser(playwright, url: str, reps: int = 10) -> dict:
     finally:
         browser.close()
     return {"first_frame": percentiles(times), "answers_idle": idle, "answers_training": busy}
+
+
+# in-page probe: ms from the next key press to the last change of the page within limitMs
+# (a control's rerun is over when nothing changes any more; its figures are redrawn by then)
+_ARM_SETTLED = """
+([limitMs]) => {
+  window.__genlabSettled = new Promise((resolve) => {
+    let t0 = null, last = null;
+    document.addEventListener('keydown', () => { t0 = performance.now(); }, {capture: true, once: true});
+    const obs = new MutationObserver(() => { if (t0 !== null) last = performance.now(); });
+    obs.observe(document.body, {subtree: true, childList: true, characterData: true, attributes: true});
+    setTimeout(() => { obs.disconnect(); resolve(last === null ? null : last - t0); }, limitMs);
+  });
+}
+"""
+
+
+def concepts_controls(playwright, url: str, reps: int) -> dict:
+    """/concepts: every slider of the page, keyboard steps (right, then back): ms from the key
+    to the last change of the page that it caused, p50/p95 over all and per slider."""
+    browser, page = opened(playwright, url, "concepts", '[data-testid="stSlider"]')
+    time.sleep(3)  # the URL state's rerun after load
+    main = page.get_by_test_id("stMainBlockContainer")
+    sliders = main.get_by_role("slider")
+    every, per = [], {}
+    try:
+        for i in range(sliders.count()):
+            slider = sliders.nth(i)
+            if not slider.is_visible() or slider.is_disabled():
+                continue
+            label = slider.get_attribute("aria-label") or f"slider {i}"
+            times = []
+            for k in range(reps + 2):
+                page.evaluate(_ARM_SETTLED, [1500])
+                slider.focus()
+                slider.press("ArrowRight" if (k // 4) % 2 == 0 else "ArrowLeft")
+                ms = page.evaluate("() => window.__genlabSettled")
+                if k >= 2 and ms is not None:  # two warm-up steps
+                    times.append(ms)
+            per[label] = percentiles(times)
+            every += times
+    finally:
+        browser.close()
+    return {"all": percentiles(every), "sliders": per}
 
 
 def markdown(r: dict) -> str:
@@ -758,10 +786,19 @@ def markdown(r: dict) -> str:
             cells = [f"{row['ratio']:.2f} · {row['seconds']:.1f} s" for row in pg["table"] if row["family"] == family]
             lines.append(f"| {family} | " + " | ".join(cells) + " |")
         lines.append("")
+    if "concepts" in r:
+        c = r["concepts"]
+        lines += ["## Foundations (/concepts)", "",
+                  f"Every slider, keyboard steps right and back (Chromium): the key → the last change "
+                  f"of the page it caused. All sliders: {json.dumps(c['all'])}.", "",
+                  "| slider | n | p50 | p95 |", "|---|---|---|---|"]
+        for label, d in c["sliders"].items():
+            lines.append(f"| {label} | {d['n']} | {d['p50_ms']} ms | {d['p95_ms']} ms |")
+        lines.append("")
     return "\n".join(lines)
 
 
-PARTS = ["cold", "pages", "nolive", "concurrency", "sampling", "projection", "playground"]
+PARTS = ["cold", "pages", "nolive", "concurrency", "sampling", "projection", "playground", "concepts"]
 
 
 def main() -> None:
@@ -828,6 +865,9 @@ def main() -> None:
         with streamlit_server() as (url, _, _):
             answers = asyncio.run(_playground_answers(url, args.reps))
         result["playground"] = {**browser_figures, "answers": answers, "table": playground_table()}
+    if "concepts" in parts:
+        with sync_playwright() as pw, streamlit_server() as (url, _, _):
+            result["concepts"] = concepts_controls(pw, url, max(10, args.reps // 2))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
     out.with_suffix(".md").write_text(markdown(result))

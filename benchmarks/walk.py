@@ -79,7 +79,7 @@ with streamlit_server() as (url, _, _), sync_playwright() as p:
                     problems.append({"where": f"{dataset}/{name} button {i}", "driver": str(e)[:120]})
             # reload, then away through the sidebar, back and forward: the page and the dataset stay
             for step, act in (("reload", lambda: page.reload()),
-                              ("sidebar link", lambda: page.get_by_test_id("stSidebarNav").get_by_role("link")
+                              ("sidebar link", lambda: page.get_by_test_id("stSidebar").get_by_role("link")
                                .nth((PAGES.index(name) + 1) % len(PAGES)).click()),
                               ("back", lambda: page.go_back()), ("forward", lambda: page.go_forward()),
                               ("back again", lambda: page.go_back())):

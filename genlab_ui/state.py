@@ -29,6 +29,19 @@ def keep_in_url() -> None:
         st.query_params["dataset"] = st.session_state["dataset"]
 
 
+def page_link(page, label: str, icon: str | None = None, where=st) -> None:
+    """A link to another page that keeps the dataset in the URL: one history entry, so the
+    browser's Back returns to the page before (a page switch clears the URL's parameters,
+    and writing them again afterwards would add a second entry)."""
+    where.page_link(page, label=label, icon=icon, query_params={"dataset": st.session_state["dataset"]})
+
+
+def page_links(pages: list) -> None:
+    """The app's menu (in the sidebar): a link per page, the dataset kept in each."""
+    for page in pages:
+        page_link(page, page.title, page.icon)
+
+
 def page_setup() -> None:
     """First call of every page: shared state, and a run through app.py.
 

@@ -181,8 +181,8 @@ def coins_maths() -> None:
                    "information of the truth; H(p, q) the mean when outcomes of p are scored by "
                    "the model q. Their gap KL(p ‖ q) is zero only at q = p, and H(p) does not "
                    "depend on q: **minimizing a cross-entropy loss minimizes the KL to the data.**")
-    prose.page_link("pages/autoregressive.py", label="PixelCNN: NLL as a sum of cross-entropies",
-                    icon=":material/grid_on:")
+    state.page_link("pages/autoregressive.py", label="PixelCNN: NLL as a sum of cross-entropies",
+                    icon=":material/grid_on:", where=prose)
 
 
 @st.fragment
@@ -233,7 +233,8 @@ def gaussians_maths() -> None:
                    "pulls each encoding q(z|x) = N(μ, σ²) towards the prior N(0, 1). The closed "
                    "form is exact; a Monte-Carlo estimate is what remains without one, and its "
                    "error bar shrinks like 1/√n.")
-    prose.page_link("pages/vae.py", label="The VAE: its KL term per dimension", icon=":material/explore:")
+    state.page_link("pages/vae.py", label="The VAE: its KL term per dimension", icon=":material/explore:",
+                    where=prose)
 
 
 # --- 2. Markov chains ------------------------------------------------------------------------------
@@ -363,8 +364,8 @@ def markov_maths() -> None:
     prose.markdown("**The link to diffusion.** DDPM's forward process is a Markov chain on images "
                    "whose stationary distribution is N(0, I) (left): run long enough, it forgets "
                    "the image it started from, as π_n forgets π₀.")
-    prose.page_link("pages/diffusion.py", label="Diffusion: the forward chain step by step",
-                    icon=":material/blur_on:")
+    state.page_link("pages/diffusion.py", label="Diffusion: the forward chain step by step",
+                    icon=":material/blur_on:", where=prose)
 
 
 # --- 3. random walk, Brownian motion, the SDE -------------------------------------------------------
@@ -530,8 +531,8 @@ def sde_maths() -> None:
                    "a mixture under the forward SDE, so here the score is exact; a diffusion "
                    "model learns it instead (ε̂ = −√(1 − ᾱ_t) · score). The density obeys the "
                    "Fokker–Planck equation (last line).")
-    prose.page_link("pages/diffusion.py", label="Diffusion: a learned ε̂ for the score",
-                    icon=":material/blur_on:")
+    state.page_link("pages/diffusion.py", label="Diffusion: a learned ε̂ for the score",
+                    icon=":material/blur_on:", where=prose)
 
 
 # --- 4. why Wasserstein ------------------------------------------------------------------------------
@@ -603,7 +604,8 @@ def wasserstein_maths() -> None:
                    "Kantorovich–Rubinstein duality it is a sup over 1-Lipschitz critics; in 1-D "
                    "the best has slope ±1 where the CDFs differ, f′ = sign(F_Q − F_P). WGAN trains "
                    "a network to play f (the notes' WGAN chapter).")
-    prose.page_link("pages/gans.py", label="GANs: WGAN-GP's critic", icon=":material/compare:")
+    state.page_link("pages/gans.py", label="GANs: WGAN-GP's critic", icon=":material/compare:",
+                    where=prose)
 
 
 # --- 5. change of variables ---------------------------------------------------------------------------
@@ -658,8 +660,8 @@ def change_of_variables_maths() -> None:
                    "thins, where f squeezes it piles up (σ(az) piles mass at 0 and 1 once "
                    "a > √2). A normalizing flow is such an f in many dimensions, built so the "
                    "Jacobian determinant is cheap; its log-likelihood is the second line.")
-    prose.page_link("pages/flows.py", label="Normalizing flows: the same formula for images",
-                    icon=":material/swap_horiz:")
+    state.page_link("pages/flows.py", label="Normalizing flows: the same formula for images",
+                    icon=":material/swap_horiz:", where=prose)
 
 
 # --- the page ---------------------------------------------------------------------------------------

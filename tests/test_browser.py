@@ -528,3 +528,28 @@ def test_transport_k_changes_the_class_grid(chromium, tiny_transport_root):
         assert page.locator(after).locator("img").get_attribute("src") != before
         assert not page_errors(page)
         page.close()
+
+
+def test_back_and_forward_move_between_pages_and_keep_the_dataset(server, chromium):
+    """#25: a page switch used to drop ?dataset=, which the app then wrote back as a second
+    history entry, so Back needed two presses. The menu's links carry the dataset."""
+    page = chromium.new_page(viewport={"width": 1400, "height": 900})
+    page.goto(f"{server}/diffusion?dataset=fashion-mnist")
+    wait_idle(page)
+    heading = page.locator('[data-testid="stMainBlockContainer"] h1').first
+    heading.filter(has_text="Diffusion").wait_for()
+    page.get_by_test_id("stSidebar").get_by_role("link", name="GANs side by side").click()
+    heading.filter(has_text="GAN").wait_for(timeout=30_000)
+    assert page.url.endswith("/gans?dataset=fashion-mnist")
+    page.go_back()
+    heading.filter(has_text="Diffusion").wait_for(timeout=30_000)
+    assert page.url.endswith("/diffusion?dataset=fashion-mnist")
+    page.go_forward()
+    heading.filter(has_text="GAN").wait_for(timeout=30_000)
+    assert page.url.endswith("/gans?dataset=fashion-mnist")
+    page.reload()
+    wait_idle(page)
+    heading.filter(has_text="GAN").wait_for(timeout=30_000)
+    assert selectbox_text(page, "Dataset") == "Fashion-MNIST (clothes)"
+    assert not page_errors(page)
+    page.close()
