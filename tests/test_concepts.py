@@ -415,7 +415,7 @@ def test_page_opens_on_the_notes_examples():
     assert f"JS = **{c.js_uniform_shift(0.5):.4f}** nats" in text and "W₁ = **0.5000** = θ" in text
     assert "∫ p_x dx = **1.0000**" in text
     assert len(at.get("vega_lite_chart")) == 13
-    assert len(at.get("page_link")) == 6  # every section links to the model page that uses it
+    assert len(at.main.get("page_link")) == 6  # every section links to the model page that uses it
     assert len(at.get("latex")) >= 15
 
 
