@@ -779,7 +779,8 @@ def markdown(r: dict) -> str:
                   f"{json.dumps(pg['answers']['training'])}.", "",
                   "Every family at its default steps (`python -m genlab toy FAMILY --data NAME`, one "
                   "thread): training seconds and energy distance ÷ the Gaussian reference (lower is "
-                  "better; 1 = a Gaussian with the data's mean and covariance).", "",
+                  "better; 1 = a Gaussian with the data's mean and covariance)."
+                  + (f" The table: {pg['table_note']}." if pg.get("table_note") else ""), "",
                   "| family | " + " | ".join(dict.fromkeys(row["data"] for row in pg["table"])) + " |",
                   "|---|" + "---|" * len(dict.fromkeys(row["data"] for row in pg["table"]))]
         for family in dict.fromkeys(row["family"] for row in pg["table"]):
