@@ -41,7 +41,9 @@ def show_maths() -> None:
                     "between them and the velocity network's loss:")
         st.latex(r"x_t = t\,x_1 + (1-t)\,x_0,\qquad \mathcal{L}(\theta) = \mathbb{E}_{t\sim U[0,1],\,x_0,\,x_1}"
                  r"\big\|(x_1 - x_0) - v_\theta(x_t, t)\big\|^2")
-        st.markdown("Generating solves the ODE from noise, with Euler (x ← x + Δt·v) or Heun steps:")
+        st.markdown("Generating solves the ODE from noise, with Euler (x ← x + Δt·v) or Heun steps "
+                    "(Euler's guess corrected by the mean of the velocities at both ends of the step; "
+                    "the last step stays Euler, since v at t = 1 is the least well learned):")
         st.latex(r"\frac{dx}{dt} = v_\theta(x, t),\qquad x(0) = x_0 \sim \mathcal{N}(0, I)")
         st.markdown("**Reflow** trains a new velocity on the pairs (x₀, ODE(x₀)) of the first: "
                     "paths that no longer cross, nearly straight, so one or two Euler steps land "
@@ -124,7 +126,7 @@ def steps_grid(rows: list[dict]) -> None:
                                         f"{wall:.1f} s for all {len(STEPS)} cells")
     nfe = ", ".join(f"{k}→{rf.evaluations('heun', k)}" for k in STEPS)
     st.caption("Network evaluations: K for Euler, DDIM and DPM-Solver++ (one per step); Heun "
-               f"takes two per step ({nfe}). DDIM's steps are spaced as in Ho et al. and diffusers "
+               f"takes two per step but one on the last, which is a plain Euler step ({nfe}). DDIM's steps are spaced as in Ho et al. and diffusers "
                "(\"leading\": t = (K−1)·T/K, …, 0), so at K = 1 its only step is at t = 0 and "
                "the noise passes almost unchanged; DPM-Solver++ starts at t = T − 1.")
 

@@ -127,8 +127,9 @@ def check_solver(sampler: str, steps: int) -> None:
 
 
 def evaluations(sampler: str, steps: int) -> int:
-    """Network evaluations (NFE) of a K-step solve without guidance: K for Euler, 2K for Heun."""
-    return steps if sampler == "euler" else 2 * steps
+    """Network evaluations (NFE) of a K-step solve without guidance: K for Euler, 2K − 1 for
+    Heun (its last step has no correction, see ``ode_solve``)."""
+    return steps if sampler == "euler" else 2 * steps - 1
 
 
 @torch.inference_mode()
@@ -139,7 +140,11 @@ def ode_solve(model, x0: torch.Tensor, *, sampler: str = "heun", steps: int = 8,
     """Integrate dx/dt = v(x, t) from t = 0 (x₀) to t = 1 in K equal steps.
 
     Euler: x ← x + Δt·v(x, t). Heun (the trapezoid rule, second order): x̃ = x + Δt·v(x, t),
-    then x ← x + Δt/2·(v(x, t) + v(x̃, t + Δt)): two evaluations per step.
+    then x ← x + Δt/2·(v(x, t) + v(x̃, t + Δt)): two evaluations per step, except the last,
+    which is an Euler step (as in Karras et al. 2022, Algorithm 1): the velocity at t = 1 is
+    the least well learned (its target x₁ − x₀ needs E[x₀ | x₁], which t ~ U[0, 1] almost never
+    trains), and correcting with it put speckles on the trained Fashion-MNIST flow's
+    backgrounds (FD 273 → 101 at K = 8, 500 samples). The global error stays O(Δt²).
 
     Args:
         model: the velocity network (a UNet, or a FastDenoiser wrapping one).
@@ -157,7 +162,7 @@ def ode_solve(model, x0: torch.Tensor, *, sampler: str = "heun", steps: int = 8,
         v = velocity(model, x, t, label, guidance)
         if keep is not None:
             keep.append((t, x, v))
-        if sampler == "euler":
+        if sampler == "euler" or i == steps - 1:
             x = x + dt * v
         else:
             x_pred = x + dt * v
