@@ -169,6 +169,10 @@ def live(key: tuple, n: int) -> None:
         job.cancel()
         st.rerun()
     frame = job.partial
+    deadline = time.perf_counter() + 0.5  # the first row takes ~0.1 s: show it in this run, so the
+    while frame is None and job.state == "running" and time.perf_counter() < deadline:  # canvas
+        time.sleep(0.02)  # appears with the progress bar even if timed redraws are held up
+        frame = job.partial
     if frame is None:
         return
     ncol, factor = layout(n)
