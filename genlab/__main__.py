@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -341,6 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     from genlab.data import DataNotFoundError
 
     args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     try:
         return args.fn(args)
     except (CheckpointError, DataNotFoundError, ValueError) as exc:

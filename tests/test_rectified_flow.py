@@ -131,6 +131,22 @@ def test_pairs_are_the_flow_of_their_noise():
     torch.testing.assert_close(again, pairs[:4, 1:], atol=1e-5, rtol=1e-5)
 
 
+def test_interrupted_pairs_go_on_where_they_stopped():
+    """A killed pair run keeps whole batches; resumed, it solves only the rest, same pairs."""
+    torch.manual_seed(0)
+    model = UNet(TINY).eval()
+    whole, whole_labels = make_pairs(model, 10, generator(3), steps=2, batch=4)
+    kept = []
+    make_pairs(model, 10, generator(3), steps=2, batch=4, on_batch=lambda p, y: kept.append((p, y)))
+    assert [len(p) for p, _ in kept] == [4, 8, 10]
+    solved = []
+    rest, rest_labels = make_pairs(model, 10, generator(3), steps=2, batch=4, done=kept[0],
+                                   on_batch=lambda p, y: solved.append(len(p)))
+    assert solved == [8, 10]
+    torch.testing.assert_close(rest, whole)
+    assert torch.equal(rest_labels, whole_labels)
+
+
 def test_cli_trains_samples_and_reflows(idx_dir, tmp_path, capsys):
     out = tmp_path / "mnist" / "rectified-flow"
     small = ["--set", "channels=8,8,8", "--set", "time_dim=16"]

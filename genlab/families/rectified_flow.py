@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -189,7 +190,8 @@ def rf_sample(model, n: int, gen: torch.Generator, *, sampler: str | None = "heu
 
 @torch.inference_mode()
 def make_pairs(model, n: int, gen: torch.Generator, *, sampler: str = "heun", steps: int = 25,
-               batch: int = 250, on_batch: Callable[[int, int], None] | None = None
+               batch: int = 250, done: tuple[torch.Tensor, torch.Tensor] | None = None,
+               on_batch: Callable[[torch.Tensor, torch.Tensor], None] | None = None
                ) -> tuple[torch.Tensor, torch.Tensor]:
     """The coupling a reflow trains on: n noise images x₀ and the flow's x₁ = ODE(x₀).
 
@@ -197,20 +199,28 @@ def make_pairs(model, n: int, gen: torch.Generator, *, sampler: str = "heun", st
     with that label (w = 1); a reflow trained with label dropout then learns v_∅ from the
     same pairs.
 
+    Args:
+        done: pairs and labels an interrupted call with the same arguments had drawn (whole
+            batches): their noise is drawn again to move ``gen`` on, their ODE is not solved.
+        on_batch: called with all pairs and labels so far after each batch (to keep them).
+
     Returns:
         pairs (n, 2, 28, 28) float32: channel 0 x₀, channel 1 x₁ (scale [−1, 1]); labels (n,).
     """
-    pairs, labels = [], []
+    pairs, labels = ([done[0]], [done[1]]) if done is not None else ([], [])
+    have = 0 if done is None else len(done[0])
+    classes = model.config.num_classes
     for i in range(0, n, batch):
         b = min(batch, n - i)
         x0 = torch.randn((b, 1, 28, 28), generator=gen)
-        classes = model.config.num_classes
         y = torch.randint(0, max(classes, 1), (b,), generator=gen)
+        if i + b <= have:
+            continue
         x1 = ode_solve(model, x0, sampler=sampler, steps=steps, label=y if classes else None)
         pairs.append(torch.cat([x0, x1], dim=1))
         labels.append(y)
         if on_batch:
-            on_batch(i + b, n)
+            on_batch(torch.cat(pairs), torch.cat(labels))
     return torch.cat(pairs), torch.cat(labels)
 
 
@@ -257,12 +267,27 @@ def prepare_reflow(teacher, out: Path, *, seed: int, n: int) -> tuple:
         if same:
             kept = load_file(str(path))
             return config, kept["pairs"], kept["labels"], model.state_dict()
-    log.info("drawing %d reflow pairs from %s", n, teacher.id)
-    pairs, labels = make_pairs(FastDenoiser(model, bf16=False), n, torch.Generator().manual_seed(seed),
-                               **PAIR_SOLVER,
-                               on_batch=lambda i, total: log.info("pairs %d / %d", i, total))
+    partial = path.with_suffix(".partial.safetensors")  # whole batches so far: a killed run goes on
+    done = None
+    if partial.is_file():
+        from safetensors import safe_open
+
+        with safe_open(str(partial), "pt") as f:
+            if f.metadata() == meta:
+                done = (f.get_tensor("pairs"), f.get_tensor("labels"))
+    log.info("drawing %d reflow pairs from %s (%d kept from an interrupted run)",
+             n, teacher.id, 0 if done is None else len(done[0]))
     path.parent.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+
+    def keep(pairs: torch.Tensor, labels: torch.Tensor) -> None:
+        save_file({"pairs": pairs.contiguous(), "labels": labels}, str(partial), metadata=meta)
+        log.info("pairs %d / %d (%.0f s)", len(pairs), n, time.perf_counter() - t0)
+
+    pairs, labels = make_pairs(FastDenoiser(model, bf16=False), n, torch.Generator().manual_seed(seed),
+                               **PAIR_SOLVER, done=done, on_batch=keep)
     save_file({"pairs": pairs.contiguous(), "labels": labels}, str(path), metadata=meta)
+    partial.unlink(missing_ok=True)
     return config, pairs, labels, model.state_dict()
 
 
