@@ -170,17 +170,27 @@ def _cmd_eval(args) -> int:
     results, references = {}, {}
     for folder in folders:
         card = checkpoints.read_card(folder)
-        if not args.recompute:
+        family = registry.get(card["family"])
+        samplers = args.samplers and family.nfe is not None
+        guidance = args.guidance_scales and card["config"].get("num_classes") and "guidance" in family.sample_options
+        if not args.recompute and not samplers and not guidance:
             results[card["id"]] = card["metrics"]
             continue
         print(f"evaluating {card['id']}…", file=sys.stderr)
-        metrics = evaluate.evaluate(folder, n=args.n, seed=args.seed, data_dir=args.data_dir)
-        if args.samplers and registry.get(card["family"]).nfe is not None:
+        if args.recompute:
+            metrics = evaluate.evaluate(folder, n=args.n, seed=args.seed, data_dir=args.data_dir)
+        else:  # only the sampler / guidance measurements: the card's other metrics stay
+            metrics = {k: v for k, v in card["metrics"].items() if k != "reference"}
+        if samplers:
             new = evaluate.sampler_quality(folder, args.samplers.split(","), n=args.sampler_n,
                                            seed=args.seed, data_dir=args.data_dir)
             old = card["metrics"].get("samplers", {})
             same = old.get("n") == new["n"] and old.get("seed") == new["seed"]
             metrics["samplers"] = {**old, **new} if same else new  # specs not rerun are kept
+        if guidance:
+            metrics["guidance"] = evaluate.guidance_quality(
+                folder, [float(w) for w in args.guidance_scales.split(",")], n=args.sampler_n,
+                seed=args.seed, data_dir=args.data_dir)
         if card["family"] != "classifier":
             dataset = card["dataset"]
             if dataset not in references:
@@ -310,13 +320,17 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--data-dir")
     e.add_argument("--n", type=int, default=2000, help="samples and real images for FD etc.")
     e.add_argument("--seed", type=int, default=0)
-    e.add_argument("--samplers", help="diffusion / rectified flow: also FD per sampler and step "
+    e.add_argument("--samplers", help="diffusion / rectified flow: FD per sampler and step "
                                       "count as the pages sample, e.g. ddim-50,dpm++-20,ddpm-1000,"
                                       "ddim-50-fp32 or euler-1,heun-8")
+    e.add_argument("--guidance-scales",
+                   help="class-conditional rectified flow: class accuracy and FD of Heun-8 samples "
+                        "(n/10 per class) at each guidance scale w, e.g. 0,1,3")
     e.add_argument("--sampler-n", type=int, default=500,
-                   help="samples per sampler (and real images) for --samplers")
+                   help="samples per sampler (and real images) for --samplers and --guidance-scales")
     e.add_argument("--write", action="store_true",
-                   help="with --recompute: store in card.json (and docs/model-zoo.md with --all)")
+                   help="with --recompute, --samplers or --guidance-scales: store in card.json "
+                        "(and docs/model-zoo.md with --all)")
     e.set_defaults(fn=_cmd_eval)
 
     m = sub.add_parser("maps", help="compute the default t-SNE maps the projections page ships")

@@ -121,6 +121,45 @@ def sampler_quality(folder: Path, specs: list[str], *, n: int = 500, seed: int =
     return out
 
 
+def guidance_quality(folder: Path, scales: list[float], *, spec: str = "heun-8", n: int = 2000,
+                     seed: int = 0, data_dir: str | None = None, batch: int = 250) -> dict:
+    """Classifier-free guidance of a class-conditional model, per guidance scale w: n images,
+    n/10 asked for each class, through the pages' network wrapper.
+
+    Returns:
+        {"n", "seed", "sampler", "w": {str(w): {accuracy: the fraction the evaluation
+        classifier puts in the class asked for, fd / precision / recall against holdout[:n],
+        ms_per_image}}}.
+    """
+    from genlab.families.ddpm import FastDenoiser
+
+    ckpt = registry.load(folder)
+    family = registry.get(ckpt.card["family"])
+    classes = ckpt.card["config"].get("num_classes", 0)
+    if not classes or "guidance" not in family.sample_options:
+        raise ValueError(f"{ckpt.id} is not class-conditional: no guidance to measure")
+    if n % classes:
+        raise ValueError(f"n = {n} must be a multiple of the {classes} classes")
+    name, steps, fp32 = parse_sampler_spec(spec)
+    network = ckpt.model if fp32 else FastDenoiser(ckpt.model)
+    real, _, _ = real_sets(data.load(ckpt.card["dataset"], data_dir, download=False), n)
+    classifier = classifier_for(ckpt.card["dataset"])
+    asked = np.repeat(np.arange(classes), n // classes)
+    out: dict = {"n": n, "seed": seed, "sampler": spec, "w": {}}
+    for w in scales:
+        t0 = time.perf_counter()
+        images = np.concatenate([  # class c: seeds seed + c·1000, … (the same noise for every w)
+            sample_timed(family, network, n // classes, seed + 1000 * c, batch, sampler=name, steps=steps,
+                         label=c, guidance=w)[0] for c in range(classes)])
+        ms = (time.perf_counter() - t0) * 1000 / n
+        _, predicted = metrics.classify(classifier, images)
+        out["w"][f"{w:g}"] = {"accuracy": round(float((predicted == asked).mean()), 4),
+                              **metrics.compare_sets(classifier, real, images), "ms_per_image": round(ms, 2)}
+        print(f"{ckpt.id} {spec} w = {w:g}: class accuracy {out['w'][f'{w:g}']['accuracy']:.3f}, "
+              f"FD {out['w'][f'{w:g}']['fd']} ({ms:.0f} ms/image)", file=sys.stderr)
+    return out
+
+
 def reference(dataset: str, *, n: int = 2000, data_dir: str | None = None) -> dict:
     """The real-vs-real values of the sample metrics (two disjoint real sets of size n)."""
     real, other, how = real_sets(data.load(dataset, data_dir, download=False), n)

@@ -173,6 +173,19 @@ def test_cli_trains_samples_and_reflows(idx_dir, tmp_path, capsys):
     assert (reflow / "reflow_pairs.safetensors").is_file()
     assert registry.load(reflow).model.config.channels == (8, 8, 8)
 
+    before = checkpoints.read_card(out)["metrics"]
+    assert main(["eval", str(out), "--samplers", "euler-1,heun-2", "--guidance-scales", "0,3",
+                 "--sampler-n", "20", "--data-dir", str(idx_dir), "--write"]) == 0
+    after = checkpoints.read_card(out)["metrics"]
+    assert after["straightness"] == before["straightness"]  # not recomputed: only what was asked
+    assert after["samplers"]["heun-2"]["nfe"] == 3 and after["samplers"]["n"] == 20
+    assert set(after["guidance"]["w"]) == {"0", "3"} and after["guidance"]["sampler"] == "heun-8"
+    for w in after["guidance"]["w"].values():
+        assert 0 <= w["accuracy"] <= 1 and w["fd"] > 0
+    assert main(["eval", str(out), "--guidance-scales", "1", "--sampler-n", "15",
+                 "--data-dir", str(idx_dir)]) == 2  # 15 images can't ask each of 10 classes equally
+    assert "multiple of the 10 classes" in capsys.readouterr().err
+
 
 def test_sampler_specs_parse():
     from genlab.evaluate import parse_sampler_spec
