@@ -152,6 +152,14 @@ def guidance(folder: str, dataset: str) -> None:
                  f"16 samples, {what}, {solver.title()} K = {k} "
                  f"({rf.evaluations(solver, k) * (1 if label is None or w == 1 else 2)} network evaluations), "
                  f"seed {seed} · {wall:.2f} s")
+    measured = loaders.load_checkpoint(folder).card["metrics"].get("guidance")
+    if measured:
+        st.caption(f"Measured by `genlab eval --guidance-scales` ({measured['n']:,} samples, "
+                   f"{measured['n'] // 10} asked per class, {measured['sampler'].replace('-', ' K = ')}): "
+                   + "; ".join(f"w = {w}: {m['accuracy']:.0%} land in the class asked for, FD {m['fd']:.0f}"
+                               for w, m in measured["w"].items())
+                   + ". The classifier agrees more as w grows; FD (quality and variety together) "
+                     "shows what the sharper, less varied images cost.")
 
 
 # --- training replay: the same 64 noise images at doubling steps ----------------------------------
@@ -227,7 +235,8 @@ def quality_chart(rows: list[dict]) -> None:
         st.info("No per-sampler measurements in the cards yet: `GENLAB_DATA=… python -m genlab eval "
                 "<dataset>/ddpm --recompute --samplers ddim-1,ddim-2,…,dpm++-20 --write` adds them.")
         return
-    n = points[0]["n"]
+    sizes = sorted({p["n"] for p in points})
+    n = f"{sizes[0]}" if len(sizes) == 1 else "mixed: " + " and ".join(map(str, sizes))
     st.vega_lite_chart({
         "data": {"values": points}, "height": 300,
         "mark": {"type": "line", "point": True},
@@ -236,10 +245,13 @@ def quality_chart(rows: list[dict]) -> None:
                      "y": {"field": "FD", "type": "quantitative", "scale": {"type": "log"},
                            "title": f"FD to held-out images (n = {n}, lower is better)"},
                      "color": {"field": "model", "type": "nominal", "title": None},
-                     "tooltip": [{"field": "model"}, {"field": "NFE"}, {"field": "FD"}]}},
+                     "tooltip": [{"field": "model"}, {"field": "NFE"}, {"field": "FD"},
+                                 {"field": "n", "title": "samples"}]}},
         width="stretch")
     st.caption(f"Measured by `genlab eval --samplers` on {n} samples per point (Fréchet distance in "
-               "the evaluation classifier's features) and stored in each card; not computed on the page.")
+               "the evaluation classifier's features) and stored in each card; not computed on the page."
+               + (" FD grows as n shrinks, so only points with the same n compare (hover for n)."
+                  if len(sizes) > 1 else ""))
 
 
 # --- the 2-D picture ---------------------------------------------------------------------------------

@@ -13,13 +13,14 @@ from genlab import metrics, registry, sample
 from genlab.__main__ import main
 from genlab.families.gan import (critic_loss, d_bce_loss, d_hinge_loss, discriminator_scores, g_minimax_loss,
                                  g_nonsaturating_loss, gan_family_step, gan_metrics, gan_noise,
-                                 gan_optimizers, gan_sample, gradient_penalty, wasserstein_estimate)
+                                 gan_optimizers, gan_qp_d_loss, gan_qp_g_loss, gan_sample,
+                                 gradient_penalty, pair_distance, wasserstein_estimate)
 from genlab.models.gan import GAN, GANConfig
 from genlab.train import TrainConfig, load_snapshots, snapshot_steps
 
 # tiny versions of the three presets (same arch / loss / norm, a few units wide)
 TINY = {"gan-mlp": ["g_hidden=16,16", "d_hidden=16"], "dcgan": ["channels=4"],
-        "wgan-gp": ["channels=4", "n_critic=2"]}
+        "wgan-gp": ["channels=4", "n_critic=2"], "gan-qp": ["channels=4"]}
 
 
 def tiny(name: str) -> GANConfig:
@@ -56,6 +57,23 @@ def test_wasserstein_losses_by_hand():
     real, fake = torch.tensor([1.0, 3.0]), torch.tensor([0.5, -1.5])
     assert wasserstein_estimate(real, fake).item() == pytest.approx(2.5)  # 2 − (−0.5)
     assert critic_loss(real, fake).item() == pytest.approx(-2.5)
+
+
+def test_gan_qp_losses_by_hand():
+    """Su 2018, eq. 13: D maximises E[Δ − Δ²/(2λd)], Δ = D(x) − D(x̃); G minimises E Δ."""
+    real = torch.zeros(2, 1, 2, 2)
+    fake = torch.tensor([[[[1.0, 1.0], [1.0, 1.0]]], [[[0.5, -0.5], [0.5, -0.5]]]])
+    dist = pair_distance(real, fake)
+    torch.testing.assert_close(dist, torch.tensor([1.0, 0.5]))  # mean |x − x̃| per pair
+    torch.testing.assert_close(pair_distance(real, fake, "l2"), torch.tensor([2.0, 1.0]))
+    real_scores, fake_scores = torch.tensor([3.0, 1.0]), torch.tensor([1.0, 2.0])  # Δ = 2, −1
+    lam = 2.0
+    # pair 1: −2 + 4/(2·2·1) = −1; pair 2: 1 + 1/(2·2·0.5) = 1.5; mean 0.25
+    assert gan_qp_d_loss(real_scores, fake_scores, dist, lam).item() == pytest.approx(0.25)
+    assert gan_qp_g_loss(real_scores, fake_scores).item() == pytest.approx(0.5)
+    # for one pair the critic's best gap is Δ* = λ·d (the quadratic's vertex): loss −λd/2
+    best = gan_qp_d_loss(torch.tensor([lam * 0.5]), torch.tensor([0.0]), torch.tensor([0.5]), lam)
+    assert best.item() == pytest.approx(-lam * 0.5 / 2)
 
 
 def test_gradient_penalty_of_a_linear_critic():
@@ -97,6 +115,8 @@ def test_train_step_changes_generator_and_discriminator(name):
     keys = {"d_loss", "g_loss", "d_real", "d_fake"}
     if name == "wgan-gp":
         keys |= {"w_estimate", "gp"}
+    if name == "gan-qp":
+        keys |= {"d_gap"}
     assert set(out) == keys and all(math.isfinite(v) for v in out.values())
 
 
@@ -134,6 +154,7 @@ def test_sampling_shapes_ranges_and_the_same_z(name):
     assert scores.shape == (5,)
     out = gan_metrics(model, torch.rand(6, 1, 28, 28), sample.generator(0), batch=4)
     assert out["n"] == 6 and ("w_estimate" in out) == (name == "wgan-gp")
+    assert ("d_gap" in out) == (name == "gan-qp") and ("d_accuracy" in out) == (name in ("gan-mlp", "dcgan"))
 
 
 def test_nearest_images():

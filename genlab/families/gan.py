@@ -1,6 +1,6 @@
 """The GAN family (Goodfellow et al. 2014): the losses, the alternating D / G training steps
 (non-saturating BCE and WGAN-GP), sampling G(z), the discriminator's held-out view, and
-the presets ``gan-mlp``, ``dcgan`` and ``wgan-gp``.
+the presets ``gan-mlp``, ``dcgan``, ``wgan-gp`` and ``gan-qp``.
 
 The networks are ``genlab.models.gan.GAN`` (G and D in one module). The losses work on
 D's raw outputs: logits for ``bce``, critic values for ``wgan-gp``. Inside the networks
@@ -78,22 +78,29 @@ def gradient_penalty(critic: nn.Module, real: torch.Tensor, fake: torch.Tensor,
     return (grad.flatten(1).norm(dim=1) - 1).pow(2).mean()
 
 
-def gan_qp_d_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor, real: torch.Tensor,
-                  fake: torch.Tensor, lam: float) -> torch.Tensor:
+def pair_distance(real: torch.Tensor, fake: torch.Tensor, norm: str = "l1") -> torch.Tensor:
+    """d(x, x̃) per pair (B,): ``l1`` the mean absolute difference per element (what GAN-QP
+    uses on images: it does not grow with the image size), ``l2`` the Euclidean norm."""
+    diff = (real - fake).flatten(1)
+    return diff.abs().mean(1) if norm == "l1" else diff.norm(dim=1)
+
+
+def gan_qp_d_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor, dist: torch.Tensor,
+                  lam: float) -> torch.Tensor:
     """GAN-QP's critic loss (Su 2018, "GAN-QP: a novel GAN framework without gradient vanishing
-    and Lipschitz constraint"): the critic maximises E[D(x) − D(x̃)] − E[(D(x) − D(x̃))² /
-    (2λ‖x − x̃‖)] over pairs (x, x̃). The quadratic term replaces the Lipschitz constraint:
-    it bounds each pair's difference by its distance, so D needs no clipping, penalty or
-    normalisation, and G's gradient does not vanish.
+    and Lipschitz constraint", arXiv:1811.07296, eq. 13): the critic maximises
+    E[D(x) − D(x̃)] − E[(D(x) − D(x̃))² / (2λ·d(x, x̃))] over pairs (x, x̃), so this returns
+    the negative. The quadratic term replaces the Lipschitz constraint: it bounds each pair's
+    difference by its distance, so D needs no clipping, penalty or normalisation, and G's
+    gradient does not vanish.
 
     Args:
         real_scores, fake_scores: D on the paired real and generated samples, (B,).
-        real, fake: the samples themselves (B, …), for the pair's L2 distance.
+        dist: d(x, x̃) of each pair (B,), see ``pair_distance``.
         lam: λ, the scale of the allowed difference per unit of distance.
     """
     diff = real_scores - fake_scores
-    dist = (real - fake).flatten(1).norm(dim=1).clamp(min=1e-8)
-    return (-diff + diff.pow(2) / (2 * lam * dist)).mean()
+    return (-diff + diff.pow(2) / (2 * lam * dist.clamp(min=1e-8))).mean()
 
 
 def gan_qp_g_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch.Tensor:
@@ -115,8 +122,9 @@ def gan_optimizers(model, tcfg: TrainConfig) -> list[torch.optim.Optimizer]:
 
 def gan_family_step(model, optimizers, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator
                     ) -> dict[str, float]:
-    """The GAN family's train step: ``wgan_gp_step`` or ``gan_step`` by the config's loss."""
-    step = wgan_gp_step if model.config.loss == "wgan-gp" else gan_step
+    """The GAN family's train step: ``wgan_gp_step``, ``gan_qp_step`` or ``gan_step`` by the
+    config's loss."""
+    step = {"wgan-gp": wgan_gp_step, "gan-qp": gan_qp_step}.get(model.config.loss, gan_step)
     return step(model, optimizers, x, y, gen)
 
 
@@ -149,6 +157,32 @@ def gan_step(model, optimizers, x: torch.Tensor, y: torch.Tensor, gen: torch.Gen
     return {"d_loss": d_loss.item(), "g_loss": g_loss.item(),
             "d_real": torch.sigmoid(real_logits).mean().item(),
             "d_fake": torch.sigmoid(fake_logits).mean().item()}
+
+
+def gan_qp_step(model, optimizers, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator
+                ) -> dict[str, float]:
+    """One critic update on the GAN-QP loss, then one G update on E[D(x) − D(G(z))], each real
+    image paired with one sample (Su 2018, algorithm of sec. 4; d = mean |x − x̃|, λ = qp_lambda).
+
+    Returns:
+        d_loss, g_loss, d_gap = E D(x) − E D(G(z)) before the updates, and d_real / d_fake.
+    """
+    cfg = model.config
+    opt_d, opt_g = optimizers
+    real = x * 2 - 1  # (B, 1, 28, 28) in [-1, 1], G's range
+    fake = model.generator(torch.randn((real.shape[0], cfg.noise_dim), generator=gen))
+    # (1) update D on the pairs (x, G(z)); G's graph is cut by detach
+    real_scores, fake_scores = model.discriminator(torch.cat([real, fake.detach()])).chunk(2)
+    d_loss = gan_qp_d_loss(real_scores, fake_scores, pair_distance(real, fake.detach()), cfg.qp_lambda)
+    descend(opt_d, d_loss)
+    # (2) update G through the just-updated D: the real scores are constants for G
+    with torch.no_grad():
+        real_now = model.discriminator(real)
+    g_loss = gan_qp_g_loss(real_now, model.discriminator(fake))
+    descend(opt_g, g_loss)
+    return {"d_loss": d_loss.item(), "g_loss": g_loss.item(),
+            "d_gap": (real_scores - fake_scores).mean().item(),
+            "d_real": real_scores.mean().item(), "d_fake": fake_scores.mean().item()}
 
 
 def wgan_gp_step(model, optimizers, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator
@@ -203,9 +237,10 @@ def gan_sample(model, n: int, gen: torch.Generator) -> torch.Tensor:
 @torch.inference_mode()
 def discriminator_scores(model, x: torch.Tensor, batch: int = 500) -> torch.Tensor:
     """A GAN's D on images (N, 1, 28, 28) in [0, 1], (N,): the probability of "real" for the
-    ``bce`` loss, the critic value for ``wgan-gp`` (only differences of those mean anything)."""
+    ``bce`` loss, the critic value for ``wgan-gp`` and ``gan-qp`` (only differences of those
+    mean anything)."""
     raw = torch.cat([model.score(x[i:i + batch]) for i in range(0, len(x), batch)])
-    return raw if model.config.loss == "wgan-gp" else torch.sigmoid(raw)
+    return raw if model.config.critic else torch.sigmoid(raw)
 
 
 @torch.inference_mode()
@@ -222,7 +257,7 @@ def gan_metrics(model, x: torch.Tensor, gen: torch.Generator, *, labels=None,
         d_holdout, d_samples: D's mean output on each set (see ``discriminator_scores``);
         for ``bce`` d_accuracy, the share of both sets D classifies right (½ when it cannot
         tell them apart); for ``wgan-gp`` w_estimate = E D(x) − E D(G(z)), the critic's
-        estimate of W1; n.
+        estimate of W1; for ``gan-qp`` the same gap as d_gap; n.
     """
     fake = torch.cat([model.generate(gan_noise(model.config.noise_dim, len(xb), gen))
                       for xb in x.split(batch)])
@@ -230,6 +265,8 @@ def gan_metrics(model, x: torch.Tensor, gen: torch.Generator, *, labels=None,
     out = {"d_holdout": round(real.mean().item(), 4), "d_samples": round(fake.mean().item(), 4)}
     if model.config.loss == "wgan-gp":
         out["w_estimate"] = round(wasserstein_estimate(real, fake).item(), 4)
+    elif model.config.critic:  # GAN-QP: the gap is its divergence estimate, not W1
+        out["d_gap"] = round((real.mean() - fake.mean()).item(), 4)
     else:
         out["d_accuracy"] = round(((real > 0.5).sum() + (fake <= 0.5).sum()).item() / (2 * len(x)), 4)
     return {**out, "n": len(x)}
@@ -248,6 +285,9 @@ PRESETS = {
     "wgan-gp": Preset("gan", {"arch": "dcgan", "loss": "wgan-gp", "d_norm": "layer", "channels": 32,
                               "n_critic": 5, "gp_lambda": 10.0, "adam_betas": (0.0, 0.9)},
                       train={"lr": 1e-4, "batch_size": 320}),
+    # GAN-QP (Su 2018): no Lipschitz constraint, so no penalty and no normalisation in D
+    "gan-qp": Preset("gan", {"arch": "dcgan", "loss": "gan-qp", "d_norm": "none", "channels": 32,
+                             "qp_lambda": 10.0}, train={"lr": 2e-4, "batch_size": 64}),
 }
 
 FAMILY = Family(
@@ -283,7 +323,7 @@ def toy_d_update(model, opt_d, real: torch.Tensor, gen: torch.Generator, loss: s
         d_loss = (critic_loss(real_scores, fake_scores)
                   + TOY_GP_LAMBDA * gradient_penalty(model.discriminator, real, fake, gen))
     else:
-        d_loss = gan_qp_d_loss(real_scores, fake_scores, real, fake, TOY_QP_LAMBDA)
+        d_loss = gan_qp_d_loss(real_scores, fake_scores, pair_distance(real, fake, "l2"), TOY_QP_LAMBDA)
     descend(opt_d, d_loss)
     return {"d_loss": d_loss.item()}
 

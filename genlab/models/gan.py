@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 ARCHS = ("mlp", "dcgan")
-LOSSES = ("bce", "wgan-gp", "hinge")
+LOSSES = ("bce", "wgan-gp", "hinge", "gan-qp")
 D_NORMS = ("none", "batch", "layer", "spectral")
 
 
@@ -30,7 +30,8 @@ D_NORMS = ("none", "batch", "layer", "spectral")
 class GANConfig:
     arch: str = "mlp"  # "mlp" or "dcgan" (convolutional G and D)
     loss: str = "bce"  # "bce": non-saturating GAN; "wgan-gp": Wasserstein critic + gradient
-    # penalty; "hinge": the hinge loss of SNGAN (Miyato et al. 2018) and BigGAN
+    # penalty; "hinge": the hinge loss of SNGAN (Miyato et al. 2018) and BigGAN; "gan-qp": the
+    # quadratic-potential critic of Su 2018 (no Lipschitz constraint needed)
     noise_dim: int = 96  # z ~ N(0, I); the same for every variant, so one z feeds them all
     g_hidden: tuple[int, ...] = (256, 512, 1024)  # mlp: generator widths
     d_hidden: tuple[int, ...] = (512, 256)  # mlp: discriminator widths
@@ -41,9 +42,15 @@ class GANConfig:
     leak: float = 0.2  # slope of D's LeakyReLU for x < 0 (DCGAN's value)
     n_critic: int = 1  # D updates per G update (5 in WGAN-GP, algorithm 1)
     gp_lambda: float = 10.0  # weight λ of the gradient penalty (WGAN-GP's value)
+    qp_lambda: float = 10.0  # GAN-QP's λ: |D(x) − D(x̃)| may grow up to about λ·mean|x − x̃|
     adam_betas: tuple[float, ...] = (0.5, 0.999)  # (0.5, 0.999) for DCGAN; (0.0, 0.9) for WGAN-GP
     d_lr_ratio: float = 1.0  # D's learning rate over G's (two time-scale updates, Heusel et al. 2017)
     image_size: int = 28  # MNIST and Fashion-MNIST are 28×28 grey
+
+    @property
+    def critic(self) -> bool:
+        """D is a critic (raw scores, only their differences mean anything), not a classifier."""
+        return self.loss in ("wgan-gp", "gan-qp")
 
     def __post_init__(self) -> None:
         for name, value, valid in (("arch", self.arch, ARCHS), ("loss", self.loss, LOSSES),
@@ -105,7 +112,7 @@ class Discriminator(nn.Module):
         s = config.image_size
         act = lambda: nn.LeakyReLU(config.leak)
         # a critic's loss sees only differences of scores: an output bias would get no gradient
-        bias = config.loss != "wgan-gp"
+        bias = not config.critic
         if config.arch == "mlp":
             layers: list[nn.Module] = [nn.Flatten()]
             widths = [s * s, *config.d_hidden]
