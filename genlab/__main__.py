@@ -141,6 +141,34 @@ def _cmd_sample(args) -> int:
     return 0
 
 
+def _cmd_reconstruct(args) -> int:
+    from genlab import checkpoints, data, registry
+    from genlab.sample import generator, to_uint8
+
+    ckpt = registry.load(checkpoints.resolve(args.id, args.root))
+    family = registry.get(ckpt.card["family"])
+    if family.reconstruct is None:
+        with_encoder = ", ".join(name for name, f in registry.FAMILIES.items() if f.reconstruct)
+        raise ValueError(f"{ckpt.id} is a {family.name}: it has no encoder to reconstruct with "
+                         f"(families with one: {with_encoder})")
+    held_out = data.load_bundled(ckpt.card["dataset"], "holdout")
+    if not 1 <= args.n <= len(held_out.labels):
+        raise ValueError(f"--n must be between 1 and {len(held_out.labels):,} (the bundled held-out "
+                         f"images); got {args.n:,}")
+    pick = torch.randperm(len(held_out.labels), generator=generator(args.seed))[:args.n].sort().values.numpy()
+    images = held_out.images[pick]
+    out = family.reconstruct(ckpt.model, data.to_float(images))
+    path = Path(args.out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, images=images, reconstructions=to_uint8(out), labels=held_out.labels[pick],
+                        indices=pick, seed=np.int64(args.seed), id=np.array(ckpt.id),
+                        sha256=np.array(ckpt.card["sha256"]))
+    error = np.abs(to_uint8(out).astype(np.float32) - images.astype(np.float32)).mean() / 255
+    print(f"wrote {args.n} held-out images of {ckpt.card['dataset']} and their reconstructions by "
+          f"{ckpt.id} (mean |x − x̂| {error:.3f}) to {path}")
+    return 0
+
+
 def _cmd_toy(args) -> int:
     from genlab import playground
 
@@ -311,6 +339,14 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--guidance", type=float,
                    help="rectified flow with --label: w in v = v_∅ + w·(v_c − v_∅) (default 1)")
     s.set_defaults(fn=_cmd_sample)
+
+    r = sub.add_parser("reconstruct", help="held-out images and their reconstructions (a model with an "
+                                           "encoder: VAE, BiGAN) to an .npz ('images', 'reconstructions')")
+    r.add_argument("id", help="checkpoint id, e.g. mnist/bigan or mnist/vae-16d")
+    r.add_argument("--n", type=int, default=16, help="images, drawn from the bundled held-out set")
+    r.add_argument("--seed", type=int, default=0, help="which images are drawn")
+    r.add_argument("--out", required=True)
+    r.set_defaults(fn=_cmd_reconstruct)
 
     e = sub.add_parser("eval", help="print a checkpoint's metrics as JSON (or recompute them)")
     e.add_argument("id", nargs="?", help="checkpoint id, e.g. mnist/vae-2d")

@@ -15,9 +15,9 @@ from typing import Any
 
 from genlab import checkpoints
 from genlab.families import Family, Preset
-from genlab.families import classifier, ddpm, flow, gan, pixelcnn, rectified_flow, vae
+from genlab.families import bigan, classifier, ddpm, flow, gan, pixelcnn, rectified_flow, vae
 
-_FAMILY_MODULES = (vae, ddpm, rectified_flow, gan, flow, pixelcnn, classifier)  # the home page's order
+_FAMILY_MODULES = (vae, ddpm, rectified_flow, gan, bigan, flow, pixelcnn, classifier)  # the home page's order
 
 FAMILIES: dict[str, Family] = {m.FAMILY.name: m.FAMILY for m in _FAMILY_MODULES}
 MODELS: dict[str, Preset] = {name: preset for m in _FAMILY_MODULES for name, preset in m.PRESETS.items()}

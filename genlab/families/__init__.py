@@ -44,6 +44,8 @@ class Family:
     nfe: Callable[[str, int], int] | None = None
     # what sampling runs the network through (the pages' fast path, e.g. a FastDenoiser), or None
     sampling_network: Callable[..., Any] | None = None
+    # families with an encoder: (model, x (B, 1, 28, 28) in [0, 1]) -> the reconstruction, same range
+    reconstruct: Callable[..., torch.Tensor] | None = None
 
     def config_from_dict(self, values: dict) -> Any:
         """Rebuild the config dataclass from JSON (lists back to tuples); unknown keys fail."""

@@ -145,6 +145,12 @@ def _latent_means(model, x: torch.Tensor) -> torch.Tensor:
     return model.encode(x)[0]  # μ(x) of q(z|x)
 
 
+@torch.inference_mode()
+def vae_reconstruct(model, x: torch.Tensor) -> torch.Tensor:
+    """The decoder's mean at the encoder's mean, E[x | z = μ(x)]: (B, 1, 28, 28) in [0, 1]."""
+    return model.decode(model.encode(x)[0])
+
+
 PRESETS = {
     "vae-2d": Preset("vae", {"latent_dim": 2, "hidden": (512, 256)}),
     "vae-16d": Preset("vae", {"latent_dim": 16, "hidden": (512, 256)}),
@@ -158,7 +164,7 @@ FAMILY = Family(
     about=("An encoder maps an image to a Gaussian q(z|x); a decoder maps a latent z back "
            "to pixels. Training maximises the ELBO, sampling z = μ + σ·ε so gradients flow "
            "through the noise. Decoding any z from N(0, I) gives a new image."),
-    features=_latent_means, features_label="latent means μ(x)",
+    features=_latent_means, features_label="latent means μ(x)", reconstruct=vae_reconstruct,
 )
 
 
