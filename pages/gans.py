@@ -1,4 +1,4 @@
-"""/gans: MLP GAN, DCGAN and WGAN-GP side by side: one z through every generator (with VAE
+"""/gans: MLP GAN, DCGAN, WGAN-GP and GAN-QP side by side: one z through every generator (with VAE
 and diffusion samples for reference), training replay, latent walks, and diagnostics (class
 histograms against mode collapse, nearest training images, the discriminator's scores)."""
 
@@ -103,23 +103,29 @@ def held_out_scores(folder: str, dataset: str, n: int = 500) -> float:
     return float(gan.discriminator_scores(model, data.to_float(real[:n])).mean())
 
 
+CRITICS = ("wgan-gp", "gan-qp")  # losses whose D is a critic: raw scores, only differences matter
+GAP_KEY = {"wgan-gp": "w_estimate", "gan-qp": "d_gap"}  # the logged and carded E D(x) − E D(G(z))
+GAP_MEANING = {"wgan-gp": "estimates the Wasserstein-1 distance",
+               "gan-qp": "is GAN-QP's divergence estimate (bounded by λ times the pairs' distance)"}
+
+
 def score_note(folder: str, scores: np.ndarray) -> str:
-    """How to read D's scores of these samples: for a WGAN critic, against held-out images."""
+    """How to read D's scores of these samples: for a critic, against held-out images."""
     loss = gans[folder]["config"]["loss"]
-    if loss != "wgan-gp":
+    if loss not in CRITICS:
         return "Near ½: D cannot tell; near 0: D is sure it is fake."
     real = held_out_scores(folder, dataset)
-    card = gans[folder]["metrics"]
+    card, key = gans[folder]["metrics"], GAP_KEY[loss]
     from_card = (f" Its card's estimate, on {card.get('n', 2000):,} held-out images and as many "
                  f"samples: {card['d_holdout']:.2f} − {card['d_samples']:.2f} = "
-                 f"{card['w_estimate']:.2f}." if "w_estimate" in card else "")
+                 f"{card[key]:.2f}." if key in card else "")
     return ("Only differences of critic values mean something: 500 held-out images average "
             f"{real:.2f}, these 16 samples {scores.mean():.2f}; the gap, {real - scores.mean():.2f}, "
-            f"estimates the Wasserstein-1 distance.{from_card}")
+            f"{GAP_MEANING[loss]}.{from_card}")
 
 
 def score_label(loss: str) -> str:
-    return "critic value D(x)" if loss == "wgan-gp" else "D(x) = P(real)"
+    return "critic value D(x)" if loss in CRITICS else "D(x) = P(real)"
 
 
 @st.cache_data(show_spinner=False)
@@ -147,7 +153,7 @@ def loss_rows(folder: str, loss: str) -> dict[str, list[dict]]:
     generated images, or the Wasserstein estimate)."""
     log = loaders.train_log(folder)
     panels = {"losses": ["d_loss", "g_loss"],
-              "view": ["w_estimate"] if loss == "wgan-gp" else ["d_real", "d_fake"]}
+              "view": [GAP_KEY[loss]] if loss in CRITICS else ["d_real", "d_fake"]}
     return {panel: [{"step": row["step"], "series": key, "value": row[key]}
                     for key in keys for row in log if row.get(key) is not None]
             for panel, keys in panels.items()}
@@ -177,9 +183,10 @@ def curve_spec(title: str, rows: list[dict], step: int, xmax: int, rule_y: float
 def loss_charts(folder: str, loss: str, step: int) -> None:
     rows = loss_rows(folder, loss)
     xmax = max(r["step"] for r in rows["losses"])
-    right = "Wasserstein estimate" if loss == "wgan-gp" else "D's mean P(real): real, generated"
+    right = {"wgan-gp": "Wasserstein estimate", "gan-qp": "critic gap E D(x) − E D(G(z))"}.get(
+        loss, "D's mean P(real): real, generated")
     for col, (panel, title, rule_y) in zip(st.columns(2), [("losses", "losses", None),
-                                                            ("view", right, None if loss == "wgan-gp" else 0.5)]):
+                                                            ("view", right, None if loss in CRITICS else 0.5)]):
         col.vega_lite_chart(curve_spec(title, rows[panel], step, xmax, rule_y), width="stretch",
                             height=280, key=f"gans.curves.{panel}")
 
@@ -216,8 +223,18 @@ def show_maths() -> None:
                  r"\quad \hat x = \varepsilon x + (1-\varepsilon)G(z),\ "
                  r"\varepsilon\sim U[0,1],\ \lambda = 10")
         st.latex(r"L_G = -\mathbb{E}_{z}[D(G(z))]")
+        st.markdown("**GAN-QP** (Su 2018, the notes' GAN without a Lipschitz constraint) pairs each "
+                    "real image x with a generated x̃ = G(z) and lets the critic's gap grow only in "
+                    "proportion to their distance d(x, x̃) = mean |x − x̃|, through a quadratic "
+                    "potential instead of a constraint on D:")
+        st.latex(r"\max_D\ \mathbb{E}_{x,z}\Big[D(x) - D(	ilde x) - "
+                 r"rac{(D(x) - D(	ilde x))^2}{2\lambda\, d(x, 	ilde x)}\Big],\qquad "
+                 r"\min_G\ \mathbb{E}_{x,z}[D(x) - D(	ilde x)],\quad 	ilde x = G(z),\ \lambda = 10")
+        st.markdown("For one pair the best gap is λ·d(x, x̃) (the vertex of the quadratic), so D "
+                    "stays finite without clipping, penalty or normalisation, and G's gradient "
+                    "does not vanish where the two distributions do not overlap.")
         st.caption("Code: genlab/models/gan.py (G, D); genlab/families/gan.py (the losses, the "
-                   "gradient penalty, gan_step, wgan_gp_step: (1) update D, (2) update G). "
+                   "gradient penalty, gan_step, wgan_gp_step, gan_qp_step: (1) update D, (2) update G). "
                    "Batch norm would make a sample's critic value depend on its batch, so the "
                    "WGAN-GP critic uses layer norm.")
 
@@ -228,8 +245,9 @@ st.title("GANs side by side")
 dataset = st.session_state["dataset"]
 classes = list(data.CLASS_NAMES[dataset])
 st.caption("A generator G turns noise z ∈ ℝ⁹⁶ into an image; a discriminator D learns to tell "
-           "real from generated. Three variants on the same z: a fully connected GAN, DCGAN "
-           "(convolutional) and WGAN-GP (a Wasserstein critic with a gradient penalty).")
+           "real from generated. The variants on the same z: a fully connected GAN, DCGAN "
+           "(convolutional), WGAN-GP (a Wasserstein critic with a gradient penalty) and GAN-QP "
+           "(a critic held in check by a quadratic potential instead of a Lipschitz constraint).")
 show_maths()
 
 gan_rows = loaders.models_for(dataset, "gan")
@@ -240,8 +258,8 @@ gans = {row["folder"]: row["card"] for row in gan_rows
         if row["card"] and loaders.try_load(row["folder"]) is not None}
 if not gans:
     st.info(f"No GAN checkpoint for {dataset} is installed yet. Train them with, e.g., "
-            f"`python -m genlab train dcgan --dataset {dataset} --data-dir DIR` (also `gan-mlp` "
-            "and `wgan-gp`); the comparison, training replay, latent walks and diagnostics "
+            f"`python -m genlab train dcgan --dataset {dataset} --data-dir DIR` (also `gan-mlp`, "
+            "`wgan-gp` and `gan-qp`); the comparison, training replay, latent walks and diagnostics "
             "appear here once `checkpoints/<dataset>/<name>/` holds them.")
     st.stop()
 
@@ -325,8 +343,8 @@ def replay() -> None:
             loss_charts(folder, gans[folder]["config"]["loss"], step)
             st.caption("Losses are running averages, logged every 100 steps. The red line marks "
                        "the snapshot. A BCE discriminator at equilibrium sits at P(real) = ½ on "
-                       "both sets and loss log 4 ≈ 1.39; a WGAN critic's estimate falls as G "
-                       "closes the distance.")
+                       "both sets and loss log 4 ≈ 1.39; a WGAN critic's estimate (and GAN-QP's "
+                       "gap) falls as G closes the distance.")
         else:
             st.info("No training log (train_log.json) beside this checkpoint.")
 
