@@ -17,6 +17,7 @@ PAGES = [
     st.Page("pages/transport.py", title="Noise to data: flows, ODEs, SDEs", icon=":material/timeline:",
             url_path="transport"),
     st.Page("pages/gans.py", title="GANs side by side", icon=":material/compare:", url_path="gans"),
+    st.Page("pages/bigan.py", title="BiGAN: a GAN that can invert", icon=":material/sync_alt:", url_path="bigan"),
     st.Page("pages/flows.py", title="Normalizing flows", icon=":material/swap_horiz:", url_path="flows"),
     st.Page("pages/autoregressive.py", title="PixelCNN, pixel by pixel", icon=":material/grid_on:", url_path="autoregressive"),
     st.Page("pages/projections.py", title="Projections (PCA, t-SNE)", icon=":material/scatter_plot:",

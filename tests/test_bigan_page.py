@@ -1,0 +1,38 @@
+"""The /bigan page (#21): AppTests with a tiny untrained BiGAN and VAE, and without a BiGAN."""
+
+import pytest
+
+from tests.conftest import save_untrained
+from tests.test_app import image_bytes, page_on
+
+
+@pytest.fixture(scope="module")
+def tiny_bigan_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bigan-checkpoints")
+    save_untrained(root, "bigan", "bigan", {"channels": 4, "d_hidden": 16})
+    save_untrained(root, "vae-16d", "vae", {"latent_dim": 16, "hidden": [32]})
+    return root
+
+
+def test_bigan_page_reconstructs_maps_and_walks(tiny_bigan_root, monkeypatch):
+    at = page_on(tiny_bigan_root, "bigan", monkeypatch)
+    assert not at.exception
+    captions = [c.value for c in at.caption]
+    assert at.expander  # the maths
+    before = image_bytes(at)
+    # the single image: original, BiGAN and VAE reconstructions; the grid; two walks
+    assert len(before) >= 6
+    assert any("G(E(x))" in str(i.proto) for i in at.get("image")) or any("E(x)" in c for c in captions)
+    at.number_input(key="bigan.grid_seed").set_value(3).run()
+    assert not at.exception and image_bytes(at) != before
+    before = image_bytes(at)
+    at.slider(key="bigan.walk_k").set_value(5).run()
+    assert not at.exception and image_bytes(at) != before
+    at.selectbox(key="bigan.idx.mnist").set_value(7).run()
+    assert not at.exception
+
+
+def test_bigan_page_without_a_bigan_says_how_to_train_one(tmp_path, monkeypatch):
+    at = page_on(tmp_path, "bigan", monkeypatch)
+    assert not at.exception
+    assert any("No BiGAN checkpoint for mnist" in i.value for i in at.info)
