@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from genlab import checkpoints, data, metrics, registry
-from genlab.sample import generator, sample_images
+from genlab.sample import generator, sample_images, to_uint8
 
 DOCS = checkpoints.ROOT.parent / "docs"
 
@@ -66,6 +66,8 @@ def evaluate(folder: Path, *, n: int = 2000, seed: int = 0, data_dir: str | None
     y = torch.from_numpy(splits.holdout.labels.astype(np.int64))
     out = family.evaluate(ckpt.model, x, generator(seed + 1), labels=y)
     out["evaluated_on"] = f"holdout ({len(x)} images)"
+    if family.reconstruct is not None:
+        out.update(encoder_quality(ckpt, splits))
     if family.sample is not None:
         real, _, _ = real_sets(splits, n)
         fake, ms = sample_timed(family, ckpt.model, n, seed)
@@ -73,6 +75,41 @@ def evaluate(folder: Path, *, n: int = 2000, seed: int = 0, data_dir: str | None
         out.update(quality, sample_ms_per_image=round(ms, 3), quality_n=n,
                    quality_note=f"{n} samples (seed {seed}) vs holdout[:{n}], classifier features")
     return out
+
+
+PROBE_TRAIN = 10_000  # training images the linear probe is fitted on
+
+
+@torch.inference_mode()
+def encoder_quality(ckpt, splits: data.DatasetSplits, batch: int = 500) -> dict:
+    """What a model with an encoder keeps of an image (VAE: μ(x) and the decoder mean there;
+    BiGAN: E(x) and G(E(x))), on the whole holdout split.
+
+    Returns:
+        rec_class_agreement: the share of held-out images whose reconstruction the evaluation
+        classifier puts in the image's class; rec_pixel_mae: mean |x − x̂| per pixel in [0, 1];
+        linear_probe_accuracy: held-out accuracy of a logistic regression fitted on the codes
+        of the first ``PROBE_TRAIN`` training images (the BiGAN paper's feature test);
+        linear_probe_train.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    family = registry.get(ckpt.card["family"])
+    model = ckpt.model
+    x = data.to_float(splits.holdout.images)
+    rec = torch.cat([family.reconstruct(model, xb) for xb in x.split(batch)])
+    _, predicted = metrics.classify(classifier_for(ckpt.card["dataset"]), to_uint8(rec))
+    codes = lambda images: torch.cat([family.features(model, xb) for xb in data.to_float(images).split(batch)]).numpy()
+    train = splits.train
+    probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000))
+    probe.fit(codes(train.images[:PROBE_TRAIN]), train.labels[:PROBE_TRAIN])
+    accuracy = probe.score(codes(splits.holdout.images), splits.holdout.labels)
+    return {"rec_class_agreement": round(float((predicted == splits.holdout.labels).mean()), 4),
+            "rec_pixel_mae": round((rec - x).abs().mean().item(), 4),
+            "linear_probe_accuracy": round(float(accuracy), 4),
+            "linear_probe_train": min(PROBE_TRAIN, len(train.labels))}
 
 
 def parse_sampler_spec(spec: str) -> tuple[str, int, bool]:

@@ -168,7 +168,7 @@ def many_images() -> None:
 
 def card_figures() -> str:
     m = ckpt.card["metrics"]
-    parts = [f"mean |x − G(E(x))| = {m['rec_mae']:.3f}" if "rec_mae" in m else ""]
+    parts = [f"mean |x − G(E(x))| = {m['rec_pixel_mae']:.3f}" if "rec_pixel_mae" in m else ""]
     if "rec_class_agreement" in m:
         parts.append(f"class kept in {m['rec_class_agreement']:.1%}")
     if "linear_probe_accuracy" in m:

@@ -80,7 +80,10 @@ def test_cli_trains_a_tiny_bigan(idx_dir, tmp_path):
                  "--batch-size", "8", "--out", str(out), "--set", "channels=4", "--set", "d_hidden=16"]) == 0
     card = checkpoints.read_card(out)
     assert card["family"] == "bigan" and {"rec_mae", "z_rec_mse"} <= set(card["metrics"])
-    assert registry.load(out).model.encoder is not None
+    assert main(["eval", str(out), "--recompute", "--n", "20", "--data-dir", str(idx_dir), "--write"]) == 0
+    m = checkpoints.read_card(out)["metrics"]
+    assert 0 <= m["rec_class_agreement"] <= 1 and 0 <= m["linear_probe_accuracy"] <= 1
+    assert 0 < m["rec_pixel_mae"] < 1 and m["fd"] > 0
 
 
 def test_cli_reconstructs_with_any_encoder(tmp_path, capsys):
