@@ -690,10 +690,10 @@ _ARM_SETTLED = """
 """
 
 
-def concepts_controls(playwright, url: str, reps: int) -> dict:
-    """/concepts: every slider of the page, keyboard steps (right, then back): ms from the key
-    to the last change of the page that it caused, p50/p95 over all and per slider."""
-    browser, page = opened(playwright, url, "concepts", '[data-testid="stSlider"]')
+def slider_controls(playwright, url: str, path: str, reps: int) -> dict:
+    """Every slider of a page, keyboard steps (right, then back): ms from the key to the last
+    change of the page that it caused, p50/p95 over all and per slider."""
+    browser, page = opened(playwright, url, path, '[data-testid="stSlider"]')
     time.sleep(3)  # the URL state's rerun after load
     main = page.get_by_test_id("stMainBlockContainer")
     sliders = main.get_by_role("slider")
@@ -787,9 +787,12 @@ def markdown(r: dict) -> str:
             cells = [f"{row['ratio']:.2f} · {row['seconds']:.1f} s" for row in pg["table"] if row["family"] == family]
             lines.append(f"| {family} | " + " | ".join(cells) + " |")
         lines.append("")
-    if "concepts" in r:
-        c = r["concepts"]
-        lines += ["## Foundations (/concepts)", "",
+    for part, title in (("concepts", "Foundations (/concepts)"),
+                        ("transport", "Noise to data (/transport)")):
+        if part not in r:
+            continue
+        c = r[part]
+        lines += [f"## {title}", "",
                   f"Every slider, keyboard steps right and back (Chromium): the key → the last change "
                   f"of the page it caused. All sliders: {json.dumps(c['all'])}.", "",
                   "| slider | n | p50 | p95 |", "|---|---|---|---|"]
@@ -799,7 +802,8 @@ def markdown(r: dict) -> str:
     return "\n".join(lines)
 
 
-PARTS = ["cold", "pages", "nolive", "concurrency", "sampling", "projection", "playground", "concepts"]
+PARTS = ["cold", "pages", "nolive", "concurrency", "sampling", "projection", "playground", "concepts",
+         "transport"]
 
 
 def main() -> None:
@@ -868,7 +872,10 @@ def main() -> None:
         result["playground"] = {**browser_figures, "answers": answers, "table": playground_table()}
     if "concepts" in parts:
         with sync_playwright() as pw, streamlit_server() as (url, _, _):
-            result["concepts"] = concepts_controls(pw, url, max(10, args.reps // 2))
+            result["concepts"] = slider_controls(pw, url, "concepts", max(10, args.reps // 2))
+    if "transport" in parts:
+        with sync_playwright() as pw, streamlit_server() as (url, _, _):
+            result["transport"] = slider_controls(pw, url, "transport", max(10, args.reps // 2))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
     out.with_suffix(".md").write_text(markdown(result))
