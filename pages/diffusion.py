@@ -398,8 +398,7 @@ def inversion(folder: str, dataset: str, idx: int) -> tuple[torch.Tensor, torch.
     model = loaders.load_checkpoint(folder).model
     x0 = data.to_float(loaders.bundled(dataset)[0][idx:idx + 1]) * 2 - 1
     xt = ddpm.ddim_invert(model, x0, steps=50)
-    sched = ddpm.scheduler_for(model, "ddim", 50)
-    sched.clip_sample = False
+    sched = ddpm.scheduler_for(model, "ddim", 50)  # x̂0 not clipped: the inversion's exact reverse
     return x0, xt, ddpm.diffusion_loop(model, sched, xt, sample.generator(0))
 
 

@@ -76,12 +76,14 @@ DEFAULT_STEPS = {"ddim": 50, "dpm++": 20}
 
 def scheduler_for(model, sampler: str = "ddim", steps: int | None = None, eta: float = 0.0):
     """The sampler of a trained denoiser, on the schedule it was trained with: ``ddpm``
-    (ancestral), ``ddim`` (η), ``dpm++`` (DPM-Solver++(2M)), ``sde`` (the reverse SDE by
+    (ancestral, x̂0 clipped as in Ho et al.), ``ddim`` (η; x̂0 not clipped, as DPM-Solver++), ``dpm++`` (DPM-Solver++(2M)), ``sde`` (the reverse SDE by
     Euler–Maruyama) or ``ode`` (the probability-flow ODE)."""
     cfg = model.config
     options = {"num_train_timesteps": cfg.timesteps, "beta_schedule": cfg.beta_schedule}
     if sampler == "ddim":
-        options["eta"] = eta
+        # x̂0 not clipped to [−1, 1]: the clipped x̂0 no longer matches the ε̂ that carries the
+        # rest of the step, and on Fashion-MNIST (500 samples, DDIM-50) FD rose from 71.5 to 92.6
+        options.update(eta=eta, clip_sample=False)
     sched = make_scheduler(sampler, **options)
     sched.set_timesteps(steps if steps is not None else DEFAULT_STEPS.get(sampler, cfg.timesteps))
     return sched
@@ -205,7 +207,9 @@ def diffusion_loop(model, sched, x: torch.Tensor, gen: torch.Generator, *,
 def diffusion_sample(model, n: int, gen: torch.Generator, *, sampler: str | None = "ddim",
                      steps: int | None = None, eta: float | None = 0.0,
                      on_step: Callable[[int, int], None] | None = None) -> torch.Tensor:
-    """Sample n images with DDPM (all T steps by default) or DDIM (K steps, η): (n, 1, 28, 28) in [0, 1]."""
+    """Sample n images with DDPM (all T steps by default) or DDIM (K steps, η): (n, 1, 28, 28),
+    in [0, 1] for DDPM (x̂0 clipped); the ODE samplers' (DDIM, DPM-Solver++) may stray a little
+    outside, which ``to_uint8`` clamps."""
     sched = scheduler_for(model, sampler or "ddim", steps, eta or 0.0)
     x = torch.randn((n, 1, 28, 28), generator=gen)  # x_T ~ N(0, I)
     return (diffusion_loop(model, sched, x, gen, on_step=on_step) + 1) / 2
