@@ -116,3 +116,13 @@ def tiny_transport_root(tmp_path_factory):
     np.savez_compressed(root / "mnist" / "rectified-flow" / "snapshots.npz", steps=np.array([0, 8]),
                         seed=np.int64(0), images=images)
     return root
+
+
+@pytest.fixture(scope="session")
+def tiny_bigan_root(tmp_path_factory):
+    """A checkpoints folder with a tiny untrained BiGAN and VAE-16d for MNIST: exercises the
+    /bigan page without the trained models."""
+    root = tmp_path_factory.mktemp("bigan-checkpoints")
+    save_untrained(root, "bigan", "bigan", {"channels": 4, "d_hidden": 16})
+    save_untrained(root, "vae-16d", "vae", {"latent_dim": 16, "hidden": [32]})
+    return root

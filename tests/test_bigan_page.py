@@ -1,17 +1,6 @@
 """The /bigan page (#21): AppTests with a tiny untrained BiGAN and VAE, and without a BiGAN."""
 
-import pytest
-
-from tests.conftest import save_untrained
 from tests.test_app import image_bytes, page_on
-
-
-@pytest.fixture(scope="module")
-def tiny_bigan_root(tmp_path_factory):
-    root = tmp_path_factory.mktemp("bigan-checkpoints")
-    save_untrained(root, "bigan", "bigan", {"channels": 4, "d_hidden": 16})
-    save_untrained(root, "vae-16d", "vae", {"latent_dim": 16, "hidden": [32]})
-    return root
 
 
 def test_bigan_page_reconstructs_maps_and_walks(tiny_bigan_root, monkeypatch):

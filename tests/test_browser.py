@@ -530,6 +530,22 @@ def test_transport_k_changes_the_class_grid(chromium, tiny_transport_root):
         page.close()
 
 
+def test_bigan_page_reconstructs_the_image_picked(chromium, tiny_bigan_root):
+    """#21: pick a held-out image, see its BiGAN reconstruction G(E(x)) change with it."""
+    with streamlit_server(env={"GENLAB_CHECKPOINTS": str(tiny_bigan_root)}) as (url, _, _):
+        page = open_page(chromium, f"{url}/bigan", viewport={"width": 1400, "height": 1600})
+        page.wait_for_selector('[data-testid="stImage"]:has-text("BiGAN: G(E(x))") img', timeout=60_000)
+        before = image_src(page, "BiGAN: G(E(x))")
+        page.locator('[data-testid="stSelectbox"]', has_text="Held-out image").first.click()
+        page.get_by_role("option").nth(5).click()  # held-out #5
+        page.wait_for_selector('[data-testid="stImage"]:has-text("held-out #5") img', timeout=30_000)
+        page.wait_for_function("(before) => { const e = [...document.querySelectorAll('[data-testid=\"stImage\"]')]"
+                               ".find(e => e.innerText.includes('BiGAN: G(E(x))'));"
+                               "return e && e.querySelector('img').src !== before; }", arg=before, timeout=30_000)
+        assert not page_errors(page)
+        page.close()
+
+
 def test_back_and_forward_move_between_pages_and_keep_the_dataset(server, chromium):
     """#25: a page switch used to drop ?dataset=, which the app then wrote back as a second
     history entry, so Back needed two presses. The menu's links carry the dataset."""
