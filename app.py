@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from genlab_ui import state
+from genlab_ui import components, state
 
 st.set_page_config(page_title="genlab · latent-space explorer", page_icon="🧪", layout="wide")
 state.init_state()
@@ -30,4 +30,7 @@ with st.sidebar:
     st.markdown("### genlab")
     state.dataset_picker()
 state.keep_in_url()
+components.copy_link(st.container())  # at the top of every page
+asked = state.url_params_before_page()
 navigation.run()
+state.report_dropped_params(asked)  # one notice for what a link asked that the page could not use

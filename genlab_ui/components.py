@@ -32,6 +32,20 @@ _latent_sliders = st.components.v2.component(
 )
 
 
+_copy_link = st.components.v2.component(
+    "genlab.copy_link",
+    js=(_STATIC / "copy_link.js").read_text(),
+    css=(_STATIC / "copy_link.css").read_text(),
+)
+
+
+def copy_link(where) -> None:
+    """A "Copy link to this view" button: the page's address with the settings its widgets
+    keep in the URL (genlab_ui.state), copied to the clipboard."""
+    with where:
+        _copy_link(key="genlab.copy_link")
+
+
 ATLAS_COLS = 50  # images per row of the hover atlas
 
 

@@ -33,7 +33,7 @@ def held_out_index(dataset: str, key: str, where=st, *, label: str = "Held-out i
     _, labels = loaders.bundled(dataset)
     classes = CLASS_NAMES[dataset]
     st.session_state.setdefault(f"{key}.{dataset}", default)
-    return where.selectbox(label, range(len(labels)), key=f"{key}.{dataset}",
+    return where.selectbox(label, range(len(labels)), key=f"{key}.{dataset}", bind="query-params",
                            format_func=lambda i: f"#{i} · {classes[labels[i]]}")
 
 

@@ -20,6 +20,46 @@ def init_state() -> None:
     if "dataset" not in st.session_state:
         asked = st.query_params.get("dataset")
         st.session_state["dataset"] = asked if asked in DATASETS else DATASETS[0]
+        if asked is not None and asked not in DATASETS:
+            _dropped().append(f"dataset={asked}")
+
+
+# --- the URL: a link reproduces the view ---------------------------------------------------------
+# Pages bind their widgets to the URL (``bind="query-params"``: Streamlit writes a widget's value
+# into the URL as it changes, reads it back in a new session, and drops values the widget cannot
+# take); the sidebar's pickers go through ``persistent_selectbox(…, url=…)``. What a link asked
+# for that did not fit is reported once, by ``report_dropped_params`` after the page has run.
+
+URL_KEYS = ("dataset", "embed", "embed_options")  # parameters that belong to no widget
+
+
+def _dropped() -> list[str]:
+    return st.session_state.setdefault("_url_dropped", [])
+
+
+def url_params_before_page() -> dict[str, str]:
+    """The URL's parameters as the page found them (call before the page runs)."""
+    return st.query_params.to_dict()
+
+
+def report_dropped_params(before: dict[str, str]) -> None:
+    """One short notice for what a link asked that this page could not use: values a bound
+    widget refused (Streamlit removed them from the URL), parameters no widget here knows
+    (removed now), and an unknown dataset or model."""
+    dropped = _dropped()
+    for name, value in before.items():
+        if name in URL_KEYS or name.startswith("_"):
+            continue
+        if name not in st.query_params:
+            dropped.append(f"{name}={value}")
+        elif name not in st.session_state and name not in st.session_state.get("_url_names", ()):
+            del st.query_params[name]
+            dropped.append(f"{name}={value}")
+    if dropped:
+        shown = ", ".join(dropped[:4]) + (f" and {len(dropped) - 4} more" if len(dropped) > 4 else "")
+        st.toast(f"Some settings in the link do not fit here and were left at their defaults: {shown}",
+                 icon="🔗")
+        dropped.clear()
 
 
 def keep_in_url() -> None:
@@ -84,13 +124,34 @@ def _keep(key: str) -> None:
 
 
 def persistent_selectbox(label: str, options: list, key: str, *, where=st.sidebar,
-                         format_func=str, help: str | None = None):
-    """A selectbox whose value survives page switches (stored under ``key``)."""
+                         format_func=str, help: str | None = None, url: str | None = None):
+    """A selectbox whose value survives page switches (stored under ``key``); with ``url``,
+    kept in the URL as ``?<url>=<its label>`` and taken from there by a new session's link."""
+    if url is not None:
+        st.session_state.setdefault("_url_names", set()).add(url)
+        asked = st.query_params.get(url)
+        applied = st.session_state.setdefault("_url_applied", set())
+        if asked is not None and (url, asked) not in applied:
+            applied.add((url, asked))
+            match = [o for o in options if format_func(o) == asked]
+            if match:
+                st.session_state[key] = match[0]
+            else:
+                _dropped().append(f"{url}={asked}")
     if st.session_state.get(key) not in options:
         st.session_state[key] = options[0]
     st.session_state[f"_w_{key}"] = st.session_state[key]
-    return where.selectbox(label, options, key=f"_w_{key}", on_change=_keep, args=(key,),
-                           format_func=format_func, help=help)
+    value = where.selectbox(label, options, key=f"_w_{key}", on_change=_keep, args=(key,),
+                            format_func=format_func, help=help)
+    if url is not None:  # like a bound widget: in the URL only when it is not the default, so
+        # that a page's first run writes nothing (a write then could undo a bound widget's update)
+        wanted = None if value == options[0] else format_func(value)
+        if wanted is None and url in st.query_params:
+            del st.query_params[url]
+        elif wanted is not None and st.query_params.get(url) != wanted:
+            st.query_params[url] = wanted
+            st.session_state.setdefault("_url_applied", set()).add((url, wanted))
+    return value
 
 
 def dataset_picker() -> str:
@@ -110,5 +171,5 @@ def model_picker(family: str, prefer: str | None = None) -> dict | None:
         return None
     names = sorted((row["folder"] for row in rows), key=lambda f: f.rsplit("/", 1)[-1] != prefer)
     folder = persistent_selectbox("Model", names, f"model.{family}.{dataset}",
-                                  format_func=lambda f: f.rsplit("/", 1)[-1])
+                                  format_func=lambda f: f.rsplit("/", 1)[-1], url="model")
     return next(row for row in rows if row["folder"] == folder)

@@ -193,8 +193,8 @@ def shown_sample(key: tuple) -> dict | None:
 def sampling(folder: str, levels: int) -> None:
     st.subheader("Sampling, one pixel at a time")
     c = st.columns([2, 1, 2])
-    n = c[0].slider("Images n", 1, 16, key="ar.n")
-    seed = int(c[1].number_input("Seed", 0, 2**31 - 1, key="ar.seed", step=1))
+    n = c[0].slider("Images n", 1, 16, key="ar.n", bind="query-params")
+    seed = int(c[1].number_input("Seed", 0, 2**31 - 1, key="ar.seed", bind="query-params", step=1))
     c[2].write("")  # align the button with the inputs
     if c[2].button(f"Sample {n} image{'s' * (n > 1)}, 784 pixels each", key="ar.go", type="primary"):
         start_sampling(folder, n, seed)
@@ -264,9 +264,9 @@ def completion(folder: str, levels: int) -> None:
     images, _ = loaders.bundled(dataset)
     c = st.columns([2, 2, 1.5, 1])
     idx = inputs.held_out_index(dataset, "ar.idx", where=c[0])
-    rows = c[1].slider("Rows kept", 1, 27, key="ar.rows")
-    k = c[2].slider("Completions", 1, 8, key="ar.k")
-    seed = int(c[3].number_input("Seed", 0, 2**31 - 1, key="ar.cseed", step=1))
+    rows = c[1].slider("Rows kept", 1, 27, key="ar.rows", bind="query-params")
+    k = c[2].slider("Completions", 1, 8, key="ar.k", bind="query-params")
+    seed = int(c[3].number_input("Seed", 0, 2**31 - 1, key="ar.cseed", bind="query-params", step=1))
     bar = st.progress(0.0, text="Completing…")
     out = completions(folder, dataset, idx, rows, k, seed,
                       lambda f: bar.progress(f, text=f"Completing: {f:.0%} of the pixels below row {rows}"))
@@ -340,8 +340,8 @@ def receptive_field(model: PixelCNN, source: str) -> None:
     st.subheader("What one pixel's prediction can see")
     size = model.config.image_size
     c = st.columns([1, 1, 2])
-    row = c[0].slider("Pixel row", 0, size - 1, key="ar.rf_row")
-    col = c[1].slider("Pixel column", 0, size - 1, key="ar.rf_col")
+    row = c[0].slider("Pixel row", 0, size - 1, key="ar.rf_row", bind="query-params")
+    col = c[1].slider("Pixel column", 0, size - 1, key="ar.rf_col", bind="query-params")
     picture, counts = field_picture(model, row, col)
     cfg = model.config
     i = row * size + col

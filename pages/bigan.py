@@ -106,7 +106,7 @@ if not rows:
             "`checkpoints/<dataset>/bigan/` holds it.")
     st.stop()
 folders = [r["folder"] for r in rows]
-folder = state.persistent_selectbox("Model", folders, f"model.bigan.{dataset}", format_func=name_of)
+folder = state.persistent_selectbox("Model", folders, f"model.bigan.{dataset}", format_func=name_of, url="model")
 ckpt = loaders.try_load(folder)
 if ckpt is None:
     st.stop()
@@ -150,7 +150,7 @@ def one_image() -> None:
 @st.fragment
 def many_images() -> None:
     st.subheader(f"{GRID} held-out images, reconstructed two ways")
-    seed = int(st.number_input("Which images (seed)", 0, 10_000, key="bigan.grid_seed", step=1))
+    seed = int(st.number_input("Which images (seed)", 0, 10_000, key="bigan.grid_seed", bind="query-params", step=1))
     pick = np.sort(np.random.default_rng(seed).choice(len(labels), GRID, replace=False))
     images = held[pick]
     strips = [images, reconstructions(folder, images)] + ([reconstructions(vae, images)] if vae else [])
@@ -205,8 +205,8 @@ def walks() -> None:
     c = st.columns([2, 2, 2, 2])
     a = inputs.held_out_index(dataset, "bigan.walk_a", where=c[0], label="From", default=0)
     b = inputs.held_out_index(dataset, "bigan.walk_b", where=c[1], label="To", default=1)
-    k = c[2].slider("Steps k", 3, 16, key="bigan.walk_k")
-    method = c[3].radio("Path", ["linear", "spherical"], key="bigan.walk_method", horizontal=True)
+    k = c[2].slider("Steps k", 3, 16, key="bigan.walk_k", bind="query-params")
+    method = c[3].radio("Path", ["linear", "spherical"], key="bigan.walk_method", bind="query-params", horizontal=True)
     ends = held[[a, b]]
     inline_image(upscale(grid(walk(folder, ends[0], ends[1], k, method), ncol=k), 2),
                  f"BiGAN: G along the {method} path from E(#{a}) to E(#{b})")

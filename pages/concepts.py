@@ -141,8 +141,8 @@ def section(number: int, title: str, anchor: str) -> None:
 def coins() -> None:
     init_state()
     controls, middle, right = st.columns([1, 1.45, 1.05])
-    p = controls.slider("Truth: P(heads) = p", 0.01, 0.99, step=0.01, key="concepts.p")
-    q = controls.slider("Model: P(heads) = q", 0.01, 0.99, step=0.01, key="concepts.q")
+    p = controls.slider("Truth: P(heads) = p", 0.01, 0.99, step=0.01, key="concepts.p", bind="query-params")
+    q = controls.slider("Model: P(heads) = q", 0.01, 0.99, step=0.01, key="concepts.q", bind="query-params")
     P, Q = concepts.coin(p), concepts.coin(q)
     info_p, info_q = concepts.information_bits(P), concepts.information_bits(Q)
     controls.markdown(md_table(["", "heads", "tails"], [
@@ -189,9 +189,9 @@ def coins_maths() -> None:
 def gaussians() -> None:
     init_state()
     controls, left, right = st.columns([1, 1.2, 1.2])
-    mu = controls.slider("μ", -3.0, 3.0, step=0.1, key="concepts.mu")
-    sigma = controls.slider("σ", 0.1, 3.0, step=0.05, key="concepts.sigma")
-    n = controls.select_slider("Monte-Carlo samples n", MC_SIZES, key="concepts.n")
+    mu = controls.slider("μ", -3.0, 3.0, step=0.1, key="concepts.mu", bind="query-params")
+    sigma = controls.slider("σ", 0.1, 3.0, step=0.05, key="concepts.sigma", bind="query-params")
+    n = controls.select_slider("Monte-Carlo samples n", MC_SIZES, key="concepts.n", bind="query-params")
     kl = concepts.gaussian_kl(mu, sigma)
     seed = st.session_state["concepts.seed"]
     estimates = np.array([concepts.gaussian_kl_monte_carlo(mu, sigma, m, rng(seed, 1, m)) for m in MC_SIZES])
@@ -263,7 +263,7 @@ def simulated_visits(matrix: tuple, start: int, seed: int) -> np.ndarray:
 def markov() -> None:
     init_state()
     controls, numbers = st.columns([1, 2.2])
-    controls.selectbox("Example", list(CHAINS), key="concepts.chain", on_change=load_chain)
+    controls.selectbox("Example", list(CHAINS), key="concepts.chain", bind="query-params", on_change=load_chain)
     text = controls.text_area("Transition matrix A: row i holds tomorrow's probabilities after i "
                               "(decimals or fractions like 1/3)", key="concepts.matrix", height=110)
     try:
@@ -277,8 +277,8 @@ def markov() -> None:
     if st.session_state["concepts.start"] not in range(k):
         st.session_state["concepts.start"] = 0
     start = controls.selectbox("Day 0 serves (π₀)", list(range(k)), format_func=names.__getitem__,
-                               key="concepts.start")
-    n = controls.slider("Day n", 0, CHAIN_STEPS, key="concepts.step")
+                               key="concepts.start", bind="query-params")
+    n = controls.slider("Day n", 0, CHAIN_STEPS, key="concepts.step", bind="query-params")
     facts = concepts.analyse_chain(rows)
     path = concepts.distribution_path(A, np.eye(k)[start], CHAIN_STEPS)
     visits = simulated_visits(tuple(map(tuple, A)), start, st.session_state["concepts.seed"])
@@ -398,8 +398,9 @@ def dt_label(dt: float) -> str:
 def random_walk() -> None:
     init_state()
     controls, left, right = st.columns([1, 1.3, 1.3])
-    dt = controls.select_slider("Time step Δt", TIME_STEPS, format_func=dt_label, key="concepts.dt")
-    t = controls.slider("Time t", 0.1, 1.0, step=0.05, key="concepts.t")
+    dt = controls.select_slider("Time step Δt", TIME_STEPS, format_func=dt_label, key="concepts.dt",
+                                bind="query-params")
+    t = controls.slider("Time t", 0.1, 1.0, step=0.05, key="concepts.t", bind="query-params")
     seed = st.session_state["concepts.seed"]
     counts = walks(dt, seed)
     k = max(1, round(t / dt))
@@ -481,8 +482,8 @@ def density_map(name: str) -> pd.DataFrame:
 def sde() -> None:
     init_state()
     controls, left, right = st.columns([1, 1.3, 1.3])
-    name = controls.radio("Data distribution p₀", list(concepts.MIXTURES), key="concepts.data")
-    t = controls.slider("Time t", 0.0, 1.0, step=1 / SDE_KEEP, key="concepts.sde_t")
+    name = controls.radio("Data distribution p₀", list(concepts.MIXTURES), key="concepts.data", bind="query-params")
+    t = controls.slider("Time t", 0.0, 1.0, step=1 / SDE_KEEP, key="concepts.sde_t", bind="query-params")
     i = round(t * SDE_KEEP)
     data = concepts.MIXTURES[name]
     pt = data.diffused(i / SDE_KEEP)
@@ -551,8 +552,8 @@ def distance_curves(shape: str) -> pd.DataFrame:
 def wasserstein() -> None:
     init_state()
     controls, left, right = st.columns([1, 1.3, 1.3])
-    shape = controls.radio("P and Q: one shape", list(concepts.SHAPES), key="concepts.shape")
-    theta = controls.slider("Shift θ of Q", 0.0, 3.0, step=0.05, key="concepts.theta")
+    shape = controls.radio("P and Q: one shape", list(concepts.SHAPES), key="concepts.shape", bind="query-params")
+    theta = controls.slider("Shift θ of Q", 0.0, 3.0, step=0.05, key="concepts.theta", bind="query-params")
     cdf = concepts.SHAPES[shape]
     p, q = concepts.cell_masses(cdf, W_EDGES), concepts.cell_masses(cdf, W_EDGES, theta)
     cdf_p, cdf_q = cdf(W_EDGES), cdf(W_EDGES - theta)
@@ -619,10 +620,10 @@ def normal_samples(seed: int) -> np.ndarray:
 def change_of_variables() -> None:
     init_state()
     controls, left, right = st.columns([1, 1.1, 1.5])
-    name = controls.radio("Monotone map f", list(concepts.MAPS), key="concepts.map",
+    name = controls.radio("Monotone map f", list(concepts.MAPS), key="concepts.map", bind="query-params",
                           format_func=lambda m: concepts.MAPS[m].label)
     fmap = concepts.MAPS[name]
-    a = controls.slider("Shape a", fmap.lo, fmap.hi, step=0.05, key=f"concepts.a.{name}")
+    a = controls.slider("Shape a", fmap.lo, fmap.hi, step=0.05, key=f"concepts.a.{name}", bind="query-params")
     total, without = concepts.x_integrals(fmap, a)
     controls.markdown(f"∫ p_x dx = **{total:.4f}**  \n"
                       f"without the factor |df⁻¹/dx|: ∫ p_z(f⁻¹(x)) dx = **{without:.4f}**: "
@@ -681,7 +682,8 @@ st.caption("Five ideas the study notes build the models on, each on the notes' o
            "its equation beside it. Every number is computed here (genlab/concepts.py) and pinned "
            "to its closed form by a test. "
            + " · ".join(f"[{i}. {title}](#{anchor})" for i, (anchor, title) in enumerate(SECTIONS, 1)))
-st.sidebar.number_input("Seed (this page's simulations)", 0, 2**31 - 1, step=1, key="concepts.seed")
+st.sidebar.number_input("Seed (this page's simulations)", 0, 2**31 - 1, step=1, key="concepts.seed",
+                        bind="query-params")
 
 section(1, SECTIONS[0][1], SECTIONS[0][0])
 st.markdown("A coin with P(heads) = p, and a model of it with P(heads) = q. The page opens on the "

@@ -141,10 +141,10 @@ def forward(x0: torch.Tensor, name: str) -> None:
     follow the schedule chosen here."""
     st.subheader("Forward process: watch an image dissolve")
     c1, c2, c3 = st.columns([4, 2, 2])
-    t = c1.slider("t", 0, T, key="diff.t", help="noising steps: t = 0 is the image x₀, "
+    t = c1.slider("t", 0, T, key="diff.t", bind="query-params", help="noising steps: t = 0 is the image x₀, "
                   f"t = {T} is almost pure noise")
-    schedule = c2.radio("Schedule", ["linear", "cosine"], key="diff.schedule", horizontal=True)
-    seed = c3.number_input("Noise seed", 0, 2**31 - 1, key="diff.noise_seed")
+    schedule = c2.radio("Schedule", ["linear", "cosine"], key="diff.schedule", bind="query-params", horizontal=True)
+    seed = c3.number_input("Noise seed", 0, 2**31 - 1, key="diff.noise_seed", bind="query-params")
     ab = alpha_bar(schedule, t)
     left, right = st.columns([1, 3])
     left.image(upscale(to_image(noisy(x0, t, schedule, seed))[0], 8), width=224,
@@ -155,7 +155,8 @@ def forward(x0: torch.Tensor, name: str) -> None:
     right.image(upscale(grid(to_image(strip), ncol=10), 3),
                 caption=f"{name}: x_t at t = {', '.join(map(str, ts))} (same ε)", output_format="PNG")
     with st.expander("Check: the closed form equals running the one-step chain"):
-        t_check = st.select_slider("Noising steps t", [1, 10, 100, 300, 600, T], key="diff.t_check")
+        t_check = st.select_slider("Noising steps t", [1, 10, 100, 300, 600, T], key="diff.t_check",
+                                   bind="query-params")
         check = chain_check(schedule, t_check)
         st.table({"schedule": [schedule], "t": [t_check], **{k: [f"{v:.4f}"] for k, v in check.items()}})
         st.caption(f"The {schedule} schedule (the one chosen above): 20,000 copies of one pixel "
@@ -246,12 +247,13 @@ def shown_run(key: tuple) -> dict | None:
 def reverse(folder: str) -> None:
     st.subheader("Reverse process: a sample condenses out of noise")
     c = st.columns([1.3, 1, 1, 1, 1])
-    sampler = c[0].radio("Sampler", ["DDIM", "DDPM"], key="diff.sampler", horizontal=True,
+    sampler = c[0].radio("Sampler", ["DDIM", "DDPM"], key="diff.sampler", bind="query-params", horizontal=True,
                          help="DDPM: ancestral sampling over all T steps; DDIM: K steps, η = 0 deterministic")
-    k = c[1].select_slider("Steps K", [10, 20, 50, 100, 200], key="diff.k", disabled=sampler == "DDPM")
-    eta = c[2].slider("η", 0.0, 1.0, step=0.1, key="diff.eta", disabled=sampler == "DDPM")
-    n = c[3].slider("Images", 1, 16, key="diff.n")
-    seed = c[4].number_input("Seed", 0, 2**31 - 1, key="diff.seed")
+    k = c[1].select_slider("Steps K", [10, 20, 50, 100, 200], key="diff.k", bind="query-params",
+                           disabled=sampler == "DDPM")
+    eta = c[2].slider("η", 0.0, 1.0, step=0.1, key="diff.eta", bind="query-params", disabled=sampler == "DDPM")
+    n = c[3].slider("Images", 1, 16, key="diff.n", bind="query-params")
+    seed = c[4].number_input("Seed", 0, 2**31 - 1, key="diff.seed", bind="query-params")
     steps = T if sampler == "DDPM" else k
     key = (folder, sampler.lower(), steps, float(eta) if sampler == "DDIM" else 0.0, n, int(seed))
     label = f"{sampler}-{steps}, {images_label(n)}"
@@ -298,7 +300,7 @@ def scrub(traj: dict, n: int, steps: int) -> None:
         st.session_state["diff.step"] = last
     c1, c2 = st.columns([5, 1], vertical_alignment="bottom")
     every = "" if last == steps else f" (every {steps // last}th of the {steps:,} steps is kept)"
-    i = c1.slider("Step", 0, last, key="diff.step",
+    i = c1.slider("Step", 0, last, key="diff.step", bind="query-params",
                   help=f"0 = the starting noise; {last} = the final sample x₀{every}")
     c2.button("▶ Play", key="diff.play", on_click=play)
     views = st.columns(3)

@@ -87,11 +87,11 @@ def tempered_samples(folder: str, n: int, seed: int, temperature: float) -> tupl
 def samples(folder: str) -> None:
     st.subheader("Samples at a temperature")
     c = st.columns([3, 1, 2])
-    temperature = round(c[0].slider("Temperature T", 0.0, 1.2, step=0.05, key="flows.temperature",
+    temperature = round(c[0].slider("Temperature T", 0.0, 1.2, step=0.05, key="flows.temperature", bind="query-params",
                                     help="z ~ N(0, T²I): T = 1 samples the model as trained, "
                                          "T = 0 gives f⁻¹(0) every time"), 2)
-    seed = int(c[1].number_input("Seed", 0, 2**31 - 1, key="flows.seed", step=1))
-    n = c[2].select_slider("Images", list(GRID_COLUMNS), key="flows.n")
+    seed = int(c[1].number_input("Seed", 0, 2**31 - 1, key="flows.seed", bind="query-params", step=1))
+    n = c[2].select_slider("Images", list(GRID_COLUMNS), key="flows.n", bind="query-params")
     images, wall = tempered_samples(folder, n, seed, temperature)
     st.image(upscale(grid(images, ncol=GRID_COLUMNS[n]), 3 if n == 16 else 2), output_format="PNG",
              caption=f"{n} samples x = f⁻¹(z), z ~ N(0, {temperature:.2f}²·I), seed {seed} · "
@@ -340,9 +340,9 @@ def warp_figure(model: ToyFlow, points: np.ndarray, layer: int) -> go.Figure:
 def toy() -> None:
     st.subheader("A 2-D flow you can train here")
     c = st.columns([2.2, 1.6, 1])
-    name = c[0].radio("Data", list(TOY_LABELS), key="flows.toy", horizontal=True,
+    name = c[0].radio("Data", list(TOY_LABELS), key="flows.toy", bind="query-params", horizontal=True,
                       format_func=TOY_LABELS.get)
-    steps = c[1].select_slider("Training steps", TOY_STEPS, key="flows.toy_steps")
+    steps = c[1].select_slider("Training steps", TOY_STEPS, key="flows.toy_steps", bind="query-params")
     c[2].write("")  # align the button with the controls' inputs
     if c[2].button("Train", key="flows.train", type="primary"):
         start_toy(name, steps)
@@ -372,7 +372,7 @@ def toy() -> None:
         return
     model, facts = shown
     layer = st.slider(f"Layers of f⁻¹ applied to the grid on the right (0 = z-space, {TOY_LAYERS} = "
-                      "x-space)", 0, TOY_LAYERS, key="flows.layer")
+                      "x-space)", 0, TOY_LAYERS, key="flows.layer", bind="query-params")
     left, right = st.columns([1, 1])
     left.plotly_chart(density_figure(model, points), width="stretch", key="flows.toy_density")
     left.caption(f"{facts['steps']} steps in {facts['wall_time_s']:.1f} s, final NLL "

@@ -275,10 +275,11 @@ def reference_folder(family: str, prefer: str) -> str | None:
 def side_by_side() -> None:
     st.subheader("One seed, the same z through every generator")
     c = st.columns([1, 2, 3])
-    seed = int(c[0].number_input("Seed", 0, 2**31 - 1, key="gans.seed", step=1))
-    n = c[1].select_slider("Images", [16, 36, 64], key="gans.n")
+    seed = int(c[0].number_input("Seed", 0, 2**31 - 1, key="gans.seed", bind="query-params", step=1))
+    n = c[1].select_slider("Images", [16, 36, 64], key="gans.n", bind="query-params")
     ddpm = reference_folder("ddpm", "ddpm")
     with_diffusion = c[2].checkbox("Add DDPM samples (DDIM-50, seconds per seed)", key="gans.diffusion",
+                                   bind="query-params",
                                    disabled=ddpm is None,
                                    help=None if ddpm else f"no DDPM checkpoint for {dataset} is installed")
     vae = reference_folder("vae", "vae-16d")
@@ -323,7 +324,8 @@ def replay() -> None:
     st.subheader("Training replay")
     folders = list(gans)
     c = st.columns([1, 3])
-    folder = state.persistent_selectbox("Variant", folders, "gans.replay", where=c[0], format_func=name_of)
+    folder = state.persistent_selectbox("Variant", folders, "gans.replay", where=c[0], format_func=name_of,
+                                        url="replay")
     snaps = loaders.snapshots(folder)
     if snaps is None:
         st.info(f"{name_of(folder)} has no training snapshots (snapshots.npz): it was trained "
@@ -332,7 +334,7 @@ def replay() -> None:
     steps = snaps["steps"].tolist()
     if st.session_state.get("gans.snapshot") not in steps:
         st.session_state["gans.snapshot"] = steps[-1]
-    step = c[1].select_slider("Snapshot (training step)", steps, key="gans.snapshot",
+    step = c[1].select_slider("Snapshot (training step)", steps, key="gans.snapshot", bind="query-params",
                               format_func=lambda s: f"{s:,}")
     left, right = st.columns([1, 1.5])
     with left:
@@ -353,10 +355,10 @@ def replay() -> None:
 def latent_walk() -> None:
     st.subheader("Latent walk: from z_a to z_b")
     c = st.columns([1, 1, 2, 2])
-    a = int(c[0].number_input("Seed A", 0, 2**31 - 1, key="gans.walk_a", step=1))
-    b = int(c[1].number_input("Seed B", 0, 2**31 - 1, key="gans.walk_b", step=1))
-    k = c[2].slider("Steps k", 3, 16, key="gans.walk_k")
-    method = c[3].radio("Path", ["linear", "spherical"], key="gans.walk_method", horizontal=True,
+    a = int(c[0].number_input("Seed A", 0, 2**31 - 1, key="gans.walk_a", bind="query-params", step=1))
+    b = int(c[1].number_input("Seed B", 0, 2**31 - 1, key="gans.walk_b", bind="query-params", step=1))
+    k = c[2].slider("Steps k", 3, 16, key="gans.walk_k", bind="query-params")
+    method = c[3].radio("Path", ["linear", "spherical"], key="gans.walk_method", bind="query-params", horizontal=True,
                         help="linear: (1−t)·z_a + t·z_b;  spherical: slerp, keeps the norm of z")
     for folder in gans:
         inline_image(upscale(grid(walk(folder, a, b, k, method), ncol=k), 2),
@@ -417,10 +419,11 @@ def picked_samples() -> None:
     st.subheader("Memorization and D's score, sample by sample")
     c = st.columns([1.3, 1, 3])
     folder = state.persistent_selectbox("Variant", list(gans), "gans.diag_variant", where=c[0],
-                                        format_func=name_of)
-    seed = int(c[1].number_input("Seed", 0, 2**31 - 1, key="gans.diag_seed", step=1))
+                                        format_func=name_of, url="variant")
+    seed = int(c[1].number_input("Seed", 0, 2**31 - 1, key="gans.diag_seed", bind="query-params", step=1))
     images, scores = scored_samples(folder, 16, seed)
-    picks = c[2].multiselect("Samples (numbered row by row from 0)", list(range(16)), key="gans.picks")
+    picks = c[2].multiselect("Samples (numbered row by row from 0)", list(range(16)), key="gans.picks",
+                             bind="query-params")
     loss = gans[folder]["config"]["loss"]
     left, right = st.columns([1, 2])
     inline_image(upscale(grid(images, ncol=4), 3), f"{name_of(folder)}, 16 samples, seed {seed}",

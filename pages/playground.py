@@ -119,7 +119,7 @@ def choose_data() -> tuple[str, np.ndarray | None, str]:
     """(key for the results, training points or None when not ready, the score's reference)."""
     options = list(TOY_DATASETS) + ["draw", "csv"]
     labels = {**TOY_LABELS, "draw": "draw your own", "csv": "upload a CSV"}
-    name = st.radio("Data", options, format_func=labels.get, horizontal=True, key="pg.data")
+    name = st.radio("Data", options, format_func=labels.get, horizontal=True, key="pg.data", bind="query-params")
     if name in TOY_DATASETS:
         return name, toy_data(name, TRAIN_POINTS, generator(0)).numpy(), name
     pts = draw_section() if name == "draw" else csv_section()
@@ -419,7 +419,7 @@ def field_figure(name: str, run: pg.ToyRun, data: np.ndarray, t: float) -> go.Fi
 
 def field_maps(name: str, run: pg.ToyRun, data: np.ndarray, result: dict, key: tuple) -> None:
     c = st.columns(2)
-    t = c[0].slider("t (0: noise, 1: data)", 0.0, 1.0, step=0.05, key="pg.t")
+    t = c[0].slider("t (0: noise, 1: data)", 0.0, 1.0, step=0.05, key="pg.t", bind="query-params")
     c[0].plotly_chart(memo(key, ("field", name, t), lambda: field_figure(name, run, data, t)), config=PLOT,
                       key=f"pg.map.field.{name}")
     c[0].caption(("v(x, t)" if name == "rectified-flow" else
@@ -427,7 +427,7 @@ def field_maps(name: str, run: pg.ToyRun, data: np.ndarray, result: dict, key: t
                  + "; arrows scaled to the longest at this t.")
     if name == "diffusion":
         lam = c[1].slider("Noise level λ (0: probability-flow ODE, 1: reverse SDE)", 0.0, 1.0, step=0.25,
-                          key="pg.noise")
+                          key="pg.noise", bind="query-params")
         title = f"300 particles, λ = {lam:.2f}: " + ("smooth" if lam == 0 else "jittery" if lam == 1 else "in between")
         paths = memo(key, ("paths", name, lam), lambda: paths_figure(
             pg.particle_paths(run, 300, noise=lam, steps=100), data, title, COLORS[name]))
@@ -500,11 +500,11 @@ st.markdown("Each family below is a small network that learns a 2-D data set in 
 data_key, points, reference = choose_data()
 c = st.columns([3, 1.3, 0.8, 1])
 families = c[0].multiselect("Families", list(pg.TOY_FAMILIES), format_func=lambda f: pg.TOY_FAMILIES[f].label,
-                            key="pg.families", max_selections=MAX_FAMILIES,
+                            key="pg.families", bind="query-params", max_selections=MAX_FAMILIES,
                             help="Up to four at once; they train in turn, a few hundred steps each, in one thread")
-length = c[1].selectbox("Training length", list(LENGTHS), key="pg.length")
-seed = c[2].number_input("Seed", 0, 9999, step=1, key="pg.seed")
-reflow = c[3].checkbox("+ one reflow", key="pg.reflow", disabled="rectified-flow" not in families,
+length = c[1].selectbox("Training length", list(LENGTHS), key="pg.length", bind="query-params")
+seed = c[2].number_input("Seed", 0, 9999, step=1, key="pg.seed", bind="query-params")
+reflow = c[3].checkbox("+ one reflow", key="pg.reflow", bind="query-params", disabled="rectified-flow" not in families,
                        help="After the rectified flow: train on its own (noise, sample) pairs")
 with st.expander("About the families and the limits of this page"):
     for f in pg.TOY_FAMILIES.values():

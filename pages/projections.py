@@ -142,36 +142,36 @@ generators = {row["folder"]: row["card"]["name"] for row in loaders.models_for(d
 
 top = st.columns([2.2, 1.2, 1.2])
 source = state.persistent_selectbox("What to project", list(options), f"proj.source.{dataset}",
-                                    where=top[0], format_func=options.get,
+                                    where=top[0], format_func=options.get, url="source",
                                     help="Raw pixels, a VAE's latent means or a classifier's "
                                          "penultimate features of the same held-out images.")
 counts = maps.point_counts(dataset)
 if st.session_state["proj.points"] not in counts:
     st.session_state["proj.points"] = projection.DEFAULT_POINTS
-points = top[1].select_slider("Held-out points", counts, key="proj.points",
+points = top[1].select_slider("Held-out points", counts, key="proj.points", bind="query-params",
                               help="The 2,000 bundled held-out images; 5,000 where the "
                                    "dataset's files are installed.")
-method = top[2].radio("Method", ["PCA", "t-SNE"], key="proj.method", horizontal=True)
+method = top[2].radio("Method", ["PCA", "t-SNE"], key="proj.method", bind="query-params", horizontal=True)
 if method == "t-SNE":
     c = st.columns(3)
-    perplexity = c[0].slider("Perplexity", 5, 100, key="proj.perplexity",
+    perplexity = c[0].slider("Perplexity", 5, 100, key="proj.perplexity", bind="query-params",
                              help="Roughly how many neighbours each point keeps close.")
     iterations = c[1].select_slider("Iterations", [250, 500, 750, 1000, 1500, 2000],
-                                    key="proj.iterations",
+                                    key="proj.iterations", bind="query-params",
                                     help="The first quarter (at most 250) is early exaggeration.")
-    seed = c[2].number_input("Seed", 0, 10_000, key="proj.seed", step=1)
+    seed = c[2].number_input("Seed", 0, 10_000, key="proj.seed", bind="query-params", step=1)
 else:
     perplexity, iterations, seed = 30, 1000, 0
 settings = maps.Settings(dataset, source, int(points), method, float(perplexity),
                          int(iterations), int(seed))
 
 o = st.columns([2.2, 1.2, 1.2])
-chosen = o[0].multiselect("Overlay generated samples from", list(generators), key="proj.overlay",
+chosen = o[0].multiselect("Overlay generated samples from", list(generators), key="proj.overlay", bind="query-params",
                           format_func=generators.get,
                           help="Samples pass through the same features and are placed on this "
                                "map: gaps show modes a model misses.")
-n_samples = o[1].select_slider("Samples per model", SAMPLE_COUNTS, key="proj.n_samples")
-sample_seed = o[2].number_input("Sample seed", 0, 10_000, key="proj.sample_seed", step=1)
+n_samples = o[1].select_slider("Samples per model", SAMPLE_COUNTS, key="proj.n_samples", bind="query-params")
+sample_seed = o[2].number_input("Sample seed", 0, 10_000, key="proj.sample_seed", bind="query-params", step=1)
 
 try:
     images, labels = maps.held_out(dataset, settings.points)

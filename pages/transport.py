@@ -112,7 +112,7 @@ def row_strip(folder: str, sampler: str, seed: int) -> tuple[np.ndarray, float]:
 def steps_grid(rows: list[dict]) -> None:
     st.subheader("The same noise, carried to images in K steps")
     c = st.columns([1, 4])
-    seed = int(c[0].number_input("Noise seed", 0, 2**31 - 1, key="transport.seed", step=1,
+    seed = int(c[0].number_input("Noise seed", 0, 2**31 - 1, key="transport.seed", bind="query-params", step=1,
                                  help="x₀ ~ N(0, I) from this seed: the same four noise images "
                                       "start every row"))
     c[1].markdown(f"Columns: **K = {', '.join(map(str, STEPS))}** steps, left to right. Each cell "
@@ -137,14 +137,15 @@ def steps_grid(rows: list[dict]) -> None:
 def guidance(folder: str, dataset: str) -> None:
     st.subheader("Classifier-free guidance: the same noise becomes the class you ask for")
     c = st.columns([2, 3, 2, 1])
-    label = c[0].selectbox("Class", [None, *range(10)], key="transport.label",
+    label = c[0].selectbox("Class", [None, *range(10)], key="transport.label", bind="query-params",
                            format_func=lambda i: "none (unconditional)" if i is None
                            else f"{i} · {data.CLASS_NAMES[dataset][i]}")
     w = c[1].select_slider("Guidance scale w", [0.0, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0], key="transport.guidance",
+                           bind="query-params",
                            help="v = v_∅ + w·(v_c − v_∅): 0 ignores the class, 1 is plain "
                                 "conditional, larger w sharper and less varied", disabled=label is None)
-    k = c[2].select_slider("Steps K", STEPS, key="transport.k")
-    solver = c[3].radio("Solver", ["heun", "euler"], key="transport.solver", format_func=str.title)
+    k = c[2].select_slider("Steps K", STEPS, key="transport.k", bind="query-params")
+    solver = c[3].radio("Solver", ["heun", "euler"], key="transport.solver", bind="query-params", format_func=str.title)
     seed = int(st.session_state["transport.seed"])
     images, wall = cell(folder, solver, k, seed, label, float(w), 16)
     what = "unconditional" if label is None else f"class {label} ({data.CLASS_NAMES[dataset][label]}), w = {w}"
@@ -171,7 +172,8 @@ def replay(folder: str, name: str) -> None:
         return
     st.subheader(f"Training replay: {name}")
     steps = snaps["steps"].tolist()
-    step = st.select_slider("Training step", steps, value=steps[-1], key=f"transport.replay.{folder}")
+    key = "transport.replay." + ".".join(folder.rsplit("/", 2)[-2:])  # e.g. …replay.mnist.rectified-flow
+    step = st.select_slider("Training step", steps, value=steps[-1], key=key, bind="query-params")
     i = steps.index(step)
     inline_image(upscale(grid(snaps["images"][i][:32], ncol=16), 2),
                  f"32 of the 64 fixed noise images (seed {snaps['seed']}) through the weights at step "
@@ -204,8 +206,8 @@ def scrub(rows: list[dict]) -> None:
     st.subheader("Along the path: x_t and where it is heading")
     models = {r["label"].split(" · ")[0]: r["folder"] for r in rows}
     c = st.columns([2, 3])
-    name = c[0].selectbox("Model", list(models), key="transport.scrub_model")
-    t = c[1].slider("t (0 = noise, 1 = data)", 0.0, 1.0, step=0.02, key="transport.t")
+    name = c[0].selectbox("Model", list(models), key="transport.scrub_model", bind="query-params")
+    t = c[1].slider("t (0 = noise, 1 = data)", 0.0, 1.0, step=0.02, key="transport.t", bind="query-params")
     run = trajectory(models[name], int(st.session_state["transport.seed"]))
     i = int(np.abs(run["t"] - t).argmin())
     both = np.concatenate([run["x"][i], run["pred"][i]])
@@ -316,7 +318,7 @@ def toy_section() -> None:
     st.markdown("Noise N(0, I) to a 2-D data set, by small networks trained here (about twenty seconds, "
                 "once per data set for everyone). Lines are the paths of 150 points from t = 0 to 1.")
     c = st.columns([2, 1])
-    name = c[0].selectbox("Data", list(TOY_DATA), format_func=TOY_DATA.get, key="transport.toy")
+    name = c[0].selectbox("Data", list(TOY_DATA), format_func=TOY_DATA.get, key="transport.toy", bind="query-params")
     models = loaders.shared_peek("transport_toys", (name,))
     if models is None:
         if not c[1].button("Train the 2-D models (about 20 s)", key="transport.train_toy", type="primary"):

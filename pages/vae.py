@@ -104,8 +104,8 @@ def latent_plane() -> None:
         st.session_state["vae.z1"], st.session_state["vae.z2"] = (round(float(v), 2) for v in start)
     left, right = st.columns([1, 2.4])
     with left:
-        z1 = st.slider("z1", -Z_RANGE, Z_RANGE, step=Z_STEP, key="vae.z1")
-        z2 = st.slider("z2", -Z_RANGE, Z_RANGE, step=Z_STEP, key="vae.z2")
+        z1 = st.slider("z1", -Z_RANGE, Z_RANGE, step=Z_STEP, key="vae.z1", bind="query-params")
+        z2 = st.slider("z2", -Z_RANGE, Z_RANGE, step=Z_STEP, key="vae.z2", bind="query-params")
         image = decode(model, torch.tensor([[z1, z2]]))[0]
         st.image(big(image), caption=f"decoder mean x̂ at z = ({z1:.2f}, {z2:.2f})", width=224,
             output_format="PNG")
@@ -128,7 +128,7 @@ def latent_plane() -> None:
 @st.fragment
 def manifold_grid() -> None:
     st.subheader("The learned manifold")
-    n = st.select_slider("Grid size n", options=list(range(5, 31)), key="vae.grid_n")
+    n = st.select_slider("Grid size n", options=list(range(5, 31)), key="vae.grid_n", bind="query-params")
     st.image(upscale(grid(manifold(folder, n), ncol=n, pad=0), 2 if n > 15 else 3),
              caption=f"Decoded z over a grid of {n}×{n} Gaussian quantiles (5%…95%) "
                      "— z1 left to right, z2 bottom to top, as on the map.", output_format="PNG")
@@ -168,7 +168,7 @@ def dimension_sliders() -> None:
 @st.fragment
 def prior_samples() -> None:
     st.subheader("Samples from the prior")
-    seed = st.columns(4)[0].number_input("Seed", 0, 2**31 - 1, key="vae.seed", step=1)
+    seed = st.columns(4)[0].number_input("Seed", 0, 2**31 - 1, key="vae.seed", bind="query-params", step=1)
     st.image(upscale(grid(loaders.samples(folder, 32, int(seed)), ncol=8), 2),
              caption=f"32 decoded z ~ N(0, I), seed {seed}", output_format="PNG")
 
@@ -190,8 +190,8 @@ def interpolation() -> None:
     c1, c2, c3, c4 = st.columns([2, 2, 1.2, 1.4])
     a = inputs.held_out_index(dataset, "vae.a", c1, label="From")
     b = inputs.held_out_index(dataset, "vae.b", c2, label="To", default=1)
-    k = c3.slider("Steps k", 3, 16, key="vae.k")
-    method = c4.radio("Path", ["linear", "spherical"], key="vae.method", horizontal=True,
+    k = c3.slider("Steps k", 3, 16, key="vae.k", bind="query-params")
+    method = c4.radio("Path", ["linear", "spherical"], key="vae.method", bind="query-params", horizontal=True,
                       help="linear: (1−t)·z_a + t·z_b;  spherical: slerp, keeps the norm of z")
     mu = torch.from_numpy(encode_bundled(folder, dataset))
     strip = decode(model, sample.interpolate(mu[a], mu[b], k, method))

@@ -367,6 +367,7 @@ def test_projections_switch_to_tsne_changes_the_map_and_hover_shows_images(serve
     first = map_state(page)
     assert first["title"] == "PC 1" and not page_errors(page)
     canvas = page.locator(MAP)
+    canvas.scroll_into_view_if_needed()  # the mouse only reaches what the viewport shows
     box = canvas.bounding_box()
     shown = False
     for fx in (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6):  # sweep until a point is hit
@@ -468,7 +469,7 @@ def test_autoregressive_sampling_and_receptive_field(chromium, tiny_pixelcnn_roo
         column.press("End")
         page.wait_for_selector('[data-testid="stImage"]:has-text("pixel (14, 27)") img', timeout=15_000)
         assert image_src(page, "pixel (14, 27)") != before
-        assert page.locator("text=Pixel 419 comes after").count() == 1  # 14·28 + 27
+        page.locator("text=Pixel 419 comes after").wait_for(timeout=15_000)  # 14·28 + 27, drawn with it
         assert not page_errors(page)
         page.close()
 

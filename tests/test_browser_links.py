@@ -1,0 +1,100 @@
+"""#22, links that reproduce a view: pages keep their settings in the URL as they change, a
+link opened in a fresh browser shows the same images, bad parameters fall back with one
+notice, and "Copy link to this view" copies the address."""
+
+import pytest
+from playwright import sync_api
+
+from benchmarks.browser import chromium_available, launch, page_errors, streamlit_server, wait_idle
+
+pytestmark = pytest.mark.skipif(not chromium_available(), reason="needs Chromium (apt-get install chromium)")
+
+
+@pytest.fixture(scope="module")
+def server():
+    with streamlit_server() as (url, _, _):
+        yield url
+
+
+@pytest.fixture(scope="module")
+def playwright():
+    with sync_api.sync_playwright() as p:
+        yield p
+
+
+def fresh_tab(playwright, url: str):
+    """A page in a browser of its own (no shared session, cookies or cache)."""
+    browser = launch(playwright)
+    page = browser.new_page(viewport={"width": 1400, "height": 1200})
+    page.goto(url)
+    wait_idle(page)
+    return browser, page
+
+
+def src_of(page, caption: str) -> str:
+    selector = f'[data-testid="stImage"]:has-text("{caption}") img'
+    try:
+        page.wait_for_selector(selector, timeout=60_000)
+    except sync_api.TimeoutError:
+        shown = [e.inner_text()[:60] for e in page.locator('[data-testid="stImage"]').all()][:4]
+        raise AssertionError(f"no image captioned {caption!r} at {page.url}; shown: {shown}") from None
+    return page.locator(selector).first.get_attribute("src")
+
+
+def url_has(page, text: str) -> None:
+    page.wait_for_function("(t) => window.location.search.includes(t)", arg=text, timeout=30_000)
+
+
+def test_gans_seed_travels_in_the_link(server, playwright):
+    browser, page = fresh_tab(playwright, f"{server}/gans")
+    src_of(page, "gan-mlp · seed 0")
+    page.locator('[data-testid="stNumberInput"]', has_text="Seed").first.locator("button").last.click()
+    url_has(page, "gans.seed=1")
+    shown = src_of(page, "gan-mlp · seed 1")
+    link = page.url
+    browser.close()
+    browser, page = fresh_tab(playwright, link)
+    assert src_of(page, "gan-mlp · seed 1") == shown  # the same images, in another browser
+    assert page.locator('[data-testid="stNumberInput"] input').first.input_value() == "1"
+    assert not page_errors(page)
+    browser.close()
+
+
+def test_transport_guidance_travels_in_the_link(server, playwright):
+    browser, page = fresh_tab(playwright, f"{server}/transport")
+    caption = "class 0"
+    src_of(page, caption)
+    w = page.get_by_role("slider", name="Guidance scale w")
+    w.focus()
+    w.press("ArrowRight")  # w = 1 → 2
+    url_has(page, "transport.guidance=2")
+    shown = src_of(page, "w = 2.0")
+    link = page.url
+    browser.close()
+    browser, page = fresh_tab(playwright, link)
+    assert src_of(page, "w = 2.0") == shown
+    browser.close()
+
+
+def test_bad_parameters_fall_back_with_one_notice(server, playwright):
+    browser, page = fresh_tab(playwright, f"{server}/gans?gans.n=zzz&gans.seed=-4&bogus=1&model=nope")
+    toast = page.locator('[data-testid="stToast"]')
+    toast.first.wait_for(timeout=30_000)
+    text = toast.first.inner_text()
+    assert "gans.n=zzz" in text and "bogus=1" in text
+    src_of(page, "gan-mlp · seed 0")  # the defaults
+    page.wait_for_function("() => !window.location.search.includes('bogus')", timeout=30_000)
+    assert not page_errors(page)
+    browser.close()
+
+
+def test_copy_link_copies_the_address_with_the_settings(server, playwright):
+    browser, page = fresh_tab(playwright, f"{server}/gans?gans.seed=3")
+    src_of(page, "gan-mlp · seed 3")
+    page.get_by_role("button", name="Copy link to this view").click()
+    box = page.locator(".gl-copy[data-copied]")  # CSS locators pierce the component's shadow root
+    box.wait_for(timeout=10_000)
+    copied = box.get_attribute("data-copied")
+    assert "gans.seed=3" in copied and copied.startswith(server)
+    assert page.get_by_role("status").filter(has_text="Cop").count() == 1  # "Copied" or how to copy
+    browser.close()
