@@ -207,6 +207,9 @@ def _cmd_eval(args) -> int:
         print(f"evaluating {card['id']}…", file=sys.stderr)
         if args.recompute:
             metrics = evaluate.evaluate(folder, n=args.n, seed=args.seed, data_dir=args.data_dir)
+            for kept in ("samplers", "guidance"):  # measured on their own; kept unless asked again
+                if kept in card["metrics"]:
+                    metrics[kept] = card["metrics"][kept]
         else:  # only the sampler / guidance measurements: the card's other metrics stay
             metrics = {k: v for k, v in card["metrics"].items() if k != "reference"}
         if samplers:

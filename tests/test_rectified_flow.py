@@ -182,6 +182,9 @@ def test_cli_trains_samples_and_reflows(idx_dir, tmp_path, capsys):
     assert set(after["guidance"]["w"]) == {"0", "3"} and after["guidance"]["sampler"] == "heun-8"
     for w in after["guidance"]["w"].values():
         assert 0 <= w["accuracy"] <= 1 and w["fd"] > 0
+    assert main(["eval", str(out), "--recompute", "--n", "20", "--data-dir", str(idx_dir), "--write"]) == 0
+    again = checkpoints.read_card(out)["metrics"]
+    assert again["samplers"] == after["samplers"] and again["guidance"] == after["guidance"]  # kept
     assert main(["eval", str(out), "--guidance-scales", "1", "--sampler-n", "15",
                  "--data-dir", str(idx_dir)]) == 2  # 15 images can't ask each of 10 classes equally
     assert "multiple of the 10 classes" in capsys.readouterr().err
