@@ -207,17 +207,19 @@ def _cmd_eval(args) -> int:
         print(f"evaluating {card['id']}…", file=sys.stderr)
         if args.recompute:
             metrics = evaluate.evaluate(folder, n=args.n, seed=args.seed, data_dir=args.data_dir)
-            for kept in ("samplers", "guidance"):  # measured on their own; kept unless asked again
+            for kept in ("samplers", "samplers_conditional", "guidance"):  # measured on their own
                 if kept in card["metrics"]:
                     metrics[kept] = card["metrics"][kept]
         else:  # only the sampler / guidance measurements: the card's other metrics stay
             metrics = {k: v for k, v in card["metrics"].items() if k != "reference"}
         if samplers:
+            key = "samplers_conditional" if args.conditional else "samplers"
             new = evaluate.sampler_quality(folder, args.samplers.split(","), n=args.sampler_n,
-                                           seed=args.seed, data_dir=args.data_dir)
-            old = card["metrics"].get("samplers", {})
+                                           seed=args.seed, data_dir=args.data_dir,
+                                           conditional=args.conditional)
+            old = card["metrics"].get(key, {})
             same = old.get("n") == new["n"] and old.get("seed") == new["seed"]
-            metrics["samplers"] = {**old, **new} if same else new  # specs not rerun are kept
+            metrics[key] = {**old, **new} if same else new  # specs not rerun are kept
         if guidance:
             metrics["guidance"] = evaluate.guidance_quality(
                 folder, [float(w) for w in args.guidance_scales.split(",")], n=args.sampler_n,
@@ -362,6 +364,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--samplers", help="diffusion / rectified flow: FD per sampler and step "
                                       "count as the pages sample, e.g. ddim-50,dpm++-20,ddpm-1000,"
                                       "ddim-50-fp32 or euler-1,heun-8")
+    e.add_argument("--conditional", action="store_true",
+                   help="with --samplers, for a class-conditional model: n/10 samples asked for "
+                        "each class (w = 1) instead of unconditional ones; stored apart")
     e.add_argument("--guidance-scales",
                    help="class-conditional rectified flow: class accuracy and FD of Heun-8 samples "
                         "(n/10 per class) at each guidance scale w, e.g. 0,1,3")

@@ -112,6 +112,27 @@ def encoder_quality(ckpt, splits: data.DatasetSplits, batch: int = 500) -> dict:
             "linear_probe_train": min(PROBE_TRAIN, len(train.labels))}
 
 
+def _classes(ckpt, family, n: int | None = None) -> int:
+    """The number of classes of a class-conditional checkpoint (an error for any other)."""
+    classes = ckpt.card["config"].get("num_classes", 0)
+    if not classes or "guidance" not in family.sample_options:
+        raise ValueError(f"{ckpt.id} is not class-conditional: no class to ask for")
+    if n is not None and n % classes:
+        raise ValueError(f"n = {n} must be a multiple of the {classes} classes")
+    return classes
+
+
+def sample_per_class(family, model, n: int, classes: int, seed: int, batch: int = 250, *,
+                     guidance: float, **options) -> tuple[np.ndarray, float]:
+    """n/classes samples of each class in turn (class c: seeds seed + 1000·c, …, so every
+    guidance scale gets the same noise) and the wall time per image in ms."""
+    t0 = time.perf_counter()
+    images = np.concatenate([sample_timed(family, model, n // classes, seed + 1000 * c, batch,
+                                          label=c, guidance=guidance, **options)[0]
+                             for c in range(classes)])
+    return images, (time.perf_counter() - t0) * 1000 / n
+
+
 def parse_sampler_spec(spec: str) -> tuple[str, int, bool]:
     """``NAME-K`` or ``NAME-K-fp32`` (e.g. ``ddim-50``, ``dpm++-20``, ``heun-8``) ->
     (sampler, steps, plain float32)."""
@@ -124,7 +145,7 @@ def parse_sampler_spec(spec: str) -> tuple[str, int, bool]:
 
 
 def sampler_quality(folder: Path, specs: list[str], *, n: int = 500, seed: int = 0,
-                    data_dir: str | None = None, batch: int = 250) -> dict:
+                    data_dir: str | None = None, batch: int = 250, conditional: bool = False) -> dict:
     """A checkpoint's sample quality per sampler and step count, as the pages sample
     (diffusion: ddpm, ddim, dpm++, sde, ode; rectified flow: euler, heun).
 
@@ -133,6 +154,8 @@ def sampler_quality(folder: Path, specs: list[str], *, n: int = 500, seed: int =
             (``FastDenoiser``: bfloat16 where native, two workers) or plain float32.
         n: samples per sampler, compared with holdout[:n]; ``real_vs_real`` is two disjoint
             real sets of the same n (FD depends on n, so only same-n numbers compare).
+        conditional: a class-conditional model sampled for its classes (n/10 each, w = 1:
+            p(x) = Σ_y p(y)·p(x | y), the usual protocol for such models) instead of from v_∅.
 
     Returns:
         {spec: {fd, precision, recall, class_entropy_bits, ms_per_image, nfe},
@@ -145,15 +168,20 @@ def sampler_quality(folder: Path, specs: list[str], *, n: int = 500, seed: int =
     if family.nfe is None:
         raise ValueError(f"{ckpt.id} ({family.name}) has no samplers to compare")
     parsed = {spec: parse_sampler_spec(spec) for spec in specs}  # fail before any sampling
+    classes = _classes(ckpt, family, n) if conditional else 0
     splits = data.load(ckpt.card["dataset"], data_dir, download=False)
     real, other, how = real_sets(splits, n)
     classifier = classifier_for(ckpt.card["dataset"])
     out: dict = {"n": n, "seed": seed, "real_vs_real": {**metrics.compare_sets(classifier, real, other), "sets": how}}
     for spec, (name, steps, fp32) in parsed.items():
         network = ckpt.model if fp32 else FastDenoiser(ckpt.model)
-        images, ms = sample_timed(family, network, n, seed, batch, sampler=name, steps=steps)
+        if conditional:
+            images, ms = sample_per_class(family, network, n, classes, seed, batch, guidance=1.0,
+                                          sampler=name, steps=steps)
+        else:
+            images, ms = sample_timed(family, network, n, seed, batch, sampler=name, steps=steps)
         out[spec] = {**metrics.compare_sets(classifier, real, images), "ms_per_image": round(ms, 2),
-                     "nfe": family.nfe(name, steps)}
+                     "nfe": family.nfe(name, steps)}  # w = 1 needs v_c only
         print(f"{ckpt.id} {spec}: FD {out[spec]['fd']} ({ms:.0f} ms/image)", file=sys.stderr)
     return out
 
@@ -172,11 +200,7 @@ def guidance_quality(folder: Path, scales: list[float], *, spec: str = "heun-8",
 
     ckpt = registry.load(folder)
     family = registry.get(ckpt.card["family"])
-    classes = ckpt.card["config"].get("num_classes", 0)
-    if not classes or "guidance" not in family.sample_options:
-        raise ValueError(f"{ckpt.id} is not class-conditional: no guidance to measure")
-    if n % classes:
-        raise ValueError(f"n = {n} must be a multiple of the {classes} classes")
+    classes = _classes(ckpt, family, n)
     name, steps, fp32 = parse_sampler_spec(spec)
     network = ckpt.model if fp32 else FastDenoiser(ckpt.model)
     real, _, _ = real_sets(data.load(ckpt.card["dataset"], data_dir, download=False), n)
@@ -184,11 +208,8 @@ def guidance_quality(folder: Path, scales: list[float], *, spec: str = "heun-8",
     asked = np.repeat(np.arange(classes), n // classes)
     out: dict = {"n": n, "seed": seed, "sampler": spec, "w": {}}
     for w in scales:
-        t0 = time.perf_counter()
-        images = np.concatenate([  # class c: seeds seed + c·1000, … (the same noise for every w)
-            sample_timed(family, network, n // classes, seed + 1000 * c, batch, sampler=name, steps=steps,
-                         label=c, guidance=w)[0] for c in range(classes)])
-        ms = (time.perf_counter() - t0) * 1000 / n
+        images, ms = sample_per_class(family, network, n, classes, seed, batch, guidance=w,
+                                      sampler=name, steps=steps)
         _, predicted = metrics.classify(classifier, images)
         out["w"][f"{w:g}"] = {"accuracy": round(float((predicted == asked).mean()), 4),
                               **metrics.compare_sets(classifier, real, images), "ms_per_image": round(ms, 2)}
