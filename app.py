@@ -29,6 +29,9 @@ with st.sidebar:
     st.divider()
     st.markdown("### genlab")
     state.dataset_picker()
+    st.select_slider("Download size (×)", components.DOWNLOAD_SCALES, value=4, key="dl.scale", bind="query-params",
+                     help="Pixels per image pixel in the PNG and GIF downloads under each figure "
+                          "(nearest neighbour, so pixels stay crisp)")
 state.keep_in_url()
 components.copy_link(st.container())  # at the top of every page
 asked = state.url_params_before_page()

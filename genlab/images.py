@@ -45,6 +45,29 @@ def to_png(image: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
+def to_gif(frames: list[np.ndarray], *, ms: int = 60, hold: int = 10) -> bytes:
+    """uint8 frames (each (H, W) or (H, W, 3), all one size) -> a looping animated GIF, the
+    last frame held ``hold`` frames longer so the end can be seen."""
+    from PIL import Image
+
+    if not len(frames):
+        raise ValueError("an animation needs at least one frame")
+    pics = [Image.fromarray(np.asarray(f, dtype=np.uint8)) for f in frames]
+    pics += [pics[-1]] * hold
+    buf = io.BytesIO()
+    pics[0].save(buf, format="GIF", save_all=True, append_images=pics[1:], duration=ms, loop=0)
+    return buf.getvalue()
+
+
+def file_name(*parts, ext: str) -> str:
+    """A download's file name from what made it, e.g. ("fashion-mnist/reflow", "heun", "K=8",
+    "seed 3") -> ``genlab_fashion-mnist-reflow_heun_K8_seed3.png``; safe on every OS."""
+    words = ["genlab", *(str(p) for p in parts if p is not None and str(p) != "")]
+    clean = ["".join(ch if ch.isalnum() or ch in "-+." else "-" for ch in w.replace("=", "").replace(" ", ""))
+             .strip("-.") for w in words]
+    return "_".join(c for c in clean if c) + "." + ext
+
+
 def prepare_upload(raw: bytes) -> np.ndarray:
     """Turn an uploaded PNG/JPG of any size and colours into a 28×28 uint8 digit.
 

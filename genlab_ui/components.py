@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from genlab.images import to_png
+from genlab.images import file_name, grid, to_gif, to_png, upscale
 
 _STATIC = Path(__file__).parent / "static"
 _SERVED = Path(__file__).resolve().parent.parent / "static"  # served at app/static/ by Streamlit
@@ -56,6 +56,77 @@ def inline_image(image: np.ndarray, caption: str, where=st) -> None:
     where a control repaints several grids at once."""
     png = base64.b64encode(to_png(image)).decode()
     where.image(f"data:image/png;base64,{png}", caption=caption)
+
+
+# --- downloads: made only when clicked (a callable), named after what made them -------------------
+
+DOWNLOAD_SCALES = (1, 2, 4, 8, 16)
+
+
+def download_scale() -> int:
+    """The sidebar's "Download size": pixels per image pixel of PNG and GIF downloads."""
+    value = st.session_state.get("dl.scale", 4)
+    return int(value) if value in DOWNLOAD_SCALES else 4
+
+
+def _button(label: str, make, name: str, mime: str, where, key: str | None) -> None:
+    where.download_button(label, make, file_name=name, mime=mime, on_click="ignore", type="tertiary",
+                          icon=":material/download:", key=key or f"dl.{name}",
+                          help=f"Download {name}")
+
+
+def png_download(image: np.ndarray, name: str, where=st, key: str | None = None) -> None:
+    """Download ``image`` (uint8 at its own size, e.g. a grid of 28×28 images) as a PNG at the
+    download size, nearest neighbour so pixels stay crisp; ``name`` from images.file_name."""
+    scale = download_scale()
+    _button(f"PNG ×{scale}", lambda: to_png(upscale(image, scale)), name, "image/png", where, key)
+
+
+def gif_download(frames: list[np.ndarray] | np.ndarray, name: str, where=st, *, ms: int = 60,
+                 key: str | None = None) -> None:
+    """Download frames (uint8, each at its own size) as a looping animated GIF."""
+    scale = download_scale()
+    _button(f"GIF ×{scale}", lambda: to_gif([upscale(f, scale) for f in frames], ms=ms), name,
+            "image/gif", where, key)
+
+
+def csv_text(rows: list[dict]) -> str:
+    """Rows of one shape (dicts with the same keys) as CSV text with a header."""
+    import csv
+    import io
+
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(dict.fromkeys(k for r in rows for k in r)))
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def csv_download(rows: list[dict], name: str, where=st, key: str | None = None) -> None:
+    """Download a table (a list of dicts) as CSV."""
+    _button("CSV", lambda: csv_text(rows), name, "text/csv", where, key)
+
+
+def figure(image: np.ndarray, caption: str, name: str, *, scale: int = 2, where=st,
+           key: str | None = None) -> None:
+    """An image (a grid or strip at its own size) shown ``scale``× with a PNG download under it
+    (its widget key ``dl.<name>`` unless ``key`` is given: one per file name on a page)."""
+    inline_image(upscale(image, scale), caption, where)
+    png_download(image, name, where, key)
+
+
+def walk_figure(images: np.ndarray, caption: str, stem: tuple, *, scale: int = 2, where=st) -> None:
+    """A walk's images (k, 28, 28) as a strip with a PNG download, and as a there-and-back
+    animation (GIF); ``stem``: what made it, for the file names."""
+    figure(grid(images, ncol=len(images)), caption, file_name(*stem, ext="png"), scale=scale, where=where)
+    gif_download(list(images) + list(images[::-1]), file_name(*stem, ext="gif"), where, ms=120)
+
+
+def chart_config(name: str) -> dict:
+    """A Plotly chart's config: only the toolbar's camera (download as PNG at the download size),
+    the file named ``name`` (no extension)."""
+    return {"displaylogo": False, "modeBarButtons": [["toImage"]],
+            "toImageButtonOptions": {"format": "png", "filename": name, "scale": download_scale()}}
 
 
 def _atlas_png(images: np.ndarray) -> bytes:

@@ -27,6 +27,11 @@ def load_checkpoint(folder: str) -> checkpoints.Checkpoint:
     return registry.load(Path(folder))
 
 
+def model_id(folder: str) -> str:
+    """``<dataset>/<name>`` of a checkpoint folder (its last two parts), e.g. mnist/vae-2d."""
+    return "/".join(folder.replace("\\", "/").rstrip("/").rsplit("/", 2)[-2:])
+
+
 def try_load(folder: str) -> checkpoints.Checkpoint | None:
     """Load a checkpoint or show its error on the page (the app keeps running)."""
     try:

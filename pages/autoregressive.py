@@ -9,10 +9,11 @@ import streamlit as st
 import torch
 
 from genlab import data, registry, sample
-from genlab.images import grid, upscale
+from genlab.images import file_name, grid, upscale
 from genlab.families import pixelcnn
 from genlab.models.pixelcnn import PixelCNN, causal_mask
 from genlab_ui import inputs, jobs, loaders, state
+from genlab_ui.components import figure, gif_download
 
 ANCHOR_NATS = 81.3  # PixelCNN on binarized MNIST (van den Oord et al. 2016, "Pixel RNN", table 4)
 UNSAMPLED = (28, 38, 78)  # canvas pixels not drawn yet: dark blue
@@ -213,9 +214,12 @@ def sampling(folder: str, levels: int) -> None:
         return
     ncol, factor = layout(n)
     left, right = st.columns(2)
-    left.image(upscale(grid(result["images"], ncol=ncol), factor), output_format="PNG",
-               caption=f"{n} sample{'s' * (n > 1)}, seed {seed}: {result['wall_s']:.1f} s, "
-                       "784 steps of one new position per layer")
+    stem = (loaders.model_id(folder), f"{n}-samples", f"seed{seed}")
+    figure(grid(result["images"], ncol=ncol), f"{n} sample{'s' * (n > 1)}, seed {seed}: {result['wall_s']:.1f} s, "
+           "784 steps of one new position per layer", file_name(*stem, ext="png"), scale=factor, where=left)
+    x, size = result["images"] / 255, result["images"].shape[-1]
+    gif_download([grid(canvas(x, filled), ncol=ncol) for filled in range(size, size * size + 1, size)],
+                 file_name(*stem, "filling", ext="gif"), left, ms=80)  # row by row, as it was drawn
     belief = "p(x_i = 1 | x_<i)" if levels == 2 else "E[x_i | x_<i]"
     right.image(upscale(grid(heat(result["means"], 784), ncol=ncol), factor), output_format="PNG",
                 caption=f"{belief} at each pixel when it was drawn (navy 0, amber 1)")

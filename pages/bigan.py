@@ -7,9 +7,9 @@ import streamlit as st
 import torch
 
 from genlab import data, metrics, registry, sample
-from genlab.images import grid, upscale
+from genlab.images import file_name, grid, upscale
 from genlab_ui import components, inputs, loaders, maps, state
-from genlab_ui.components import inline_image
+from genlab_ui.components import figure, inline_image, walk_figure
 
 MAP_POINTS = 2000  # bundled held-out images on the maps
 GRID = 16  # held-out images in the reconstruction grid
@@ -154,8 +154,9 @@ def many_images() -> None:
     pick = np.sort(np.random.default_rng(seed).choice(len(labels), GRID, replace=False))
     images = held[pick]
     strips = [images, reconstructions(folder, images)] + ([reconstructions(vae, images)] if vae else [])
-    inline_image(upscale(grid(np.concatenate(strips), ncol=GRID), 2),
-                 "rows: held-out images · BiGAN G(E(x))" + (f" · {name_of(vae)}" if vae else ""))
+    figure(grid(np.concatenate(strips), ncol=GRID),
+           "rows: held-out images · BiGAN G(E(x))" + (f" · {name_of(vae)}" if vae else ""),
+           file_name(loaders.model_id(folder), "reconstructions", f"seed{seed}", ext="png"))
     predicted = [opinions(dataset, s) for s in strips]
     if predicted[0] is not None:
         same = [float((p == labels[pick]).mean()) for p in predicted[1:]]
@@ -208,11 +209,13 @@ def walks() -> None:
     k = c[2].slider("Steps k", 3, 16, key="bigan.walk_k", bind="query-params")
     method = c[3].radio("Path", ["linear", "spherical"], key="bigan.walk_method", bind="query-params", horizontal=True)
     ends = held[[a, b]]
-    inline_image(upscale(grid(walk(folder, ends[0], ends[1], k, method), ncol=k), 2),
-                 f"BiGAN: G along the {method} path from E(#{a}) to E(#{b})")
+    walk_figure(walk(folder, ends[0], ends[1], k, method),
+                f"BiGAN: G along the {method} path from E(#{a}) to E(#{b})",
+                (loaders.model_id(folder), f"{method}-walk", f"held-out{a}-to-{b}"))
     if vae:
-        inline_image(upscale(grid(walk(vae, ends[0], ends[1], k, method), ncol=k), 2),
-                     f"{name_of(vae)}: the decoder along the path from μ(#{a}) to μ(#{b})")
+        walk_figure(walk(vae, ends[0], ends[1], k, method),
+                    f"{name_of(vae)}: the decoder along the path from μ(#{a}) to μ(#{b})",
+                    (loaders.model_id(vae), f"{method}-walk", f"held-out{a}-to-{b}"))
     st.caption("A plain GAN cannot do this: it has no way to find the z of a real image. "
                "The BiGAN's ends are its reconstructions of the two images, not the images.")
 

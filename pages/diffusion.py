@@ -1,7 +1,6 @@
 """/diffusion: the forward process q(x_t | x_0) step by step, the noise schedules, and
 (once a trained DDPM checkpoint is installed) the reverse process."""
 
-import io
 import time
 
 import numpy as np
@@ -13,8 +12,9 @@ from genlab import data, sample
 from genlab.families import ddpm
 from genlab.diffusion import schedules
 from genlab.diffusion.schedulers import DDPMScheduler
-from genlab.images import grid, upscale
+from genlab.images import file_name, grid, upscale
 from genlab_ui import inputs, jobs, loaders, state
+from genlab_ui.components import figure, gif_download, png_download
 
 T = 1000  # steps of the forward process, as in Ho et al. (2020)
 KEEP_FRAMES = 100  # steps of a reverse run kept for scrubbing, playing and the GIF
@@ -92,16 +92,10 @@ def chain_check(schedule: str, t: int, value: float = 0.4, n: int = 20000) -> di
             "chain variance": x.var().item(), "closed-form variance": (1 - ab).item()}
 
 
-def gif_bytes(frames: np.ndarray, ncol: int) -> bytes:
-    """An animated GIF of grids of frames (steps, n, 28, 28), at most 100 frames + a pause."""
-    from PIL import Image
-
+def trajectory_frames(frames: np.ndarray, ncol: int) -> list[np.ndarray]:
+    """Grids of a run's kept steps (steps, n, 28, 28) for an animation: at most 100 frames."""
     keep = np.unique(np.linspace(0, len(frames) - 1, min(100, len(frames))).round().astype(int))
-    pics = [Image.fromarray(upscale(grid(frames[i], ncol=ncol), 2)) for i in keep]
-    pics += [pics[-1]] * 10
-    buf = io.BytesIO()
-    pics[0].save(buf, format="GIF", save_all=True, append_images=pics[1:], duration=60, loop=0)
-    return buf.getvalue()
+    return [grid(frames[i], ncol=ncol) for i in keep]
 
 
 state.page_setup()
@@ -152,8 +146,8 @@ def forward(x0: torch.Tensor, name: str) -> None:
                output_format="PNG")
     ts = np.linspace(0, T, 10).round().astype(int)
     strip = torch.cat([noisy(x0, int(s), schedule, seed) for s in ts])
-    right.image(upscale(grid(to_image(strip), ncol=10), 3),
-                caption=f"{name}: x_t at t = {', '.join(map(str, ts))} (same ε)", output_format="PNG")
+    figure(grid(to_image(strip), ncol=10), f"{name}: x_t at t = {', '.join(map(str, ts))} (same ε)",
+           file_name(dataset, "forward", schedule, f"noise-seed{seed}", ext="png"), scale=3, where=right)
     with st.expander("Check: the closed form equals running the one-step chain"):
         t_check = st.select_slider("Noising steps t", [1, 10, 100, 300, 600, T], key="diff.t_check",
                                    bind="query-params")
@@ -277,10 +271,12 @@ def reverse(folder: str) -> None:
     st.caption(f"{sampler}-{steps}: {traj['wall_s']:.1f} s for {images_label(n)} on this CPU ({how}, "
                f"{split}; the scheduler's arithmetic is float32).")
     scrub(traj, n, steps)
-    st.download_button("Download the trajectory as an animated GIF",
-                       lambda: gif_bytes(traj["x"], min(n, 8)),  # made when asked for
-                       file_name=f"genlab-{sampler.lower()}{steps}-seed{seed}.gif", mime="image/gif",
-                       key="diff.gif")
+    stem = (loaders.model_id(folder), f"{sampler.lower()}{steps}", f"eta{eta:g}" if sampler == "DDIM" else "",
+            f"seed{seed}", f"{n}-images")
+    c = st.columns(2)
+    png_download(grid(traj["x"][st.session_state["diff.step"]], ncol=min(n, 4)),
+                 file_name(*stem, f"step{st.session_state['diff.step']}", ext="png"), c[0], key="diff.png")
+    gif_download(trajectory_frames(traj["x"], min(n, 8)), file_name(*stem, ext="gif"), c[1], key="diff.gif")
 
 
 def play() -> None:
@@ -389,7 +385,8 @@ def compare(folder: str) -> None:
             return
         kept = st.session_state["diff.compare_result"] = (key, job.result)
     for col, (name, (grid_images, wall)) in zip(st.columns(len(kept[1])), kept[1].items()):
-        col.image(upscale(grid(grid_images, ncol=2), 3), output_format="PNG", caption=f"{name}: {wall:.1f} s")
+        figure(grid(grid_images, ncol=2), f"{name}: {wall:.1f} s",
+               file_name(loaders.model_id(folder), name, f"seed{seed}", ext="png"), scale=3, where=col)
     st.caption("DDIM with η = 0 is deterministic given x_T, so its samples agree across K "
                "more and more as K grows; DDPM adds fresh noise at every step.")
 

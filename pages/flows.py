@@ -10,11 +10,12 @@ import streamlit as st
 import torch
 
 from genlab import data, metrics, registry, sample
-from genlab.images import grid, upscale
+from genlab.images import file_name, grid, upscale
 from genlab.families import flow
 from genlab.models.flow import ToyFlow, ToyFlowConfig
 from genlab.toy import toy_data
 from genlab_ui import inputs, jobs, loaders, state
+from genlab_ui.components import figure
 
 SCORED = 500  # images per likelihood histogram
 GRID_COLUMNS = {16: 8, 36: 12, 64: 16}  # sample grids of 2, 3 and 4 rows
@@ -93,9 +94,10 @@ def samples(folder: str) -> None:
     seed = int(c[1].number_input("Seed", 0, 2**31 - 1, key="flows.seed", bind="query-params", step=1))
     n = c[2].select_slider("Images", list(GRID_COLUMNS), key="flows.n", bind="query-params")
     images, wall = tempered_samples(folder, n, seed, temperature)
-    st.image(upscale(grid(images, ncol=GRID_COLUMNS[n]), 3 if n == 16 else 2), output_format="PNG",
-             caption=f"{n} samples x = f⁻¹(z), z ~ N(0, {temperature:.2f}²·I), seed {seed} · "
-                     f"sampled in {wall * 1000:.0f} ms")
+    figure(grid(images, ncol=GRID_COLUMNS[n]), f"{n} samples x = f⁻¹(z), z ~ N(0, {temperature:.2f}²·I), "
+           f"seed {seed} · sampled in {wall * 1000:.0f} ms",
+           file_name(loaders.model_id(folder), f"{n}-samples", f"T{temperature:.2f}", f"seed{seed}", ext="png"),
+           scale=3 if n == 16 else 2)
     st.caption("One pass through the inverse network per batch: a flow samples as fast as a "
                "GAN. Lower T trades variety for cleaner strokes; at T = 0 every cell is the "
                "same image, the one whose z is the mode of N(0, I).")

@@ -10,9 +10,9 @@ from plotly.subplots import make_subplots
 
 from genlab import data, metrics, sample
 from genlab.families import gan
-from genlab.images import grid, upscale
+from genlab.images import file_name, grid
 from genlab_ui import loaders, state
-from genlab_ui.components import CLASS_COLORS, inline_image
+from genlab_ui.components import CLASS_COLORS, csv_download, figure, gif_download, walk_figure
 
 QUALITY_N = 1000  # samples per variant where its card has no evaluation (computed here)
 CARD_QUALITY = ("fd", "precision", "recall", "class_entropy_bits", "class_histogram", "quality_n")
@@ -299,7 +299,8 @@ def side_by_side() -> None:
                 with st.spinner(f"Sampling {title}…"):
                     images = loaders.samples(folder, n, seed)
                 note = "its own noise from the same seed"
-            inline_image(upscale(grid(images, ncol=ncol(n)), scale), f"{title} · seed {seed} · {note}")
+            figure(grid(images, ncol=ncol(n)), f"{title} · seed {seed} · {note}",
+                   file_name(loaders.model_id(folder), f"{n}-samples", f"seed{seed}", ext="png"), scale=scale)
     st.caption("Every GAN draws z ~ N(0, I) in ℝ⁹⁶ from the seed, so the GAN grids share "
                "their z cell by cell; the VAE (16-D latent) and DDPM (x_T of 784 values) draw "
                "their own noise from the same seed.")
@@ -314,9 +315,12 @@ def side_by_side() -> None:
 
 def snapshot_grid(folder: str, snaps: dict, step: int) -> None:
     i = snaps["steps"].tolist().index(step)
-    inline_image(upscale(grid(snaps["images"][i], ncol=8), 2),
-                 f"{name_of(folder)} at step {step:,}: the same {snaps['images'].shape[1]} z "
-                 f"(seed {snaps['seed']}) at every snapshot")
+    figure(grid(snaps["images"][i], ncol=8),
+           f"{name_of(folder)} at step {step:,}: the same {snaps['images'].shape[1]} z "
+           f"(seed {snaps['seed']}) at every snapshot",
+           file_name(loaders.model_id(folder), "training", f"step{step}", ext="png"))
+    gif_download([grid(frame, ncol=8) for frame in snaps["images"]],
+                 file_name(loaders.model_id(folder), "training-replay", ext="gif"), ms=400)
 
 
 @st.fragment
@@ -361,8 +365,8 @@ def latent_walk() -> None:
     method = c[3].radio("Path", ["linear", "spherical"], key="gans.walk_method", bind="query-params", horizontal=True,
                         help="linear: (1−t)·z_a + t·z_b;  spherical: slerp, keeps the norm of z")
     for folder in gans:
-        inline_image(upscale(grid(walk(folder, a, b, k, method), ncol=k), 2),
-                     f"{name_of(folder)}: G(z) along the {method} path, seed {a} → seed {b}")
+        walk_figure(walk(folder, a, b, k, method), f"{name_of(folder)}: G(z) along the {method} path, "
+                    f"seed {a} → seed {b}", (loaders.model_id(folder), f"{method}-walk", f"seed{a}-to-{b}"))
     dim = next(iter(gans.values()))["config"]["noise_dim"]
     z_a, z_b = (gan.gan_noise(dim, 1, sample.generator(s))[0] for s in (a, b))
     norms = sample.interpolate(z_a, z_b, k, method).norm(dim=1)
@@ -400,6 +404,8 @@ def class_histograms() -> None:
                                       f"{s['precision']:.2f}", f"{s['recall']:.2f}")):
             table[key].append(value)
     st.table(table)
+    csv_download([dict(zip(table, row)) for row in zip(*table.values())],
+                 file_name(dataset, "gans-sample-quality", ext="csv"))
     real_bits = metrics.class_entropy_bits(np.repeat(np.arange(10), real))
     counts = sorted({s["quality_n"] for s in stats.values()})
     source = ("from each model's card (`python -m genlab eval`: seed 0, against 2,000 held-out "
@@ -426,8 +432,9 @@ def picked_samples() -> None:
                              bind="query-params")
     loss = gans[folder]["config"]["loss"]
     left, right = st.columns([1, 2])
-    inline_image(upscale(grid(images, ncol=4), 3), f"{name_of(folder)}, 16 samples, seed {seed}",
-                 where=left)
+    figure(grid(images, ncol=4), f"{name_of(folder)}, 16 samples, seed {seed}",
+           file_name(loaders.model_id(folder), "16-samples", f"seed{seed}", ext="png"), scale=3, where=left,
+           key="gans.diag.png")  # the side-by-side row can show the same grid
     right.table({f"column {j}": [f"{v:.3f}" for v in scores[j::4]] for j in range(4)})
     right.caption(f"{score_label(loss)} of each sample, laid out like the grid. "
                   + score_note(folder, scores))
@@ -439,10 +446,11 @@ def picked_samples() -> None:
     # dozens, because every element on the page costs the browser time at each rerun
     for p, row_idx, row_dist, d_held in zip(picks, idx, dist, held):
         left, right = st.columns([3, 2])
-        inline_image(upscale(grid(np.concatenate([images[p:p + 1], train[row_idx]]),
-                                  ncol=1 + NEIGHBOURS, pad=4, value=255), 3),
-                     f"#{p} (D {scores[p]:.2f}), then its {NEIGHBOURS} nearest training images "
-                     f"at {', '.join(f'{d:.2f}' for d in row_dist)}", where=left)
+        figure(grid(np.concatenate([images[p:p + 1], train[row_idx]]), ncol=1 + NEIGHBOURS, pad=4, value=255),
+               f"#{p} (D {scores[p]:.2f}), then its {NEIGHBOURS} nearest training images "
+               f"at {', '.join(f'{d:.2f}' for d in row_dist)}",
+               file_name(loaders.model_id(folder), f"seed{seed}", f"sample{p}-neighbours", ext="png"),
+               scale=3, where=left)
         right.markdown(f"**#{p}** · nearest training image **{row_dist[0]:.2f}** · nearest "
                        f"held-out image **{d_held:.2f}**")
     st.caption("Euclidean distance in pixel space (grey levels in [0, 1]) to a bundled sample of "

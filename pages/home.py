@@ -6,8 +6,8 @@ from pathlib import Path
 import streamlit as st
 
 from genlab import registry
-from genlab.images import grid, upscale
-from genlab_ui import loaders
+from genlab.images import file_name, grid, upscale
+from genlab_ui import components, loaders
 from genlab_ui import state
 from genlab_ui.state import DATASET_LABELS
 
@@ -91,8 +91,9 @@ for i, row in enumerate(rows):
             st.caption("Scores the other models: its features give FD and precision/recall, "
                        "its predictions the class histograms.")
         elif loaders.try_load(row["folder"]) is not None:
-            st.image(upscale(grid(loaders.samples(row["folder"], 16, 0), ncol=8), 2),
-                     caption="16 samples, seed 0", output_format="PNG")
+            samples = grid(loaders.samples(row["folder"], 16, 0), ncol=8)
+            st.image(upscale(samples, 2), caption="16 samples, seed 0", output_format="PNG")
+            components.png_download(samples, file_name(card["id"], "16-samples", "seed0", ext="png"))
         st.markdown(headline(card), help="; ".join(f"{label}: {tip}" for label, tip in HEADLINE.values()))
         t = card["training"]
         st.caption(f"{t['steps']:,} steps ({t['epochs']} epochs) · {t['wall_time_s'] / 60:.1f} min on CPU · "
@@ -105,3 +106,4 @@ if ZOO_TABLE.is_file():
         st.markdown(notes)
         if dataset in tables:  # st.table scrolls sideways inside the expander; markdown overflowed it
             st.table(tables[dataset])
+            components.csv_download(tables[dataset], file_name(dataset, "model-zoo", ext="csv"))

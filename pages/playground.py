@@ -31,7 +31,7 @@ MAX_FAMILIES = 4  # a session's families per run: with 3× steps, at most ~3 min
 COLORS = {"vae": "#1f77b4", "gan": "#d62728", "wgan-gp": "#ff7f0e", "gan-qp": "#8c564b",
           "flow": "#2ca02c", "diffusion": "#9467bd", "rectified-flow": "#e377c2"}
 DRAW_GRID = 31  # the drawing plane's clickable grid: DRAW_GRID × DRAW_GRID points, 0.2 apart
-PLOT = {"displayModeBar": False}
+PLOT = components.chart_config("genlab_playground")
 BACKDROP = 600  # data points behind a map (each is an SVG node: fewer keep the page light)
 
 

@@ -12,11 +12,11 @@ import torch
 
 from genlab import data, sample
 from genlab.families import ddpm, rectified_flow as rf
-from genlab.images import grid, upscale
+from genlab.images import file_name, grid, upscale
 from genlab.models.toy import TimeMLP, TimeMLPConfig
 from genlab.toy import toy_data
 from genlab_ui import loaders, state
-from genlab_ui.components import inline_image
+from genlab_ui.components import chart_config, csv_download, gif_download, inline_image, png_download
 
 STEPS = [1, 2, 4, 8, 16, 50]  # the grid's columns
 CELL = 4  # images per cell (2×2)
@@ -30,7 +30,7 @@ TOY_NET = TimeMLPConfig(hidden=64)
 def init_state() -> None:
     for key, value in {"transport.seed": 0, "transport.label": 0, "transport.guidance": 1.0,
                        "transport.k": 8, "transport.solver": "heun", "transport.t": 0.5,
-                       "transport.toy": "gaussians"}.items():
+                       "transport.toy": "gaussians", "transport.classes": "drawn"}.items():
         st.session_state.setdefault(key, value)
 
 
@@ -48,7 +48,11 @@ def show_maths() -> None:
         st.markdown("**Reflow** trains a new velocity on the pairs (x₀, ODE(x₀)) of the first: "
                     "paths that no longer cross, nearly straight, so one or two Euler steps land "
                     "close to where fifty would. Straightness S = ∫ E‖(x₁ − x₀) − v(x_t, t)‖² dt "
-                    "is 0 for straight paths.")
+                    "is 0 for straight paths. The shipped flows are class-conditional and their "
+                    "pairs were drawn with a class each: for one x₀ the target x₁ depends on the "
+                    "class, so the reflow's v_∅ (no class) learns straight paths towards the "
+                    "*average* of the classes' images, and blurs at small K; with the class, one or "
+                    "two steps give clear images.")
         st.markdown("**Diffusion as an SDE** (Song et al. 2021). The DDPM's forward process is the "
                     "variance-preserving SDE (f = −½β(τ)x, g = √β(τ), τ = t/T); its time reversal "
                     "needs the score, which the noise prediction gives:")
@@ -83,10 +87,23 @@ def transports(dataset: str) -> list[dict]:
     return rows
 
 
+CLASSES = {"drawn": "a class per image, drawn from the seed (w = 1)", "none": "none: v_∅ alone"}
+
+
+def labels_for(ckpt, label: int | str | None, seed: int, n: int) -> rf.Label:
+    """A flow's label argument: a class, none, or ``"drawn"``: a class per image drawn from its
+    own generator (so x₀ stays that of the seed), sampling p(x) = Σ_y p(y)·p(x | y)."""
+    classes = ckpt.model.config.num_classes if ckpt.card["family"] == "rectified-flow" else 0
+    if label != "drawn":
+        return label
+    return torch.randint(0, classes, (n,), generator=sample.generator(seed + 7919)) if classes else None
+
+
 @st.cache_data(max_entries=256, show_spinner="Sampling…")
-def cell(folder: str, sampler: str, steps: int, seed: int, label: int | None = None,
+def cell(folder: str, sampler: str, steps: int, seed: int, label: int | str | None = None,
          guidance: float = 1.0, n: int = CELL) -> tuple[np.ndarray, float]:
-    """n images from the same x₀ (seed): uint8 (n, 28, 28), and the seconds they took."""
+    """n images from the same x₀ (seed): uint8 (n, 28, 28), and the seconds they took;
+    ``label``: see labels_for."""
     ckpt = loaders.load_checkpoint(folder)
     network = ddpm.FastDenoiser(ckpt.model)
     t0 = time.perf_counter()
@@ -94,15 +111,15 @@ def cell(folder: str, sampler: str, steps: int, seed: int, label: int | None = N
         images = ddpm.diffusion_sample(network, n, sample.generator(seed), sampler=sampler, steps=steps)
     else:
         images = rf.rf_sample(network, n, sample.generator(seed), sampler=sampler, steps=steps,
-                              label=label, guidance=guidance)
+                              label=labels_for(ckpt, label, seed, n), guidance=guidance)
     return sample.to_uint8(images), time.perf_counter() - t0
 
 
-def row_strip(folder: str, sampler: str, seed: int) -> tuple[np.ndarray, float]:
+def row_strip(folder: str, sampler: str, seed: int, label: str | None) -> tuple[np.ndarray, float]:
     """One model's cells for every K side by side (2×2 images each), and the total seconds."""
     cells, total = [], 0.0
     for k in STEPS:
-        images, wall = cell(folder, sampler, k, seed)
+        images, wall = cell(folder, sampler, k, seed, label)
         cells.append(grid(images, ncol=2, pad=1, value=255))
         total += wall
     return grid(np.stack(cells), ncol=len(STEPS), pad=6, value=255), total
@@ -111,19 +128,31 @@ def row_strip(folder: str, sampler: str, seed: int) -> tuple[np.ndarray, float]:
 @st.fragment
 def steps_grid(rows: list[dict]) -> None:
     st.subheader("The same noise, carried to images in K steps")
-    c = st.columns([1, 4])
+    c = st.columns([1, 1.6, 3])
     seed = int(c[0].number_input("Noise seed", 0, 2**31 - 1, key="transport.seed", bind="query-params", step=1,
                                  help="x₀ ~ N(0, I) from this seed: the same four noise images "
                                       "start every row"))
-    c[1].markdown(f"Columns: **K = {', '.join(map(str, STEPS))}** steps, left to right. Each cell "
+    label = c[1].radio("Flows' classes", list(CLASSES), key="transport.classes", bind="query-params",
+                       format_func=CLASSES.get,
+                       help="The flows here are class-conditional. A class per image samples the data "
+                            "as a whole, p(x) = Σ_y p(y)·p(x | y); v_∅ alone is the velocity learned on "
+                            "the 10% of training steps without a label: weaker, and for the reflow it "
+                            "averages the classes' paths into blurred images at small K. The DDPM rows "
+                            "have no classes.")
+    label = None if label == "none" else label
+    c[2].markdown(f"Columns: **K = {', '.join(map(str, STEPS))}** steps, left to right. Each cell "
                   "shows the same four x₀ after K steps of that model's solver. Straight paths "
                   "need few steps; curved ones blur or go astray at small K.")
     for row in rows:
         if loaders.try_load(row["folder"]) is None:
             continue
-        strip, wall = row_strip(row["folder"], row["sampler"], seed)
-        inline_image(upscale(strip, 2), f"{row['label']} · K = {', '.join(map(str, STEPS))} · "
-                                        f"{wall:.1f} s for all {len(STEPS)} cells")
+        classes = label if row["family"] != "ddpm" else None
+        strip, wall = row_strip(row["folder"], row["sampler"], seed, classes)
+        inline_image(upscale(strip, 2), f"{row['label']}{' · a class per image' if classes else ''} · "
+                                        f"K = {', '.join(map(str, STEPS))} · {wall:.1f} s for all {len(STEPS)} cells")
+        png_download(strip, file_name(loaders.model_id(row["folder"]), row["sampler"],
+                                      "K" + "-".join(map(str, STEPS)), f"seed{seed}",
+                                      "classes-drawn" if classes else "", ext="png"))
     nfe = ", ".join(f"{k}→{rf.evaluations('heun', k)}" for k in STEPS)
     st.caption("Network evaluations: K for Euler, DDIM and DPM-Solver++ (one per step); Heun "
                f"takes two per step but one on the last, which is a plain Euler step ({nfe}). DDIM's steps are spaced as in Ho et al. and diffusers "
@@ -153,6 +182,8 @@ def guidance(folder: str, dataset: str) -> None:
                  f"16 samples, {what}, {solver.title()} K = {k} "
                  f"({rf.evaluations(solver, k) * (1 if label is None or w == 1 else 2)} network evaluations), "
                  f"seed {seed} · {wall:.2f} s")
+    png_download(grid(images, ncol=8), file_name(loaders.model_id(folder), "any-class" if label is None
+                                                 else f"class{label}-w{w:g}", solver, f"K{k}", f"seed{seed}", ext="png"))
     measured = loaders.load_checkpoint(folder).card["metrics"].get("guidance")
     if measured:
         st.caption(f"Measured by `genlab eval --guidance-scales` ({measured['n']:,} samples, "
@@ -178,12 +209,17 @@ def replay(folder: str, name: str) -> None:
     inline_image(upscale(grid(snaps["images"][i][:32], ncol=16), 2),
                  f"32 of the 64 fixed noise images (seed {snaps['seed']}) through the weights at step "
                  f"{step:,} (Heun, K = 8)")
+    c = st.columns(2)
+    png_download(grid(snaps["images"][i][:32], ncol=16),
+                 file_name(loaders.model_id(folder), "training", f"step{step}", ext="png"), c[0])
+    gif_download([grid(frame[:32], ncol=16) for frame in snaps["images"]],
+                 file_name(loaders.model_id(folder), "training-replay", ext="gif"), c[1], ms=400)
 
 
 # --- the trajectory scrub --------------------------------------------------------------------------
 
 @st.cache_data(max_entries=16, show_spinner="Running 50 steps…")
-def trajectory(folder: str, seed: int, n: int = 8) -> dict:
+def trajectory(folder: str, seed: int, label: str | None, n: int = 8) -> dict:
     """A 50-step run kept whole: t (S,), x_t and the prediction of the image at each t, uint8
     (S, n, 28, 28); t on the rectified flow's axis (0 noise, 1 data)."""
     ckpt = loaders.load_checkpoint(folder)
@@ -194,7 +230,7 @@ def trajectory(folder: str, seed: int, n: int = 8) -> dict:
         return {"t": np.array(t), "x": run["x"], "pred": np.concatenate([run["x0"], run["x"][-1:]])}
     keep: list = []
     x0 = torch.randn((n, 1, 28, 28), generator=sample.generator(seed))
-    rf.ode_solve(network, x0, sampler="euler", steps=50, keep=keep)
+    rf.ode_solve(network, x0, sampler="euler", steps=50, keep=keep, label=labels_for(ckpt, label, seed, n))
     frames = lambda xs: np.stack([sample.to_uint8((x.float() + 1) / 2) for x in xs])
     pred = [x + (1 - t) * v for t, x, v in keep[:-1]] + [keep[-1][1]]
     return {"t": np.array([t for t, _, _ in keep]), "x": frames([x for _, x, _ in keep]),
@@ -208,12 +244,17 @@ def scrub(rows: list[dict]) -> None:
     c = st.columns([2, 3])
     name = c[0].selectbox("Model", list(models), key="transport.scrub_model", bind="query-params")
     t = c[1].slider("t (0 = noise, 1 = data)", 0.0, 1.0, step=0.02, key="transport.t", bind="query-params")
-    run = trajectory(models[name], int(st.session_state["transport.seed"]))
+    classes = st.session_state["transport.classes"]
+    run = trajectory(models[name], int(st.session_state["transport.seed"]), None if classes == "none" else classes)
     i = int(np.abs(run["t"] - t).argmin())
-    both = np.concatenate([run["x"][i], run["pred"][i]])
-    inline_image(upscale(grid(both, ncol=len(run["x"][i])), 2),
+    both = lambda j: grid(np.concatenate([run["x"][j], run["pred"][j]]), ncol=len(run["x"][j]))
+    inline_image(upscale(both(i), 2),
                  f"top: x_t at t = {run['t'][i]:.2f}; bottom: the model's guess of the final image "
                  "from there (rectified flow: x_t + (1 − t)·v; DDPM: x̂₀ from ε̂), 50 steps")
+    c = st.columns(2)
+    stem = (loaders.model_id(models[name]), f"seed{st.session_state['transport.seed']}")
+    png_download(both(i), file_name(*stem, f"t{run['t'][i]:.2f}", ext="png"), c[0])
+    gif_download([both(j) for j in range(len(run["t"]))], file_name(*stem, "path", ext="gif"), c[1])
 
 
 # --- quality against steps, from the cards ---------------------------------------------------------
@@ -222,11 +263,14 @@ def quality_rows(rows: list[dict]) -> list[dict]:
     out = []
     for folder in dict.fromkeys(r["folder"] for r in rows):
         card = loaders.load_checkpoint(folder).card
-        specs = card["metrics"].get("samplers", {})
-        for spec, m in specs.items():
-            if isinstance(m, dict) and "nfe" in m and not spec.endswith("fp32"):
-                out.append({"model": f"{card['name']} · {spec.rsplit('-', 1)[0]}", "NFE": m["nfe"],
-                            "FD": m["fd"], "n": specs.get("n")})
+        conditional = bool(card["config"].get("num_classes"))
+        for key, how in (("samplers", "v_∅" if conditional else "no classes"),
+                         ("samplers_conditional", "a class per image (w = 1)")):
+            specs = card["metrics"].get(key, {})
+            for spec, m in specs.items():
+                if isinstance(m, dict) and "nfe" in m and not spec.endswith("fp32"):
+                    out.append({"model": f"{card['name']} · {spec.rsplit('-', 1)[0]}", "classes": how,
+                                "NFE": m["nfe"], "FD": m["fd"], "n": specs.get("n")})
     return out
 
 
@@ -240,18 +284,29 @@ def quality_chart(rows: list[dict]) -> None:
     sizes = sorted({p["n"] for p in points})
     n = f"{sizes[0]}" if len(sizes) == 1 else "mixed: " + " and ".join(map(str, sizes))
     st.vega_lite_chart({
-        "data": {"values": points}, "height": 300,
+        "data": {"values": points}, "height": 380,
         "mark": {"type": "line", "point": True},
         "encoding": {"x": {"field": "NFE", "type": "quantitative", "scale": {"type": "log"},
                            "title": "network evaluations (log scale)"},
                      "y": {"field": "FD", "type": "quantitative", "scale": {"type": "log"},
-                           "title": f"FD to held-out images (n = {n}, lower is better)"},
-                     "color": {"field": "model", "type": "nominal", "title": None},
-                     "tooltip": [{"field": "model"}, {"field": "NFE"}, {"field": "FD"},
+                           "title": f"FD to held-out images (n = {n}; lower is better)"},
+                     "color": {"field": "model", "type": "nominal", "title": "model · solver",
+                               "legend": {"labelLimit": 260}},
+                     "strokeDash": {"field": "classes", "type": "nominal", "title": "classes",
+                                    "scale": {"domain": ["a class per image (w = 1)", "no classes", "v_∅"],
+                                              "range": [[1, 0], [1, 0], [6, 4]]},
+                                    "legend": {"labelLimit": 260}},
+                     "detail": {"field": "classes"},
+                     "tooltip": [{"field": "model"}, {"field": "classes"}, {"field": "NFE"}, {"field": "FD"},
                                  {"field": "n", "title": "samples"}]}},
         width="stretch")
+    csv_download(points, file_name(loaders.model_id(rows[0]["folder"]).split("/")[0], "fd-against-nfe", ext="csv"))
     st.caption(f"Measured by `genlab eval --samplers` on {n} samples per point (Fréchet distance in "
-               "the evaluation classifier's features) and stored in each card; not computed on the page."
+               "the evaluation classifier's features) and stored in each card; not computed on the page. "
+               "Solid lines, *a class per image*: the class-conditional flows asked for each class in "
+               "turn (n/10 each, w = 1, `--conditional`), the usual way to measure such a model and "
+               "what the grid above shows by default; dashed, *v_∅*: the velocity they learned on the "
+               "10% of training steps without a label. The DDPM has no classes."
                + (" FD grows as n shrinks, so only points with the same n compare (hover for n)."
                   if len(sizes) > 1 else ""))
 
@@ -331,21 +386,21 @@ def toy_section() -> None:
     points, s1, s2 = models["points"], models["s_rf"], models["s_reflow"]
     top = st.columns(3)
     top[0].plotly_chart(paths_figure(models["pairs"], points, "Training pairs (x₀, x₁): lines cross", "#1f77b4"),
-                        config={"displayModeBar": False})
+                        config=chart_config(file_name(name, "paths", ext="png")[:-4]))
     top[1].plotly_chart(paths_figure(models["rf"], points,
                                      f"Rectified flow: curved, never crossing · S = {s1:.3f}", "#d62728"),
-                        config={"displayModeBar": False})
+                        config=chart_config(file_name(name, "paths", ext="png")[:-4]))
     top[2].plotly_chart(paths_figure(models["reflow"], points,
                                      f"After reflow: nearly straight · S = {s2:.4f}", "#2ca02c"),
-                        config={"displayModeBar": False})
+                        config=chart_config(file_name(name, "paths", ext="png")[:-4]))
     low = st.columns(3)
     low[0].plotly_chart(paths_figure(models["sde"],
                                      points, "Diffusion, reverse SDE: jittery paths (30 drawn)", "#9467bd",
                                      lines=30),
-                        config={"displayModeBar": False})
+                        config=chart_config(file_name(name, "paths", ext="png")[:-4]))
     low[1].plotly_chart(paths_figure(models["ode"],
                                      points, "Same model, probability-flow ODE: smooth", "#8c564b"),
-                        config={"displayModeBar": False})
+                        config=chart_config(file_name(name, "paths", ext="png")[:-4]))
     low[2].markdown(
         "**Reading the pictures.** The training lines cross: many x₀ are paired with many x₁, so "
         "the best velocity at a crossing is an average and the learned paths bend around each "

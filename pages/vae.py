@@ -6,7 +6,7 @@ import streamlit as st
 import torch
 
 from genlab import data, sample
-from genlab.images import grid, upscale
+from genlab.images import file_name, grid, upscale
 from genlab.families import vae
 from genlab_ui import components, inputs, loaders, state
 
@@ -129,9 +129,10 @@ def latent_plane() -> None:
 def manifold_grid() -> None:
     st.subheader("The learned manifold")
     n = st.select_slider("Grid size n", options=list(range(5, 31)), key="vae.grid_n", bind="query-params")
-    st.image(upscale(grid(manifold(folder, n), ncol=n, pad=0), 2 if n > 15 else 3),
-             caption=f"Decoded z over a grid of {n}×{n} Gaussian quantiles (5%…95%) "
-                     "— z1 left to right, z2 bottom to top, as on the map.", output_format="PNG")
+    components.figure(grid(manifold(folder, n), ncol=n, pad=0),
+                      f"Decoded z over a grid of {n}×{n} Gaussian quantiles (5%…95%) "
+                      "— z1 left to right, z2 bottom to top, as on the map.",
+                      file_name(loaders.model_id(folder), f"manifold-{n}x{n}", ext="png"), scale=2 if n > 15 else 3)
 
 
 def _z_from_sliders() -> None:
@@ -169,8 +170,8 @@ def dimension_sliders() -> None:
 def prior_samples() -> None:
     st.subheader("Samples from the prior")
     seed = st.columns(4)[0].number_input("Seed", 0, 2**31 - 1, key="vae.seed", bind="query-params", step=1)
-    st.image(upscale(grid(loaders.samples(folder, 32, int(seed)), ncol=8), 2),
-             caption=f"32 decoded z ~ N(0, I), seed {seed}", output_format="PNG")
+    components.figure(grid(loaders.samples(folder, 32, int(seed)), ncol=8), f"32 decoded z ~ N(0, I), seed {seed}",
+                      file_name(loaders.model_id(folder), "32-samples", f"seed{seed}", ext="png"))
 
 
 @st.fragment
@@ -195,9 +196,9 @@ def interpolation() -> None:
                       help="linear: (1−t)·z_a + t·z_b;  spherical: slerp, keeps the norm of z")
     mu = torch.from_numpy(encode_bundled(folder, dataset))
     strip = decode(model, sample.interpolate(mu[a], mu[b], k, method))
-    st.image(upscale(grid(np.concatenate([images[a:a + 1], strip, images[b:b + 1]]),
-                          ncol=k + 2), 3),
-             caption="original A · decoded path from μ(A) to μ(B) · original B", output_format="PNG")
+    components.walk_figure(np.concatenate([images[a:a + 1], strip, images[b:b + 1]]),
+                           "original A · decoded path from μ(A) to μ(B) · original B",
+                           (loaders.model_id(folder), f"{method}-path", f"held-out{a}-to-{b}", f"k{k}"), scale=3)
 
 
 def encode_upload() -> None:

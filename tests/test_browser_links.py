@@ -98,3 +98,35 @@ def test_copy_link_copies_the_address_with_the_settings(server, playwright):
     assert "gans.seed=3" in copied and copied.startswith(server)
     assert page.get_by_role("status").filter(has_text="Cop").count() == 1  # "Copied" or how to copy
     browser.close()
+
+
+def download(page, button, tmp_path) -> tuple[str, bytes]:
+    """Click a download button; the file's suggested name and its bytes."""
+    with page.expect_download(timeout=60_000) as info:
+        button.click()
+    path = tmp_path / info.value.suggested_filename
+    info.value.save_as(path)
+    return info.value.suggested_filename, path.read_bytes()
+
+
+def test_downloads_are_valid_files_named_after_what_made_them(server, playwright, tmp_path):
+    import csv
+    import io
+    import re
+
+    from PIL import Image
+
+    browser, page = fresh_tab(playwright, f"{server}/gans?gans.seed=5&dl.scale=2")
+    src_of(page, "gan-mlp · seed 5")
+    name, blob = download(page, page.get_by_role("button", name=re.compile("PNG ×2")).first, tmp_path)
+    assert name == "genlab_mnist-gan-mlp_16-samples_seed5.png"
+    png = Image.open(io.BytesIO(blob))
+    assert png.format == "PNG" and png.size == (2 * (4 * 30 - 2),) * 2  # 4×4 grid of 28 + 2 px gaps, ×2
+    name, blob = download(page, page.get_by_role("button", name=re.compile("GIF ×2")).first, tmp_path)
+    gif = Image.open(io.BytesIO(blob))
+    assert name.endswith(".gif") and gif.format == "GIF" and gif.n_frames > 2
+    name, blob = download(page, page.get_by_role("button", name=re.compile("CSV$")).first, tmp_path)
+    rows = list(csv.DictReader(io.StringIO(blob.decode())))
+    assert name == "genlab_mnist_gans-sample-quality.csv" and {"model", "FD ↓"} <= set(rows[0])
+    assert not page_errors(page)
+    browser.close()

@@ -73,3 +73,32 @@ def test_grid_and_upscale():
     rgb = grid(np.stack([imgs] * 3, axis=-1), ncol=3, pad=1, value=9)  # colour tiles
     assert rgb.shape == (5, 8, 3) and (rgb[..., 1] == g).all()
     assert upscale(rgb, 2).shape == (10, 16, 3)
+
+
+def test_gif_round_trip_keeps_frames_and_holds_the_last():
+    import io
+
+    from PIL import Image
+
+    from genlab.images import to_gif
+
+    frames = [np.full((6, 8), v, np.uint8) for v in (0, 120, 255)]
+    gif = Image.open(io.BytesIO(to_gif(frames, ms=50, hold=2)))
+    assert gif.size == (8, 6) and gif.n_frames == 3 and gif.info["loop"] == 0
+    seen = []
+    for i in range(gif.n_frames):
+        gif.seek(i)
+        seen.append((int(np.asarray(gif.convert("L"))[0, 0]), gif.info["duration"]))
+    assert seen == [(0, 50), (120, 50), (255, 150)]  # the held copies merge into one longer frame
+    with pytest.raises(ValueError, match="at least one frame"):
+        to_gif([])
+
+
+def test_download_names_say_what_made_the_file_and_are_safe():
+    from genlab.images import file_name
+
+    assert file_name("fashion-mnist/reflow", "heun", "K=8", "seed 3", ext="png") == \
+        "genlab_fashion-mnist-reflow_heun_K8_seed3.png"
+    assert file_name("mnist/ddpm", "dpm++20", "", None, ext="gif") == "genlab_mnist-ddpm_dpm++20.gif"
+    name = file_name("../../etc/passwd", "a:b*c?", ext="csv")
+    assert "/" not in name and ":" not in name and "*" not in name and name.endswith(".csv")
