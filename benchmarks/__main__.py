@@ -693,7 +693,8 @@ _ARM_SETTLED = """
 def slider_controls(playwright, url: str, path: str, reps: int) -> dict:
     """Every slider of a page, keyboard steps (right, then back): ms from the key to the last
     change of the page that it caused, p50/p95 over all and per slider."""
-    browser, page = opened(playwright, url, path, '[data-testid="stSlider"]')
+    browser, page = opened(playwright, url, path, '[data-testid="stMainBlockContainer"] [data-testid="stSlider"]')
+    wait_idle(page)  # the page's later sections
     time.sleep(3)  # the URL state's rerun after load
     main = page.get_by_test_id("stMainBlockContainer")
     sliders = main.get_by_role("slider")
