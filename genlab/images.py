@@ -103,6 +103,19 @@ def prepare_upload(raw: bytes) -> np.ndarray:
     return center_digit(grey)
 
 
+def from_drawing(pixels) -> np.ndarray:
+    """The drawing pad's 784 grey levels (row by row, 0…255) -> an MNIST-style uint8 (28, 28),
+    centred as an upload is (center_digit).
+
+    Raises:
+        ImageError: not 784 numbers in 0…255, or nothing drawn.
+    """
+    grey = np.asarray(pixels if pixels is not None else [], dtype=np.float32)
+    if grey.shape != (784,) or not np.isfinite(grey).all() or grey.min() < 0 or grey.max() > 255:
+        raise ImageError("The drawing pad sent something other than 28×28 grey levels; clear it and draw again.")
+    return center_digit(grey.reshape(28, 28))
+
+
 def center_digit(grey: np.ndarray) -> np.ndarray:
     """Grey image (H, W) float in [0, 255], any polarity -> MNIST-style uint8 (28, 28)."""
     from PIL import Image

@@ -39,6 +39,24 @@ _copy_link = st.components.v2.component(
 )
 
 
+_draw_pad = st.components.v2.component(
+    "genlab.draw_pad",
+    js=(_STATIC / "draw_pad.js").read_text(),
+    css=(_STATIC / "draw_pad.css").read_text(),
+)
+
+
+def draw_pad(key: str, where=st) -> list[int] | None:
+    """A 28×28 drawing pad (mouse, touch, pen; brush size, Undo, Clear): its 784 grey levels
+    (row by row) after the last stroke, or None when nothing is drawn."""
+    state = st.session_state.get(key)
+    kept = state.get("pixels") if isinstance(state, dict) else getattr(state, "pixels", None)
+    with where.container():
+        result = _draw_pad(key=key, data={"pixels": kept}, default={"pixels": None},
+                           on_pixels_change=lambda: None)
+    return result.pixels
+
+
 def copy_link(where) -> None:
     """A "Copy link to this view" button: the page's address with the settings its widgets
     keep in the URL (genlab_ui.state), copied to the clipboard."""

@@ -6,8 +6,8 @@ import numpy as np
 import streamlit as st
 
 from genlab.data import CLASS_NAMES
-from genlab.images import ImageError, prepare_upload
-from genlab_ui import loaders
+from genlab.images import ImageError, from_drawing, prepare_upload
+from genlab_ui import components, loaders
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg"]
 
@@ -37,16 +37,40 @@ def held_out_index(dataset: str, key: str, where=st, *, label: str = "Held-out i
                            format_func=lambda i: f"#{i} · {classes[labels[i]]}")
 
 
+def drawing(key: str, where=st) -> np.ndarray | None:
+    """A "…or draw one" toggle and, when on, a drawing pad: the drawing as an MNIST-style uint8
+    (28, 28) (centred like an upload), or None (toggle off, nothing drawn, or a bad drawing,
+    which is explained on the page)."""
+    if not where.toggle("…or draw one", key=f"{key}.draw", bind="query-params",
+                        help="A 28×28 pad: draw with the mouse, a finger or a pen. The drawing is "
+                             "centred like an upload: its ink box scaled to 20 px, its centre of "
+                             "mass in the middle."):
+        return None
+    pixels = components.draw_pad(f"{key}.pad")
+    if pixels is None:
+        st.caption("Draw on the pad (white ink on black); until then the page uses the held-out image.")
+        return None
+    try:
+        return from_drawing(pixels)
+    except ImageError as exc:
+        st.error(str(exc), icon="⚠️")
+        return None
+
+
 def held_out_or_upload(dataset: str, *, idx_key: str, upload_key: str) -> tuple[np.ndarray, str]:
-    """A held-out image of ``dataset`` chosen in a selectbox, or the user's PNG/JPG when one
-    is uploaded and readable.
+    """A held-out image of ``dataset`` chosen in a selectbox, the user's PNG/JPG when one is
+    uploaded and readable, or a drawing when "…or draw one" is on and something is drawn
+    (drawing before upload before held-out).
 
     Returns:
-        (uint8 (28, 28), a name for captions: ``held-out #i`` or ``your image``).
+        (uint8 (28, 28), a name for captions: ``held-out #i``, ``your image`` or ``your drawing``).
     """
-    c1, c2 = st.columns([2, 3])
+    c1, c2, c3 = st.columns([2, 3, 1.3])
     idx = held_out_index(dataset, idx_key, where=c1)
     upload = c2.file_uploader("…or your own (PNG/JPG)", type=UPLOAD_TYPES, key=upload_key)
+    drawn = drawing(upload_key, c3)
+    if drawn is not None:
+        return drawn, "your drawing"
     if upload is not None:
         image = read_upload(upload)
         if image is not None:

@@ -2,6 +2,7 @@
 of the lower half of a held-out image, the masked receptive field with its blind spot, and
 the exact likelihood."""
 
+import hashlib
 import time
 
 import numpy as np
@@ -229,13 +230,13 @@ def sampling(folder: str, levels: int) -> None:
                "one unlikely draw early on can send the rest of the image elsewhere.")
 
 
-def completions(folder: str, dataset: str, idx: int, rows: int, k: int, seed: int, progress) -> np.ndarray:
-    """k completions of held-out image ``idx`` below row ``rows``, uint8 (k, H, W), once per
-    settings for every session; ``progress(fraction)`` after each sampled row."""
+def completions(folder: str, image: np.ndarray, rows: int, k: int, seed: int, progress) -> np.ndarray:
+    """k completions of ``image`` (uint8 (H, W): a held-out image or a drawing) below row
+    ``rows``, uint8 (k, H, W), once per settings for every session; ``progress(fraction)``
+    after each sampled row."""
     def compute() -> np.ndarray:
         model = loaders.load_checkpoint(folder).model
-        images, _ = loaders.bundled(dataset)
-        x = data.to_float(np.repeat(images[idx:idx + 1], k, axis=0))
+        x = data.to_float(np.repeat(image[None], k, axis=0))
         size = model.config.image_size
         todo = (size - rows) * size
 
@@ -246,7 +247,8 @@ def completions(folder: str, dataset: str, idx: int, rows: int, k: int, seed: in
         out = pixelcnn.pixelcnn_complete(model, x, rows, sample.generator(seed), on_pixel=on_pixel)
         return sample.to_uint8(out)
 
-    return loaders.shared_result("pixelcnn_completions", (folder, dataset, idx, rows, k, seed), compute)
+    which = hashlib.sha1(np.ascontiguousarray(image).tobytes()).hexdigest()
+    return loaders.shared_result("pixelcnn_completions", (folder, which, rows, k, seed), compute)
 
 
 def rows_kept(rows: int) -> str:
@@ -263,23 +265,25 @@ def with_boundary(image: np.ndarray, rows: int, factor: int) -> np.ndarray:
 
 @st.fragment
 def completion(folder: str, levels: int) -> None:
-    st.subheader("Complete the lower part of a held-out image")
+    st.subheader("Complete the lower part of a held-out image, or of your drawing")
     dataset = st.session_state["dataset"]
     images, _ = loaders.bundled(dataset)
-    c = st.columns([2, 2, 1.5, 1])
+    c = st.columns([2, 2, 1.5, 1, 1.3])
     idx = inputs.held_out_index(dataset, "ar.idx", where=c[0])
+    drawn = inputs.drawing("ar.complete", c[4])
+    image, name = (drawn, "your drawing") if drawn is not None else (images[idx], "original")
     rows = c[1].slider("Rows kept", 1, 27, key="ar.rows", bind="query-params")
     k = c[2].slider("Completions", 1, 8, key="ar.k", bind="query-params")
     seed = int(c[3].number_input("Seed", 0, 2**31 - 1, key="ar.cseed", bind="query-params", step=1))
     bar = st.progress(0.0, text="Completing…")
-    out = completions(folder, dataset, idx, rows, k, seed,
+    out = completions(folder, image, rows, k, seed,
                       lambda f: bar.progress(f, text=f"Completing: {f:.0%} of the pixels below row {rows}"))
     bar.empty()
-    kept = sample.to_uint8(pixelcnn.quantize(data.to_float(images[idx:idx + 1]), levels))[0]
+    kept = sample.to_uint8(pixelcnn.quantize(data.to_float(image[None]), levels))[0]
     model_input = kept.copy()
     model_input[rows:] = 0
     cols = st.columns(k + 2)
-    cols[0].image(upscale(images[idx], 3), caption="original", output_format="PNG", width=84)
+    cols[0].image(upscale(image, 3), caption=name, output_format="PNG", width=84)
     cols[1].image(with_boundary(model_input, rows, 3), output_format="PNG", width=84,
                   caption=f"kept: {rows_kept(rows).lower()}" + (", binarized" if levels == 2 else ""))
     for j, col in enumerate(cols[2:]):

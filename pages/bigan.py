@@ -131,7 +131,7 @@ def verdict(predicted: np.ndarray | None, i: int, truth: int | None) -> str:
 def one_image() -> None:
     st.subheader("An image into the latent space and back")
     image, what = inputs.held_out_or_upload(dataset, idx_key="bigan.idx", upload_key="bigan.upload")
-    truth = None if what == "your image" else int(labels[int(what.split("#")[1])])
+    truth = int(labels[int(what.split("#")[1])]) if what.startswith("held-out #") else None
     panels = [(image, what)]
     panels.append((reconstructions(folder, image[None])[0], "BiGAN: G(E(x))"))
     if vae:

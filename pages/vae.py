@@ -203,10 +203,14 @@ def interpolation() -> None:
 
 def encode_upload() -> None:
     st.subheader("Encode your own image")
-    st.caption("PNG or JPG of any size, colour or grey, dark-on-light or light-on-dark. It is "
-               "centred and resized to 28×28 the way MNIST was made.")
-    upload = st.file_uploader("Image", type=inputs.UPLOAD_TYPES, key="vae.upload")
-    x = None if upload is None else inputs.read_upload(upload)
+    st.caption("PNG or JPG of any size, colour or grey, dark-on-light or light-on-dark, or a "
+               "drawing. It is centred and resized to 28×28 the way MNIST was made.")
+    c = st.columns([3, 1.3])
+    upload = c[0].file_uploader("Image", type=inputs.UPLOAD_TYPES, key="vae.upload")
+    x = inputs.drawing("vae.upload", c[1])
+    yours = "your drawing" if x is not None else "your file"
+    if x is None and upload is not None:
+        x = inputs.read_upload(upload)
     if x is None:
         st.session_state["vae.upload_points"] = []
         return
@@ -214,8 +218,9 @@ def encode_upload() -> None:
         mu, _ = model.encode(data.to_float(x[None]))
     recon = decode(model, mu)[0]
     cols = st.columns(3)
-    cols[0].image(upload.getvalue(), caption="your file", width=168)
-    cols[1].image(big(x, 6), caption="28×28 input", width=168, output_format="PNG")
+    if yours == "your file":
+        cols[0].image(upload.getvalue(), caption="your file", width=168)
+    cols[1].image(big(x, 6), caption=f"28×28 input ({yours})", width=168, output_format="PNG")
     cols[2].image(big(recon, 6), caption="reconstruction", width=168, output_format="PNG")
     if latent_dim == 2:
         z = mu[0].tolist()

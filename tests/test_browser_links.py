@@ -130,3 +130,36 @@ def test_downloads_are_valid_files_named_after_what_made_them(server, playwright
     assert name == "genlab_mnist_gans-sample-quality.csv" and {"model", "FD ↓"} <= set(rows[0])
     assert not page_errors(page)
     browser.close()
+
+
+def draw_stroke(page, points: list[tuple[float, float]]) -> None:
+    """Draw one stroke on the drawing pad through (x, y) in [0, 1] of its canvas."""
+    canvas = page.locator(".gl-pad canvas")  # CSS locators pierce the component's shadow root
+    canvas.wait_for(timeout=30_000)
+    box = canvas.bounding_box()
+    at = lambda p: (box["x"] + p[0] * box["width"], box["y"] + p[1] * box["height"])
+    page.mouse.move(*at(points[0]))
+    page.mouse.down()
+    for p in points[1:]:
+        page.mouse.move(*at(p), steps=8)
+    page.mouse.up()
+
+
+def test_a_drawing_is_encoded_reconstructed_and_completed(server, playwright):
+    browser, page = fresh_tab(playwright, f"{server}/vae")
+    page.get_by_text("…or draw one").first.click()
+    draw_stroke(page, [(0.5, 0.15), (0.5, 0.85)])  # a "1"
+    src_of(page, "28×28 input (your drawing)")
+    src_of(page, "reconstruction")
+    assert page.get_by_text("marked ▢ on the map").count() == 1  # its z is on the latent map
+    page.get_by_role("button", name="Undo").click()  # nothing drawn any more: back to the upload prompt
+    page.wait_for_selector('[data-testid="stImage"]:has-text("your drawing")', state="detached", timeout=30_000)
+    assert not page_errors(page)
+    browser.close()
+    browser, page = fresh_tab(playwright, f"{server}/autoregressive")
+    page.get_by_text("…or draw one").first.click()
+    draw_stroke(page, [(0.3, 0.2), (0.7, 0.2), (0.45, 0.85)])  # a "7"
+    src_of(page, "your drawing")
+    src_of(page, "completion 1")
+    assert not page_errors(page)
+    browser.close()

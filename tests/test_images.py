@@ -102,3 +102,19 @@ def test_download_names_say_what_made_the_file_and_are_safe():
     assert file_name("mnist/ddpm", "dpm++20", "", None, ext="gif") == "genlab_mnist-ddpm_dpm++20.gif"
     name = file_name("../../etc/passwd", "a:b*c?", ext="csv")
     assert "/" not in name and ":" not in name and "*" not in name and name.endswith(".csv")
+
+
+def test_a_drawing_becomes_a_centred_digit_and_bad_drawings_say_why():
+    from genlab.images import from_drawing
+
+    pad = np.zeros((28, 28))
+    pad[2:8, 20:23] = 255  # a short bar drawn in a corner
+    image = from_drawing(pad.ravel().tolist())
+    assert image.shape == (28, 28) and image.dtype == np.uint8
+    rows, cols = np.nonzero(image)
+    assert rows.max() - rows.min() + 1 == 20  # its ink box scaled to 20 px, as uploads are
+    assert abs(np.average(np.indices(image.shape)[0], weights=image) - 14) < 1  # centre of mass
+    for bad, why in (([0] * 784, "No drawing found"), ([0] * 100, "other than 28×28"),
+                     ([300] * 784, "other than 28×28"), (None, "other than 28×28")):
+        with pytest.raises(ImageError, match=why):
+            from_drawing(bad)
