@@ -82,3 +82,54 @@ def load(folder: str | os.PathLike) -> checkpoints.Checkpoint:
                                           f"the card's config ({str(exc).splitlines()[0]})") from None
     model.eval().requires_grad_(False)
     return checkpoints.Checkpoint(card, model, folder)
+
+
+MAX_UPLOAD_BYTES = 150 * 1024 * 1024  # the largest shipped checkpoint is a few MB
+
+
+def install_upload(card_bytes: bytes, weights_bytes: bytes, root: str | os.PathLike) -> Path:
+    """Check an uploaded checkpoint (its ``card.json`` and ``model.safetensors``) exactly as a
+    shipped one is loaded (card schema, known family and dataset, config, sha256, safetensors
+    only, every shape against the config), then keep it as ``root/<dataset>/<name>-uploaded-<sha>``.
+
+    Raises:
+        CheckpointError: what is wrong, in one sentence (nothing is kept).
+    """
+    import json
+    import shutil
+    import tempfile
+
+    from genlab import data
+
+    for what, blob in (("card.json", card_bytes), ("model.safetensors", weights_bytes)):
+        if not blob:
+            raise checkpoints.CheckpointError(f"{what} is empty")
+        if len(blob) > MAX_UPLOAD_BYTES:
+            raise checkpoints.CheckpointError(f"{what} is {len(blob) / 2**20:.0f} MB; the limit is "
+                                              f"{MAX_UPLOAD_BYTES // 2**20} MB")
+    try:
+        card = json.loads(card_bytes.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise checkpoints.CheckpointError(f"card.json is not valid JSON ({exc})") from None
+    if not isinstance(card, dict):
+        raise checkpoints.CheckpointError("card.json should hold an object")
+    dataset = card.get("dataset")
+    if dataset not in data.DATASETS:
+        raise checkpoints.CheckpointError(f"card.json: dataset {dataset!r} is not one of {', '.join(data.DATASETS)}")
+    root = Path(root)
+    root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=root) as tmp:
+        folder = Path(tmp)
+        (folder / checkpoints.CARD).write_bytes(card_bytes)
+        (folder / checkpoints.WEIGHTS).write_bytes(weights_bytes)
+        try:
+            load(folder)
+        except checkpoints.CheckpointError as exc:  # name the uploaded file, not the temporary folder
+            raise checkpoints.CheckpointError(str(exc).replace(str(folder) + os.sep, "")) from None
+        name = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in str(card["name"]))[:40] or "model"
+        dest = root / dataset / f"{name}-uploaded-{card['sha256'][:6]}"
+        if dest.exists():
+            shutil.rmtree(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(folder, dest)
+    return dest

@@ -53,10 +53,31 @@ def catalogue() -> list[dict]:
     return rows
 
 
+def uploaded() -> list[dict]:
+    """This session's uploaded checkpoints as catalogue rows (``"uploaded": True``)."""
+    return st.session_state.get("uploaded_models", [])
+
+
+def add_upload(card_bytes: bytes, weights_bytes: bytes) -> dict:
+    """Check and keep an uploaded checkpoint for this session (registry.install_upload); its row.
+
+    Raises:
+        CheckpointError: what is wrong with it.
+    """
+    import tempfile
+
+    root = st.session_state.setdefault("_upload_root", tempfile.mkdtemp(prefix="genlab-uploads-"))
+    folder = str(registry.install_upload(card_bytes, weights_bytes, root))
+    row = {"folder": folder, "card": checkpoints.read_card(folder), "error": None, "uploaded": True}
+    st.session_state["uploaded_models"] = [r for r in uploaded() if r["folder"] != folder] + [row]
+    return row
+
+
 def models_for(dataset: str, family: str | None = None) -> list[dict]:
-    """Catalogue rows of one dataset (and family), cards readable or not."""
+    """Catalogue rows of one dataset (and family), cards readable or not, then this session's
+    uploads."""
     out = []
-    for row in catalogue():
+    for row in catalogue() + uploaded():
         folder = Path(row["folder"])
         ds = row["card"]["dataset"] if row["card"] else folder.parent.name
         fam = row["card"]["family"] if row["card"] else None

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from genlab import registry
+from genlab import checkpoints, registry
 from genlab.images import file_name, grid, upscale
 from genlab_ui import components, loaders
 from genlab_ui import state
@@ -71,7 +71,32 @@ def headline(card: dict) -> str:
     return " · ".join(f"{labels.get(k) or label} **{metrics[k]:{spec.get(k, '.1f')}}**"
                       for k, (label, _) in HEADLINE.items() if k in metrics)
 
+def bring_your_own() -> None:
+    """Upload a checkpoint trained with ``genlab train`` (any family): checked as a shipped one
+    is, then on every page for this session, marked as uploaded."""
+    with st.expander("Bring your own checkpoint"):
+        st.caption("The `card.json` and `model.safetensors` of a model trained with `python -m genlab "
+                   "train` (any family, MNIST or Fashion-MNIST). They are checked as a shipped "
+                   "checkpoint is (card fields, family, config, the weights' sha256 against the card, "
+                   f"every tensor's shape; safetensors only, never unpickled; at most "
+                   f"{registry.MAX_UPLOAD_BYTES // 2**20} MB), then the model is on every page of "
+                   "this session, named …-uploaded-….")
+        c = st.columns(2)
+        card = c[0].file_uploader("card.json", type=["json"], key="home.upload_card")
+        weights = c[1].file_uploader("model.safetensors", type=["safetensors"], key="home.upload_weights")
+        if card is None or weights is None:
+            return
+        try:
+            row = loaders.add_upload(card.getvalue(), weights.getvalue())
+        except checkpoints.CheckpointError as exc:
+            st.error(f"This checkpoint cannot be used: {exc}", icon="⚠️")
+            return
+        st.success(f"Added **{Path(row['folder']).name}** ({row['card']['family']}, "
+                   f"{DATASET_LABELS[row['card']['dataset']]}): pick it in the sidebar of its page.")
+
+
 dataset = st.session_state["dataset"]
+bring_your_own()
 rows = loaders.models_for(dataset)
 st.subheader(f"Model zoo · {DATASET_LABELS[dataset]}")
 if not rows:
@@ -84,7 +109,8 @@ for i, row in enumerate(rows):
             st.error(row["error"], icon="⚠️")
             continue
         card = row["card"]
-        st.markdown(f"**{card['name']}** · {card['family'].upper()}")
+        st.markdown(f"**{card['name']}** · {card['family'].upper()}"
+                    + (f" · uploaded ({Path(row['folder']).name})" if row.get("uploaded") else ""))
         if note := loaders.training_note(card):
             st.warning(note, icon="⏳")
         if registry.get(card["family"]).sample is None:
