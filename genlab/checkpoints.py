@@ -24,8 +24,13 @@ from safetensors.torch import load_file, save_file
 
 from genlab import __version__
 
-# the shipped checkpoints; GENLAB_CHECKPOINTS points the app and the CLI at another folder
-ROOT = Path(os.environ.get("GENLAB_CHECKPOINTS") or Path(__file__).resolve().parent.parent / "checkpoints")
+SHIPPED = Path(__file__).resolve().parent.parent / "checkpoints"
+# GENLAB_CHECKPOINTS: other folders instead of the shipped one, separated by os.pathsep (":"
+# here), e.g. "checkpoints:~/my-models" for the shipped ones and the user's. ROOT is the first
+# (where `genlab train` writes by default), EXTRA_ROOTS the rest (read by the app and the CLI).
+_ROOTS = [Path(p).expanduser() for p in os.environ.get("GENLAB_CHECKPOINTS", "").split(os.pathsep) if p]
+ROOT = _ROOTS[0] if _ROOTS else SHIPPED
+EXTRA_ROOTS = _ROOTS[1:]
 WEIGHTS = "model.safetensors"
 CARD = "card.json"
 SCHEMA_VERSION = 1
@@ -160,20 +165,26 @@ def load_tensors(folder: str | os.PathLike, card: dict | None = None) -> dict[st
 
 
 
+def roots(root: str | os.PathLike | None = None) -> list[Path]:
+    """The folders to read: ``root`` alone when given, else ROOT and EXTRA_ROOTS."""
+    return [Path(root)] if root is not None else [ROOT, *EXTRA_ROOTS]
+
+
 def find_all(root: str | os.PathLike | None = None) -> list[Path]:
-    """Every checkpoint folder (one holding a card.json) under ``root``, sorted."""
-    root = ROOT if root is None else root
-    return sorted(p.parent for p in Path(root).glob("*/*/" + CARD))
+    """Every checkpoint folder (one holding a card.json) under ``root`` (default: every
+    checkpoints folder), sorted within each folder."""
+    return [f for r in roots(root) for f in sorted(p.parent for p in r.glob("*/*/" + CARD))]
 
 
 def resolve(ckpt_id: str, root: str | os.PathLike | None = None) -> Path:
-    """``"mnist/vae-2d"`` (or a folder path) -> the checkpoint folder."""
-    root = ROOT if root is None else root
+    """``"mnist/vae-2d"`` (or a folder path) -> the checkpoint folder (the first folder that
+    has it)."""
     direct = Path(ckpt_id)
     if (direct / CARD).is_file():
         return direct
-    folder = Path(root) / ckpt_id
-    if (folder / CARD).is_file():
-        return folder
+    for r in roots(root):
+        if (r / ckpt_id / CARD).is_file():
+            return r / ckpt_id
     known = ", ".join(f"{p.parent.name}/{p.name}" for p in find_all(root)) or "none"
-    raise CheckpointError(f"no checkpoint {ckpt_id!r} under {root} (known: {known})")
+    where = " or ".join(str(r) for r in roots(root))
+    raise CheckpointError(f"no checkpoint {ckpt_id!r} under {where} (known: {known})")

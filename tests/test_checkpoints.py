@@ -1,5 +1,7 @@
 import json
+import os
 import pickle
+from pathlib import Path
 
 import pytest
 import torch
@@ -106,3 +108,27 @@ def test_shipped_checkpoints_load(folder):
     card = ckpt.card
     assert card["training"]["steps"] > 1000 and card["training"]["wall_time_s"] > 0
     assert card["split"]["holdout_size"] > 0 and card["metrics"]
+
+
+def test_several_checkpoint_folders_are_read_in_order(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    from genlab import checkpoints as ck
+
+    shipped, mine = tmp_path / "shipped", tmp_path / "mine"
+    for root, name in ((shipped, "a"), (mine, "b"), (mine, "a")):
+        ck.save(root / "mnist" / name, {"w": torch.zeros(2)},
+                {"family": "vae", "name": name, "dataset": "mnist", "config": {}, "split": {},
+                 "training": {}, "metrics": {"where": root.name}})
+    monkeypatch.setattr(ck, "ROOT", shipped)
+    monkeypatch.setattr(ck, "EXTRA_ROOTS", [mine])
+    assert [f"{p.parent.parent.name}/{p.name}" for p in ck.find_all()] == ["shipped/a", "mine/a", "mine/b"]
+    assert ck.resolve("mnist/b") == mine / "mnist" / "b"
+    assert ck.read_card(ck.resolve("mnist/a"))["metrics"]["where"] == "shipped"  # the first folder wins
+    with pytest.raises(ck.CheckpointError, match=f"under {shipped} or {mine}"):
+        ck.resolve("mnist/c")
+    env = {"GENLAB_CHECKPOINTS": f"{shipped}{os.pathsep}{mine}", "PATH": os.environ["PATH"]}
+    out = subprocess.run([sys.executable, "-c", "from genlab import checkpoints as c; print(c.ROOT, c.EXTRA_ROOTS)"],
+                         env=env, capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parent.parent).stdout
+    assert out.strip() == f"{shipped} [PosixPath('{mine}')]"
