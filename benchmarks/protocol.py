@@ -119,7 +119,8 @@ class Session:
                 if f.script_finished in FINISHED:
                     if self.fetch_media:  # the images, as a browser loads them
                         await asyncio.gather(*[asyncio.to_thread(self._get, i.url) for e in run.elements
-                                               if e.kind == "imgs" for i in e.proto.imgs])
+                                               if e.kind == "imgs" for i in e.proto.imgs
+                                               if not i.url.startswith("data:")])  # inline: no request
                     run.status, run.seconds = f.script_finished, time.perf_counter() - t0
                     return run
                 run.elements.clear()  # finished early for a rerun: the next run follows
