@@ -2,8 +2,6 @@
 link opened in a fresh browser shows the same images, bad parameters fall back with one
 notice, and "Copy link to this view" copies the address."""
 
-import re
-
 import pytest
 from playwright import sync_api
 
@@ -138,6 +136,8 @@ def draw_stroke(page, points: list[tuple[float, float]]) -> None:
     """Draw one stroke on the drawing pad through (x, y) in [0, 1] of its canvas."""
     canvas = page.locator(".gl-pad canvas")  # CSS locators pierce the component's shadow root
     canvas.wait_for(timeout=30_000)
+    wait_idle(page)  # the page above it has drawn: the pad stays where it is
+    canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
     at = lambda p: (box["x"] + p[0] * box["width"], box["y"] + p[1] * box["height"])
     page.mouse.move(*at(points[0]))
@@ -145,6 +145,7 @@ def draw_stroke(page, points: list[tuple[float, float]]) -> None:
     for p in points[1:]:
         page.mouse.move(*at(p), steps=8)
     page.mouse.up()
+    page.locator(".gl-pad[data-sent]").wait_for(timeout=10_000)  # the drawing went to the server
 
 
 def test_a_drawing_is_encoded_reconstructed_and_completed(server, playwright):
@@ -163,28 +164,6 @@ def test_a_drawing_is_encoded_reconstructed_and_completed(server, playwright):
     draw_stroke(page, [(0.3, 0.2), (0.7, 0.2), (0.45, 0.85)])  # a "7"
     src_of(page, "your drawing")
     src_of(page, "completion 1")
-    assert not page_errors(page)
-    browser.close()
-
-
-def test_an_uploaded_checkpoint_is_on_the_pages_of_the_session(server, playwright, idx_dir, tmp_path):
-    from genlab.__main__ import main
-
-    out = tmp_path / "mnist" / "vae-2d"
-    assert main(["train", "vae-2d", "--dataset", "mnist", "--data-dir", str(idx_dir), "--steps", "3",
-                 "--batch-size", "8", "--set", "hidden=16", "--out", str(out), "--no-download"]) == 0
-    browser, page = fresh_tab(playwright, f"{server}/home")
-    page.get_by_text("Bring your own checkpoint").click()
-    uploader = lambda name: page.locator('[data-testid="stFileUploader"]', has_text=name).locator("input[type=file]")
-    uploader("card.json").set_input_files(str(out / "card.json"))
-    uploader("model.safetensors").set_input_files(str(out / "model.safetensors"))
-    page.get_by_text("Added").first.wait_for(timeout=60_000)
-    page.get_by_text("· uploaded (vae-2d-uploaded-").wait_for(timeout=30_000)  # in the zoo, marked
-    page.get_by_role("link", name="VAE latent explorer").click()  # the same session
-    picker = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]', has_text="Model")
-    picker.click()
-    page.get_by_role("option", name=re.compile("vae-2d-uploaded-")).click()
-    src_of(page, "decoder mean")
     assert not page_errors(page)
     browser.close()
 

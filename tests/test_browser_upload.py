@@ -1,0 +1,46 @@
+"""#22, bring your own checkpoint, in a real browser: a tiny trained VAE uploaded on the home
+page is in the zoo, marked, and on /vae's model picker of the same session. (Its own module: after
+the many browsers of test_browser_links.py, its expander stayed inert at times.)"""
+
+import re
+
+import pytest
+from playwright import sync_api
+
+from benchmarks.browser import chromium_available, page_errors, streamlit_server
+from test_browser_links import fresh_tab, src_of
+
+pytestmark = pytest.mark.skipif(not chromium_available(), reason="needs Chromium (apt-get install chromium)")
+
+
+@pytest.fixture(scope="module")
+def playwright():
+    with sync_api.sync_playwright() as p:
+        yield p
+
+
+def test_an_uploaded_checkpoint_is_on_the_pages_of_the_session(playwright, idx_dir, tmp_path):
+    from genlab.__main__ import main
+
+    out = tmp_path / "mnist" / "vae-2d"
+    assert main(["train", "vae-2d", "--dataset", "mnist", "--data-dir", str(idx_dir), "--steps", "3",
+                 "--batch-size", "8", "--set", "hidden=16", "--out", str(out), "--no-download"]) == 0
+    with streamlit_server() as (server, _, _):
+        upload_round_trip(playwright, server, out)
+
+
+def upload_round_trip(playwright, server: str, out) -> None:
+    browser, page = fresh_tab(playwright, f"{server}/")
+    page.get_by_text("Bring your own checkpoint").click()
+    uploader = lambda name: page.locator('[data-testid="stFileUploader"]', has_text=name).locator("input[type=file]")
+    uploader("card.json").set_input_files(str(out / "card.json"))
+    uploader("model.safetensors").set_input_files(str(out / "model.safetensors"))
+    page.get_by_text("Added").first.wait_for(timeout=60_000)
+    page.get_by_text("· uploaded (vae-2d-uploaded-").wait_for(timeout=30_000)  # in the zoo, marked
+    page.get_by_role("link", name="VAE latent explorer").click()  # the same session
+    picker = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]', has_text="Model")
+    picker.click()
+    page.get_by_role("option", name=re.compile("vae-2d-uploaded-")).click()
+    src_of(page, "decoder mean")
+    assert not page_errors(page)
+    browser.close()
