@@ -177,9 +177,13 @@ SLIDER_PAGES = ["concepts", "vae", "diffusion", "transport", "gans", "flows", "a
 def test_every_page_keeps_a_moved_slider_in_its_link(server, playwright, path):
     """Move the page's first slider; the link, opened in another browser, shows it moved."""
     browser, page = fresh_tab(playwright, f"{server}/{path}")
-    slider = page.get_by_test_id("stMainBlockContainer").locator('input[type="range"]:visible').first
-    slider.wait_for(timeout=60_000)  # (some pages keep sliders in closed expanders)
-    label, before = slider.get_attribute("aria-label"), slider.get_attribute("aria-valuetext")
+    first = page.get_by_test_id("stMainBlockContainer").locator('input[type="range"]:visible').first
+    first.wait_for(timeout=60_000)  # (some pages keep sliders in closed expanders)
+    wait_idle(page)  # every section drawn: the first slider stays the first
+    label = first.get_attribute("aria-label")
+    by_label = f'input[type="range"][aria-label="{label}"]'
+    slider = page.get_by_test_id("stMainBlockContainer").locator(by_label).first
+    before = slider.get_attribute("aria-valuetext")
     search = page.evaluate("() => window.location.search")
     slider.focus()
     slider.press("ArrowRight")
@@ -191,7 +195,7 @@ def test_every_page_keeps_a_moved_slider_in_its_link(server, playwright, path):
     link = page.url
     browser.close()
     browser, page = fresh_tab(playwright, link)
-    again = page.get_by_test_id("stMainBlockContainer").get_by_role("slider", name=label).first
+    again = page.get_by_test_id("stMainBlockContainer").locator(by_label).first
     again.wait_for(timeout=60_000)
     assert again.get_attribute("aria-valuetext") == moved, (path, label, link)
     assert not page_errors(page)
