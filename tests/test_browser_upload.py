@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright import sync_api
 
-from benchmarks.browser import chromium_available, page_errors, streamlit_server
+from benchmarks.browser import chromium_available, page_errors, streamlit_server, wait_idle
 from test_browser_links import fresh_tab, src_of
 
 pytestmark = pytest.mark.skipif(not chromium_available(), reason="needs Chromium (apt-get install chromium)")
@@ -31,10 +31,13 @@ def test_an_uploaded_checkpoint_is_on_the_pages_of_the_session(playwright, idx_d
 
 def upload_round_trip(playwright, server: str, out) -> None:
     browser, page = fresh_tab(playwright, f"{server}/")
-    page.get_by_text("Bring your own checkpoint").click()
-    uploader = lambda name: page.locator('[data-testid="stFileUploader"]', has_text=name).locator("input[type=file]")
-    uploader("card.json").set_input_files(str(out / "card.json"))
-    uploader("model.safetensors").set_input_files(str(out / "model.safetensors"))
+    open_expander(page, "Bring your own checkpoint")
+    for name in ("card.json", "model.safetensors"):
+        box = page.locator('[data-testid="stFileUploader"]', has_text=name)
+        box.locator("input[type=file]").set_input_files(str(out / name))
+        # the uploader lists the file once the server has it; the next upload waits for the rerun
+        box.get_by_text(name).nth(1).wait_for(timeout=30_000)
+        wait_idle(page)
     page.get_by_text("Added").first.wait_for(timeout=60_000)
     page.get_by_text("· uploaded (vae-2d-uploaded-").wait_for(timeout=30_000)  # in the zoo, marked
     page.get_by_role("link", name="VAE latent explorer").click()  # the same session
@@ -44,3 +47,19 @@ def upload_round_trip(playwright, server: str, out) -> None:
     src_of(page, "decoder mean")
     assert not page_errors(page)
     browser.close()
+
+
+def open_expander(page, label: str) -> None:
+    """Open an expander and wait until its content shows (a click before the page is interactive
+    can be lost: it is tried again, never toggled shut)."""
+    details = page.locator("details", has_text=label).first
+    for _ in range(5):
+        if details.get_attribute("open") is not None:
+            return
+        details.locator("summary").click()
+        try:
+            page.wait_for_function("(d) => d.open", arg=details.element_handle(), timeout=5_000)
+            return
+        except sync_api.TimeoutError:
+            wait_idle(page)
+    raise AssertionError(f"the expander {label!r} did not open")
