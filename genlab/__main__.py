@@ -6,11 +6,48 @@ import argparse
 import copy
 import json
 import logging
+import math
 import sys
 from pathlib import Path
 
 import numpy as np
 import torch
+
+
+def bounded(kind, lo: float | None = None, hi: float | None = None, *, above: bool = False):
+    """An argparse type: ``kind`` (int or float) within [lo, hi] ((lo, hi] when ``above``); a bad
+    value ends in argparse's one-line message and exit code 2, before any work starts."""
+    noun = "an integer" if kind is int else "a number"
+    low = "" if lo is None else (f"> {lo:g}" if above else f"≥ {lo:,}" if kind is int else f"≥ {lo:g}")
+    high = "" if hi is None else (f"≤ {hi:,}" if kind is int else f"≤ {hi:g}")
+    wanted = f"{noun} {' and '.join(x for x in (low, high) if x)}".strip()
+
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be {wanted}; got {text!r}") from None
+        if (not math.isfinite(value) or (lo is not None and (value <= lo if above else value < lo))
+                or (hi is not None and value > hi)):
+            raise argparse.ArgumentTypeError(f"must be {wanted}; got {text}")
+        return value
+
+    parse.__name__ = kind.__name__  # argparse names the type in its messages
+    return parse
+
+
+def writable(path: Path) -> Path:
+    """``path`` after checking, before any long work, that a file can be written there."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        existed = path.exists()
+        with open(path, "ab"):
+            pass
+        if not existed:
+            path.unlink()
+    except OSError as exc:
+        raise ValueError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return path
 
 
 def _cmd_list(args) -> int:
@@ -46,10 +83,11 @@ def _cmd_train(args) -> int:
     name, family, config = registry.resolve_model(args.model)
     for override in args.set or []:
         config = registry.parse_override(config, override)
+    out = Path(args.out) if args.out else checkpoints.ROOT / args.dataset / name
+    writable(out / "card.json")
     splits = data.load(args.dataset, args.data_dir, download=not args.no_download)
     images = data.to_float(splits.train.images)
     labels = torch.from_numpy(splits.train.labels.astype(np.int64))
-    out = Path(args.out) if args.out else checkpoints.ROOT / args.dataset / name
     init = None
     if args.from_id:
         if family.prepare is None:
@@ -126,8 +164,7 @@ def _cmd_sample(args) -> int:
         valid = ", ".join(f"--{k}" for k in family.sample_options) or "none"
         raise ValueError(f"{', '.join(f'--{k}' for k in unknown)} not used by {ckpt.id} "
                          f"({family.name}); its options: {valid}")
-    if not 1 <= args.n <= MAX_SAMPLES:
-        raise ValueError(f"--n must be between 1 and {MAX_SAMPLES:,}; got {args.n:,}")
+    out = writable(Path(args.out))
     options = {k: getattr(args, k) for k in family.sample_options}
     # the pages' fast path, in float32 (bfloat16 only where a page asks for it)
     network = family.sampling_network(ckpt.model, bf16=False) if family.sampling_network else ckpt.model
@@ -135,7 +172,6 @@ def _cmd_sample(args) -> int:
     images, ms = evaluate.sample_timed(family, network, args.n, args.seed, SAMPLE_BATCH,
                                        on_batch=lambda done: bar.update(done - bar.n), **options)
     bar.close()
-    out = Path(args.out)
     save_samples(out, images, args.seed, ckpt.id, ckpt.card["sha256"])
     print(f"wrote {len(images)} images of {ckpt.id} (seed {args.seed}, {ms:.1f} ms per image) to {out}")
     return 0
@@ -157,9 +193,8 @@ def _cmd_reconstruct(args) -> int:
                          f"images); got {args.n:,}")
     pick = torch.randperm(len(held_out.labels), generator=generator(args.seed))[:args.n].sort().values.numpy()
     images = held_out.images[pick]
+    path = writable(Path(args.out))
     out = family.reconstruct(ckpt.model, data.to_float(images))
-    path = Path(args.out)
-    path.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(path, images=images, reconstructions=to_uint8(out), labels=held_out.labels[pick],
                         indices=pick, seed=np.int64(args.seed), id=np.array(ckpt.id),
                         sha256=np.array(ckpt.card["sha256"]))
@@ -172,11 +207,11 @@ def _cmd_reconstruct(args) -> int:
 def _cmd_toy(args) -> int:
     from genlab import playground
 
-    if args.steps is not None and not 1 <= args.steps <= playground.MAX_STEPS:
-        raise ValueError(f"--steps must be between 1 and {playground.MAX_STEPS:,}; got {args.steps:,}")
+    if args.out:
+        writable(Path(args.out))
     run, result = playground.fit(args.family, args.data, steps=args.steps, seed=args.seed)
     if args.out:
-        np.savez_compressed(args.out, samples=run.sample(playground.EVAL_POINTS),
+        np.savez_compressed(writable(Path(args.out)), samples=run.sample(playground.EVAL_POINTS),
                             data=playground.fresh_data(args.data))
     if args.json:
         print(json.dumps({k: result[k] for k in ("energy_distance", "gaussian_baseline",
@@ -296,17 +331,17 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--dataset", required=True, choices=DATASETS)
     t.add_argument("--data-dir", help="folder with the IDX files (else GENLAB_DATA, Debian, download)")
     g = t.add_mutually_exclusive_group()
-    g.add_argument("--epochs", type=int, default=30)
-    g.add_argument("--steps", type=int)
-    t.add_argument("--batch-size", type=int, help="default: the model's preset, else 128")
-    t.add_argument("--lr", type=float, help="default: the model's preset, else 1e-3")
-    t.add_argument("--ema", type=float, help="EMA decay of the shipped weights (0: off); default: preset")
+    g.add_argument("--epochs", type=bounded(int, 1, 10_000), default=30)
+    g.add_argument("--steps", type=bounded(int, 1, 10_000_000))
+    t.add_argument("--batch-size", type=bounded(int, 1, 8192), help="default: the model's preset, else 128")
+    t.add_argument("--lr", type=bounded(float, 0, 1, above=True), help="default: the model's preset, else 1e-3")
+    t.add_argument("--ema", type=bounded(float, 0, 0.99999), help="EMA decay of the shipped weights (0: off); default: preset")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--out", help="checkpoint folder (default checkpoints/<dataset>/<model>)")
     t.add_argument("--resume", action="store_true",
                    help="continue from <out>/resume.safetensors, else from the checkpoint in <out> "
                         "(its weights, a fresh optimizer)")
-    t.add_argument("--stop-at", type=int, default=0, metavar="STEP",
+    t.add_argument("--stop-at", type=bounded(int, 0), default=0, metavar="STEP",
                    help="save a checkpoint after STEP steps and stop; the run's schedule still "
                         "spans --steps, so --resume continues it")
     t.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a config field")
@@ -314,16 +349,17 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--notes", help="free text stored in the card")
     t.add_argument("--from", dest="from_id", metavar="ID",
                    help="train from another checkpoint (reflow: the rectified flow whose pairs it learns)")
-    t.add_argument("--pairs", type=int, default=20000, help="reflow: (noise, sample) pairs to draw")
+    t.add_argument("--pairs", type=bounded(int, 1, 1_000_000), default=20000, help="reflow: (noise, sample) pairs to draw")
     t.set_defaults(fn=_cmd_train)
 
+    from genlab import playground
     from genlab.playground import TOY_FAMILIES
     from genlab.toy import TOY_DATASETS
 
     y = sub.add_parser("toy", help="train one family on 2-D toy data and score it (energy distance)")
     y.add_argument("family", choices=list(TOY_FAMILIES))
     y.add_argument("--data", required=True, choices=TOY_DATASETS)
-    y.add_argument("--steps", type=int, help="default: the family's (fits in ~15 s on one core)")
+    y.add_argument("--steps", type=bounded(int, 1, playground.MAX_STEPS), help="default: the family's (fits in ~15 s on one core)")
     y.add_argument("--seed", type=int, default=0)
     y.add_argument("--out", help=".npz with 'samples' (2,000 × 2) and 'data' (2,000 fresh points)")
     y.add_argument("--json", action="store_true", help="print the scores as JSON")
@@ -331,24 +367,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("sample", help="sample images to an .npz (key 'images', uint8 N×28×28)")
     s.add_argument("id", help="checkpoint id, e.g. mnist/vae-2d")
-    s.add_argument("--n", type=int, default=16)
+    s.add_argument("--n", type=bounded(int, 1, MAX_SAMPLES), default=16)
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--out", required=True)
     s.add_argument("--sampler", help="diffusion: ddpm, ddim (default), dpm++, sde or ode; "
                                      "rectified flow: euler or heun (default heun)")
-    s.add_argument("--steps", type=int, help="diffusion: sampling steps (DDPM: T; DDIM: 50); "
+    s.add_argument("--steps", type=bounded(int, 1, 1000), help="diffusion: sampling steps (DDPM: T; DDIM: 50); "
                                              "rectified flow: ODE steps K (default 8)")
-    s.add_argument("--eta", type=float, help="DDIM: η (0 = deterministic)")
-    s.add_argument("--temperature", type=float, help="flows: z ~ N(0, T²I) (default 1)")
-    s.add_argument("--label", type=int, help="rectified flow: the class to sample (default: none)")
-    s.add_argument("--guidance", type=float,
+    s.add_argument("--eta", type=bounded(float, 0, 1), help="DDIM: η (0 = deterministic)")
+    s.add_argument("--temperature", type=bounded(float, 0, 5, above=True), help="flows: z ~ N(0, T²I) (default 1)")
+    s.add_argument("--label", type=bounded(int, 0, 9), help="rectified flow: the class to sample (default: none)")
+    s.add_argument("--guidance", type=bounded(float, 0, 20),
                    help="rectified flow with --label: w in v = v_∅ + w·(v_c − v_∅) (default 1)")
     s.set_defaults(fn=_cmd_sample)
 
     r = sub.add_parser("reconstruct", help="held-out images and their reconstructions (a model with an "
                                            "encoder: VAE, BiGAN) to an .npz ('images', 'reconstructions')")
     r.add_argument("id", help="checkpoint id, e.g. mnist/bigan or mnist/vae-16d")
-    r.add_argument("--n", type=int, default=16, help="images, drawn from the bundled held-out set")
+    r.add_argument("--n", type=bounded(int, 1), default=16, help="images, drawn from the bundled held-out set")
     r.add_argument("--seed", type=int, default=0, help="which images are drawn")
     r.add_argument("--out", required=True)
     r.set_defaults(fn=_cmd_reconstruct)
@@ -359,7 +395,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--recompute", action="store_true",
                    help="recompute on the holdout split (needs the data: --data-dir)")
     e.add_argument("--data-dir")
-    e.add_argument("--n", type=int, default=2000, help="samples and real images for FD etc.")
+    e.add_argument("--n", type=bounded(int, 2, 60_000), default=2000, help="samples and real images for FD etc.")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--samplers", help="diffusion / rectified flow: FD per sampler and step "
                                       "count as the pages sample, e.g. ddim-50,dpm++-20,ddpm-1000,"
@@ -370,7 +406,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--guidance-scales",
                    help="class-conditional rectified flow: class accuracy and FD of Heun-8 samples "
                         "(n/10 per class) at each guidance scale w, e.g. 0,1,3")
-    e.add_argument("--sampler-n", type=int, default=500,
+    e.add_argument("--sampler-n", type=bounded(int, 10, MAX_SAMPLES), default=500,
                    help="samples per sampler (and real images) for --samplers and --guidance-scales")
     e.add_argument("--write", action="store_true",
                    help="with --recompute, --samplers or --guidance-scales: store in card.json "
@@ -390,7 +426,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--data-dir")
     b.add_argument("--part", choices=["holdout", "train"], default="holdout",
                    help="holdout: the first N held-out images; train: N random train images (seed 0)")
-    b.add_argument("--n", type=int, help="default: 2000 held-out, 5000 train")
+    b.add_argument("--n", type=bounded(int, 1, 60_000), help="default: 2000 held-out, 5000 train")
     b.set_defaults(fn=_cmd_bundle)
     return p
 
@@ -399,13 +435,22 @@ def main(argv: list[str] | None = None) -> int:
     from genlab.checkpoints import CheckpointError
     from genlab.data import DataNotFoundError
 
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # a bad argument (argparse printed why: exit code 2), or --help
+        return exc.code
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     try:
         return args.fn(args)
     except (CheckpointError, DataNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a file that cannot be read or written, a full disk
+        print(f"error: {exc.strerror or exc}{f': {exc.filename}' if exc.filename else ''}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -98,6 +98,6 @@ def test_cli_reconstructs_with_any_encoder(tmp_path, capsys):
     # a VAE-16d reconstructs better than the mean image would
     err = np.abs(npz["images"] / 255 - npz["reconstructions"] / 255).mean()
     assert err < np.abs(npz["images"] / 255 - npz["images"].mean() / 255).mean()
-    for bad, message in ((["mnist/dcgan"], "has no encoder"), (["mnist/vae-16d", "--n", "0"], "--n must be")):
+    for bad, message in ((["mnist/dcgan"], "has no encoder"), (["mnist/vae-16d", "--n", "0"], "argument --n: must be")):
         assert main(["reconstruct", *bad, "--out", str(out)]) == 2
         assert message in capsys.readouterr().err

@@ -86,8 +86,42 @@ def test_paused_run_continues_from_its_checkpoint_on_a_new_machine(idx_dir, tmp_
 def test_sample_counts_out_of_range_are_clear(tmp_path, capsys):
     for n in ("0", "-5", "100000000"):
         assert main(["sample", "mnist/vae-2d", "--n", n, "--out", str(tmp_path / "x.npz")]) == 2
-        assert "--n must be between 1 and 100,000" in capsys.readouterr().err
+        assert "argument --n: must be an integer ≥ 1 and ≤ 100,000" in capsys.readouterr().err
     assert not (tmp_path / "x.npz").exists()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["sample", "mnist/vae-2d", "--n", "abc"], "argument --n: must be an integer"),
+    (["sample", "mnist/ddpm", "--steps", "0"], "argument --steps: must be an integer ≥ 1 and ≤ 1,000; got 0"),
+    (["sample", "mnist/ddpm", "--eta", "5"], "argument --eta: must be a number ≥ 0 and ≤ 1; got 5"),
+    (["sample", "mnist/realnvp", "--temperature", "-1"], "argument --temperature: must be a number > 0"),
+    (["sample", "mnist/realnvp", "--temperature", "nan"], "argument --temperature: must be a number > 0"),
+    (["sample", "mnist/rectified-flow", "--label", "12"], "argument --label: must be an integer ≥ 0 and ≤ 9"),
+    (["sample", "mnist/rectified-flow", "--guidance", "inf"], "argument --guidance: must be a number"),
+    (["train", "vae-2d", "--dataset", "mnist", "--steps", "0"], "argument --steps: must be an integer ≥ 1"),
+    (["train", "vae-2d", "--dataset", "mnist", "--lr", "0"], "argument --lr: must be a number > 0"),
+    (["train", "vae-2d", "--dataset", "mnist", "--batch-size", "-1"], "argument --batch-size: must be"),
+    (["eval", "mnist/vae-2d", "--n", "0"], "argument --n: must be an integer ≥ 2"),
+    (["toy", "gan", "--data", "moons", "--steps", "-3"], "argument --steps: must be an integer ≥ 1"),
+])
+def test_arguments_out_of_range_stop_before_any_work(argv, message, tmp_path, capsys):
+    """#23: every number a command takes is checked by the parser: one line, exit code 2."""
+    out = ["--out", str(tmp_path / "x.npz")] if argv[0] in ("sample",) else []
+    assert main([*argv, *out]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "x.npz").exists()
+
+
+def test_an_unwritable_output_is_found_before_sampling(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    for out in (blocker / "x.npz", Path("/proc/genlab-x.npz")):
+        assert main(["sample", "mnist/vae-2d", "--n", "2", "--out", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"error: cannot write {out}") and "Traceback" not in err
+    assert main(["train", "vae-2d", "--dataset", "mnist", "--steps", "1", "--out", str(blocker / "ck")]) == 2
+    assert "cannot write" in capsys.readouterr().err
 
 
 def test_errors_are_clear(tmp_path, capsys):

@@ -158,8 +158,8 @@ def test_cli_trains_samples_and_reflows(idx_dir, tmp_path, capsys):
                  "--guidance", "3", "--out", str(tmp_path / "a.npz")]) == 0
     assert np.load(tmp_path / "a.npz")["images"].shape == (3, 28, 28)
     capsys.readouterr()
-    for bad, message in ((["--steps", "0"], "steps must be an integer in 1..1000"),
-                         (["--steps", "1001"], "steps must be an integer in 1..1000"),
+    for bad, message in ((["--steps", "0"], "argument --steps: must be an integer ≥ 1 and ≤ 1,000"),
+                         (["--steps", "1001"], "argument --steps: must be an integer ≥ 1 and ≤ 1,000"),
                          (["--sampler", "rk4"], "unknown ODE solver 'rk4'"),
                          (["--temperature", "0.5"], "--temperature not used by")):
         assert main(["sample", str(out), "--n", "2", "--out", str(tmp_path / "b.npz"), *bad]) == 2
