@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import dataclasses
 import json
 import logging
 import math
@@ -83,9 +84,29 @@ def _cmd_train(args) -> int:
     name, family, config = registry.resolve_model(args.model)
     for override in args.set or []:
         config = registry.parse_override(config, override)
-    out = Path(args.out) if args.out else checkpoints.ROOT / args.dataset / name
+    folder = args.dataset == data.FOLDER_DATASET  # your own images
+    if folder and not args.data_dir:
+        raise ValueError("--dataset images needs --data-dir: a folder of PNG/JPG images, or one "
+                         "subfolder of them per class")
+    if args.name and not folder:
+        raise ValueError("--name names a folder dataset (--dataset images)")
+    dataset = (data.dataset_slug(args.name or Path(args.data_dir).resolve().name) if folder
+               else args.dataset)
+    out = Path(args.out) if args.out else checkpoints.ROOT / dataset / name
     writable(out / "card.json")
-    splits = data.load(args.dataset, args.data_dir, download=not args.no_download)
+    if folder:
+        splits, skipped = data.read_image_folder(args.data_dir, dataset, seed=args.seed)
+        for line in skipped[:10]:
+            print(f"skipped {line}", file=sys.stderr)
+        print(f"{dataset}: {splits.split['description']}" + (f" ({len(skipped) - 10} more skipped)"
+              if len(skipped) > 10 else ""), file=sys.stderr)
+        if getattr(config, "num_classes", 0):  # a class-conditional model: the folder's classes
+            classes = splits.split["classes"]
+            if not classes and family.name == "classifier":
+                raise ValueError(f"{args.data_dir}: a classifier needs classes, one subfolder of images each")
+            config = dataclasses.replace(config, num_classes=len(classes) if classes else 0)
+    else:
+        splits = data.load(args.dataset, args.data_dir, download=not args.no_download)
     images = data.to_float(splits.train.images)
     labels = torch.from_numpy(splits.train.labels.astype(np.int64))
     init = None
@@ -106,7 +127,7 @@ def _cmd_train(args) -> int:
     if init is not None:  # the starting weights (a reflow starts from its teacher)
         model.load_state_dict(init)
     ema = copy.deepcopy(model).requires_grad_(False) if tcfg.ema_decay > 0 else None
-    bar = tqdm(total=steps, desc=f"{name} on {args.dataset}", unit="step", disable=rank != 0,
+    bar = tqdm(total=steps, desc=f"{name} on {dataset}", unit="step", disable=rank != 0,
                dynamic_ncols=True, mininterval=1.0)
     final = ema if ema is not None else model  # the EMA weights are the ones shipped
     snapshots = (SnapshotRecorder(out, family, final, steps, keep=args.resume)
@@ -129,11 +150,13 @@ def _cmd_train(args) -> int:
                                   labels=torch.from_numpy(splits.holdout.labels.astype(np.int64)))
         metrics["evaluated_on"] = f"holdout ({len(holdout)} images)"
         history = facts.pop("history")
-        card = {"family": family.name, "name": name, "dataset": args.dataset,
+        card = {"family": family.name, "name": name, "dataset": dataset,
                 "config": config.__dict__, "split": splits.split, "training": facts,
                 "metrics": metrics, "notes": args.notes or "",
                 **({"trained_from": args.from_id} if args.from_id else {})}
         checkpoints.save(out, final.state_dict(), card)
+        if folder:  # the app shows (and scores on) the held-out part; it has no data folder
+            data.write_custom_holdout(out, splits)
         (out / "train_log.json").write_text(json.dumps(history) + "\n")
         if facts["finished"]:
             (out / "resume.safetensors").unlink(missing_ok=True)
@@ -313,8 +336,7 @@ def _cmd_maps(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from genlab import checkpoints
-    from genlab.data import DATASETS
+    from genlab.data import DATASETS, FOLDER_DATASET
 
     p = argparse.ArgumentParser(prog="python -m genlab", description=__doc__)
     common = argparse.ArgumentParser(add_help=False)
@@ -328,8 +350,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train a model and save a checkpoint with its card")
     t.add_argument("model", help="model name (vae-2d, vae-16d) or family (vae)")
-    t.add_argument("--dataset", required=True, choices=DATASETS)
-    t.add_argument("--data-dir", help="folder with the IDX files (else GENLAB_DATA, Debian, download)")
+    t.add_argument("--dataset", required=True, choices=[*DATASETS, FOLDER_DATASET],
+                   help="images: your own, a folder of PNG/JPG (or one subfolder per class) in --data-dir")
+    t.add_argument("--data-dir", help="folder with the IDX files (else GENLAB_DATA, Debian, download); "
+                                      "with --dataset images, the folder of images")
+    t.add_argument("--name", help="--dataset images: the dataset's name (default: the folder's)")
     g = t.add_mutually_exclusive_group()
     g.add_argument("--epochs", type=bounded(int, 1, 10_000), default=30)
     g.add_argument("--steps", type=bounded(int, 1, 10_000_000))

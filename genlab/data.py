@@ -53,9 +53,140 @@ class DatasetSplits:
 
 
 def check_dataset(name: str) -> str:
-    if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; valid: {', '.join(DATASETS)}")
+    """A built-in dataset's name, or the name of a folder of your images that a checkpoint was
+    trained on (its held-out part is stored beside the checkpoint: ``custom_holdout``)."""
+    if name not in DATASETS and custom_holdout(name) is None:
+        known = [*DATASETS, *custom_datasets()]
+        raise ValueError(f"unknown dataset {name!r}; valid: {', '.join(known)}")
     return name
+
+
+# --- your own images: a folder of PNG/JPG files ----------------------------------------------
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+FOLDER_DATASET = "images"  # the CLI's --dataset for a folder of images
+NO_LABEL = 255  # the label of an image from a folder without class subfolders (in training)
+NO_LABEL_NAME = "no label"  # its one class in the stored held-out part
+HOLDOUT_FILE = "holdout.npz"  # beside a checkpoint trained on your images: its held-out part
+HOLDOUT_FRACTION = 0.1
+MIN_FOLDER_IMAGES = 20
+MAX_BUNDLED_HOLDOUT = 2000
+
+
+def dataset_slug(text: str) -> str:
+    """A folder's name as a dataset name: lower case, letters, digits and dashes."""
+    slug = "-".join("".join(c if c.isalnum() else " " for c in text.lower()).split())
+    if not slug:
+        raise ValueError(f"cannot make a dataset name of {text!r}: pass --name")
+    if slug in (*DATASETS, FOLDER_DATASET):
+        raise ValueError(f"{slug!r} is a built-in dataset's name; pass another with --name")
+    return slug
+
+
+def read_image_folder(folder: str | os.PathLike, name: str | None = None, seed: int = 0
+                      ) -> tuple[DatasetSplits, list[str]]:
+    """A folder of PNG/JPG images as a dataset, each converted to 28×28 grey as the app's upload
+    is (``genlab.images.prepare_upload``: ink light on black, cropped, scaled to 20 px, centred).
+
+    Layout: images directly in ``folder`` (no labels), or torchvision's ImageFolder, one
+    subfolder per class (the sorted subfolder names are the classes; files beside them are
+    skipped). ``HOLDOUT_FRACTION`` of the images, drawn with ``seed``, are held out.
+
+    Returns:
+        (splits, skipped): ``skipped`` lists each file not used, with why.
+
+    Raises:
+        DataNotFoundError: no such folder, or fewer than ``MIN_FOLDER_IMAGES`` readable images
+            (the message lists what was skipped).
+    """
+    from genlab.images import ImageError, prepare_upload
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise DataNotFoundError(f"{folder} is not a folder")
+    subfolders = sorted(d for d in folder.iterdir() if d.is_dir() and not d.name.startswith("."))
+    classes = [d.name for d in subfolders if any(f.suffix.lower() in IMAGE_SUFFIXES for f in d.rglob("*"))]
+    if classes:
+        entries = [(f, i) for i, c in enumerate(classes) for f in sorted((folder / c).rglob("*")) if f.is_file()]
+        skipped = [f"{f.name}: not in a class folder" for f in sorted(folder.iterdir()) if f.is_file()]
+    else:
+        entries = [(f, NO_LABEL) for f in sorted(folder.iterdir()) if f.is_file()]
+        skipped = []
+    images, labels = [], []
+    for path, label in entries:
+        where = path.relative_to(folder)
+        if path.name.startswith("."):
+            continue
+        if path.suffix.lower() not in IMAGE_SUFFIXES:
+            skipped.append(f"{where}: not a PNG or JPG")
+            continue
+        try:
+            images.append(prepare_upload(path.read_bytes()))
+            labels.append(label)
+        except (ImageError, OSError) as exc:
+            skipped.append(f"{where}: {exc}")
+    if len(images) < MIN_FOLDER_IMAGES:
+        listing = "".join(f"\n  - {line}" for line in skipped[:20])
+        more = f"\n  … and {len(skipped) - 20} more" if len(skipped) > 20 else ""
+        raise DataNotFoundError(f"{folder}: {len(images)} readable images, at least {MIN_FOLDER_IMAGES} "
+                                f"needed (PNG/JPG, directly in the folder or one subfolder per class)"
+                                + (f"; skipped:{listing}{more}" if skipped else ""))
+    if len(classes) > NO_LABEL:
+        raise DataNotFoundError(f"{folder}: {len(classes)} class folders; at most {NO_LABEL}")
+    order = np.random.default_rng(seed).permutation(len(images))
+    cut = max(1, round(HOLDOUT_FRACTION * len(images)))
+    stack, labels = np.stack(images), np.asarray(labels, dtype=np.uint8)
+    hold, train = np.sort(order[:cut]), np.sort(order[cut:])
+    split = {"name": FOLDER_DATASET, "source": str(folder.resolve()), "seed": seed,
+             "classes": classes or None, "skipped": len(skipped),
+             "description": (f"a folder of {len(images)} images ({len(skipped)} skipped), "
+                             + (f"{len(classes)} classes (subfolders)" if classes else "no labels")
+                             + f", converted to 28×28 grey as an upload is; holdout = "
+                               f"{HOLDOUT_FRACTION:.0%} drawn with seed {seed}"),
+             "train_size": int(len(train)), "holdout_size": int(len(hold))}
+    name = name or dataset_slug(folder.resolve().name)
+    return DatasetSplits(name, Split(stack[train], labels[train]), Split(stack[hold], labels[hold]), split), skipped
+
+
+def write_custom_holdout(folder: str | os.PathLike, splits: DatasetSplits) -> Path:
+    """Store the held-out part of a folder dataset (up to 2,000 images) and its class names
+    beside a checkpoint, where the app and ``load_bundled`` find it."""
+    path = Path(folder) / HOLDOUT_FILE
+    n = min(MAX_BUNDLED_HOLDOUT, len(splits.holdout.labels))
+    labels = splits.holdout.labels[:n]  # without classes, one: "no label" (0), so pages can colour by it
+    np.savez_compressed(path, images=splits.holdout.images[:n], labels=np.where(labels == NO_LABEL, 0, labels),
+                        classes=np.array(splits.split.get("classes") or [NO_LABEL_NAME], dtype=str),
+                        source=np.array(f"holdout of: {splits.split['description']}"))
+    return path
+
+
+def custom_holdout(dataset: str) -> Path | None:
+    """The stored held-out part of a folder dataset: ``holdout.npz`` beside any checkpoint of
+    that dataset in the checkpoints folders, or None."""
+    from genlab import checkpoints
+
+    if dataset in DATASETS or not dataset or "/" in dataset:
+        return None
+    for root in checkpoints.roots():
+        for path in sorted((root / dataset).glob(f"*/{HOLDOUT_FILE}")):
+            return path
+    return None
+
+
+def custom_datasets() -> list[str]:
+    """Folder datasets with a checkpoint (and its held-out part) in the checkpoints folders."""
+    from genlab import checkpoints
+
+    found = {p.parent.parent.name for root in checkpoints.roots() for p in root.glob(f"*/*/{HOLDOUT_FILE}")}
+    return sorted(found - set(DATASETS))
+
+
+def class_names(dataset: str) -> tuple[str, ...]:
+    """The class names of a dataset; a folder of images without class subfolders has one,
+    ``NO_LABEL_NAME``."""
+    if dataset in CLASS_NAMES:
+        return CLASS_NAMES[dataset]
+    with np.load(bundled_path(dataset)) as npz:
+        return tuple(str(c) for c in npz["classes"])
 
 
 def read_idx(path: str | os.PathLike) -> np.ndarray:
@@ -136,7 +267,10 @@ def locate(dataset: str, data_dir: str | os.PathLike | None = None,
     Raises:
         DataNotFoundError: naming every place tried.
     """
-    check_dataset(dataset)
+    if dataset not in DATASETS:  # a folder of your images: its held-out part is all there is
+        check_dataset(dataset)
+        raise DataNotFoundError(f"{dataset} is a folder of your images: the app has its held-out part "
+                                f"(beside its checkpoints); train on it with --dataset images --data-dir DIR")
     tried: list[str] = []
     for base in _base_dirs(dataset, data_dir):
         for folder in _candidate_folders(base, dataset):
@@ -207,8 +341,12 @@ BUNDLED_PARTS = ("holdout", "train")
 
 
 def bundled_path(dataset: str, part: str = "holdout") -> Path:
+    """The bundled sample's file; for a folder dataset, its stored held-out part serves as both
+    parts (the app has no training images of it)."""
     if part not in BUNDLED_PARTS:
         raise ValueError(f"unknown bundled part {part!r}; valid: {', '.join(BUNDLED_PARTS)}")
+    if dataset not in DATASETS and (custom := custom_holdout(dataset)) is not None:
+        return custom
     return Path(str(resources.files("genlab") / "assets" / f"{check_dataset(dataset)}-{part}.npz"))
 
 

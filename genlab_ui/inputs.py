@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from genlab.data import CLASS_NAMES
 from genlab.images import ImageError, from_drawing, prepare_upload
 from genlab_ui import components, loaders
 
@@ -31,7 +30,7 @@ def held_out_index(dataset: str, key: str, where=st, *, label: str = "Held-out i
     the next full rerun, not finding that name among the new labels, would reset it to #0).
     """
     _, labels = loaders.bundled(dataset)
-    classes = CLASS_NAMES[dataset]
+    classes = loaders.class_names(dataset)
     st.session_state.setdefault(f"{key}.{dataset}", default)
     return where.selectbox(label, range(len(labels)), key=f"{key}.{dataset}", bind="query-params",
                            format_func=lambda i: f"#{i} · {classes[labels[i]]}")

@@ -107,6 +107,40 @@ def bundled(dataset: str, part: str = "holdout") -> tuple[np.ndarray, np.ndarray
     return split.images, split.labels
 
 
+@st.cache_data(ttl=10, show_spinner=False)
+def custom_datasets() -> list[str]:
+    """Folder datasets with a checkpoint installed (genlab.data.custom_datasets), looked up
+    again every 10 s so a model trained while the app runs appears."""
+    return data.custom_datasets()
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def class_names(dataset: str) -> list[str]:
+    """The dataset's class names; a folder of images without class subfolders has one, "no label"."""
+    return list(data.class_names(dataset))
+
+
+def has_labels(dataset: str) -> bool:
+    return class_names(dataset) != [data.NO_LABEL_NAME]
+
+
+def train_command(dataset: str, model: str, extra: str = "") -> str:
+    """The command that trains ``model`` on ``dataset`` (a folder of your images: ``--dataset
+    images``), in backticks."""
+    where = (f"--dataset {dataset} --data-dir DIR" if dataset in data.DATASETS
+             else f"--dataset images --data-dir YOUR_FOLDER --name {dataset}")
+    return f"`python -m genlab train {model} {where}{' ' + extra if extra else ''}`"
+
+
+def not_trained(dataset: str, model: str, what: str) -> str:
+    """What to say where a page has no checkpoint of ``model`` for ``dataset``: the shipped
+    ones are still training; for a folder of your images, the command that trains one."""
+    if dataset in data.DATASETS:
+        return (f"The {model} for this dataset is still being trained on CPU; {what} appear here "
+                "once its checkpoint is installed.")
+    return f"No {model} is trained on {dataset}; {what} appear here after {train_command(dataset, model.lower())}."
+
+
 def classifier(dataset: str) -> torch.nn.Module | None:
     """The shipped evaluation classifier of a dataset, or None when it is not installed."""
     try:

@@ -51,7 +51,8 @@ def sources(dataset: str) -> dict[str, str]:
 @st.cache_data(ttl=300, show_spinner=False)
 def point_counts(dataset: str) -> list[int]:
     """500 … 2,000 bundled held-out points, up to 5,000 where the dataset's files are found."""
-    counts = [500, 1000, 2000]
+    available = len(loaders.bundled(dataset)[1])  # a folder of your images may have fewer
+    counts = [c for c in (500, 1000, 2000) if c <= available] or [available]
     try:
         if data.load(dataset, download=False).holdout.labels.size >= 5000:
             counts.append(5000)

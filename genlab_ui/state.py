@@ -14,13 +14,24 @@ WARM_UP_DELAY_S = 2.0
 DATASET_LABELS = {"mnist": "MNIST (digits)", "fashion-mnist": "Fashion-MNIST (clothes)"}
 
 
+def datasets() -> list[str]:
+    """The built-in datasets, then the folders of your images that a checkpoint was trained on
+    (``genlab train … --dataset images``)."""
+    return [*DATASETS, *loaders.custom_datasets()]
+
+
+def dataset_label(name: str) -> str:
+    return DATASET_LABELS.get(name) or f"{name} (your images)"
+
+
 def init_state() -> None:
     """Defaults of every app-wide key; pages call their own init for page keys. A new session
     (a reload, a shared link) starts on the dataset named in the URL (``?dataset=``)."""
     if "dataset" not in st.session_state:
         asked = st.query_params.get("dataset")
-        st.session_state["dataset"] = asked if asked in DATASETS else DATASETS[0]
-        if asked is not None and asked not in DATASETS:
+        known = datasets()
+        st.session_state["dataset"] = asked if asked in known else DATASETS[0]
+        if asked is not None and asked not in known:
             _dropped().append(f"dataset={asked}")
 
 
@@ -156,9 +167,15 @@ def persistent_selectbox(label: str, options: list, key: str, *, where=st.sideba
 
 def dataset_picker() -> str:
     """The sidebar dataset choice, shared by all pages."""
-    return persistent_selectbox("Dataset", list(DATASETS), "dataset",
-                                format_func=DATASET_LABELS.get,
-                                help="Every page shows the models trained on this dataset.")
+    dataset = persistent_selectbox("Dataset", datasets(), "dataset", format_func=dataset_label,
+                                   help="Every page shows the models trained on this dataset.")
+    if dataset not in DATASETS:
+        st.sidebar.caption(f"**{dataset}**: your images, {len(loaders.bundled(dataset)[1])} held out"
+                           + ("" if loaders.has_labels(dataset) else
+                              ". **No class labels** (no class subfolders): maps have one colour, and what "
+                              "needs classes (guidance, a class per image, the classifier's scores) is off")
+                           + ".")
+    return dataset
 
 
 def model_picker(family: str, prefer: str | None = None) -> dict | None:

@@ -417,8 +417,8 @@ ckpt = loaders.try_load(row["folder"]) if row else None
 if row is None:
     st.info(f"No PixelCNN checkpoint for {dataset} is installed yet (`checkpoints/{dataset}/"
             "pixelcnn`). Sampling pixel by pixel, the completions of held-out images and the "
-            "held-out NLL appear here once it is; train it with `python -m genlab train pixelcnn "
-            f"--dataset {dataset} --data-dir DIR --steps 4000 --out checkpoints/{dataset}/pixelcnn`. "
+            "held-out NLL appear here once it is; train it with "
+            f"{loaders.train_command(dataset, 'pixelcnn', '--steps 4000')}. "
             "The receptive field below needs no weights: it uses the preset's geometry.")
 elif ckpt is not None:
     sampling(row["folder"], ckpt.model.config.levels)

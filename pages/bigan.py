@@ -89,7 +89,7 @@ state.page_setup()
 init_state()
 st.title("BiGAN: a GAN that can invert")
 dataset = st.session_state["dataset"]
-classes = list(data.CLASS_NAMES[dataset])
+classes = loaders.class_names(dataset)
 st.caption("A plain GAN only maps noise to images. BiGAN adds an encoder E trained in the same "
            "game, so a real image can go into the latent space and back, G(E(x)), and E(x) "
            "becomes a learned feature of the image.")
@@ -100,8 +100,8 @@ for row in loaders.models_for(dataset, "bigan"):
     if row["error"]:
         st.error(f"{name_of(row['folder'])}: {row['error']}", icon="⚠️")
 if not rows:
-    st.info(f"No BiGAN checkpoint for {dataset} is installed yet. Train one with `python -m genlab "
-            f"train bigan --dataset {dataset} --data-dir DIR` (BiGAN-QP; `bigan-bce` for the "
+    st.info(f"No BiGAN checkpoint for {dataset} is installed yet. Train one with "
+            f"{loaders.train_command(dataset, 'bigan')} (BiGAN-QP; `bigan-bce` for the "
             "log-loss game); the reconstructions, maps and walks appear here once "
             "`checkpoints/<dataset>/bigan/` holds it.")
     st.stop()

@@ -102,7 +102,7 @@ state.page_setup()
 init_state()
 st.title("Diffusion: noise in, noise out")
 dataset = st.session_state["dataset"]
-classes = data.CLASS_NAMES[dataset]
+classes = loaders.class_names(dataset)
 images, labels = loaders.bundled(dataset)
 st.caption(CONVENTION)
 
@@ -419,9 +419,8 @@ with boxes[2]:
     ckpt = loaders.try_load(rows[0]["folder"]) if rows else None
     if not rows:
         st.subheader("Reverse process")
-        st.info("The DDPM for this dataset is still being trained on CPU (ε-prediction UNet "
-                "with EMA weights); the reverse process, sampler comparison and DDIM "
-                "inversion appear here once its checkpoint is installed.")
+        st.info(loaders.not_trained(dataset, "DDPM", "the reverse process, sampler comparison and "
+                                                     "DDIM inversion"))
     elif ckpt is not None:
         if note := loaders.training_note(ckpt.card):
             st.warning(note, icon="⏳")

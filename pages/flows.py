@@ -409,8 +409,7 @@ with boxes[0]:
         st.info(f"No normalizing-flow checkpoint for {dataset} is installed yet "
                 f"(`checkpoints/{dataset}/realnvp` or `checkpoints/{dataset}/nice`). Sampling, the "
                 "round trip x → z → x̂ and the likelihood histograms appear here once one is; train "
-                f"one with `python -m genlab train realnvp --dataset {dataset} --data-dir DIR "
-                f"--steps 5000 --out checkpoints/{dataset}/realnvp`. The 2-D toy flow below needs "
+                f"one with {loaders.train_command(dataset, 'realnvp', '--steps 5000')}. The 2-D toy flow below needs "
                 "no checkpoint: it trains on this page in seconds.")
     elif ckpt is not None:
         card = ckpt.card

@@ -243,7 +243,7 @@ state.page_setup()
 init_state()
 st.title("GANs side by side")
 dataset = st.session_state["dataset"]
-classes = list(data.CLASS_NAMES[dataset])
+classes = loaders.class_names(dataset)
 st.caption("A generator G turns noise z ∈ ℝ⁹⁶ into an image; a discriminator D learns to tell "
            "real from generated. The variants on the same z: a fully connected GAN, DCGAN "
            "(convolutional), WGAN-GP (a Wasserstein critic with a gradient penalty) and GAN-QP "
@@ -258,7 +258,7 @@ gans = {row["folder"]: row["card"] for row in gan_rows
         if row["card"] and loaders.try_load(row["folder"]) is not None}
 if not gans:
     st.info(f"No GAN checkpoint for {dataset} is installed yet. Train them with, e.g., "
-            f"`python -m genlab train dcgan --dataset {dataset} --data-dir DIR` (also `gan-mlp`, "
+            f"{loaders.train_command(dataset, 'dcgan')} (also `gan-mlp`, "
             "`wgan-gp` and `gan-qp`); the comparison, training replay, latent walks and diagnostics "
             "appear here once `checkpoints/<dataset>/<name>/` holds them.")
     st.stop()
@@ -439,6 +439,10 @@ def picked_samples() -> None:
     right.caption(f"{score_label(loss)} of each sample, laid out like the grid. "
                   + score_note(folder, scores))
     if not picks:
+        return
+    if dataset not in data.DATASETS:
+        st.info("The nearest training images need the training set: for a folder of your images the app "
+                "keeps only the held-out part, so this memorization check is off.")
         return
     train, _ = loaders.bundled(dataset, "train")
     idx, dist, held = nearest(dataset, images[picks])

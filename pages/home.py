@@ -9,7 +9,7 @@ from genlab import checkpoints, registry
 from genlab.images import file_name, grid, upscale
 from genlab_ui import components, loaders
 from genlab_ui import state
-from genlab_ui.state import DATASET_LABELS
+from genlab_ui.state import dataset_label
 
 state.page_setup()
 
@@ -92,13 +92,13 @@ def bring_your_own() -> None:
             st.error(f"This checkpoint cannot be used: {exc}", icon="⚠️")
             return
         st.success(f"Added **{Path(row['folder']).name}** ({row['card']['family']}, "
-                   f"{DATASET_LABELS[row['card']['dataset']]}): pick it in the sidebar of its page.")
+                   f"{dataset_label(row['card']['dataset'])}): pick it in the sidebar of its page.")
 
 
 dataset = st.session_state["dataset"]
 bring_your_own()
 rows = loaders.models_for(dataset)
-st.subheader(f"Model zoo · {DATASET_LABELS[dataset]}")
+st.subheader(f"Model zoo · {dataset_label(dataset)}")
 if not rows:
     st.info("No checkpoints are installed for this dataset.")
 columns = st.columns(2)

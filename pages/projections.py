@@ -11,6 +11,7 @@ from genlab import data, projection, registry, sample
 from genlab.images import upscale
 from genlab_ui import components, jobs, loaders, maps, state
 
+MIN_POINTS = 20  # below this PCA may find fewer than two axes
 SAMPLE_COUNTS = [100, 200, 300, 500, 1000]
 
 
@@ -135,7 +136,7 @@ st.title("Projections: maps of data, latents and samples")
 st.caption("Each dot is a held-out image; hover to see it, click to pin it. Click a class in "
            "the legend to hide it, double-click to show it alone.")
 dataset = st.session_state["dataset"]
-classes = list(data.CLASS_NAMES[dataset])
+classes = loaders.class_names(dataset)
 options = maps.sources(dataset)
 generators = {row["folder"]: row["card"]["name"] for row in loaders.models_for(dataset)
               if row["card"] and registry.get(row["card"]["family"]).sample is not None}
@@ -146,6 +147,10 @@ source = state.persistent_selectbox("What to project", list(options), f"proj.sou
                                     help="Raw pixels, a VAE's latent means or a classifier's "
                                          "penultimate features of the same held-out images.")
 counts = maps.point_counts(dataset)
+if counts[-1] < MIN_POINTS:  # a small folder of your images
+    st.info(f"A map needs at least {MIN_POINTS} held-out images; {dataset} has {counts[-1]}. A folder of "
+            f"your images keeps {data.HOLDOUT_FRACTION:.0%} of them held out: give it more images.")
+    st.stop()
 if st.session_state["proj.points"] not in counts:
     st.session_state["proj.points"] = projection.DEFAULT_POINTS
 points = top[1].select_slider("Held-out points", counts, key="proj.points", bind="query-params",

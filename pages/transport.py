@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import streamlit as st
 import torch
 
-from genlab import data, sample
+from genlab import sample
 from genlab.families import ddpm, rectified_flow as rf
 from genlab.images import file_name, grid, upscale
 from genlab.models.toy import TimeMLP, TimeMLPConfig
@@ -163,12 +163,12 @@ def steps_grid(rows: list[dict]) -> None:
 # --- guidance: one model, one class, w ------------------------------------------------------------
 
 @st.fragment
-def guidance(folder: str, dataset: str) -> None:
+def guidance(folder: str, dataset: str, classes: int) -> None:
     st.subheader("Classifier-free guidance: the same noise becomes the class you ask for")
     c = st.columns([2, 3, 2, 1])
-    label = c[0].selectbox("Class", [None, *range(10)], key="transport.label", bind="query-params",
+    label = c[0].selectbox("Class", [None, *range(classes)], key="transport.label", bind="query-params",
                            format_func=lambda i: "none (unconditional)" if i is None
-                           else f"{i} · {data.CLASS_NAMES[dataset][i]}")
+                           else f"{i} · {loaders.class_names(dataset)[i]}")
     w = c[1].select_slider("Guidance scale w", [0.0, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0], key="transport.guidance",
                            bind="query-params",
                            help="v = v_∅ + w·(v_c − v_∅): 0 ignores the class, 1 is plain "
@@ -177,7 +177,7 @@ def guidance(folder: str, dataset: str) -> None:
     solver = c[3].radio("Solver", ["heun", "euler"], key="transport.solver", bind="query-params", format_func=str.title)
     seed = int(st.session_state["transport.seed"])
     images, wall = cell(folder, solver, k, seed, label, float(w), 16)
-    what = "unconditional" if label is None else f"class {label} ({data.CLASS_NAMES[dataset][label]}), w = {w}"
+    what = "unconditional" if label is None else f"class {label} ({loaders.class_names(dataset)[label]}), w = {w}"
     inline_image(upscale(grid(images, ncol=8), 2),
                  f"16 samples, {what}, {solver.title()} K = {k} "
                  f"({rf.evaluations(solver, k) * (1 if label is None or w == 1 else 2)} network evaluations), "
@@ -425,13 +425,17 @@ dataset = st.session_state["dataset"]
 rows = transports(dataset)
 rf_rows = [r for r in rows if r["family"] == "rectified-flow"]
 if not rf_rows:
-    st.info(f"No rectified flow is installed for {dataset} yet (its CPU training goes on over several "
-            "sessions in training/); the grid shows the DDPM's solvers, and the 2-D section below "
-            "trains its own flows.")
+    st.info(loaders.not_trained(dataset, "rectified-flow", "its straight paths and few-step samples")
+            + " Meanwhile the grid shows the DDPM's solvers, and the 2-D section below trains its own flows.")
 if rows:
     steps_grid(rows)
     if rf_rows:
-        guidance(rf_rows[0]["folder"], dataset)
+        classes = loaders.load_checkpoint(rf_rows[0]["folder"]).model.config.num_classes
+        if classes:
+            guidance(rf_rows[0]["folder"], dataset, classes)
+        else:
+            st.info("Classifier-free guidance needs class labels: this rectified flow was trained without "
+                    "them (a folder of images with no class subfolders).")
         replay(rf_rows[0]["folder"], rf_rows[0]["label"].split(" · ")[0])
     scrub(rows)
     quality_chart(rows)

@@ -75,7 +75,7 @@ if ckpt is None:
     st.stop()
 folder, card, model = row["folder"], ckpt.card, ckpt.model
 dataset = card["dataset"]
-classes = list(data.CLASS_NAMES[dataset])
+classes = loaders.class_names(dataset)
 images, labels = loaders.bundled(dataset)
 latent_dim = model.config.latent_dim
 st.caption(f"**{card['name']}** on {dataset}: {latent_dim}-D latent · held-out −ELBO "
