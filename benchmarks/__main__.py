@@ -231,6 +231,32 @@ def gan_snapshot(playwright, url: str, reps: int) -> dict:
     return timed_keys(browser, page, slider, "at step", reps, run=5, first="ArrowLeft")
 
 
+def bigan_controls(playwright, url: str, reps: int) -> dict:
+    """/bigan's controls: a held-out image picked (its reconstruction G(E(x)) painted), the grid's
+    seed "+" (16 images reconstructed by the BiGAN and the VAE, painted), and the walk's sliders."""
+    recon = '[data-testid="stImage"]:has-text("BiGAN: G(E(x))") img'
+    browser, page = opened(playwright, url, "bigan", recon)
+    wait_idle(page)
+    picker = page.locator('[data-testid="stSelectbox"]', has_text="Held-out image").first
+
+    def pick(i: int) -> float:
+        picker.click()
+        option = page.get_by_role("option").nth(1 + i % 40)
+        return timed_click(page, option, _IMG_CHANGED, ["BiGAN: G(E(x))", page.get_attribute(recon, "src")])
+
+    grid_caption = "rows: held-out images"
+    plus = page.locator('[data-testid="stNumberInput"]', has_text="Which images").first.locator("button").last
+    try:
+        out = {"image": timed_clicks(page, reps, 2, pick),
+               "grid seed": timed_clicks(page, reps, 2, lambda i: timed_click(
+                   page, plus, _IMG_CHANGED,
+                   [grid_caption, page.get_attribute(f'[data-testid="stImage"]:has-text("{grid_caption}") img', "src")]))}
+    finally:
+        browser.close()
+    out["sliders"] = slider_controls(playwright, url, "bigan", reps)
+    return out
+
+
 def projections_switch(playwright, url: str, reps: int) -> dict:
     """A click on PCA or t-SNE -> the map drawn with the other method (both cached after the
     first switch; the default t-SNE map ships precomputed)."""
@@ -731,42 +757,48 @@ def markdown(r: dict) -> str:
     lines += ["| what | n | p50 | p95 |", "|---|---|---|---|"]
     row = lambda name, d, unit="ms": lines.append(
         f"| {name} | {d.get('n', '')} | {d.get('p50_ms', '')} {unit} | {d.get('p95_ms', '')} {unit} |")
-    for name, d in r["page_load"].items():
+    for name, d in r.get("page_load", {}).items():
         row(f"cold load of /{PAGES[name][0]} (new tab → content)", d)
-    row("/vae without live decode (GENLAB_NO_LIVE_DECODE=1)", r["page_load_without_live_decode"]["vae"])
-    row("VAE z1 slider key → new image painted", r["vae_slider"])
-    row("GAN seed + → the row of grids painted (every GAN, then the VAE reference)", r["gan_seed"])
+    if "page_load_without_live_decode" in r:
+        row("/vae without live decode (GENLAB_NO_LIVE_DECODE=1)", r["page_load_without_live_decode"]["vae"])
+    if "vae_slider" in r:
+        row("VAE z1 slider key → new image painted", r["vae_slider"])
+        row("GAN seed + → the row of grids painted (every GAN, then the VAE reference)", r["gan_seed"])
     if "gan_snapshot" in r:
         row("GAN replay snapshot slider key → replayed grid painted", r["gan_snapshot"])
     if "diffusion_step" in r:
         row("diffusion step slider key → next x_t painted (DDIM-50, 8 images)", r["diffusion_step"])
-    row("projections PCA ⇄ t-SNE click → map redrawn", r["projections_switch"])
+    if "projections_switch" in r:
+        row("projections PCA ⇄ t-SNE click → map redrawn", r["projections_switch"])
     if "flows_temperature" in r:
         row("flows temperature slider key → new samples painted", r["flows_temperature"])
     if "pixelcnn_field" in r:
         row("PixelCNN receptive field pixel-row key → new field painted", r["pixelcnn_field"])
-    row("latent pad pointer move → frame painted", r["latent_pad"]["pointer_to_frame"])
-    row("latent pad JS decode per frame", r["latent_pad"]["decode"])
-    for c in r["concurrency"]:
+    if "latent_pad" in r:
+        row("latent pad pointer move → frame painted", r["latent_pad"]["pointer_to_frame"])
+        row("latent pad JS decode per frame", r["latent_pad"]["decode"])
+    for c in r.get("concurrency", []):
         row(f"{c['sessions']} sessions at once: the {c['browser_tabs']} Chromium tabs, VAE "
             f"slider key → image painted ({c['errors']} errors in all)", c)
         row(f"… the other {c['sessions'] - c['browser_tabs']}: protocol sessions (VAE slider, GAN "
             "seed, projections method), change → rerun done + images fetched", c["protocol_sessions"])
-    cold = r["cold_start"]
-    lines += ["", f"- App cold start (`streamlit run` → home rendered): median "
-              f"{cold['median_home_rendered_s']} s over {len(cold['runs'])} runs.",
-              f"- Page weight of the latent pad: script {r['page_weight']['script_kb']} KB, decoder "
-              f"weights {r['page_weight']['decoder_kb_each']} KB per VAE (float32, fetched once).",
-              f"- Server memory (RSS): {json.dumps(r['memory'])}.",
-              f"- Sampling speed (images/s, batch 256, 2 threads; diffusion: seconds for 16 images "
-              f"as the page samples): {json.dumps(r['sampling_images_per_s'])}.",
-              f"- /diffusion in the browser, DDPM-1000 of 8 images, the click that starts it → the "
-              f"final grid painted, and the same run as a function: "
-              f"{json.dumps(r.get('diffusion_sample_click', 'not run'))}.",
-              f"- Projections of 5,000 points (seconds): {json.dumps(r['projection_speed'])}.",
-              f"- In the browser, 5,000 Fashion-MNIST points: the click on t-SNE → a fresh map "
-              f"drawn, then the same settings again (cached): "
-              f"{json.dumps(r.get('projections_fresh_tsne', 'not run'))}.", ""]
+    facts = [
+        ("cold_start", lambda c: f"App cold start (`streamlit run` → home rendered): median "
+                                 f"{c['median_home_rendered_s']} s over {len(c['runs'])} runs."),
+        ("page_weight", lambda w: f"Page weight of the latent pad: script {w['script_kb']} KB, decoder "
+                                  f"weights {w['decoder_kb_each']} KB per VAE (float32, fetched once)."),
+        ("memory", lambda m: f"Server memory (RSS): {json.dumps(m)}."),
+        ("sampling_images_per_s", lambda x: f"Sampling speed (images/s, batch 256, 2 threads; diffusion: "
+                                            f"seconds for 16 images as the page samples): {json.dumps(x)}."),
+        ("diffusion_sample_click", lambda x: f"/diffusion in the browser, DDPM-1000 of 8 images, the click "
+                                             f"that starts it → the final grid painted, and the same run as a "
+                                             f"function: {json.dumps(x)}."),
+        ("projection_speed", lambda x: f"Projections of 5,000 points (seconds): {json.dumps(x)}."),
+        ("projections_fresh_tsne", lambda x: f"In the browser, 5,000 Fashion-MNIST points: the click on t-SNE "
+                                             f"→ a fresh map drawn, then the same settings again (cached): "
+                                             f"{json.dumps(x)}."),
+    ]
+    lines += [""] + [f"- {say(r[key])}" for key, say in facts if key in r] + [""]
     if "playground" in r:
         pg = r["playground"]
         lines += ["## 2-D playground", "",
@@ -800,11 +832,18 @@ def markdown(r: dict) -> str:
         for label, d in c["sliders"].items():
             lines.append(f"| {label} | {d['n']} | {d['p50_ms']} ms | {d['p95_ms']} ms |")
         lines.append("")
+    if "bigan" in r:
+        b = r["bigan"]
+        lines += ["## BiGAN (/bigan)", "",
+                  f"- A held-out image picked → its reconstruction G(E(x)) painted (Chromium): {json.dumps(b['image'])}.",
+                  f"- The grid's seed \"+\" → 16 images reconstructed by the BiGAN and the VAE-16d, painted: "
+                  f"{json.dumps(b['grid seed'])}.",
+                  f"- The walk's sliders, keyboard steps (key → last change): {json.dumps(b['sliders']['all'])}.", ""]
     return "\n".join(lines)
 
 
 PARTS = ["cold", "pages", "nolive", "concurrency", "sampling", "projection", "playground", "concepts",
-         "transport"]
+         "transport", "bigan"]
 
 
 def main() -> None:
@@ -820,7 +859,8 @@ def main() -> None:
     args = p.parse_args()
     out = Path(args.out)
     parts = set(args.only or PARTS)
-    result = json.loads(out.with_suffix(".json").read_text()) if args.only else {}
+    earlier = out.with_suffix(".json")
+    result = json.loads(earlier.read_text()) if args.only and earlier.is_file() else {}
     machine = (f"{platform.machine()}, {os.cpu_count()} cores, "
                f"{round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB, "
                f"{_cpu_model()}, Python {platform.python_version()}")
@@ -877,6 +917,9 @@ def main() -> None:
     if "transport" in parts:
         with sync_playwright() as pw, streamlit_server() as (url, _, _):
             result["transport"] = slider_controls(pw, url, "transport", max(10, args.reps // 2))
+    if "bigan" in parts:
+        with sync_playwright() as pw, streamlit_server() as (url, _, _):
+            result["bigan"] = bigan_controls(pw, url, max(10, args.reps // 2))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
     out.with_suffix(".md").write_text(markdown(result))
