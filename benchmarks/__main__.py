@@ -865,9 +865,9 @@ def main() -> None:
                f"{round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB, "
                f"{_cpu_model()}, Python {platform.python_version()}")
     # where each part was measured: with --only, the parts kept may come from another machine
-    result["measured"] = {**result.get("measured", {part: {"machine": result.get("machine"),
-                                                           "date": result.get("date")}
-                                                    for part in PARTS}),
+    earlier_parts = {part: {"machine": result.get("machine"), "date": result.get("date")}
+                     for part in PARTS} if result else {}  # a file from before parts were dated
+    result["measured"] = {**result.get("measured", earlier_parts),
                           **{part: {"machine": machine, "date": time.strftime("%Y-%m-%d")}
                              for part in parts}}
     result.update({"machine": machine, "date": time.strftime("%Y-%m-%d")})
