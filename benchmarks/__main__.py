@@ -527,7 +527,7 @@ def page_sampling(model, sampler: str, steps: int, n: int, seed: int) -> tuple[f
     return seconds, fast.workers
 
 
-def sampling_speed() -> dict:
+def sampling_speed(smoke: bool = False) -> dict:
     """Images per second per checkpoint (batch of 256, 2 threads, median of 3). Diffusion,
     as its page samples (``page_sampling``): seconds for DDIM-50 of 16 images (median of 3)
     and DDPM-1000 of 16 and of 8 images (once each) after a warm-up run."""
@@ -539,6 +539,7 @@ def sampling_speed() -> dict:
 
     torch.set_num_threads(2)
     out = {}
+    reps, batch = (1, 16) if smoke else (3, 256)
     for folder in checkpoints.find_all():
         ckpt = registry.load(folder)
         family = registry.get(ckpt.card["family"])
@@ -547,9 +548,10 @@ def sampling_speed() -> dict:
         if ckpt.card["family"] == "ddpm":
             torch.set_num_threads(1)  # as in the app (genlab_ui.loaders)
             page_sampling(ckpt.model, "ddim", 50, 16, 99)  # warm-up: bfloat16 kernels are built
-            ddim = statistics.median(page_sampling(ckpt.model, "ddim", 50, 16, seed)[0] for seed in range(3))
-            ddpm16, workers16 = page_sampling(ckpt.model, "ddpm", 1000, 16, 0)
-            ddpm8, workers8 = page_sampling(ckpt.model, "ddpm", 1000, 8, 0)
+            ddim = statistics.median(page_sampling(ckpt.model, "ddim", 50, 16, seed)[0] for seed in range(reps))
+            long_steps = 20 if smoke else 1000  # the smoke run checks the path, not the figure
+            ddpm16, workers16 = page_sampling(ckpt.model, "ddpm", long_steps, 16, 0)
+            ddpm8, workers8 = page_sampling(ckpt.model, "ddpm", long_steps, 8, 0)
             out[ckpt.id] = {"ddim50_16_images_s": round(ddim, 2), "ddpm1000_16_images_s": round(ddpm16, 1),
                             "ddpm1000_8_images_s": round(ddpm8, 1), "workers_16_8": [workers16, workers8],
                             "bfloat16": bf16_supported(),
@@ -557,11 +559,11 @@ def sampling_speed() -> dict:
             torch.set_num_threads(2)
             continue
         times = []
-        for seed in range(3):
+        for seed in range(reps):
             t0 = time.perf_counter()
-            sample_images(family, ckpt.model, 256, seed)
+            sample_images(family, ckpt.model, batch, seed)
             times.append(time.perf_counter() - t0)
-        out[ckpt.id] = round(256 / statistics.median(times), 1)
+        out[ckpt.id] = round(batch / statistics.median(times), 1)
     return out
 
 
@@ -612,7 +614,7 @@ def _cpu_model() -> str:
                  if line.startswith("model name")), "unknown CPU")
 
 
-def playground_table() -> list[dict]:
+def playground_table(smoke: bool = False) -> list[dict]:
     """Every 2-D family on every toy data set at its default steps, as ``genlab toy`` runs it:
     training seconds (one thread) and the energy distance against the Gaussian reference."""
     import torch
@@ -624,9 +626,9 @@ def playground_table() -> list[dict]:
     torch.set_num_threads(1)  # one core per training, as on the page
     rows = []
     try:
-        for data in TOY_DATASETS:
-            for family in playground.TOY_FAMILIES:
-                _, r = playground.fit(family, data)
+        for data in TOY_DATASETS[:1] if smoke else TOY_DATASETS:
+            for family in list(playground.TOY_FAMILIES)[:1] if smoke else playground.TOY_FAMILIES:
+                _, r = playground.fit(family, data, steps=50 if smoke else None)
                 rows.append({"family": family, "data": data, "steps": r["steps"], "seconds": r["seconds"],
                              "energy_distance": r["energy_distance"], "gaussian_baseline": r["gaussian_baseline"],
                              "real_vs_real": r["real_vs_real"],
@@ -856,7 +858,14 @@ def main() -> None:
     p.add_argument("--out", default=str(ROOT / "docs" / "benchmarks"))
     p.add_argument("--only", nargs="+", choices=PARTS,
                    help="run these parts and keep the others' results from --out's JSON")
+    p.add_argument("--smoke", action="store_true",
+                   help="every part at the smallest scale (2 reps, 1 cold start, 3 sessions, short runs): "
+                        "checks that the harness still follows the pages (the test suite runs it); "
+                        "its figures are not measurements")
     args = p.parse_args()
+    if args.smoke:
+        args.reps, args.cold, args.sessions = 2, 1, [3]
+    small = lambda full, tiny: tiny if args.smoke else full
     out = Path(args.out)
     parts = set(args.only or PARTS)
     earlier = out.with_suffix(".json")
@@ -881,45 +890,45 @@ def main() -> None:
                 result["page_load_without_live_decode"] = page_loads(pw, url, args.reps)
         if "pages" in parts:
             with streamlit_server() as (url, proc, _):
-                result["memory"] = memory(pw, url, proc.pid)
+                result["memory"] = memory(pw, url, proc.pid, small(300, 10))
                 result["page_load"] = page_loads(pw, url, args.reps)
-                result["vae_slider"] = vae_slider(pw, url, max(args.reps, 40))
+                result["vae_slider"] = vae_slider(pw, url, small(max(args.reps, 40), args.reps))
                 result["gan_seed"] = gan_seed(pw, url, args.reps)
                 result["gan_snapshot"] = gan_snapshot(pw, url, args.reps)
                 result["diffusion_step"] = diffusion_step(pw, url, args.reps)
                 result["projections_switch"] = projections_switch(pw, url, args.reps)
                 result["flows_temperature"] = flows_temperature(pw, url, args.reps)
                 result["pixelcnn_field"] = pixelcnn_field(pw, url, args.reps)
-                result["latent_pad"] = latent_pad(pw, url)
+                result["latent_pad"] = latent_pad(pw, url, small(200, 10))
                 result["page_weight"] = page_weight()
     if "concurrency" in parts:
         result["concurrency"] = []
         for n in args.sessions:
             with streamlit_server() as (url, _, _):
-                result["concurrency"].append(asyncio.run(_concurrent(url, n, 10)))
+                result["concurrency"].append(asyncio.run(_concurrent(url, n, small(10, 2))))
     if "sampling" in parts:
-        result["sampling_images_per_s"] = sampling_speed()
+        result["sampling_images_per_s"] = sampling_speed(args.smoke)
         with sync_playwright() as pw, streamlit_server() as (url, _, _):
             result["diffusion_sample_click"] = diffusion_sample_click(pw, url)
     if "projection" in parts:
-        result["projection_speed"] = projection_speed()
+        result["projection_speed"] = projection_speed(small(3, 1))
         with sync_playwright() as pw, streamlit_server() as (url, _, _):
-            result["projections_fresh_tsne"] = projections_fresh_tsne(pw, url)
+            result["projections_fresh_tsne"] = projections_fresh_tsne(pw, url, small(5, 1))
     if "playground" in parts:
         with sync_playwright() as pw, streamlit_server() as (url, _, _):
-            browser_figures = playground_browser(pw, url, max(10, args.reps // 2))
+            browser_figures = playground_browser(pw, url, small(max(10, args.reps // 2), 2))
         with streamlit_server() as (url, _, _):
             answers = asyncio.run(_playground_answers(url, args.reps))
-        result["playground"] = {**browser_figures, "answers": answers, "table": playground_table()}
+        result["playground"] = {**browser_figures, "answers": answers, "table": playground_table(args.smoke)}
     if "concepts" in parts:
         with sync_playwright() as pw, streamlit_server() as (url, _, _):
-            result["concepts"] = slider_controls(pw, url, "concepts", max(10, args.reps // 2))
+            result["concepts"] = slider_controls(pw, url, "concepts", small(max(10, args.reps // 2), 2))
     if "transport" in parts:
         with sync_playwright() as pw, streamlit_server() as (url, _, _):
-            result["transport"] = slider_controls(pw, url, "transport", max(10, args.reps // 2))
+            result["transport"] = slider_controls(pw, url, "transport", small(max(10, args.reps // 2), 2))
     if "bigan" in parts:
         with sync_playwright() as pw, streamlit_server() as (url, _, _):
-            result["bigan"] = bigan_controls(pw, url, max(10, args.reps // 2))
+            result["bigan"] = bigan_controls(pw, url, small(max(10, args.reps // 2), 2))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.with_suffix(".json").write_text(json.dumps(result, indent=2) + "\n")
     out.with_suffix(".md").write_text(markdown(result))
