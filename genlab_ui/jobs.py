@@ -11,6 +11,10 @@ at every step of a few tens of ms).
 Jobs are shared by every session, keyed by their inputs like st.cache_data: a second session
 asking for the same result joins the running job, and the ``KEEP`` most recent results are
 kept for later reruns. The computation must not call Streamlit (it has no script run).
+
+At most ``MAX_RUNNING`` jobs compute at once (one per core): with a class on one server, the
+next ones wait their turn and say so ("queued: 2 ahead") instead of slowing every session's
+sliders; Cancel works while queued too.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from typing import Any, Callable
 import streamlit as st
 
 ASK_ABOVE_S = 20.0  # an action estimated to take longer asks first
+MAX_RUNNING = 2  # jobs computing at once, server-wide (this machine has two cores)
 KEEP = 12  # finished jobs kept per server process (a DDPM run of 16 images: ~4 MB)
 
 log = logging.getLogger(__name__)
@@ -48,6 +53,7 @@ class Job:
     partial: Any = None  # what the computation has so far, for a live view (``report(partial=…)``)
     error: str | None = None  # "cancelled" or the exception
     ended: float | None = None
+    queued: bool = True  # waiting for one of the MAX_RUNNING slots
     _cancel: threading.Event = field(default_factory=threading.Event, repr=False)
 
     def report(self, fraction: float, note: str = "", partial: Any = None) -> None:
@@ -80,6 +86,8 @@ class Job:
 
     def remaining_s(self) -> float | None:
         """Seconds left: from the progress so far once it says enough, else from the estimate."""
+        if self.queued and self.ended is None:
+            return None  # its turn has not come: the note says how many are ahead
         elapsed = self.seconds()
         if self.fraction >= 0.05 or (self.fraction > 0 and self.estimate_s is None):
             return elapsed * (1 - self.fraction) / self.fraction
@@ -113,11 +121,36 @@ def start(key: tuple, label: str, compute: Callable[[Job], Any], *,
         ended = [k for k, j in jobs.items() if j.state != "running"]
         for k in ended[:max(0, len(ended) - KEEP)]:
             del jobs[k]
-    threading.Thread(target=_run, args=(job, compute), name="genlab-job", daemon=True).start()
+    threading.Thread(target=_run, args=(job, compute, _slots(), jobs, lock), name="genlab-job", daemon=True).start()
     return job
 
 
-def _run(job: Job, compute: Callable[[Job], Any]) -> None:
+@st.cache_resource(show_spinner=False)
+def _slots() -> threading.Semaphore:
+    return threading.Semaphore(MAX_RUNNING)
+
+
+def queue_note(job: Job, jobs: OrderedDict, lock: threading.Lock) -> str:
+    """Where a waiting job stands: the jobs computing, and those waiting since before it."""
+    with lock:
+        live = [j for j in jobs.values() if j.ended is None]
+    running = sum(1 for j in live if not j.queued)
+    waiting = sum(1 for j in live if j.queued and j.started < job.started)
+    return (f"queued behind {running} running job{'s' * (running != 1)}"
+            + (f" and {waiting} waiting" if waiting else "") + f" (at most {MAX_RUNNING} run at once)")
+
+
+def _run(job: Job, compute: Callable[[Job], Any], slots: threading.Semaphore, jobs: OrderedDict,
+         lock: threading.Lock) -> None:
+    try:
+        while not slots.acquire(timeout=0.1):  # wait for a free slot; Cancel works meanwhile
+            job.note = queue_note(job, jobs, lock)
+            if job._cancel.is_set():
+                raise Cancelled
+    except Cancelled:
+        job.error, job.ended = "cancelled", time.perf_counter()
+        return
+    job.queued, job.note = False, ""
     try:
         job.result = compute(job)
         job.fraction = 1.0
@@ -128,6 +161,7 @@ def _run(job: Job, compute: Callable[[Job], Any]) -> None:
         job.error = f"{type(exc).__name__}: {exc}"
     finally:
         job.ended = time.perf_counter()
+        slots.release()
 
 
 def wait_all(timeout: float = 600.0) -> list[Job]:
