@@ -141,10 +141,16 @@ def one_image() -> None:
         error = "" if i == 0 else f" · mean |x − x̂| = {np.abs(img / 255 - image / 255).mean():.3f}"
         inline_image(upscale(img, 6), f"{title}{error}{verdict(predicted, i, truth)}", where=col)
     z = codes(folder, image[None])[0]
+    rec_x = ckpt.model.config.rec_x
     st.caption(f"E(x) has {len(z)} numbers (‖E(x)‖ = {z.norm():.1f}; a sample of the prior N(0, I) "
-               f"has ‖z‖ ≈ {np.sqrt(len(z)):.1f}). The BiGAN never compares pixels unless its card "
-               "says it was trained with a reconstruction term: what survives the round trip is what "
-               "the discriminator checks. The VAE is trained to reproduce pixels and blurs instead.")
+               f"has ‖z‖ ≈ {np.sqrt(len(z)):.1f}). "
+               + (f"This BiGAN was also trained with the notes' reconstruction terms ({rec_x:g}·‖x − G(E(x))‖² "
+                  f"and {ckpt.model.config.rec_z:g}·‖z − E(G(z))‖² beside the adversarial loss), so G(E(x)) "
+                  "stays close in pixels too; without them, what survives the round trip is only what the "
+                  "discriminator checks on the pairs." if rec_x else
+                  "This BiGAN never compares pixels: what survives the round trip is what the discriminator "
+                  "checks on the pairs.")
+               + " The VAE is trained to reproduce pixels and blurs instead.")
 
 
 @st.fragment
@@ -162,9 +168,8 @@ def many_images() -> None:
         same = [float((p == labels[pick]).mean()) for p in predicted[1:]]
         st.caption("The classifier puts " + " and ".join(
             f"{s:.0%} of the {name}'s reconstructions" for s, name in
-            zip(same, ["BiGAN", name_of(vae) if vae else ""])) + " in the original's class. "
-            "The card's figures over the whole held-out set: "
-            + card_figures())
+            zip(same, ["BiGAN", name_of(vae) if vae else ""])) + " in the original's class."
+            + (f" The card's figures over the whole held-out set: {figures}." if (figures := card_figures()) else ""))
 
 
 def card_figures() -> str:
@@ -174,7 +179,7 @@ def card_figures() -> str:
         parts.append(f"class kept in {m['rec_class_agreement']:.1%}")
     if "linear_probe_accuracy" in m:
         parts.append(f"a linear classifier on E(x): {m['linear_probe_accuracy']:.1%} held-out accuracy")
-    return "; ".join(p for p in parts if p) + "."
+    return "; ".join(p for p in parts if p)
 
 
 def _ignore_pick() -> None:
