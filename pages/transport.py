@@ -19,6 +19,8 @@ from genlab_ui import loaders, state
 from genlab_ui.components import chart_config, csv_download, gif_download, inline_image, png_download
 
 STEPS = [1, 2, 4, 8, 16, 50]  # the grid's columns
+GUIDED_STEPS = STEPS[:-1]  # guidance doubles the evaluations: K = 50 would take seconds per move
+GUIDED_N = 8  # images in the guidance row: a move of w or K repaints in a few hundred ms
 CELL = 4  # images per cell (2×2)
 TOY_DATA = {"gaussians": "8 Gaussians", "moons": "two moons", "rings": "two rings"}
 TOY_POINTS, TOY_PATHS, TOY_LIM = 3000, 150, 4.0
@@ -173,16 +175,16 @@ def guidance(folder: str, dataset: str, classes: int) -> None:
                            bind="query-params",
                            help="v = v_∅ + w·(v_c − v_∅): 0 ignores the class, 1 is plain "
                                 "conditional, larger w sharper and less varied", disabled=label is None)
-    k = c[2].select_slider("Steps K", STEPS, key="transport.k", bind="query-params")
+    k = c[2].select_slider("Steps K", GUIDED_STEPS, key="transport.k", bind="query-params")
     solver = c[3].radio("Solver", ["heun", "euler"], key="transport.solver", bind="query-params", format_func=str.title)
     seed = int(st.session_state["transport.seed"])
-    images, wall = cell(folder, solver, k, seed, label, float(w), 16)
+    images, wall = cell(folder, solver, k, seed, label, float(w), GUIDED_N)
     what = "unconditional" if label is None else f"class {label} ({loaders.class_names(dataset)[label]}), w = {w}"
-    inline_image(upscale(grid(images, ncol=8), 2),
-                 f"16 samples, {what}, {solver.title()} K = {k} "
+    inline_image(upscale(grid(images, ncol=GUIDED_N), 3),
+                 f"{GUIDED_N} samples, {what}, {solver.title()} K = {k} "
                  f"({rf.evaluations(solver, k) * (1 if label is None or w == 1 else 2)} network evaluations), "
                  f"seed {seed} · {wall:.2f} s")
-    png_download(grid(images, ncol=8), file_name(loaders.model_id(folder), "any-class" if label is None
+    png_download(grid(images, ncol=GUIDED_N), file_name(loaders.model_id(folder), "any-class" if label is None
                                                  else f"class{label}-w{w:g}", solver, f"K{k}", f"seed{seed}", ext="png"))
     measured = loaders.load_checkpoint(folder).card["metrics"].get("guidance")
     if measured:
