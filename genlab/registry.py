@@ -75,13 +75,33 @@ def load(folder: str | os.PathLike) -> checkpoints.Checkpoint:
                                           f"family {card['family']!r} ({exc})") from None
     model = family.model(config)
     tensors = checkpoints.load_tensors(folder, card)
+    dropped = tuple(card.get("dropped", ()))
+    if not set(dropped) <= set(family.training_only):
+        raise checkpoints.CheckpointError(f"{folder / checkpoints.CARD}: a {family.name} cannot leave out "
+                                          f"{sorted(set(dropped) - set(family.training_only))}")
     try:
-        model.load_state_dict(tensors, strict=True)
+        missing, unexpected = model.load_state_dict(tensors, strict=not dropped)
+        left_out = [k for k in missing if not k.startswith(tuple(f"{d}." for d in dropped))]
+        if unexpected or left_out:
+            raise RuntimeError(f"missing {left_out[:3]}, unexpected {unexpected[:3]}")
     except RuntimeError as exc:
         raise checkpoints.CheckpointError(f"{folder / checkpoints.WEIGHTS}: weights do not fit "
                                           f"the card's config ({str(exc).splitlines()[0]})") from None
+    model.dropped = dropped  # e.g. ("discriminator",): not loaded, so not to be used
     model.eval().requires_grad_(False)
     return checkpoints.Checkpoint(card, model, folder)
+
+
+def drop_parts(folder: str | os.PathLike, parts: tuple[str, ...]) -> Path:
+    """Rewrite a checkpoint without submodules only training needs (``Family.training_only``,
+    e.g. a BiGAN's discriminator), for a smaller shipped file; the card lists them in "dropped"."""
+    ckpt = load(folder)
+    family = get(ckpt.card["family"])
+    if not set(parts) <= set(family.training_only):
+        raise ValueError(f"a {family.name} needs {sorted(set(parts) - set(family.training_only))} after training")
+    keep = {k: v for k, v in ckpt.model.state_dict().items() if not k.startswith(tuple(f"{p}." for p in parts))}
+    dropped = sorted({*ckpt.card.get("dropped", ()), *parts})
+    return checkpoints.save(folder, keep, {**ckpt.card, "dropped": dropped})
 
 
 MAX_UPLOAD_BYTES = 150 * 1024 * 1024  # the largest shipped checkpoint is a few MB

@@ -101,3 +101,27 @@ def test_cli_reconstructs_with_any_encoder(tmp_path, capsys):
     for bad, message in ((["mnist/dcgan"], "has no encoder"), (["mnist/vae-16d", "--n", "0"], "argument --n: must be")):
         assert main(["reconstruct", *bad, "--out", str(out)]) == 2
         assert message in capsys.readouterr().err
+
+
+def test_a_bigan_ships_without_its_discriminator(tmp_path):
+    """G and E are all the app needs: the discriminator (half the file) can be left out of a
+    shipped checkpoint; the card says so, and nothing tries to score with it."""
+    from tests.conftest import save_untrained
+
+    save_untrained(tmp_path, "bigan", "bigan", TINY)
+    folder = tmp_path / "mnist" / "bigan"
+    full = registry.load(folder).model
+    size = (folder / checkpoints.WEIGHTS).stat().st_size
+    registry.drop_parts(folder, ("discriminator",))
+    assert (folder / checkpoints.WEIGHTS).stat().st_size < size
+    ckpt = registry.load(folder)
+    assert ckpt.card["dropped"] == ["discriminator"] and ckpt.model.dropped == ("discriminator",)
+    x = torch.rand(3, 1, 28, 28)
+    torch.testing.assert_close(ckpt.model.reconstruct(x), full.reconstruct(x))
+    metrics = bigan_metrics(ckpt.model, x, sample.generator(0))
+    assert "rec_mae" in metrics and "d_holdout" not in metrics
+    with pytest.raises(ValueError, match="needs \\['generator'\\]"):
+        registry.drop_parts(folder, ("generator",))
+    checkpoints.update_card(folder, dropped=["generator"])  # a card may not claim more
+    with pytest.raises(checkpoints.CheckpointError, match="cannot leave out"):
+        registry.load(folder)

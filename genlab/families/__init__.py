@@ -46,6 +46,9 @@ class Family:
     sampling_network: Callable[..., Any] | None = None
     # families with an encoder: (model, x (B, 1, 28, 28) in [0, 1]) -> the reconstruction, same range
     reconstruct: Callable[..., torch.Tensor] | None = None
+    # submodules only training needs (e.g. a BiGAN's discriminator): a shipped checkpoint may leave
+    # them out (card field "dropped", ``registry.drop_parts``); they are then not loaded or scored
+    training_only: tuple[str, ...] = ()
 
     def config_from_dict(self, values: dict) -> Any:
         """Rebuild the config dataclass from JSON (lists back to tuples); unknown keys fail."""

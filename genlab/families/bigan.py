@@ -120,14 +120,16 @@ def bigan_metrics(model, x: torch.Tensor, gen: torch.Generator, *, labels=None,
     z = gan_noise(model.config.noise_dim, len(x), gen)
     fake = torch.cat([model.generate(zb) for zb in z.split(batch)])
     z_back = encode(model, fake, batch)
+    out = {"rec_mae": round((rec - x).abs().mean().item(), 4), "rec_mse": round((rec - x).pow(2).mean().item(), 5),
+           "z_rec_mse": round((z_back - z).pow(2).mean().item(), 4), "n": len(x)}
+    if "discriminator" in getattr(model, "dropped", ()):  # shipped without D: nothing to score with
+        return out
     e_real = encode(model, x, batch)
     raw = lambda xs, zs: torch.cat([model.score(a, b) for a, b in zip(xs.split(batch), zs.split(batch))])
     real_s, fake_s = raw(x, e_real), raw(fake, z)
     if not model.config.critic:
         real_s, fake_s = torch.sigmoid(real_s), torch.sigmoid(fake_s)
-    return {"rec_mae": round((rec - x).abs().mean().item(), 4), "rec_mse": round((rec - x).pow(2).mean().item(), 5),
-            "z_rec_mse": round((z_back - z).pow(2).mean().item(), 4),
-            "d_holdout": round(real_s.mean().item(), 4), "d_samples": round(fake_s.mean().item(), 4), "n": len(x)}
+    return {**out, "d_holdout": round(real_s.mean().item(), 4), "d_samples": round(fake_s.mean().item(), 4)}
 
 
 def _codes(model, x: torch.Tensor) -> torch.Tensor:
@@ -142,7 +144,7 @@ PRESETS = {
 FAMILY = Family(
     name="bigan", config=BiGANConfig, model=BiGAN,
     make_optimizers=bigan_optimizers, train_step=bigan_step,
-    sample=bigan_sample, evaluate=bigan_metrics, snapshots=True,
+    sample=bigan_sample, evaluate=bigan_metrics, snapshots=True, training_only=("discriminator",),
     equation=r"\min_{G,E}\max_D\; \mathbb{E}_{x}[\log D(x, E(x))] + "
              r"\mathbb{E}_{z\sim\mathcal{N}(0, I)}[\log(1 - D(G(z), z))]",
     about=("A GAN with an encoder: D judges pairs, (x, E(x)) for real images against (G(z), z) "
