@@ -239,9 +239,9 @@ def bigan_controls(playwright, url: str, reps: int) -> dict:
     wait_idle(page)
     picker = page.locator('[data-testid="stSelectbox"]', has_text="Held-out image").first
 
-    def pick(i: int) -> float:
+    def pick(i: int) -> float:  # held-out #1 … #5 in turn (the list renders the options near the top)
         picker.click()
-        option = page.get_by_role("option").nth(1 + i % 40)
+        option = page.get_by_role("option", name=re.compile(rf"^#{1 + i % 5} ·"))
         return timed_click(page, option, _IMG_CHANGED, ["BiGAN: G(E(x))", page.get_attribute(recon, "src")])
 
     grid_caption = "rows: held-out images"
