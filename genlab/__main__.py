@@ -8,6 +8,7 @@ import dataclasses
 import json
 import logging
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -38,14 +39,16 @@ def bounded(kind, lo: float | None = None, hi: float | None = None, *, above: bo
 
 
 def writable(path: Path) -> Path:
-    """``path`` after checking, before any long work, that a file can be written there."""
+    """``path`` after checking, before any long work, that a file can be written there (a probe
+    file of this process's own in its folder: several processes, e.g. torchrun's, may check at once)."""
+    import tempfile
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        existed = path.exists()
-        with open(path, "ab"):
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".genlab-write-test-"):
             pass
-        if not existed:
-            path.unlink()
+        if path.is_dir() or (path.exists() and not os.access(path, os.W_OK)):
+            raise IsADirectoryError(21, "a folder is in the way") if path.is_dir() else PermissionError(13, "read-only")
     except OSError as exc:
         raise ValueError(f"cannot write {path}: {exc.strerror or exc}") from None
     return path

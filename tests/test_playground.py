@@ -169,4 +169,4 @@ def test_cli_toy_writes_samples_and_fresh_data_and_prints_json(tmp_path):
         assert not any(tuple(p) in seen for p in f["data"].tolist())  # fresh points, not the training set
     bad = subprocess.run([sys.executable, "-m", "genlab", "toy", "gan", "--data", "moons", "--steps", "0"],
                          capture_output=True, text=True, timeout=120)
-    assert bad.returncode != 0 and "--steps must be" in bad.stderr and "Traceback" not in bad.stderr
+    assert bad.returncode != 0 and "argument --steps: must be" in bad.stderr and "Traceback" not in bad.stderr
