@@ -47,10 +47,10 @@ def writable(path: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".genlab-write-test-"):
             pass
-        if path.is_dir() or (path.exists() and not os.access(path, os.W_OK)):
-            raise IsADirectoryError(21, "a folder is in the way") if path.is_dir() else PermissionError(13, "read-only")
     except OSError as exc:
         raise ValueError(f"cannot write {path}: {exc.strerror or exc}") from None
+    if path.is_dir() or (path.exists() and not os.access(path, os.W_OK)):
+        raise ValueError(f"cannot write {path}: {'a folder is in the way' if path.is_dir() else 'read-only'}")
     return path
 
 

@@ -2,6 +2,7 @@
 and a check that every row of that table names a test that exists (a test per row)."""
 
 import hashlib
+import io
 import json
 import os
 import re
@@ -52,10 +53,10 @@ def test_a_cmyk_jpeg_is_read():
 
 def test_an_animated_image_is_read_from_its_first_frame():
     frames = [stroke("L"), Image.new("L", (80, 80), 255)]
-    buf = __import__("io").BytesIO()
+    buf = io.BytesIO()
     frames[0].save(buf, format="PNG", save_all=True, append_images=frames[1:])  # an APNG
     accepted(buf.getvalue())
-    buf = __import__("io").BytesIO()
+    buf = io.BytesIO()
     frames[0].save(buf, format="GIF", save_all=True, append_images=frames[1:])
     accepted(buf.getvalue())
 
