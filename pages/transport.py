@@ -15,12 +15,14 @@ from genlab.families import ddpm, rectified_flow as rf
 from genlab.images import file_name, grid, upscale
 from genlab.models.toy import TimeMLP, TimeMLPConfig
 from genlab.toy import toy_data
-from genlab_ui import loaders, state
+from genlab_ui import ahead, loaders, state
 from genlab_ui.components import chart_config, csv_download, gif_download, inline_image, png_download
 
 STEPS = [1, 2, 4, 8, 16, 50]  # the grid's columns
 GUIDED_STEPS = STEPS[:-1]  # guidance doubles the evaluations: K = 50 would take seconds per move
 GUIDED_N = 8  # images in the guidance row: a move of w or K repaints in a few hundred ms
+GUIDANCE_W = [0.0, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0]
+GUIDED_STORE, GUIDED_KEEP = "transport_guided", 256  # every session's guidance rows, 6 KB each
 CELL = 4  # images per cell (2×2)
 TOY_DATA = {"gaussians": "8 Gaussians", "moons": "two moons", "rings": "two rings"}
 TOY_POINTS, TOY_PATHS, TOY_LIM = 3000, 150, 4.0
@@ -101,20 +103,24 @@ def labels_for(ckpt, label: int | str | None, seed: int, n: int) -> rf.Label:
     return torch.randint(0, classes, (n,), generator=sample.generator(seed + 7919)) if classes else None
 
 
-@st.cache_data(max_entries=256, show_spinner="Sampling…")
-def cell(folder: str, sampler: str, steps: int, seed: int, label: int | str | None = None,
-         guidance: float = 1.0, n: int = CELL) -> tuple[np.ndarray, float]:
+def sample_cell(folder: str, sampler: str, steps: int, seed: int, label: int | str | None = None,
+                guidance: float = 1.0, n: int = CELL, on_step=None, ckpt=None) -> tuple[np.ndarray, float]:
     """n images from the same x₀ (seed): uint8 (n, 28, 28), and the seconds they took;
-    ``label``: see labels_for."""
-    ckpt = loaders.load_checkpoint(folder)
+    ``label``: see labels_for; ``on_step(i, K)`` after each solver step; ``ckpt``: the folder's
+    checkpoint, loaded beforehand (a thread without a script run cannot)."""
+    ckpt = loaders.load_checkpoint(folder) if ckpt is None else ckpt
     network = ddpm.FastDenoiser(ckpt.model)
     t0 = time.perf_counter()
     if ckpt.card["family"] == "ddpm":
-        images = ddpm.diffusion_sample(network, n, sample.generator(seed), sampler=sampler, steps=steps)
+        images = ddpm.diffusion_sample(network, n, sample.generator(seed), sampler=sampler, steps=steps,
+                                       on_step=on_step)
     else:
         images = rf.rf_sample(network, n, sample.generator(seed), sampler=sampler, steps=steps,
-                              label=labels_for(ckpt, label, seed, n), guidance=guidance)
+                              label=labels_for(ckpt, label, seed, n), guidance=guidance, on_step=on_step)
     return sample.to_uint8(images), time.perf_counter() - t0
+
+
+cell = st.cache_data(max_entries=256, show_spinner="Sampling…")(sample_cell)
 
 
 def row_strip(folder: str, sampler: str, seed: int, label: str | None) -> tuple[np.ndarray, float]:
@@ -164,6 +170,13 @@ def steps_grid(rows: list[dict]) -> None:
 
 # --- guidance: one model, one class, w ------------------------------------------------------------
 
+def neighbours(values: list, value, before) -> list:
+    """The values either side of ``value`` in ``values``, the way it last moved (from ``before``) first."""
+    i = values.index(value)
+    side = [values[j] for j in (i + 1, i - 1) if 0 <= j < len(values)]
+    return side[::-1] if before is not None and before > value else side
+
+
 @st.fragment
 def guidance(folder: str, dataset: str, classes: int) -> None:
     st.subheader("Classifier-free guidance: the same noise becomes the class you ask for")
@@ -171,14 +184,21 @@ def guidance(folder: str, dataset: str, classes: int) -> None:
     label = c[0].selectbox("Class", [None, *range(classes)], key="transport.label", bind="query-params",
                            format_func=lambda i: "none (unconditional)" if i is None
                            else f"{i} · {loaders.class_names(dataset)[i]}")
-    w = c[1].select_slider("Guidance scale w", [0.0, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0], key="transport.guidance",
+    w = c[1].select_slider("Guidance scale w", GUIDANCE_W, key="transport.guidance",
                            bind="query-params",
                            help="v = v_∅ + w·(v_c − v_∅): 0 ignores the class, 1 is plain "
                                 "conditional, larger w sharper and less varied", disabled=label is None)
     k = c[2].select_slider("Steps K", GUIDED_STEPS, key="transport.k", bind="query-params")
     solver = c[3].radio("Solver", ["heun", "euler"], key="transport.solver", bind="query-params", format_func=str.title)
     seed = int(st.session_state["transport.seed"])
-    images, wall = cell(folder, solver, k, seed, label, float(w), GUIDED_N)
+    store, ckpt = loaders.shared_store(GUIDED_STORE), loaders.load_checkpoint(folder)
+
+    def job(k: int, w: float) -> tuple[tuple, ahead.Compute]:
+        w = float(w) if label is not None else 1.0  # w is unused without a class
+        return ((folder, solver, k, seed, label, w),
+                lambda on_step: sample_cell(folder, solver, k, seed, label, w, GUIDED_N, on_step, ckpt))
+
+    images, wall = ahead.result(GUIDED_STORE, *job(k, w), store=store, keep=GUIDED_KEEP)
     what = "unconditional" if label is None else f"class {label} ({loaders.class_names(dataset)[label]}), w = {w}"
     inline_image(upscale(grid(images, ncol=GUIDED_N), 3),
                  f"{GUIDED_N} samples, {what}, {solver.title()} K = {k} "
@@ -194,6 +214,14 @@ def guidance(folder: str, dataset: str, classes: int) -> None:
                                for w, m in measured["w"].items())
                    + ". The classifier agrees more as w grows; FD (quality and variety together) "
                      "shows what the sharper, less varied images cost.")
+    # the next key step of either slider only paints: its neighbours are sampled now, the
+    # slider moved last first, in the direction it moved
+    w0, k0 = st.session_state.get("transport._guided_last", (None, None))
+    by_w = [(k, v) for v in neighbours(GUIDANCE_W, w, w0)] if label is not None else []
+    by_k = [(v, w) for v in neighbours(GUIDED_STEPS, k, k0)]
+    ahead.ahead(GUIDED_STORE, [job(*n) for n in (by_k + by_w if k0 is not None and k0 != k else by_w + by_k)],
+                store=store, keep=GUIDED_KEEP)
+    st.session_state["transport._guided_last"] = (w, k)
 
 
 # --- training replay: the same 64 noise images at doubling steps ----------------------------------

@@ -1,0 +1,106 @@
+"""Work ahead: compute what a control's next step will ask for while the person looks at this one.
+
+/transport's guidance row takes a few hundred ms of sampling per setting. After each repaint
+the page names the neighbouring settings (``ahead``); one background thread, shared by the
+process, computes them into the shared store (``loaders.shared_result``), one network step at
+a time, and stands aside whenever a session computes something it waits for (``result`` runs
+that under ``foreground``). A step to a neighbour then only paints. It is best effort: work a
+newer call makes stale is dropped before it starts, and a session never computes a setting
+twice: one the thread is already computing is waited for.
+"""
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import Any
+
+from genlab_ui import loaders
+
+Store = tuple[OrderedDict, threading.Lock]
+Compute = Callable[[Callable[[int, int], None] | None], Any]  # gets an on_step callback (or None)
+
+_idle = threading.Event()
+_idle.set()
+_lock = threading.Lock()
+_busy = 0  # foreground computations running
+_queued: dict[tuple, Future] = {}  # (store name, key) -> background work, queued or running
+_pool: ThreadPoolExecutor | None = None
+
+
+@contextmanager
+def foreground():
+    """Around a computation a session waits for: background work pauses at its next step."""
+    global _busy
+    with _lock:
+        _busy += 1
+        _idle.clear()
+    try:
+        yield
+    finally:
+        with _lock:
+            _busy -= 1
+            if _busy == 0:
+                _idle.set()
+
+
+def give_way(*_) -> None:
+    """Between two steps of background work: wait while any session computes (an on_step)."""
+    _idle.wait()
+
+
+def _cached(store: Store, key: tuple) -> tuple[bool, Any]:
+    items, lock = store
+    with lock:
+        if key in items:
+            items.move_to_end(key)
+            return True, items[key]
+    return False, None
+
+
+def result(name: str, key: tuple, compute: Compute, *, store: Store, keep: int) -> Any:
+    """``compute(None)`` once per key for every session, as ``loaders.shared_result``; a key the
+    background thread is computing is waited for, one it has only queued is taken over."""
+    hit, value = _cached(store, key)
+    if hit:
+        return value
+    with _lock:
+        work = _queued.get((name, key))
+    if work is not None and work.cancel():  # only queued: computed here instead
+        with _lock:
+            _queued.pop((name, key), None)
+    elif work is not None:  # running (or just done): join it
+        try:
+            return work.result()
+        except Exception:  # noqa: BLE001 - computed again below, where the error shows
+            pass
+    with foreground():
+        return loaders.shared_result(name, key, lambda: compute(None), keep=keep, store=store)
+
+
+def _background(name: str, key: tuple, compute: Compute, store: Store, keep: int) -> Any:
+    try:
+        hit, value = _cached(store, key)
+        return value if hit else loaders.shared_result(name, key, lambda: compute(give_way), keep=keep,
+                                                        store=store)
+    finally:
+        with _lock:
+            _queued.pop((name, key), None)
+
+
+def ahead(name: str, work: Iterable[tuple[tuple, Compute]], *, store: Store, keep: int) -> None:
+    """Queue ``(key, compute)`` pairs, first first, for the background thread; what an earlier
+    call queued in store ``name`` and this one does not name is dropped unless it has started."""
+    global _pool
+    work = [(k, c) for k, c in work if not _cached(store, k)[0]]
+    wanted = {k for k, _ in work}
+    with _lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(1, thread_name_prefix="genlab-ahead")
+        for (n, k), queued in list(_queued.items()):
+            if n == name and k not in wanted and queued.cancel():
+                del _queued[(n, k)]
+        for key, compute in work:
+            if (name, key) not in _queued:
+                _queued[(name, key)] = _pool.submit(_background, name, key, compute, store, keep)
