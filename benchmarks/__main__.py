@@ -14,10 +14,12 @@
   points (no browser), and in the browser a fresh 5,000-point t-SNE then the same settings
   again (needs the dataset's files, e.g. GENLAB_DATA);
 - latent pad: pointer move -> decoded frame painted, and the JS decode time; page weight;
-- server memory (RSS) after start, after every page, after 300 interactions;
-- concurrency: 10 and 25 sessions stepping the VAE slider at once, 2 of them Chromium tabs
-  (latency to the painted image) and the rest protocol sessions (benchmarks/protocol.py:
-  the same websocket messages without a renderer each on the same two cores);
+- server memory (RSS) after start, after every page, after 1,000 interactions;
+- concurrency: 10, 25 and 50 sessions at once: 2 Chromium tabs stepping the VAE slider
+  (latency to the painted image), 2 sessions starting the long samplers (DDPM-1000 on
+  /diffusion, PixelCNN on /autoregressive) and the rest protocol sessions
+  (benchmarks/protocol.py: the same websocket messages without a renderer each on the same
+  two cores) at the VAE slider, the GAN seed and the projections method;
 - model sampling speed per checkpoint (no browser; diffusion runs as its page's job does), and
   /diffusion's DDPM-1000 of 8 images in the browser: the click that starts it -> the final
   grid painted, beside the same run as a function.
@@ -68,7 +70,10 @@ def timed_key(page, slider, key: str, caption: str) -> float:
 
 
 def percentiles(xs: list[float]) -> dict:
+    """n, p50, p95 and max of some ms; fewer than two (a smoke run) give what there is."""
     xs = sorted(xs)
+    if len(xs) < 2:
+        return {"n": len(xs), **{k: round(xs[0], 1) if xs else None for k in ("p50_ms", "p95_ms", "max_ms")}}
     q = statistics.quantiles(xs, n=20, method="inclusive")
     return {"n": len(xs), "p50_ms": round(statistics.median(xs), 1), "p95_ms": round(q[18], 1),
             "max_ms": round(xs[-1], 1)}
@@ -136,6 +141,11 @@ PAGES = {"home": ("", '[data-testid="stImage"] img'),
          "projections": ("projections", "canvas.sm-canvas[data-x-title]"),
          "flows": ("flows", '[data-testid="stImage"]:has-text("samples x = f") img'),
          "autoregressive": ("autoregressive", '[data-testid="stImage"]:has-text("blind spot") img')}
+# the pages added since (the memory part visits them too): path, what shows once the page is there
+LATER_PAGES = {"concepts": ("concepts", '[data-testid="stVegaLiteChart"]'),
+               "playground": ("playground", ".tp-title"),
+               "transport": ("transport", '[data-testid="stImage"]:has-text("network evaluations") img'),
+               "bigan": ("bigan", '[data-testid="stImage"]:has-text("BiGAN: G(E(x))") img')}
 
 # in-page probe: time from a click to the first frame painted after ``changed()`` holds
 _ARM_CLICK = """
@@ -352,6 +362,50 @@ def page_loads(playwright, url: str, reps: int) -> dict:
     return out
 
 
+# a page is complete: its title and main figure are there, every image in the main area has
+# loaded, and nothing runs or waits (no status widget, spinner or stale element)
+_COMPLETE = """
+() => {
+  const main = document.querySelector('[data-testid="stMainBlockContainer"]');
+  if (!main || !main.querySelector('h1')) return false;
+  if (document.querySelector('[data-testid="stStatusWidget"], [data-testid="stSpinner"], [data-stale="true"]'))
+    return false;
+  return [...main.querySelectorAll('img')].every(i => i.complete && i.naturalWidth > 0);
+}
+"""
+TRIVIAL = ("", '[data-testid="stImage"] img')
+
+
+def first_paint(playwright, url: str, trivial_url: str, reps: int) -> dict:
+    """New tab -> page complete (``_COMPLETE``), warm server: every page, and the trivial app
+    (benchmarks/trivial_app.py) measured the same way, before and after them; ms, and each
+    page's median as a multiple of the trivial app's."""
+    browser = launch(playwright)
+
+    def timed(base: str, path: str, selector: str) -> dict:
+        times = []
+        for r in range(reps + 1):  # the first visit warms the server's caches: not counted
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            t0 = time.perf_counter()
+            page.goto(f"{base}/{path}")
+            page.wait_for_selector(selector, timeout=120_000)  # the main figure (Playwright's selectors)
+            page.wait_for_function(_COMPLETE, timeout=120_000, polling="raf")
+            if r:
+                times.append((time.perf_counter() - t0) * 1000)
+            page.close()
+        return percentiles(times)
+
+    try:
+        before = timed(trivial_url, *TRIVIAL)
+        pages = {name: timed(url, path, selector) for name, (path, selector) in {**PAGES, **LATER_PAGES}.items()}
+        after = timed(trivial_url, *TRIVIAL)
+    finally:
+        browser.close()
+    trivial = statistics.median([before["p50_ms"], after["p50_ms"]])
+    return {"trivial": {"before": before, "after": after, "p50_ms": trivial},
+            "pages": {name: {**d, "ratio": round(d["p50_ms"] / trivial, 2)} for name, d in pages.items()}}
+
+
 def latent_pad(playwright, url: str, moves: int = 200) -> dict:
     """Pointer move -> decoded frame painted, measured in the page (event timestamp to the
     next animation frame), and the JS decode time per frame."""
@@ -390,24 +444,35 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def memory(playwright, url: str, pid: int, interactions: int = 300) -> dict:
-    """Server RSS after start, after visiting every page, and after many slider steps."""
+def memory(playwright, url: str, pid: int, interactions: int = 1000) -> dict:
+    """Server RSS after start, after visiting every page, every quarter of ``interactions``
+    VAE slider steps, and after visiting every page once more (growth: that against the first
+    visit)."""
     out = {"after_start_mb": rss_mb(pid)}
     browser = launch(playwright)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    for path, selector in PAGES.values():
-        page.goto(f"{url}/{path}")
-        page.wait_for_selector(selector, timeout=60_000)
-    wait_idle(page)
-    out["after_pages_mb"] = rss_mb(pid)
+
+    def every_page() -> float:
+        for path, selector in {**PAGES, **LATER_PAGES}.values():
+            page.goto(f"{url}/{path}")
+            page.wait_for_selector(selector, timeout=120_000)
+            wait_idle(page)
+        return rss_mb(pid)
+
+    out["after_pages_mb"] = every_page()
     page.goto(f"{url}/vae")  # the interactions: VAE slider steps
     page.wait_for_selector(PAGES["vae"][1], timeout=60_000)
     wait_idle(page)
     slider = page.locator('[data-testid="stSlider"]', has_text="z1").get_by_role("slider")
+    out["during_interactions_mb"] = []
     for i in range(interactions):
         timed_key(page, slider, "ArrowRight" if (i // 20) % 2 == 0 else "ArrowLeft", "decoder mean")
+        if (i + 1) % max(1, interactions // 4) == 0:
+            out["during_interactions_mb"].append(rss_mb(pid))
     out[f"after_{interactions}_interactions_mb"] = rss_mb(pid)
-    out["growth_pct"] = round(100 * (out[f"after_{interactions}_interactions_mb"] / out["after_pages_mb"] - 1), 1)
+    out["after_pages_again_mb"] = every_page()
+    out["growth_pct"] = round(100 * (max(out[f"after_{interactions}_interactions_mb"], out["after_pages_again_mb"])
+                                     / out["after_pages_mb"] - 1), 1)
     browser.close()
     return out
 
@@ -485,32 +550,81 @@ async def _protocol_session(url: str, scenario: str, steps: int, results: dict, 
             await ready.abort()
 
 
+# the long samplers a concurrency run starts at once: page, widgets set first (key, value field,
+# value), the button, the button of the page's question if it asks first, and a caption the
+# finished result shows
+LONG_SAMPLERS = {
+    "DDPM-1000": ("diffusion", [("diff.sampler", "string_value", "DDPM")], "diff.go", "diff.confirm",
+                  "x_0 (final sample)"),
+    "PixelCNN": ("autoregressive", [], "ar.go", None, "784 steps of one new position per layer"),
+}
+
+
+async def _long_session(url: str, which: str, seconds: dict, errors: list, ready: asyncio.Barrier,
+                        limit_s: float = 900) -> None:
+    """A person who starts a long sampler when everyone else starts: the button (and the
+    page's question) pressed, then the live view's timed reruns, as the browser sends them,
+    until the result shows; ``seconds[which]`` = click → result."""
+    from benchmarks.protocol import Session
+
+    page, settings, button, confirm, done = LONG_SAMPLERS[which]
+    try:
+        async with Session(url) as s:
+            run = await s.open(page)
+            for key, field, value in settings:
+                run = await s.set_widget(run.widget(key), field, value)
+            await ready.wait()
+            t0 = time.perf_counter()
+            run = await s.click(run.widget(button))
+            if confirm and any(e.id.endswith(f"-{confirm}") for e in run.elements):
+                run = await s.click(run.widget(confirm))
+            while not any(done in c for c in run.image_captions()):
+                if time.perf_counter() - t0 > limit_s:
+                    raise TimeoutError(f"no result after {limit_s:.0f} s")
+                if any(e.kind == "exception" for e in run.elements):
+                    raise RuntimeError("exception on page")
+                live = [e.fragment for e in run.elements if e.kind == "progress" and e.fragment]
+                if not live:
+                    raise RuntimeError("neither a progress bar nor the result")
+                await asyncio.sleep(1.0)  # the live view's run_every
+                run = await s.rerun_fragment(live[0], timeout=120)
+            seconds[which] = round(time.perf_counter() - t0, 1)
+    except Exception as exc:
+        errors.append(f"{which}: {type(exc).__name__}: {str(exc)[:100]}")
+        if ready.n_waiting < ready.parties and not ready.broken:
+            await ready.abort()
+
+
 async def _concurrent(url: str, sessions: int, steps: int, browsers: int = 2) -> dict:
     """``sessions`` people at once: ``browsers`` of them step the VAE slider in real Chromium
-    tabs (key -> new image painted); the rest are protocol sessions (the server does the
-    same work for them) taking turns at the VAE slider, the GAN seed and the projections
-    method (change -> rerun done, images fetched)."""
+    tabs (key -> new image painted); two start the long samplers (DDPM-1000, PixelCNN) when the
+    others start; the rest are protocol sessions (the server does the same work for them)
+    taking turns at the VAE slider, the GAN seed and the projections method (change -> rerun
+    done, images fetched)."""
     from playwright.async_api import async_playwright
 
     browsers = min(browsers, sessions)
+    longs = list(LONG_SAMPLERS)[:max(0, sessions - browsers - 1)]
     async with async_playwright() as p:
         # every session stands for a person with the page in the foreground of their own
         # browser: no background-tab throttling of timers and animation frames
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + [
             "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
             "--disable-backgrounding-occluded-windows"])
-        painted, served, errors, loads = [], {}, [], []
+        painted, served, errors, loads, long_s = [], {}, [], [], {}
         kinds = list(SCENARIOS)
         ready = asyncio.Barrier(sessions)
         await asyncio.gather(
             *[_session(browser, url, steps, painted, errors, loads, ready) for _ in range(browsers)],
+            *[_long_session(url, which, long_s, errors, ready) for which in longs],
             *[_protocol_session(url, kinds[i % len(kinds)], steps, served, errors, loads, ready)
-              for i in range(sessions - browsers)])
+              for i in range(sessions - browsers - len(longs))])
         await browser.close()
     return {"sessions": sessions, "browser_tabs": browsers,
             **(percentiles(painted) if painted else {"n": 0}),
             "protocol_sessions": percentiles(sum(served.values(), [])) if served else {"n": 0},
             "protocol_by_interaction": {k: percentiles(v) for k, v in served.items()},
+            "long_samplers_s": long_s,
             "errors": len(errors), "error_samples": errors[:3],
             "simultaneous_page_load": percentiles(loads) if len(loads) > 1 else {}}
 
@@ -795,8 +909,11 @@ def markdown(r: dict) -> str:
     for c in r.get("concurrency", []):
         row(f"{c['sessions']} sessions at once: the {c['browser_tabs']} Chromium tabs, VAE "
             f"slider key → image painted ({c['errors']} errors in all)", c)
-        row(f"… the other {c['sessions'] - c['browser_tabs']}: protocol sessions (VAE slider, GAN "
-            "seed, projections method), change → rerun done + images fetched", c["protocol_sessions"])
+        longs = c.get("long_samplers_s", {})
+        row(f"… {c['sessions'] - c['browser_tabs'] - len(longs)} protocol sessions (VAE slider, GAN "
+            "seed, projections method), change → rerun done + images fetched"
+            + (f"; meanwhile {len(longs)} more started long samplers, click → result: "
+               + ", ".join(f"{k} {v} s" for k, v in longs.items()) if longs else ""), c["protocol_sessions"])
     facts = [
         ("cold_start", lambda c: f"App cold start (`streamlit run` → home rendered): median "
                                  f"{c['median_home_rendered_s']} s over {len(c['runs'])} runs."),
@@ -835,6 +952,18 @@ def markdown(r: dict) -> str:
             cells = [f"{row['ratio']:.2f} · {row['seconds']:.1f} s" for row in pg["table"] if row["family"] == family]
             lines.append(f"| {family} | " + " | ".join(cells) + " |")
         lines.append("")
+    if "first_paint" in r:
+        fp = r["first_paint"]
+        lines += ["## First paint", "",
+                  "New tab → page complete (title and main figure there, every image loaded, no status "
+                  "widget, spinner or stale element), warm server, each page visited once before timing. "
+                  "The yardstick is benchmarks/trivial_app.py (one slider, one image) measured the same "
+                  f"way before and after the pages: p50 {fp['trivial']['before']['p50_ms']} ms and "
+                  f"{fp['trivial']['after']['p50_ms']} ms. The issue's aim: every page within 1.2×.", "",
+                  "| page | n | p50 | p95 | × trivial |", "|---|---|---|---|---|"]
+        lines += [f"| {name} | {d['n']} | {d['p50_ms']} ms | {d['p95_ms']} ms | {d['ratio']}× |"
+                  for name, d in fp["pages"].items()]
+        lines.append("")
     for part, title in (("concepts", "Foundations (/concepts)"),
                         ("transport", "Noise to data (/transport)")):
         if part not in r:
@@ -862,7 +991,7 @@ def markdown(r: dict) -> str:
     return "\n".join(lines)
 
 
-PARTS = ["cold", "pages", "nolive", "concurrency", "sampling", "projection", "playground", "concepts",
+PARTS = ["firstpaint", "cold", "pages", "nolive", "concurrency", "sampling", "projection", "playground", "concepts",
          "transport", "bigan"]
 
 
@@ -872,7 +1001,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--reps", type=int, default=20, help="repetitions per latency figure (≥ 20)")
     p.add_argument("--cold", type=int, default=3, help="cold starts to time")
-    p.add_argument("--sessions", type=int, nargs="*", default=[10, 25])
+    p.add_argument("--sessions", type=int, nargs="*", default=[10, 25, 50])
     p.add_argument("--out", default=str(ROOT / "docs" / "benchmarks"))
     p.add_argument("--only", nargs="+", choices=PARTS,
                    help="run these parts and keep the others' results from --out's JSON")
@@ -882,7 +1011,7 @@ def main() -> None:
                         "its figures are not measurements")
     args = p.parse_args()
     if args.smoke:
-        args.reps, args.cold, args.sessions = 2, 1, [3]
+        args.reps, args.cold, args.sessions = 2, 1, [5]  # 2 tabs, 2 long samplers, 1 protocol session
     small = lambda full, tiny: tiny if args.smoke else full
     out = Path(args.out)
     parts = set(args.only or PARTS)
@@ -899,6 +1028,10 @@ def main() -> None:
                              for part in parts}}
     result.update({"machine": machine, "date": time.strftime("%Y-%m-%d")})
     with sync_playwright() as pw:
+        if "firstpaint" in parts:
+            with streamlit_server() as (url, _, _), \
+                    streamlit_server(app=ROOT / "benchmarks" / "trivial_app.py") as (trivial_url, _, _):
+                result["first_paint"] = first_paint(pw, url, trivial_url, small(4, 1))
         if "cold" in parts:
             colds = [cold_start(pw) for _ in range(args.cold)]
             result["cold_start"] = {"runs": colds, "median_home_rendered_s": statistics.median(
@@ -908,7 +1041,7 @@ def main() -> None:
                 result["page_load_without_live_decode"] = page_loads(pw, url, args.reps)
         if "pages" in parts:
             with streamlit_server() as (url, proc, _):
-                result["memory"] = memory(pw, url, proc.pid, small(300, 10))
+                result["memory"] = memory(pw, url, proc.pid, small(1000, 10))
                 result["page_load"] = page_loads(pw, url, args.reps)
                 result["vae_slider"] = vae_slider(pw, url, small(max(args.reps, 40), args.reps))
                 result["gan_seed"] = gan_seed(pw, url, args.reps)

@@ -42,6 +42,7 @@ class Run:
     elements: list[Element] = field(default_factory=list)
     seconds: float = 0.0
     status: int | None = None
+    bytes: int = 0  # the messages' size on the wire (uncompressed)
 
     def widget(self, key: str) -> Element:
         """The widget created with ``key=key`` (its id ends with the key)."""
@@ -84,12 +85,23 @@ class Session:
         """Change one widget as the browser does: a rerun of its fragment (or of the page)
         carrying every widget state this session has sent so far."""
         self.widgets[element.id] = (value_field, value)
+        return await self._rerun(element.fragment, {}, timeout)
+
+    async def click(self, element: Element, timeout: float = 60) -> Run:
+        """Press a button: a trigger sent once (not kept in the widget states of later reruns)."""
+        return await self._rerun(element.fragment, {element.id: ("trigger_value", True)}, timeout)
+
+    async def rerun_fragment(self, fragment: str, timeout: float = 60) -> Run:
+        """What a fragment's timer (``run_every``) sends: a rerun of that fragment alone."""
+        return await self._rerun(fragment, {}, timeout)
+
+    async def _rerun(self, fragment: str, once: dict, timeout: float) -> Run:
         msg = BackMsg()
         cs = msg.rerun_script
         cs.query_string = ""
         cs.page_script_hash = self.page_hash
-        cs.fragment_id = element.fragment
-        for wid, (name, v) in self.widgets.items():
+        cs.fragment_id = fragment
+        for wid, (name, v) in {**self.widgets, **once}.items():
             state = cs.widget_states.widgets.add()
             state.id = wid
             if isinstance(v, (list, tuple)):
@@ -106,8 +118,9 @@ class Session:
         run, t0 = Run(), time.perf_counter()
         await self.ws.send(msg.SerializeToString())
         while True:
-            f = ForwardMsg()
-            f.ParseFromString(await asyncio.wait_for(self.ws.recv(), timeout))
+            f, raw = ForwardMsg(), await asyncio.wait_for(self.ws.recv(), timeout)
+            run.bytes += len(raw)
+            f.ParseFromString(raw)
             kind = f.WhichOneof("type")
             if kind == "navigation":
                 self.page_hash = f.navigation.page_script_hash

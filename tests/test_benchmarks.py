@@ -1,0 +1,42 @@
+"""The benchmark harness follows the pages: every part of ``python -m benchmarks`` at its
+smallest scale (``--smoke``: 2 reps, 1 cold start, 5 sessions, short runs) runs to the end
+against the real app, so a page change that breaks a benchmark fails here instead of leaving
+stale figures in docs/benchmarks.md. Its figures are not measurements; only that each part
+produced them, with no session's error, is checked."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from benchmarks.browser import ROOT, chromium_available
+
+if not chromium_available():
+    if os.environ.get("GENLAB_REQUIRE_BROWSER"):
+        raise RuntimeError("Chromium is required (GENLAB_REQUIRE_BROWSER is set) but not installed")
+    pytest.skip("Chromium not installed (apt-get install chromium)", allow_module_level=True)
+
+
+def test_every_benchmark_part_runs_at_the_smallest_scale(tmp_path):
+    out = tmp_path / "benchmarks"
+    run = subprocess.run([sys.executable, "-m", "benchmarks", "--smoke", "--out", str(out)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=2400)
+    assert run.returncode == 0, run.stderr[-4000:]
+    r = json.loads(out.with_suffix(".json").read_text())
+    # every part reported its figures
+    for key in ("first_paint", "cold_start", "page_load_without_live_decode", "memory", "page_load",
+                "vae_slider", "gan_seed", "gan_snapshot", "diffusion_step", "projections_switch",
+                "flows_temperature", "pixelcnn_field", "latent_pad", "concurrency", "sampling_images_per_s",
+                "diffusion_sample_click", "projection_speed", "playground", "concepts", "transport", "bigan"):
+        assert key in r, f"the benchmark part that reports {key!r} did not"
+    assert set(r["first_paint"]["pages"]) >= {"home", "vae", "gans", "transport", "bigan"}
+    assert all(d["p50_ms"] > 0 for d in r["first_paint"]["pages"].values())
+    load = r["concurrency"][0]
+    assert load["errors"] == 0, load["error_samples"]
+    assert set(load["long_samplers_s"]) == {"DDPM-1000", "PixelCNN"}
+    assert r["memory"]["after_pages_again_mb"] > 0
+    for part in ("concepts", "transport"):  # each page's sliders were found and stepped
+        assert r[part]["sliders"], part
+    assert "# Benchmarks" in out.with_suffix(".md").read_text()
