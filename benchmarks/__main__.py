@@ -545,7 +545,7 @@ async def _protocol_session(url: str, scenario: str, steps: int, results: dict, 
                 results.setdefault(scenario, []).append(run.seconds * 1000)
                 await asyncio.sleep(0.3)
     except Exception as exc:
-        errors.append(f"{scenario}: {type(exc).__name__}: {str(exc)[:100]}")
+        errors.append(f"{scenario}: {type(exc).__name__}: {str(exc)[:600]}")
         if ready.n_waiting < ready.parties and not ready.broken:
             await ready.abort()
 

@@ -49,7 +49,16 @@ class Run:
         for e in self.elements:
             if e.id.endswith(f"-{key}"):
                 return e
-        raise LookupError(f"no widget with key {key!r} in this run")
+        shown = ", ".join(dict.fromkeys(e.kind for e in self.elements))
+        raise LookupError(f"no widget with key {key!r} in this run (status {self.status}, "
+                          f"{len(self.elements)} elements: {shown}; {self.text()[:600]!r})")
+
+    def text(self) -> str:
+        """The run's exception messages and markdown, for an error report."""
+        out = [f"{e.proto.type}: {e.proto.message} {list(e.proto.stack_trace)[-3:]}"
+               for e in self.elements if e.kind == "exception"]
+        out += [getattr(e.proto, "body", "") for e in self.elements if e.kind in ("markdown", "alert")]
+        return " | ".join(out)
 
     def image_captions(self) -> list[str]:
         return [c for e in self.elements for c in e.captions()]
