@@ -32,6 +32,7 @@ import asyncio
 import json
 import os
 import platform
+import random
 import re
 import statistics
 import time
@@ -477,10 +478,17 @@ def memory(playwright, url: str, pid: int, interactions: int = 1000) -> dict:
     return out
 
 
+PACE = (1.0, 3.0)  # seconds a person looks at a result before the next step: uniform in this range
+
+
+def _think(pace: tuple[float, float], rng: random.Random) -> float:
+    return rng.uniform(*pace)
+
+
 async def _session(browser, url: str, steps: int, results: list, errors: list, loads: list,
-                   ready: asyncio.Barrier) -> None:
+                   ready: asyncio.Barrier, pace: tuple[float, float] = PACE, seed: int = 0) -> None:
     context = await browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = await context.new_page()
+    page, rng = await context.new_page(), random.Random(seed)
     try:
         t0 = time.perf_counter()
         await page.goto(f"{url}/vae")
@@ -489,10 +497,10 @@ async def _session(browser, url: str, steps: int, results: list, errors: list, l
         await ready.wait()  # everyone has the page open: now they interact at once
         slider = page.locator('[data-testid="stSlider"]', has_text="z1").get_by_role("slider")
         for i in range(steps):
+            await asyncio.sleep(_think(pace, rng))  # a person's pace: each looks, then steps
             await page.evaluate(_ARM, ["decoder mean"])
             await slider.press("ArrowRight" if i % 10 < 5 else "ArrowLeft")
             results.append(await page.evaluate("() => window.__genlabProbe"))
-            await asyncio.sleep(0.3)  # a person's pace between steps
         if await page.locator('[data-testid="stException"]').count():
             errors.append("exception on page")
     except Exception as exc:  # counted, not fatal: the figure is the error count
@@ -523,12 +531,14 @@ SCENARIOS = {
 
 
 async def _protocol_session(url: str, scenario: str, steps: int, results: dict, errors: list,
-                            loads: list, ready: asyncio.Barrier) -> None:
+                            loads: list, ready: asyncio.Barrier, pace: tuple[float, float] = PACE,
+                            seed: int = 0) -> None:
     """A person's session without a browser (benchmarks.protocol): open the page, then change
-    its main widget ``steps`` times at a person's pace; the rerun must send the new content."""
+    its main widget ``steps`` times, ``pace`` seconds apart; the rerun must send the new content."""
     from benchmarks.protocol import Session
 
     page, key, field, value, step, check = SCENARIOS[scenario]
+    rng = random.Random(seed)
     try:
         async with Session(url) as s:
             run = await s.open(page)
@@ -538,12 +548,12 @@ async def _protocol_session(url: str, scenario: str, steps: int, results: dict, 
                 value = widget.proto.value[0]
             await ready.wait()
             for i in range(steps):
+                await asyncio.sleep(_think(pace, rng))  # a person's pace: each looks, then steps
                 value = step(i, value)
                 run = await s.set_widget(widget, field, [value] if field.endswith("array_value") else value)
                 if not check(run, value):
                     errors.append(f"{scenario}: no new content for {value}")
                 results.setdefault(scenario, []).append(run.seconds * 1000)
-                await asyncio.sleep(0.3)
     except Exception as exc:
         errors.append(f"{scenario}: {type(exc).__name__}: {str(exc)[:600]}")
         if ready.n_waiting < ready.parties and not ready.broken:
@@ -595,7 +605,8 @@ async def _long_session(url: str, which: str, seconds: dict, errors: list, ready
             await ready.abort()
 
 
-async def _concurrent(url: str, sessions: int, steps: int, browsers: int = 2) -> dict:
+async def _concurrent(url: str, sessions: int, steps: int, browsers: int = 2,
+                      pace: tuple[float, float] = PACE) -> dict:
     """``sessions`` people at once: ``browsers`` of them step the VAE slider in real Chromium
     tabs (key -> new image painted); two start the long samplers (DDPM-1000, PixelCNN) when the
     others start; the rest are protocol sessions (the server does the same work for them)
@@ -615,9 +626,9 @@ async def _concurrent(url: str, sessions: int, steps: int, browsers: int = 2) ->
         kinds = list(SCENARIOS)
         ready = asyncio.Barrier(sessions)
         await asyncio.gather(
-            *[_session(browser, url, steps, painted, errors, loads, ready) for _ in range(browsers)],
+            *[_session(browser, url, steps, painted, errors, loads, ready, pace, i) for i in range(browsers)],
             *[_long_session(url, which, long_s, errors, ready) for which in longs],
-            *[_protocol_session(url, kinds[i % len(kinds)], steps, served, errors, loads, ready)
+            *[_protocol_session(url, kinds[i % len(kinds)], steps, served, errors, loads, ready, pace, 100 + i)
               for i in range(sessions - browsers - len(longs))])
         await browser.close()
     return {"sessions": sessions, "browser_tabs": browsers,
@@ -1002,6 +1013,9 @@ def main() -> None:
     p.add_argument("--reps", type=int, default=20, help="repetitions per latency figure (≥ 20)")
     p.add_argument("--cold", type=int, default=3, help="cold starts to time")
     p.add_argument("--sessions", type=int, nargs="*", default=[10, 25, 50])
+    p.add_argument("--pace", type=float, nargs=2, default=list(PACE), metavar=("LO", "HI"),
+                   help="concurrency: seconds each person waits between steps, uniform in [LO, HI] "
+                        f"(default {PACE[0]:g} {PACE[1]:g}; 0.3 0.3 is everyone stepping as fast as a key repeats)")
     p.add_argument("--out", default=str(ROOT / "docs" / "benchmarks"))
     p.add_argument("--only", nargs="+", choices=PARTS,
                    help="run these parts and keep the others' results from --out's JSON")
@@ -1056,7 +1070,7 @@ def main() -> None:
         result["concurrency"] = []
         for n in args.sessions:
             with streamlit_server() as (url, _, _):
-                result["concurrency"].append(asyncio.run(_concurrent(url, n, small(10, 2))))
+                result["concurrency"].append(asyncio.run(_concurrent(url, n, small(10, 2), pace=tuple(args.pace))))
     if "sampling" in parts:
         result["sampling_images_per_s"] = sampling_speed(args.smoke)
         with sync_playwright() as pw, streamlit_server() as (url, _, _):

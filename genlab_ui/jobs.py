@@ -14,7 +14,9 @@ kept for later reruns. The computation must not call Streamlit (it has no script
 
 At most ``MAX_RUNNING`` jobs compute at once (one per core): with a class on one server, the
 next ones wait their turn and say so ("queued: 2 ahead") instead of slowing every session's
-sliders; Cancel works while queued too.
+sliders; Cancel works while queued too. A job's thread (and a diffusion job's workers) runs
+at a lower priority than the sessions' reruns, so a running job takes the cores only when
+they are free.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import streamlit as st
+
+from genlab.families.ddpm import lower_priority
 
 ASK_ABOVE_S = 20.0  # an action estimated to take longer asks first
 MAX_RUNNING = 2  # jobs computing at once, server-wide (this machine has two cores)
@@ -151,6 +155,7 @@ def _run(job: Job, compute: Callable[[Job], Any], slots: threading.Semaphore, jo
         job.error, job.ended = "cancelled", time.perf_counter()
         return
     job.queued, job.note = False, ""
+    lower_priority()  # the sessions' reruns get the cores first
     try:
         job.result = compute(job)
         job.fraction = 1.0

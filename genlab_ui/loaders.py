@@ -184,8 +184,9 @@ def denoiser_speed(folder: str, n: int) -> tuple[int, float]:
 
 
 def denoiser(folder: str, n: int) -> FastDenoiser:
-    """The checkpoint's network, run as ``denoiser_speed`` found fastest for n images."""
-    return FastDenoiser(load_checkpoint(folder).model, workers=denoiser_speed(folder, n)[0])
+    """The checkpoint's network for a job, run as ``denoiser_speed`` found fastest for n images,
+    at a lower priority than the sessions' own computations."""
+    return FastDenoiser(load_checkpoint(folder).model, workers=denoiser_speed(folder, n)[0], background=True)
 
 
 @st.cache_resource(show_spinner=False)

@@ -43,3 +43,34 @@ def test_a_third_long_job_waits_its_turn_and_says_so():
     until(lambda: all(j.state == "done" for j in [*first, third]))
     assert third.result == "done" and not third.queued
     st.cache_resource.clear()
+
+
+def test_jobs_and_their_denoisers_run_at_a_lower_priority_than_sessions():
+    import os
+
+    import torch
+
+    from genlab.families import ddpm
+
+    def niceness() -> int:
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    st.cache_resource.clear()
+    mine = niceness()
+    job = jobs.start(("nice",), "nice", lambda job: niceness())
+    until(lambda: job.state == "done")
+    assert job.result == ddpm.BACKGROUND_NICE > mine  # the job's thread
+    seen = {}
+
+    class Probe(torch.nn.Module):
+        config = None
+
+        def forward(self, x, t):
+            seen.setdefault(threading.current_thread().name.startswith("genlab-denoise-bg"), set()).add(niceness())
+            return x
+
+    x, t = torch.zeros(4, 1, 28, 28), torch.zeros(4)
+    ddpm.FastDenoiser(Probe(), bf16=False)(x, t)
+    ddpm.FastDenoiser(Probe(), bf16=False, background=True)(x, t)
+    assert seen == {False: {mine}, True: {ddpm.BACKGROUND_NICE}}  # sessions' workers, jobs' workers
+    assert niceness() == mine  # the calling thread is left as it was
