@@ -4,7 +4,7 @@
 the page names the neighbouring settings (``ahead``); one background thread, shared by the
 process, computes them into the shared store (``loaders.shared_result``), one network step at
 a time, and stands aside whenever a session computes something it waits for (``result`` runs
-that under ``foreground``). A step to a neighbour then only paints. It is best effort: work a
+that under ``foreground``); it runs at a job's low priority, so other sessions' reruns go first. A step to a neighbour then only paints. It is best effort: work a
 newer call makes stale is dropped before it starts, and a session never computes a setting
 twice: one the thread is already computing is waited for.
 """
@@ -16,10 +16,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any
 
+from genlab.families.ddpm import lower_priority
 from genlab_ui import loaders
 
 Store = tuple[OrderedDict, threading.Lock]
-Compute = Callable[[Callable[[int, int], None] | None], Any]  # gets an on_step callback (or None)
+# compute(None) runs in a session's thread; compute(give_way) in the background thread, where it
+# calls give_way between steps (and should run any worker threads of its own at a low priority)
+Compute = Callable[[Callable[[int, int], None] | None], Any]
 
 _idle = threading.Event()
 _idle.set()
@@ -97,7 +100,7 @@ def ahead(name: str, work: Iterable[tuple[tuple, Compute]], *, store: Store, kee
     wanted = {k for k, _ in work}
     with _lock:
         if _pool is None:
-            _pool = ThreadPoolExecutor(1, thread_name_prefix="genlab-ahead")
+            _pool = ThreadPoolExecutor(1, thread_name_prefix="genlab-ahead", initializer=lower_priority)
         for (n, k), queued in list(_queued.items()):
             if n == name and k not in wanted and queued.cancel():
                 del _queued[(n, k)]

@@ -104,12 +104,14 @@ def labels_for(ckpt, label: int | str | None, seed: int, n: int) -> rf.Label:
 
 
 def sample_cell(folder: str, sampler: str, steps: int, seed: int, label: int | str | None = None,
-                guidance: float = 1.0, n: int = CELL, on_step=None, ckpt=None) -> tuple[np.ndarray, float]:
+                guidance: float = 1.0, n: int = CELL, on_step=None, ckpt=None,
+                background: bool = False) -> tuple[np.ndarray, float]:
     """n images from the same x₀ (seed): uint8 (n, 28, 28), and the seconds they took;
     ``label``: see labels_for; ``on_step(i, K)`` after each solver step; ``ckpt``: the folder's
-    checkpoint, loaded beforehand (a thread without a script run cannot)."""
+    checkpoint, loaded beforehand (a thread without a script run cannot); ``background``: the
+    network's workers at a job's low priority."""
     ckpt = loaders.load_checkpoint(folder) if ckpt is None else ckpt
-    network = ddpm.FastDenoiser(ckpt.model)
+    network = ddpm.FastDenoiser(ckpt.model, background=background)
     t0 = time.perf_counter()
     if ckpt.card["family"] == "ddpm":
         images = ddpm.diffusion_sample(network, n, sample.generator(seed), sampler=sampler, steps=steps,
@@ -196,7 +198,8 @@ def guidance(folder: str, dataset: str, classes: int) -> None:
     def job(k: int, w: float) -> tuple[tuple, ahead.Compute]:
         w = float(w) if label is not None else 1.0  # w is unused without a class
         return ((folder, solver, k, seed, label, w),
-                lambda on_step: sample_cell(folder, solver, k, seed, label, w, GUIDED_N, on_step, ckpt))
+                lambda on_step: sample_cell(folder, solver, k, seed, label, w, GUIDED_N, on_step, ckpt,
+                                            background=on_step is not None))  # see ahead.Compute
 
     images, wall = ahead.result(GUIDED_STORE, *job(k, w), store=store, keep=GUIDED_KEEP)
     what = "unconditional" if label is None else f"class {label} ({loaders.class_names(dataset)[label]}), w = {w}"
