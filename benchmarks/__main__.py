@@ -374,29 +374,48 @@ _COMPLETE = """
   return [...main.querySelectorAll('img')].every(i => i.complete && i.naturalWidth > 0);
 }
 """
+# a page's first screen is painted: complete as above, except that a page which defers what is
+# below its fold (genlab_ui.components.below_the_fold) may already be running the rest: its
+# first-screen component has then marked the body "<page>:painted" (after the first screen's
+# images loaded) or "<page>:done"
+_FOLD = "(document.body.dataset.genlabFold || '')"
+_FIRST_SCREEN = _COMPLETE.replace(
+    "if (document.querySelector('[data-testid=\"stStatusWidget\"], ",
+    f"if (!/:(painted|done)$/.test({_FOLD}) && document.querySelector('[data-testid=\"stStatusWidget\"]'))\n"
+    "    return false;\n  if (document.querySelector('")
+# the whole page: complete, and the part below the fold (if any) drawn
+FOLD_CAPTION = "The rest of the page follows in a moment"
+_WHOLE = _COMPLETE.replace(
+    "if (!main || ",
+    f"if (/:painted$/.test({_FOLD}) || document.body.innerText.includes('{FOLD_CAPTION}')) return false;\n  "
+    "if (!main || ")
 TRIVIAL = ("", '[data-testid="stImage"] img')
 CHART_YARDSTICKS = {"trivial + one plotly chart": ("?with=plotly", ".js-plotly-plot .main-svg"),
                     "trivial + one vega-lite chart": ("?with=vega", '[data-testid="stVegaLiteChart"]')}
 
 
 def first_paint(playwright, url: str, trivial_url: str, reps: int) -> dict:
-    """New tab -> page complete (``_COMPLETE``), warm server: every page, and the trivial app
-    (benchmarks/trivial_app.py) measured the same way, before and after them; ms, and each
-    page's median as a multiple of the trivial app's."""
+    """New tab -> first screen painted (``_FIRST_SCREEN``) and -> whole page complete
+    (``_WHOLE``), warm server: every page, and the trivial app (benchmarks/trivial_app.py)
+    measured the same way, before and after them; ms, and each page's medians as multiples of
+    the trivial app's."""
     browser = launch(playwright)
 
     def timed(base: str, path: str, selector: str) -> dict:
-        times = []
+        first, whole = [], []
         for r in range(reps + 1):  # the first visit warms the server's caches: not counted
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             t0 = time.perf_counter()
             page.goto(f"{base}/{path}")
             page.wait_for_selector(selector, timeout=120_000)  # the main figure (Playwright's selectors)
-            page.wait_for_function(_COMPLETE, timeout=120_000, polling="raf")
+            page.wait_for_function(_FIRST_SCREEN, timeout=120_000, polling="raf")
+            t1 = time.perf_counter()
+            page.wait_for_function(_WHOLE, timeout=120_000, polling="raf")
             if r:
-                times.append((time.perf_counter() - t0) * 1000)
+                first.append((t1 - t0) * 1000)
+                whole.append((time.perf_counter() - t0) * 1000)
             page.close()
-        return percentiles(times)
+        return {**percentiles(first), "whole": percentiles(whole)}
 
     try:
         before = timed(trivial_url, *TRIVIAL)
@@ -406,7 +425,8 @@ def first_paint(playwright, url: str, trivial_url: str, reps: int) -> dict:
     finally:
         browser.close()
     trivial = statistics.median([before["p50_ms"], after["p50_ms"]])
-    ratio = lambda d: {**d, "ratio": round(d["p50_ms"] / trivial, 2)}
+    ratio = lambda d: {**d, "ratio": round(d["p50_ms"] / trivial, 2),
+                       "whole_ratio": round(d["whole"]["p50_ms"] / trivial, 2)}
     return {"trivial": {"before": before, "after": after, "p50_ms": trivial},
             "pages": {name: ratio(d) for name, d in pages.items()},
             "charts": {name: ratio(d) for name, d in charts.items()}}
@@ -971,17 +991,22 @@ def markdown(r: dict) -> str:
     if "first_paint" in r:
         fp = r["first_paint"]
         lines += ["## First paint", "",
-                  "New tab → page complete (title and main figure there, every image loaded, no status "
-                  "widget, spinner or stale element), warm server, each page visited once before timing. "
-                  "The yardstick is benchmarks/trivial_app.py (one slider, one image) measured the same "
+                  "New tab → first screen painted (title and main figure there, every image loaded, no "
+                  "spinner or stale element, and no status widget unless the page is already drawing "
+                  "what is below its fold) and → whole page complete (the part below the fold drawn "
+                  "too, nothing running), warm server, each page visited once before timing. The "
+                  "yardstick is benchmarks/trivial_app.py (one slider, one image) measured the same "
                   f"way before and after the pages: p50 {fp['trivial']['before']['p50_ms']} ms and "
-                  f"{fp['trivial']['after']['p50_ms']} ms. The issue's aim: every page within 1.2×.", "",
-                  "| page | n | p50 | p95 | × trivial |", "|---|---|---|---|---|"]
-        lines += [f"| {name} | {d['n']} | {d['p50_ms']} ms | {d['p95_ms']} ms | {d['ratio']}× |"
-                  for name, d in fp["pages"].items()]
+                  f"{fp['trivial']['after']['p50_ms']} ms. The issue's aim: every page's first screen "
+                  "within 1.2×.", "",
+                  "| page | n | first screen p50 | p95 | × trivial | whole page p50 | × trivial |",
+                  "|---|---|---|---|---|---|---|"]
+        row = lambda name, d: (f"| {name} | {d['n']} | {d['p50_ms']} ms | {d['p95_ms']} ms | {d['ratio']}× | "
+                               f"{d['whole']['p50_ms']} ms | {d['whole_ratio']}× |") if "whole" in d else \
+            f"| {name} | {d['n']} | {d['p50_ms']} ms | {d['p95_ms']} ms | {d['ratio']}× | | |"
+        lines += [row(name, d) for name, d in fp["pages"].items()]
         if "charts" in fp:
-            lines += [f"| *{name}* | {d['n']} | {d['p50_ms']} ms | {d['p95_ms']} ms | {d['ratio']}× |"
-                      for name, d in fp["charts"].items()]
+            lines += [row(f"*{name}*", d) for name, d in fp["charts"].items()]
             lines += ["", "The last rows are the trivial app with one small chart added: Streamlit loads and "
                           "starts a chart library for a page's first chart of that kind, so a page that draws "
                           "a plotly or vega-lite chart in its first paint is already past 1.2× before anything "

@@ -40,8 +40,9 @@ def streamlit_server(port: int | None = None, timeout: float = 60.0, env: dict |
            "--server.address", "127.0.0.1", "--server.headless", "true",
            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
     t0 = time.perf_counter()
+    # the app as people get it (a test process may have turned the deferred fold off for AppTest)
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                            env={**os.environ, **(env or {})})
+                            env={**os.environ, "GENLAB_DEFER_BELOW_FOLD": "1", **(env or {})})
     url = f"http://127.0.0.1:{port}"
     try:
         while True:

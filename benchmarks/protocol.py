@@ -10,6 +10,7 @@ elements the rerun sends back.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -84,11 +85,22 @@ class Session:
 
     async def open(self, page: str, timeout: float = 120) -> Run:
         """Open a page (its url path) as a new tab does; rerun requests on the first run
-        (the app switches Streamlit's pages mode once) are followed."""
+        (the app switches Streamlit's pages mode once) are followed, and so is a page's
+        first-screen component (genlab_ui.components.below_the_fold): a tab tells it the first
+        screen is painted, and the next run draws the rest. The Run is that whole page."""
         msg = BackMsg()
         msg.rerun_script.query_string = ""
         msg.rerun_script.page_name = page
-        return await self._send(msg, timeout)
+        run = await self._send(msg, timeout)
+        fold = next((e for e in run.elements if e.kind == "bidi_component" and "-fold." in e.id), None)
+        if fold is None:
+            return run
+        rest = await self.set_widget(fold, "json_value", json.dumps({"painted": True}), timeout)
+        first = {e.id: e for e in run.elements if e.id}  # a widget's first proto has its initial value
+        rest.elements = [first.get(e.id, e) if e.id else e for e in rest.elements]
+        rest.seconds += run.seconds
+        rest.bytes += run.bytes
+        return rest
 
     async def set_widget(self, element: Element, value_field: str, value, timeout: float = 60) -> Run:
         """Change one widget as the browser does: a rerun of its fragment (or of the page)
@@ -137,6 +149,10 @@ class Session:
                 el = f.delta.new_element
                 et = el.WhichOneof("type")
                 run.elements.append(Element(et, f.delta.fragment_id, getattr(el, et)))
+            elif (kind == "delta" and f.delta.WhichOneof("type") == "add_block"
+                  and f.delta.add_block.WhichOneof("type") == "expandable" and f.delta.add_block.expandable.id):
+                # an expander that reruns the page when opened is a widget too (bool_value)
+                run.elements.append(Element("expandable", f.delta.fragment_id, f.delta.add_block.expandable))
             elif kind == "script_finished":
                 if f.script_finished in FINISHED:
                     if self.fetch_media:  # the images, as a browser loads them

@@ -39,6 +39,43 @@ _copy_link = st.components.v2.component(
 )
 
 
+_first_screen = st.components.v2.component(
+    "genlab.first_screen",
+    js=(_STATIC / "first_screen.js").read_text(),
+)
+# GENLAB_DEFER_BELOW_FOLD=0 draws whole pages in one run (AppTest runs no JavaScript)
+DEFER_BELOW_FOLD = os.environ.get("GENLAB_DEFER_BELOW_FOLD", "1") != "0"
+FOLD_CAPTION = "The rest of the page follows in a moment…"
+
+
+def below_the_fold(page: str) -> bool:
+    """Mount where ``page``'s first screen ends; draw the rest only when this returns True.
+
+    On the page's first run in a session it returns False: the first screen goes out alone,
+    and once the browser has painted it (its images loaded), the component asks for the
+    next run, which draws the rest. Every later run of the page draws the whole page. What
+    every first visit pays for below the fold (plotly's 4.7 MB of JavaScript, vega, KaTeX,
+    dozens of elements) then comes after the first paint instead of before it."""
+    if not DEFER_BELOW_FOLD:
+        return True
+    key = f"fold.{page}"
+    kept = st.session_state.get(key)
+    painted = bool(kept.get("painted") if isinstance(kept, dict) else getattr(kept, "painted", False))
+    _first_screen(key=key, data={"page": page, "painted": painted}, default={"painted": False},
+                  on_painted_change=lambda: None)
+    if not painted:
+        st.caption(FOLD_CAPTION)
+    return painted
+
+
+def lazy_expander(label: str, key: str, where=st):
+    """An expander that reruns the page when opened or closed: (its container, whether to
+    draw its content now). Closed, its content costs the first paint nothing (KaTeX, plotly);
+    with GENLAB_DEFER_BELOW_FOLD=0 it is drawn always, closed or not."""
+    box = where.expander(label, key=key, on_change="rerun" if DEFER_BELOW_FOLD else "ignore")
+    return box, box.open is not False
+
+
 _draw_pad = st.components.v2.component(
     "genlab.draw_pad",
     js=(_STATIC / "draw_pad.js").read_text(),

@@ -13,7 +13,7 @@ from genlab import data, registry, sample
 from genlab.images import file_name, grid, upscale
 from genlab.families import pixelcnn
 from genlab.models.pixelcnn import PixelCNN, causal_mask
-from genlab_ui import inputs, jobs, loaders, state
+from genlab_ui import components, inputs, jobs, loaders, state
 from genlab_ui.components import figure, gif_download
 
 ANCHOR_NATS = 81.3  # PixelCNN on binarized MNIST (van den Oord et al. 2016, "Pixel RNN", table 4)
@@ -32,37 +32,39 @@ def init_state() -> None:
 
 
 def show_maths() -> None:
-    with st.expander("The maths this page implements", expanded=False):
-        st.markdown("**The chain rule.** Any distribution over the D = 784 pixels, read in "
-                    "raster order (row by row, left to right), factors exactly:")
-        st.latex(r"p(x) = \prod_{i=1}^{D} p\big(x_i \mid x_1, \dots, x_{i-1}\big) = \prod_i p(x_i \mid x_{<i})")
-        st.markdown("A PixelCNN predicts every conditional with one convolutional network. "
-                    "**Masks** keep it causal: each k×k kernel is multiplied by a mask that "
-                    "zeroes the rows below the centre and the centre row right of the centre. The "
-                    "first layer uses **mask A**, which also hides the centre, so output i never "
-                    "sees x_i itself; the later layers use **mask B**, which shows the centre: "
-                    "their position i only carries what came from pixels before i anyway.")
-        st.latex(r"\text{mask A}_{3\times3} = \begin{pmatrix}1&1&1\\1&0&0\\0&0&0\end{pmatrix},\qquad "
-                 r"\text{mask B}_{3\times3} = \begin{pmatrix}1&1&1\\1&1&0\\0&0&0\end{pmatrix}")
-        st.markdown("**Training** needs one pass: all the conditionals come out at once, and "
-                    "the negative log-likelihood is the sum of per-pixel cross-entropies. For "
-                    "stochastically binarized images (pixel i is 1 with probability equal to its "
-                    "grey level) each conditional is a Bernoulli with p_i = σ(logit_i):")
-        st.latex(r"-\log p(x) = \sum_{i=1}^{D} \mathrm{CE}\big(\text{logits}_i, x_i\big) = "
-                 r"-\sum_i \Big[x_i\log p_i + (1-x_i)\log(1-p_i)\Big]\ \text{nats},\qquad "
-                 r"\text{bits/dim} = \frac{-\log p(x)}{D\ln 2}")
-        st.markdown("**Sampling** cannot be parallel: pixel i needs x_<i, so 784 steps draw "
-                    "one pixel each. A step need not rerun the whole net: each layer's "
-                    "activations before pixel i are already final (they only see earlier "
-                    "pixels), so the sampler keeps them and computes one new position per "
-                    "layer, the same logits as a full pass at about 1/100 of the work. The "
-                    "stack of masked 3×3 convolutions grows the receptive field by one pixel "
-                    "per layer, up and to the left, but never reaches the pixels up and to the "
-                    "*right* beyond the cone: the **blind spot** of a "
-                    "single-stack PixelCNN (fixed by the gated PixelCNN's two stacks).")
-        st.caption("Code: genlab/models/pixelcnn.py (causal_mask, MaskedConv2d, the network), "
-                   "genlab/families/pixelcnn.py (nll, quantize, receptive_field, RasterCache, "
-                   "pixelcnn_sample, pixelcnn_complete, pixelcnn_metrics).")
+    box, draw = components.lazy_expander("The maths this page implements", "ar.maths")
+    if draw:
+        with box:
+            st.markdown("**The chain rule.** Any distribution over the D = 784 pixels, read in "
+                        "raster order (row by row, left to right), factors exactly:")
+            st.latex(r"p(x) = \prod_{i=1}^{D} p\big(x_i \mid x_1, \dots, x_{i-1}\big) = \prod_i p(x_i \mid x_{<i})")
+            st.markdown("A PixelCNN predicts every conditional with one convolutional network. "
+                        "**Masks** keep it causal: each k×k kernel is multiplied by a mask that "
+                        "zeroes the rows below the centre and the centre row right of the centre. The "
+                        "first layer uses **mask A**, which also hides the centre, so output i never "
+                        "sees x_i itself; the later layers use **mask B**, which shows the centre: "
+                        "their position i only carries what came from pixels before i anyway.")
+            st.latex(r"\text{mask A}_{3\times3} = \begin{pmatrix}1&1&1\\1&0&0\\0&0&0\end{pmatrix},\qquad "
+                     r"\text{mask B}_{3\times3} = \begin{pmatrix}1&1&1\\1&1&0\\0&0&0\end{pmatrix}")
+            st.markdown("**Training** needs one pass: all the conditionals come out at once, and "
+                        "the negative log-likelihood is the sum of per-pixel cross-entropies. For "
+                        "stochastically binarized images (pixel i is 1 with probability equal to its "
+                        "grey level) each conditional is a Bernoulli with p_i = σ(logit_i):")
+            st.latex(r"-\log p(x) = \sum_{i=1}^{D} \mathrm{CE}\big(\text{logits}_i, x_i\big) = "
+                     r"-\sum_i \Big[x_i\log p_i + (1-x_i)\log(1-p_i)\Big]\ \text{nats},\qquad "
+                     r"\text{bits/dim} = \frac{-\log p(x)}{D\ln 2}")
+            st.markdown("**Sampling** cannot be parallel: pixel i needs x_<i, so 784 steps draw "
+                        "one pixel each. A step need not rerun the whole net: each layer's "
+                        "activations before pixel i are already final (they only see earlier "
+                        "pixels), so the sampler keeps them and computes one new position per "
+                        "layer, the same logits as a full pass at about 1/100 of the work. The "
+                        "stack of masked 3×3 convolutions grows the receptive field by one pixel "
+                        "per layer, up and to the left, but never reaches the pixels up and to the "
+                        "*right* beyond the cone: the **blind spot** of a "
+                        "single-stack PixelCNN (fixed by the gated PixelCNN's two stacks).")
+            st.caption("Code: genlab/models/pixelcnn.py (causal_mask, MaskedConv2d, the network), "
+                       "genlab/families/pixelcnn.py (nll, quantize, receptive_field, RasterCache, "
+                       "pixelcnn_sample, pixelcnn_complete, pixelcnn_metrics).")
 
 
 def colour(grey: np.ndarray) -> np.ndarray:
@@ -422,9 +424,10 @@ if row is None:
             "The receptive field below needs no weights: it uses the preset's geometry.")
 elif ckpt is not None:
     sampling(row["folder"], ckpt.model.config.levels)
-    completion(row["folder"], ckpt.model.config.levels)
-if ckpt is not None:
-    receptive_field(ckpt.model, f"{ckpt.card['name']} ({ckpt.card['dataset']})")
-else:
-    receptive_field(preset_geometry(), "the preset pixelcnn config (no weights needed)")
-likelihood(ckpt.card if ckpt else None, dataset)
+if components.below_the_fold("autoregressive"):
+    if ckpt is not None:
+        completion(row["folder"], ckpt.model.config.levels)
+        receptive_field(ckpt.model, f"{ckpt.card['name']} ({ckpt.card['dataset']})")
+    else:
+        receptive_field(preset_geometry(), "the preset pixelcnn config (no weights needed)")
+    likelihood(ckpt.card if ckpt else None, dataset)

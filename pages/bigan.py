@@ -57,32 +57,34 @@ def walk(folder: str, a: np.ndarray, b: np.ndarray, k: int, method: str) -> np.n
 
 
 def show_maths() -> None:
-    with st.expander("The maths this page implements", expanded=False):
-        st.markdown("**The joint game** (BiGAN, Donahue et al. 2017; ALI, Dumoulin et al. 2017). A "
-                    "generator G: z → x, an encoder E: x → z, and a discriminator on *pairs*:")
-        st.latex(r"\min_{G,E}\max_D\ \mathbb{E}_{x\sim p_{\text{data}}}\big[\log D(x, E(x))\big] + "
-                 r"\mathbb{E}_{z\sim\mathcal{N}(0,I)}\big[\log\big(1 - D(G(z), z)\big)\big]")
-        st.markdown("D sees two joint distributions, p_E(x, z) = p_data(x)·δ(z − E(x)) and "
-                    "p_G(x, z) = p(z)·δ(x − G(z)). As in the plain GAN, the optimal D turns the game "
-                    "into the Jensen–Shannon divergence between them, here between *joint* "
-                    "distributions; it is zero only when p_E = p_G. Both are concentrated on graphs "
-                    "of functions, {(x, E(x))} and {(G(z), z)}, so they can only agree where the "
-                    "graphs coincide: **E = G⁻¹** on the data, G(E(x)) = x and E(G(z)) = z "
-                    "(Donahue et al. 2017, theorem 2). In practice the game stops short of that "
-                    "optimum, and G(E(x)) keeps what the critic checks, the class and the pose, "
-                    "rather than every pixel: a *semantic* reconstruction.")
-        st.markdown("**BiGAN-QP** (Su 2018, the notes' chapter) scores the same pairs with GAN-QP's "
-                    "quadratic potential instead of the log-loss, so no Lipschitz constraint is "
-                    "needed and the gradient does not vanish. With u = (x, E(x)), v = (G(z), z) and "
-                    "d(u, v) = mean |x − G(z)| + mean |E(x) − z|:")
-        st.latex(r"\max_D\ \mathbb{E}\Big[D(u) - D(v) - \frac{(D(u) - D(v))^2}{2\lambda\,d(u, v)}\Big],"
-                 r"\qquad \min_{G,E}\ \mathbb{E}\big[D(u) - D(v)\big],\quad \lambda = 10")
-        st.markdown("The notes' version adds optional reconstruction terms, "
-                    "rec_x·‖x − G(E(x))‖² + rec_z·‖z − E(G(z))‖², to G and E's loss; the card of "
-                    "each checkpoint says which weights it was trained with.")
-        st.caption("Code: genlab/models/bigan.py (G, E, the joint D); genlab/families/bigan.py "
-                   "(bigan_step: (1) update D on the pairs, (2) update G and E together); "
-                   "genlab/families/gan.py (gan_qp_d_loss, pair_distance).")
+    box, draw = components.lazy_expander("The maths this page implements", "bigan.maths")
+    if draw:
+        with box:
+            st.markdown("**The joint game** (BiGAN, Donahue et al. 2017; ALI, Dumoulin et al. 2017). A "
+                        "generator G: z → x, an encoder E: x → z, and a discriminator on *pairs*:")
+            st.latex(r"\min_{G,E}\max_D\ \mathbb{E}_{x\sim p_{\text{data}}}\big[\log D(x, E(x))\big] + "
+                     r"\mathbb{E}_{z\sim\mathcal{N}(0,I)}\big[\log\big(1 - D(G(z), z)\big)\big]")
+            st.markdown("D sees two joint distributions, p_E(x, z) = p_data(x)·δ(z − E(x)) and "
+                        "p_G(x, z) = p(z)·δ(x − G(z)). As in the plain GAN, the optimal D turns the game "
+                        "into the Jensen–Shannon divergence between them, here between *joint* "
+                        "distributions; it is zero only when p_E = p_G. Both are concentrated on graphs "
+                        "of functions, {(x, E(x))} and {(G(z), z)}, so they can only agree where the "
+                        "graphs coincide: **E = G⁻¹** on the data, G(E(x)) = x and E(G(z)) = z "
+                        "(Donahue et al. 2017, theorem 2). In practice the game stops short of that "
+                        "optimum, and G(E(x)) keeps what the critic checks, the class and the pose, "
+                        "rather than every pixel: a *semantic* reconstruction.")
+            st.markdown("**BiGAN-QP** (Su 2018, the notes' chapter) scores the same pairs with GAN-QP's "
+                        "quadratic potential instead of the log-loss, so no Lipschitz constraint is "
+                        "needed and the gradient does not vanish. With u = (x, E(x)), v = (G(z), z) and "
+                        "d(u, v) = mean |x − G(z)| + mean |E(x) − z|:")
+            st.latex(r"\max_D\ \mathbb{E}\Big[D(u) - D(v) - \frac{(D(u) - D(v))^2}{2\lambda\,d(u, v)}\Big],"
+                     r"\qquad \min_{G,E}\ \mathbb{E}\big[D(u) - D(v)\big],\quad \lambda = 10")
+            st.markdown("The notes' version adds optional reconstruction terms, "
+                        "rec_x·‖x − G(E(x))‖² + rec_z·‖z − E(G(z))‖², to G and E's loss; the card of "
+                        "each checkpoint says which weights it was trained with.")
+            st.caption("Code: genlab/models/bigan.py (G, E, the joint D); genlab/families/bigan.py "
+                       "(bigan_step: (1) update D on the pairs, (2) update G and E together); "
+                       "genlab/families/gan.py (gan_qp_d_loss, pair_distance).")
 
 
 state.page_setup()
@@ -226,6 +228,7 @@ def walks() -> None:
 
 
 one_image()
-many_images()
-encoder_maps()
-walks()
+if components.below_the_fold("bigan"):
+    many_images()
+    encoder_maps()
+    walks()

@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from genlab import concepts
-from genlab_ui import state
+from genlab_ui import components, state
 
 COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22"]
 MARKER = "#d62728"  # the current slider value in every chart
@@ -689,6 +689,8 @@ section(1, SECTIONS[0][1], SECTIONS[0][0])
 st.markdown("A coin with P(heads) = p, and a model of it with P(heads) = q. The page opens on the "
             "notes' example: a fair coin modelled as a 2:8 coin.")
 coins()
+if not components.below_the_fold("concepts"):
+    st.stop()
 coins_maths()
 st.subheader("Two Gaussians: the VAE's KL term")
 gaussians()

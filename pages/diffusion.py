@@ -13,7 +13,7 @@ from genlab.families import ddpm
 from genlab.diffusion import schedules
 from genlab.diffusion.schedulers import DDPMScheduler
 from genlab.images import file_name, grid, upscale
-from genlab_ui import inputs, jobs, loaders, state
+from genlab_ui import components, inputs, jobs, loaders, state
 from genlab_ui.components import figure, gif_download, png_download
 
 T = 1000  # steps of the forward process, as in Ho et al. (2020)
@@ -106,22 +106,24 @@ classes = loaders.class_names(dataset)
 images, labels = loaders.bundled(dataset)
 st.caption(CONVENTION)
 
-with st.expander("The maths this page implements", expanded=False):
-    st.latex(r"q(x_t \mid x_{t-1}) = \mathcal{N}\big(\sqrt{1-\beta_t}\,x_{t-1},\ \beta_t I\big)"
-             r"\quad\Rightarrow\quad x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon,"
-             r"\ \ \bar\alpha_t = \textstyle\prod_{s\le t}(1-\beta_s)")
-    st.latex(r"q(x_{t-1}\mid x_t, x_0) = \mathcal{N}\big(\tilde\mu_t, \tilde\beta_t I\big),\ "
-             r"\tilde\mu_t = \frac{\sqrt{\bar\alpha_{t-1}}\beta_t}{1-\bar\alpha_t}x_0 + "
-             r"\frac{\sqrt{1-\beta_t}(1-\bar\alpha_{t-1})}{1-\bar\alpha_t}x_t,\ "
-             r"\tilde\beta_t = \frac{1-\bar\alpha_{t-1}}{1-\bar\alpha_t}\beta_t")
-    st.latex(r"\mathcal{L}_{\text{simple}} = \mathbb{E}_{t, x_0, \varepsilon}"
-             r"\big\|\varepsilon - \varepsilon_\theta(\sqrt{\bar\alpha_t}x_0 + \sqrt{1-\bar\alpha_t}\varepsilon, t)\big\|^2")
-    st.latex(r"x_{t'} = \sqrt{\bar\alpha_{t'}}\,\hat x_0 + \sqrt{1-\bar\alpha_{t'}-\sigma_t^2}\,"
-             r"\varepsilon_\theta(x_t, t) + \sigma_t z,\quad \hat x_0 = "
-             r"\frac{x_t - \sqrt{1-\bar\alpha_t}\,\varepsilon_\theta}{\sqrt{\bar\alpha_t}}\quad\text{(DDIM, }\eta=0\Rightarrow\sigma_t=0)")
-    st.caption("Code: genlab/diffusion/schedules.py (β, ᾱ, log-SNR), schedulers.py "
-               "(add_noise, DDPM posterior step, DDIM step and inversion); "
-               "genlab/families/ddpm.py (the loss, the sampling loop, DDIM inversion).")
+box, draw = components.lazy_expander("The maths this page implements", "diff.maths")
+if draw:
+    with box:
+        st.latex(r"q(x_t \mid x_{t-1}) = \mathcal{N}\big(\sqrt{1-\beta_t}\,x_{t-1},\ \beta_t I\big)"
+                 r"\quad\Rightarrow\quad x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon,"
+                 r"\ \ \bar\alpha_t = \textstyle\prod_{s\le t}(1-\beta_s)")
+        st.latex(r"q(x_{t-1}\mid x_t, x_0) = \mathcal{N}\big(\tilde\mu_t, \tilde\beta_t I\big),\ "
+                 r"\tilde\mu_t = \frac{\sqrt{\bar\alpha_{t-1}}\beta_t}{1-\bar\alpha_t}x_0 + "
+                 r"\frac{\sqrt{1-\beta_t}(1-\bar\alpha_{t-1})}{1-\bar\alpha_t}x_t,\ "
+                 r"\tilde\beta_t = \frac{1-\bar\alpha_{t-1}}{1-\bar\alpha_t}\beta_t")
+        st.latex(r"\mathcal{L}_{\text{simple}} = \mathbb{E}_{t, x_0, \varepsilon}"
+                 r"\big\|\varepsilon - \varepsilon_\theta(\sqrt{\bar\alpha_t}x_0 + \sqrt{1-\bar\alpha_t}\varepsilon, t)\big\|^2")
+        st.latex(r"x_{t'} = \sqrt{\bar\alpha_{t'}}\,\hat x_0 + \sqrt{1-\bar\alpha_{t'}-\sigma_t^2}\,"
+                 r"\varepsilon_\theta(x_t, t) + \sigma_t z,\quad \hat x_0 = "
+                 r"\frac{x_t - \sqrt{1-\bar\alpha_t}\,\varepsilon_\theta}{\sqrt{\bar\alpha_t}}\quad\text{(DDIM, }\eta=0\Rightarrow\sigma_t=0)")
+        st.caption("Code: genlab/diffusion/schedules.py (β, ᾱ, log-SNR), schedulers.py "
+                   "(add_noise, DDPM posterior step, DDIM step and inversion); "
+                   "genlab/families/ddpm.py (the loss, the sampling loop, DDIM inversion).")
 
 
 def source_image() -> tuple[torch.Tensor, str]:
@@ -148,24 +150,27 @@ def forward(x0: torch.Tensor, name: str) -> None:
     strip = torch.cat([noisy(x0, int(s), schedule, seed) for s in ts])
     figure(grid(to_image(strip), ncol=10), f"{name}: x_t at t = {', '.join(map(str, ts))} (same ε)",
            file_name(dataset, "forward", schedule, f"noise-seed{seed}", ext="png"), scale=3, where=right)
-    with st.expander("Check: the closed form equals running the one-step chain"):
-        t_check = st.select_slider("Noising steps t", [1, 10, 100, 300, 600, T], key="diff.t_check",
-                                   bind="query-params")
-        check = chain_check(schedule, t_check)
-        st.table({"schedule": [schedule], "t": [t_check], **{k: [f"{v:.4f}"] for k, v in check.items()}})
-        st.caption(f"The {schedule} schedule (the one chosen above): 20,000 copies of one pixel "
-                   f"with x₀ = 0.4 pushed through t = {t_check} single steps with fresh noise; their "
-                   "mean and variance match √ᾱ_t·x₀ and 1 − ᾱ_t.")
+    box, draw = components.lazy_expander("Check: the closed form equals running the one-step chain", "diff.check")
+    if draw:
+        with box:
+            t_check = st.select_slider("Noising steps t", [1, 10, 100, 300, 600, T], key="diff.t_check",
+                                       bind="query-params")
+            check = chain_check(schedule, t_check)
+            st.table({"schedule": [schedule], "t": [t_check], **{k: [f"{v:.4f}"] for k, v in check.items()}})
+            st.caption(f"The {schedule} schedule (the one chosen above): 20,000 copies of one pixel "
+                       f"with x₀ = 0.4 pushed through t = {t_check} single steps with fresh noise; their "
+                       "mean and variance match √ᾱ_t·x₀ and 1 − ᾱ_t.")
 
 
 boxes = [st.container() for _ in range(3)]
 with boxes[0]:
     x0, name = source_image()
     forward(x0, name)
-with boxes[1]:
-    st.subheader("Noise schedules")
-    st.plotly_chart(schedule_figure(), width="stretch", key="diff.schedules")
-    st.caption("The cosine schedule (Nichol & Dhariwal 2021) destroys information more slowly "
+    rest = components.below_the_fold("diffusion")
+if rest:
+    boxes[1].subheader("Noise schedules")
+    boxes[1].plotly_chart(schedule_figure(), width="stretch", key="diff.schedules")
+    boxes[1].caption("The cosine schedule (Nichol & Dhariwal 2021) destroys information more slowly "
                "at the start and avoids the near-zero ᾱ_t the linear schedule reaches long "
                "before t = T; log-SNR falls almost linearly in t.")
 
@@ -414,7 +419,7 @@ def invert(folder: str) -> None:
                caption=f"x_T → x_0 again: mean |error| {err:.2f} grey levels")
 
 
-with boxes[2]:
+def reverse_process() -> None:
     rows = loaders.models_for(dataset, "ddpm")
     ckpt = loaders.try_load(rows[0]["folder"]) if rows else None
     if not rows:
@@ -427,3 +432,8 @@ with boxes[2]:
         reverse(rows[0]["folder"])
         compare(rows[0]["folder"])
         invert(rows[0]["folder"])
+
+
+if rest:
+    with boxes[2]:
+        reverse_process()

@@ -14,7 +14,7 @@ from genlab.images import file_name, grid, upscale
 from genlab.families import flow
 from genlab.models.flow import ToyFlow, ToyFlowConfig
 from genlab.toy import toy_data
-from genlab_ui import inputs, jobs, loaders, state
+from genlab_ui import components, inputs, jobs, loaders, state
 from genlab_ui.components import figure
 
 SCORED = 500  # images per likelihood histogram
@@ -37,40 +37,42 @@ def init_state() -> None:
 
 
 def show_maths() -> None:
-    with st.expander("The maths this page implements", expanded=False):
-        st.markdown("**Change of variables.** An invertible network f maps an image x to a z of "
-                    "the same size with z ~ N(0, I); the density of x follows exactly:")
-        st.latex(r"\log p_X(x) = \log p_Z\big(f(x)\big) + \log\Big|\det\frac{\partial f(x)}{\partial x}\Big|,"
-                 r"\qquad x = f^{-1}(z)")
-        st.markdown("f is a stack of layers, so the log-determinants of the layers add up.")
-        st.markdown("**Coupling layers** (NICE, RealNVP) keep the dimensions of a binary mask b "
-                    "and move the others as a function of the kept ones only:")
-        st.latex(r"y_b = x_b,\quad y_{\bar b} = x_{\bar b}\odot e^{s(x_b)} + t(x_b)"
-                 r"\qquad\Longleftrightarrow\qquad x_{\bar b} = \big(y_{\bar b} - t(y_b)\big)\odot e^{-s(y_b)}")
-        st.latex(r"\frac{\partial y}{\partial x} = \begin{pmatrix} I & 0 \\ "
-                 r"\partial y_{\bar b}/\partial x_b & \operatorname{diag}\big(e^{s(x_b)}\big)\end{pmatrix}"
-                 r"\quad\Rightarrow\quad \log\Big|\det\frac{\partial y}{\partial x}\Big| = \sum_j s_j(x_b)")
-        st.markdown("y_b does not depend on x_b̄, so the Jacobian is triangular and its "
-                    "determinant is the product of its diagonal: no D×D determinant is ever "
-                    "computed, and s and t can be any network, since they are never inverted. NICE "
-                    "is additive (s = 0, volume-preserving) and ends with a learned diagonal "
-                    "scaling; RealNVP alternates checkerboard and channel masks, squeezes 2×2 "
-                    "blocks into channels and factors half of the dimensions out at each scale.")
-        st.markdown("**Dequantization and bits/dim.** Pixels are integers k ∈ {0, …, 255}: a "
-                    "density could pile up on them without bound. So each gets uniform noise, "
-                    "v = k + u with u ~ U[0, 1), and the flow sees y = v / 256 through a logit "
-                    "(α = 10⁻⁶ keeps it finite at 0 and 1):")
-        st.latex(r"h = \operatorname{logit}\big(\alpha + (1-2\alpha)\,y\big),\qquad "
-                 r"\log p_v(v) = \log\mathcal{N}\big(f(h); 0, I\big) + \log\Big|\det\frac{\partial f}{\partial h}\Big|"
-                 r" + \log\Big|\det\frac{\partial h}{\partial y}\Big| - D\log 256")
-        st.latex(r"\text{bits/dim} = \frac{-\log p_v(v)}{D\ln 2},\qquad D = 784")
-        st.markdown("A uniform density on [0, 256)ᴰ gives exactly 8 bits/dim, and "
-                    "E_u[−log p_v(k + u)] bounds the discrete −log P(k) from above (Theis et al. "
-                    "2016). **Temperature:** sampling z ~ N(0, T²I) with T < 1 stays in the "
-                    "high-density core: cleaner, less varied images (Glow, sec. 5).")
-        st.caption("Code: genlab/models/flow.py (logit_transform, Coupling, Flow, the toy "
-                   "flow), genlab/families/flow.py (dequantize, log_prob, flow_step, "
-                   "flow_sample, flow_bits_per_dim, the toy flow's training).")
+    box, draw = components.lazy_expander("The maths this page implements", "flows.maths")
+    if draw:
+        with box:
+            st.markdown("**Change of variables.** An invertible network f maps an image x to a z of "
+                        "the same size with z ~ N(0, I); the density of x follows exactly:")
+            st.latex(r"\log p_X(x) = \log p_Z\big(f(x)\big) + \log\Big|\det\frac{\partial f(x)}{\partial x}\Big|,"
+                     r"\qquad x = f^{-1}(z)")
+            st.markdown("f is a stack of layers, so the log-determinants of the layers add up.")
+            st.markdown("**Coupling layers** (NICE, RealNVP) keep the dimensions of a binary mask b "
+                        "and move the others as a function of the kept ones only:")
+            st.latex(r"y_b = x_b,\quad y_{\bar b} = x_{\bar b}\odot e^{s(x_b)} + t(x_b)"
+                     r"\qquad\Longleftrightarrow\qquad x_{\bar b} = \big(y_{\bar b} - t(y_b)\big)\odot e^{-s(y_b)}")
+            st.latex(r"\frac{\partial y}{\partial x} = \begin{pmatrix} I & 0 \\ "
+                     r"\partial y_{\bar b}/\partial x_b & \operatorname{diag}\big(e^{s(x_b)}\big)\end{pmatrix}"
+                     r"\quad\Rightarrow\quad \log\Big|\det\frac{\partial y}{\partial x}\Big| = \sum_j s_j(x_b)")
+            st.markdown("y_b does not depend on x_b̄, so the Jacobian is triangular and its "
+                        "determinant is the product of its diagonal: no D×D determinant is ever "
+                        "computed, and s and t can be any network, since they are never inverted. NICE "
+                        "is additive (s = 0, volume-preserving) and ends with a learned diagonal "
+                        "scaling; RealNVP alternates checkerboard and channel masks, squeezes 2×2 "
+                        "blocks into channels and factors half of the dimensions out at each scale.")
+            st.markdown("**Dequantization and bits/dim.** Pixels are integers k ∈ {0, …, 255}: a "
+                        "density could pile up on them without bound. So each gets uniform noise, "
+                        "v = k + u with u ~ U[0, 1), and the flow sees y = v / 256 through a logit "
+                        "(α = 10⁻⁶ keeps it finite at 0 and 1):")
+            st.latex(r"h = \operatorname{logit}\big(\alpha + (1-2\alpha)\,y\big),\qquad "
+                     r"\log p_v(v) = \log\mathcal{N}\big(f(h); 0, I\big) + \log\Big|\det\frac{\partial f}{\partial h}\Big|"
+                     r" + \log\Big|\det\frac{\partial h}{\partial y}\Big| - D\log 256")
+            st.latex(r"\text{bits/dim} = \frac{-\log p_v(v)}{D\ln 2},\qquad D = 784")
+            st.markdown("A uniform density on [0, 256)ᴰ gives exactly 8 bits/dim, and "
+                        "E_u[−log p_v(k + u)] bounds the discrete −log P(k) from above (Theis et al. "
+                        "2016). **Temperature:** sampling z ~ N(0, T²I) with T < 1 stays in the "
+                        "high-density core: cleaner, less varied images (Glow, sec. 5).")
+            st.caption("Code: genlab/models/flow.py (logit_transform, Coupling, Flow, the toy "
+                       "flow), genlab/families/flow.py (dequantize, log_prob, flow_step, "
+                       "flow_sample, flow_bits_per_dim, the toy flow's training).")
 
 
 # --- the image flow ----------------------------------------------------------------------------
@@ -418,11 +420,13 @@ with boxes[0]:
                    f"{f'{bpd:.3f} bits/dim' if bpd is not None else 'bits/dim not measured'} "
                    f"(anchors: {ANCHORS}) · {card['training']['steps']:,} training steps")
         samples(row["folder"])
-with boxes[1]:
-    if ckpt is not None:
-        round_trip_view(ckpt.model, dataset)
-with boxes[3]:
-    toy()
-with boxes[2]:  # scoring 1,500 images runs last, after everything above is on the page
-    if ckpt is not None:
-        likelihood_view(row["folder"], ckpt.card["name"], dataset)
+    rest = components.below_the_fold("flows")
+if rest:
+    with boxes[1]:
+        if ckpt is not None:
+            round_trip_view(ckpt.model, dataset)
+    with boxes[3]:
+        toy()
+    with boxes[2]:  # scoring 1,500 images runs last, after everything above is on the page
+        if ckpt is not None:
+            likelihood_view(row["folder"], ckpt.card["name"], dataset)

@@ -11,7 +11,7 @@ from plotly.subplots import make_subplots
 from genlab import data, metrics, sample
 from genlab.families import gan
 from genlab.images import file_name, grid
-from genlab_ui import loaders, state
+from genlab_ui import components, loaders, state
 from genlab_ui.components import CLASS_COLORS, csv_download, figure, gif_download, walk_figure
 
 QUALITY_N = 1000  # samples per variant where its card has no evaluation (computed here)
@@ -192,51 +192,53 @@ def loss_charts(folder: str, loss: str, step: int) -> None:
 
 
 def show_maths() -> None:
-    with st.expander("The maths this page implements", expanded=False):
-        st.markdown("**The minimax game** (Goodfellow et al. 2014): D is a classifier, G a sampler.")
-        st.latex(r"\min_G\max_D\ V(D,G) = \mathbb{E}_{x\sim p_{\text{data}}}[\log D(x)] + "
-                 r"\mathbb{E}_{z\sim\mathcal{N}(0,I)}[\log(1 - D(G(z)))]")
-        st.markdown("For a fixed G the best discriminator and the value of the game are")
-        st.latex(r"D^*(x) = \frac{p_{\text{data}}(x)}{p_{\text{data}}(x) + p_G(x)},\qquad "
-                 r"V(D^*, G) = -\log 4 + 2\,\mathrm{JS}(p_{\text{data}}\,\|\,p_G)")
-        st.markdown(
-            "so training G against an optimal D minimises the Jensen–Shannon divergence, and at "
-            "the end D = ½ everywhere (D's loss −V = log 4 ≈ 1.386). **Why it saturates:** "
-            "images lie near low-dimensional manifolds, and the supports of p_data and p_G are "
-            "almost surely disjoint early on. Then a perfect D exists, JS = log 2 whatever the "
-            "distance between the two (right plot), and log(1 − D(G(z))) is flat where D rejects "
-            "the samples (left plot): G's gradient vanishes. In practice G minimises the "
-            "non-saturating −log D(G(z)) instead, steep exactly there (genlab.models.gan."
-            "g_nonsaturating_loss), which trains but can oscillate and drop modes.")
-        st.plotly_chart(maths_figure(), width="stretch", key="gans.maths_fig")
-        st.markdown("**Wasserstein-1** (Arjovsky et al. 2017) measures how far mass must move, "
-                    "and by the Kantorovich–Rubinstein duality it is a sup over 1-Lipschitz critics:")
-        st.latex(r"W_1(p_{\text{data}}, p_G) = \inf_{\gamma\in\Pi(p_{\text{data}}, p_G)}"
-                 r"\mathbb{E}_{(x,y)\sim\gamma}\|x-y\| = \sup_{\|f\|_L\le 1}\ "
-                 r"\mathbb{E}_{x\sim p_{\text{data}}}[f(x)] - \mathbb{E}_{z}[f(G(z))]")
-        st.markdown("The critic D (no sigmoid) plays f; its score gap is the **Wasserstein estimate** "
-                    "logged during training. WGAN-GP (Gulrajani et al. 2017) keeps D near "
-                    "1-Lipschitz with a **gradient penalty** on points between real and generated "
-                    "images, and takes n_critic = 5 critic steps per G step:")
-        st.latex(r"L_D = \mathbb{E}_{z}[D(G(z))] - \mathbb{E}_{x}[D(x)] + "
-                 r"\lambda\,\mathbb{E}_{\hat x}\big[(\|\nabla_{\hat x} D(\hat x)\|_2 - 1)^2\big],"
-                 r"\quad \hat x = \varepsilon x + (1-\varepsilon)G(z),\ "
-                 r"\varepsilon\sim U[0,1],\ \lambda = 10")
-        st.latex(r"L_G = -\mathbb{E}_{z}[D(G(z))]")
-        st.markdown("**GAN-QP** (Su 2018, the notes' GAN without a Lipschitz constraint) pairs each "
-                    "real image x with a generated x̃ = G(z) and lets the critic's gap grow only in "
-                    "proportion to their distance d(x, x̃) = mean |x − x̃|, through a quadratic "
-                    "potential instead of a constraint on D:")
-        st.latex(r"\max_D\ \mathbb{E}_{x,z}\Big[D(x) - D(	ilde x) - "
-                 r"rac{(D(x) - D(	ilde x))^2}{2\lambda\, d(x, 	ilde x)}\Big],\qquad "
-                 r"\min_G\ \mathbb{E}_{x,z}[D(x) - D(	ilde x)],\quad 	ilde x = G(z),\ \lambda = 10")
-        st.markdown("For one pair the best gap is λ·d(x, x̃) (the vertex of the quadratic), so D "
-                    "stays finite without clipping, penalty or normalisation, and G's gradient "
-                    "does not vanish where the two distributions do not overlap.")
-        st.caption("Code: genlab/models/gan.py (G, D); genlab/families/gan.py (the losses, the "
-                   "gradient penalty, gan_step, wgan_gp_step, gan_qp_step: (1) update D, (2) update G). "
-                   "Batch norm would make a sample's critic value depend on its batch, so the "
-                   "WGAN-GP critic uses layer norm.")
+    box, draw = components.lazy_expander("The maths this page implements", "gans.maths")
+    if draw:
+        with box:
+            st.markdown("**The minimax game** (Goodfellow et al. 2014): D is a classifier, G a sampler.")
+            st.latex(r"\min_G\max_D\ V(D,G) = \mathbb{E}_{x\sim p_{\text{data}}}[\log D(x)] + "
+                     r"\mathbb{E}_{z\sim\mathcal{N}(0,I)}[\log(1 - D(G(z)))]")
+            st.markdown("For a fixed G the best discriminator and the value of the game are")
+            st.latex(r"D^*(x) = \frac{p_{\text{data}}(x)}{p_{\text{data}}(x) + p_G(x)},\qquad "
+                     r"V(D^*, G) = -\log 4 + 2\,\mathrm{JS}(p_{\text{data}}\,\|\,p_G)")
+            st.markdown(
+                "so training G against an optimal D minimises the Jensen–Shannon divergence, and at "
+                "the end D = ½ everywhere (D's loss −V = log 4 ≈ 1.386). **Why it saturates:** "
+                "images lie near low-dimensional manifolds, and the supports of p_data and p_G are "
+                "almost surely disjoint early on. Then a perfect D exists, JS = log 2 whatever the "
+                "distance between the two (right plot), and log(1 − D(G(z))) is flat where D rejects "
+                "the samples (left plot): G's gradient vanishes. In practice G minimises the "
+                "non-saturating −log D(G(z)) instead, steep exactly there (genlab.models.gan."
+                "g_nonsaturating_loss), which trains but can oscillate and drop modes.")
+            st.plotly_chart(maths_figure(), width="stretch", key="gans.maths_fig")
+            st.markdown("**Wasserstein-1** (Arjovsky et al. 2017) measures how far mass must move, "
+                        "and by the Kantorovich–Rubinstein duality it is a sup over 1-Lipschitz critics:")
+            st.latex(r"W_1(p_{\text{data}}, p_G) = \inf_{\gamma\in\Pi(p_{\text{data}}, p_G)}"
+                     r"\mathbb{E}_{(x,y)\sim\gamma}\|x-y\| = \sup_{\|f\|_L\le 1}\ "
+                     r"\mathbb{E}_{x\sim p_{\text{data}}}[f(x)] - \mathbb{E}_{z}[f(G(z))]")
+            st.markdown("The critic D (no sigmoid) plays f; its score gap is the **Wasserstein estimate** "
+                        "logged during training. WGAN-GP (Gulrajani et al. 2017) keeps D near "
+                        "1-Lipschitz with a **gradient penalty** on points between real and generated "
+                        "images, and takes n_critic = 5 critic steps per G step:")
+            st.latex(r"L_D = \mathbb{E}_{z}[D(G(z))] - \mathbb{E}_{x}[D(x)] + "
+                     r"\lambda\,\mathbb{E}_{\hat x}\big[(\|\nabla_{\hat x} D(\hat x)\|_2 - 1)^2\big],"
+                     r"\quad \hat x = \varepsilon x + (1-\varepsilon)G(z),\ "
+                     r"\varepsilon\sim U[0,1],\ \lambda = 10")
+            st.latex(r"L_G = -\mathbb{E}_{z}[D(G(z))]")
+            st.markdown("**GAN-QP** (Su 2018, the notes' GAN without a Lipschitz constraint) pairs each "
+                        "real image x with a generated x̃ = G(z) and lets the critic's gap grow only in "
+                        "proportion to their distance d(x, x̃) = mean |x − x̃|, through a quadratic "
+                        "potential instead of a constraint on D:")
+            st.latex(r"\max_D\ \mathbb{E}_{x,z}\Big[D(x) - D(	ilde x) - "
+                     r"rac{(D(x) - D(	ilde x))^2}{2\lambda\, d(x, 	ilde x)}\Big],\qquad "
+                     r"\min_G\ \mathbb{E}_{x,z}[D(x) - D(	ilde x)],\quad 	ilde x = G(z),\ \lambda = 10")
+            st.markdown("For one pair the best gap is λ·d(x, x̃) (the vertex of the quadratic), so D "
+                        "stays finite without clipping, penalty or normalisation, and G's gradient "
+                        "does not vanish where the two distributions do not overlap.")
+            st.caption("Code: genlab/models/gan.py (G, D); genlab/families/gan.py (the losses, the "
+                       "gradient penalty, gan_step, wgan_gp_step, gan_qp_step: (1) update D, (2) update G). "
+                       "Batch norm would make a sample's critic value depend on its batch, so the "
+                       "WGAN-GP critic uses layer norm.")
 
 
 state.page_setup()
@@ -464,14 +466,11 @@ def picked_samples() -> None:
                "memorized; generalizing samples are about as far from both sets.")
 
 
-boxes = [st.container() for _ in range(4)]
-with boxes[0]:
+with st.container():
     side_by_side()
-with boxes[1]:
+if components.below_the_fold("gans"):
     replay()
-with boxes[2]:
     latent_walk()
-with boxes[3]:
     st.subheader("Diagnostics")
     class_histograms()
     picked_samples()

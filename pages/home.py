@@ -19,10 +19,12 @@ st.markdown(
     "watch images morph. Every model below was trained on this machine's CPU; its card "
     "records the training steps, time, data split and held-out metrics.")
 
-with st.expander("The model families and their key equations", expanded=False):
-    for family in registry.FAMILIES.values():
-        st.markdown(f"**{family.name.upper()}** — {family.about}")
-        st.latex(family.equation)
+box, draw = components.lazy_expander("The model families and their key equations", "home.families")
+if draw:
+    with box:
+        for family in registry.FAMILIES.values():
+            st.markdown(f"**{family.name.upper()}** — {family.about}")
+            st.latex(family.equation)
 
 HEADLINE = {"neg_elbo": ("−ELBO (nats)", "held-out negative ELBO, Bernoulli likelihood on grey levels"),
             "iw_nll": ("IW bound (nats)", "importance-weighted bound on −log p(x), k = 100"),
@@ -74,27 +76,30 @@ def headline(card: dict) -> str:
 def bring_your_own() -> None:
     """Upload a checkpoint trained with ``genlab train`` (any family): checked as a shipped one
     is, then on every page for this session, marked as uploaded."""
-    with st.expander("Bring your own checkpoint"):
-        st.caption("The `card.json` and `model.safetensors` of a model trained with `python -m genlab "
-                   "train` (any family, MNIST or Fashion-MNIST). They are checked as a shipped "
-                   "checkpoint is (card fields, family, config, the weights' sha256 against the card, "
-                   f"every tensor's shape; safetensors only, never unpickled; at most "
-                   f"{registry.MAX_UPLOAD_BYTES // 2**20} MB), then the model is on every page of "
-                   "this session, named …-uploaded-….")
-        c = st.columns(2)
-        card = c[0].file_uploader("card.json", type=["json"], key="home.upload_card")
-        weights = c[1].file_uploader("model.safetensors", type=["safetensors"], key="home.upload_weights")
-        if card is None or weights is None:
-            return
-        try:
-            row = loaders.add_upload(card.getvalue(), weights.getvalue())
-        except checkpoints.CheckpointError as exc:
-            st.error(f"This checkpoint cannot be used: {exc}", icon="⚠️")
-            return
-        st.success(f"Added **{Path(row['folder']).name}** ({row['card']['family']}, "
-                   f"{dataset_label(row['card']['dataset'])}): pick it in the sidebar of its page.")
+    box, draw = components.lazy_expander("Bring your own checkpoint", "home.byo")
+    if draw:
+        with box:
+            st.caption("The `card.json` and `model.safetensors` of a model trained with `python -m genlab "
+                       "train` (any family, MNIST or Fashion-MNIST). They are checked as a shipped "
+                       "checkpoint is (card fields, family, config, the weights' sha256 against the card, "
+                       f"every tensor's shape; safetensors only, never unpickled; at most "
+                       f"{registry.MAX_UPLOAD_BYTES // 2**20} MB), then the model is on every page of "
+                       "this session, named …-uploaded-….")
+            c = st.columns(2)
+            card = c[0].file_uploader("card.json", type=["json"], key="home.upload_card")
+            weights = c[1].file_uploader("model.safetensors", type=["safetensors"], key="home.upload_weights")
+            if card is None or weights is None:
+                return
+            try:
+                row = loaders.add_upload(card.getvalue(), weights.getvalue())
+            except checkpoints.CheckpointError as exc:
+                st.error(f"This checkpoint cannot be used: {exc}", icon="⚠️")
+                return
+            st.success(f"Added **{Path(row['folder']).name}** ({row['card']['family']}, "
+                       f"{dataset_label(row['card']['dataset'])}): pick it in the sidebar of its page.")
 
 
+FIRST_SCREEN_CARDS = 4
 dataset = st.session_state["dataset"]
 bring_your_own()
 rows = loaders.models_for(dataset)
@@ -103,6 +108,10 @@ if not rows:
     st.info("No checkpoints are installed for this dataset.")
 columns = st.columns(2)
 for i, row in enumerate(rows):
+    if i == FIRST_SCREEN_CARDS:  # two rows fill the first screen; the rest follow it
+        if not components.below_the_fold("home"):
+            break
+        columns = st.columns(2)
     with columns[i % 2].container(border=True):
         if row["error"]:
             st.markdown(f"**{row['folder'].rsplit('/', 2)[-2]}/{row['folder'].rsplit('/', 1)[-1]}**")
@@ -127,9 +136,11 @@ for i, row in enumerate(rows):
                    f"{card['date'][:10]}")
 
 if ZOO_TABLE.is_file():
-    with st.expander("All held-out metrics, with the real-vs-real reference (docs/model-zoo.md)"):
-        notes, tables = zoo_tables(ZOO_TABLE.read_text())
-        st.markdown(notes)
-        if dataset in tables:  # st.table scrolls sideways inside the expander; markdown overflowed it
-            st.table(tables[dataset])
-            components.csv_download(tables[dataset], file_name(dataset, "model-zoo", ext="csv"))
+    box, draw = components.lazy_expander("All held-out metrics, with the real-vs-real reference (docs/model-zoo.md)", "home.metrics")
+    if draw:
+        with box:
+            notes, tables = zoo_tables(ZOO_TABLE.read_text())
+            st.markdown(notes)
+            if dataset in tables:  # st.table scrolls sideways inside the expander; markdown overflowed it
+                st.table(tables[dataset])
+                components.csv_download(tables[dataset], file_name(dataset, "model-zoo", ext="csv"))

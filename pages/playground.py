@@ -506,13 +506,15 @@ length = c[1].selectbox("Training length", list(LENGTHS), key="pg.length", bind=
 seed = c[2].number_input("Seed", 0, 9999, step=1, key="pg.seed", bind="query-params")
 reflow = c[3].checkbox("+ one reflow", key="pg.reflow", bind="query-params", disabled="rectified-flow" not in families,
                        help="After the rectified flow: train on its own (noise, sample) pairs")
-with st.expander("About the families and the limits of this page"):
-    for f in pg.TOY_FAMILIES.values():
-        st.markdown(f"**{f.label}** ({f.steps:,} steps by default): {f.about}")
-    st.caption(f"Limits, so that several people can train at once: at most {MAX_FAMILIES} families and "
-               f"3× their default steps per run, one run per session; each run is one training thread, and this server runs at "
-               f"most {MAX_TRAININGS} at a time (a third waits its turn, with a message). Code: "
-               "genlab/playground.py, the families' toy_* functions in genlab/families/.")
+box, draw = components.lazy_expander("About the families and the limits of this page", "pg.about")
+if draw:
+    with box:
+        for f in pg.TOY_FAMILIES.values():
+            st.markdown(f"**{f.label}** ({f.steps:,} steps by default): {f.about}")
+        st.caption(f"Limits, so that several people can train at once: at most {MAX_FAMILIES} families and "
+                   f"3× their default steps per run, one run per session; each run is one training thread, and this server runs at "
+                   f"most {MAX_TRAININGS} at a time (a third waits its turn, with a message). Code: "
+                   "genlab/playground.py, the families' toy_* functions in genlab/families/.")
 
 scale = LENGTHS[length]
 if points is None:

@@ -15,7 +15,7 @@ from genlab.families import ddpm, rectified_flow as rf
 from genlab.images import file_name, grid, upscale
 from genlab.models.toy import TimeMLP, TimeMLPConfig
 from genlab.toy import toy_data
-from genlab_ui import ahead, loaders, state
+from genlab_ui import ahead, components, loaders, state
 from genlab_ui.components import chart_config, csv_download, gif_download, inline_image, png_download
 
 STEPS = [1, 2, 4, 8, 16, 50]  # the grid's columns
@@ -39,39 +39,41 @@ def init_state() -> None:
 
 
 def show_maths() -> None:
-    with st.expander("The maths this page implements", expanded=False):
-        st.markdown("**Rectified flow** (Liu et al. 2022; flow matching, Lipman et al. 2022). Time runs "
-                    "from t = 0 (noise x₀ ~ N(0, I)) to t = 1 (an image x₁). The straight line "
-                    "between them and the velocity network's loss:")
-        st.latex(r"x_t = t\,x_1 + (1-t)\,x_0,\qquad \mathcal{L}(\theta) = \mathbb{E}_{t\sim U[0,1],\,x_0,\,x_1}"
-                 r"\big\|(x_1 - x_0) - v_\theta(x_t, t)\big\|^2")
-        st.markdown("Generating solves the ODE from noise, with Euler (x ← x + Δt·v) or Heun steps "
-                    "(Euler's guess corrected by the mean of the velocities at both ends of the step; "
-                    "the last step stays Euler, since v at t = 1 is the least well learned):")
-        st.latex(r"\frac{dx}{dt} = v_\theta(x, t),\qquad x(0) = x_0 \sim \mathcal{N}(0, I)")
-        st.markdown("**Reflow** trains a new velocity on the pairs (x₀, ODE(x₀)) of the first: "
-                    "paths that no longer cross, nearly straight, so one or two Euler steps land "
-                    "close to where fifty would. Straightness S = ∫ E‖(x₁ − x₀) − v(x_t, t)‖² dt "
-                    "is 0 for straight paths. The shipped flows are class-conditional and their "
-                    "pairs were drawn with a class each: for one x₀ the target x₁ depends on the "
-                    "class, so the reflow's v_∅ (no class) learns straight paths towards the "
-                    "*average* of the classes' images, and blurs at small K; with the class, one or "
-                    "two steps give clear images.")
-        st.markdown("**Diffusion as an SDE** (Song et al. 2021). The DDPM's forward process is the "
-                    "variance-preserving SDE (f = −½β(τ)x, g = √β(τ), τ = t/T); its time reversal "
-                    "needs the score, which the noise prediction gives:")
-        st.latex(r"dx = [f - g^2\nabla_x\log p_t(x)]\,d\tau + g\,d\bar w,\qquad "
-                 r"\nabla_x \log p_t(x) = -\frac{\hat\varepsilon_\theta(x, t)}{\sqrt{1-\bar\alpha_t}}")
-        st.markdown("The probability-flow ODE has the same marginals p_t without the noise: DDIM "
-                    "and DPM-Solver++ are solvers of it.")
-        st.latex(r"dx = \big[f - \tfrac12 g^2\nabla_x\log p_t(x)\big]\,d\tau")
-        st.markdown("**Classifier-free guidance** (Ho & Salimans 2022): the network is trained with "
-                    "the label dropped to a null label on 10% of the steps, so it knows v_∅ and v_c; "
-                    "sampling uses v = v_∅ + w·(v_c − v_∅) (w = 0 unconditional, 1 conditional, "
-                    "> 1 guided).")
-        st.caption("Code: genlab/families/rectified_flow.py (interpolate, rf_loss, ode_solve, "
-                   "make_pairs, straightness), genlab/diffusion/schedulers.py (SDEScheduler, "
-                   "ODEScheduler, DPMSolverScheduler), genlab/families/ddpm.py (the loop).")
+    box, draw = components.lazy_expander("The maths this page implements", "tr.maths")
+    if draw:
+        with box:
+            st.markdown("**Rectified flow** (Liu et al. 2022; flow matching, Lipman et al. 2022). Time runs "
+                        "from t = 0 (noise x₀ ~ N(0, I)) to t = 1 (an image x₁). The straight line "
+                        "between them and the velocity network's loss:")
+            st.latex(r"x_t = t\,x_1 + (1-t)\,x_0,\qquad \mathcal{L}(\theta) = \mathbb{E}_{t\sim U[0,1],\,x_0,\,x_1}"
+                     r"\big\|(x_1 - x_0) - v_\theta(x_t, t)\big\|^2")
+            st.markdown("Generating solves the ODE from noise, with Euler (x ← x + Δt·v) or Heun steps "
+                        "(Euler's guess corrected by the mean of the velocities at both ends of the step; "
+                        "the last step stays Euler, since v at t = 1 is the least well learned):")
+            st.latex(r"\frac{dx}{dt} = v_\theta(x, t),\qquad x(0) = x_0 \sim \mathcal{N}(0, I)")
+            st.markdown("**Reflow** trains a new velocity on the pairs (x₀, ODE(x₀)) of the first: "
+                        "paths that no longer cross, nearly straight, so one or two Euler steps land "
+                        "close to where fifty would. Straightness S = ∫ E‖(x₁ − x₀) − v(x_t, t)‖² dt "
+                        "is 0 for straight paths. The shipped flows are class-conditional and their "
+                        "pairs were drawn with a class each: for one x₀ the target x₁ depends on the "
+                        "class, so the reflow's v_∅ (no class) learns straight paths towards the "
+                        "*average* of the classes' images, and blurs at small K; with the class, one or "
+                        "two steps give clear images.")
+            st.markdown("**Diffusion as an SDE** (Song et al. 2021). The DDPM's forward process is the "
+                        "variance-preserving SDE (f = −½β(τ)x, g = √β(τ), τ = t/T); its time reversal "
+                        "needs the score, which the noise prediction gives:")
+            st.latex(r"dx = [f - g^2\nabla_x\log p_t(x)]\,d\tau + g\,d\bar w,\qquad "
+                     r"\nabla_x \log p_t(x) = -\frac{\hat\varepsilon_\theta(x, t)}{\sqrt{1-\bar\alpha_t}}")
+            st.markdown("The probability-flow ODE has the same marginals p_t without the noise: DDIM "
+                        "and DPM-Solver++ are solvers of it.")
+            st.latex(r"dx = \big[f - \tfrac12 g^2\nabla_x\log p_t(x)\big]\,d\tau")
+            st.markdown("**Classifier-free guidance** (Ho & Salimans 2022): the network is trained with "
+                        "the label dropped to a null label on 10% of the steps, so it knows v_∅ and v_c; "
+                        "sampling uses v = v_∅ + w·(v_c − v_∅) (w = 0 unconditional, 1 conditional, "
+                        "> 1 guided).")
+            st.caption("Code: genlab/families/rectified_flow.py (interpolate, rf_loss, ode_solve, "
+                       "make_pairs, straightness), genlab/diffusion/schedulers.py (SDEScheduler, "
+                       "ODEScheduler, DPMSolverScheduler), genlab/families/ddpm.py (the loop).")
 
 
 # --- the grid: one noise, every model and solver, K steps ---------------------------------------
@@ -460,8 +462,11 @@ rf_rows = [r for r in rows if r["family"] == "rectified-flow"]
 if not rf_rows:
     st.info(loaders.not_trained(dataset, "rectified-flow", "its straight paths and few-step samples")
             + " Meanwhile the grid shows the DDPM's solvers, and the 2-D section below trains its own flows.")
+rest = True
 if rows:
     steps_grid(rows)
+    rest = components.below_the_fold("transport")
+if rows and rest:
     if rf_rows:
         classes = loaders.load_checkpoint(rf_rows[0]["folder"]).model.config.num_classes
         if classes:
@@ -472,6 +477,7 @@ if rows:
         replay(rf_rows[0]["folder"], rf_rows[0]["label"].split(" · ")[0])
     scrub(rows)
     quality_chart(rows)
-else:
+if not rows:
     st.warning(f"No DDPM or rectified-flow checkpoint is installed for {dataset}.")
-toy_section()
+if rest:
+    toy_section()

@@ -83,16 +83,18 @@ st.caption(f"**{card['name']}** on {dataset}: {latent_dim}-D latent · held-out 
            f"{card['training']['steps']:,} training steps")
 
 maths, = st.columns(1)
-with maths.expander("The maths this page implements", expanded=False):
-    st.latex(r"\text{ELBO}(x) = \mathbb{E}_{q_\phi(z|x)}[\log p_\theta(x|z)] - "
-             r"\mathrm{KL}(q_\phi(z|x)\,\|\,\mathcal{N}(0, I)) \;\le\; \log p_\theta(x)")
-    st.latex(r"z = \mu_\phi(x) + \sigma_\phi(x)\odot\varepsilon,\qquad \varepsilon\sim\mathcal{N}(0, I)"
-             r"\quad\text{(reparameterization)}")
-    st.latex(r"\mathrm{KL}(\mathcal{N}(\mu,\sigma^2)\,\|\,\mathcal{N}(0,1)) = "
-             r"\tfrac12\left(\mu^2 + \sigma^2 - \log\sigma^2 - 1\right)")
-    st.markdown("The decoder outputs the mean of a Bernoulli per pixel, so "
-                r"$\log p_\theta(x|z) = \sum_i x_i\log \hat x_i + (1-x_i)\log(1-\hat x_i)$ "
-                "on grey levels in [0, 1]; the images shown are those means x̂.")
+box, draw = components.lazy_expander("The maths this page implements", "vae.maths", where=maths)
+if draw:
+    with box:
+        st.latex(r"\text{ELBO}(x) = \mathbb{E}_{q_\phi(z|x)}[\log p_\theta(x|z)] - "
+                 r"\mathrm{KL}(q_\phi(z|x)\,\|\,\mathcal{N}(0, I)) \;\le\; \log p_\theta(x)")
+        st.latex(r"z = \mu_\phi(x) + \sigma_\phi(x)\odot\varepsilon,\qquad \varepsilon\sim\mathcal{N}(0, I)"
+                 r"\quad\text{(reparameterization)}")
+        st.latex(r"\mathrm{KL}(\mathcal{N}(\mu,\sigma^2)\,\|\,\mathcal{N}(0,1)) = "
+                 r"\tfrac12\left(\mu^2 + \sigma^2 - \log\sigma^2 - 1\right)")
+        st.markdown("The decoder outputs the mean of a Bernoulli per pixel, so "
+                    r"$\log p_\theta(x|z) = \sum_i x_i\log \hat x_i + (1-x_i)\log(1-\hat x_i)$ "
+                    "on grey levels in [0, 1]; the images shown are those means x̂.")
 
 
 @st.fragment
@@ -230,20 +232,24 @@ def encode_upload() -> None:
 
 # containers fix the visual order; the upload is handled first so that its point is on
 # the map in the same run
-boxes = [st.container() for _ in range(4)]
-with boxes[3]:
-    encode_upload()
+boxes = [st.container() for _ in range(5)]  # the main view, where the first screen ends, then the rest
+with boxes[1]:
+    rest = components.below_the_fold("vae")
+with boxes[4]:
+    if rest:
+        encode_upload()
 with boxes[0]:
     if latent_dim == 2:
         latent_plane()
     else:
         dimension_sliders()
-with boxes[1]:
-    if latent_dim == 2:
-        manifold_grid()
-    else:
-        prior_samples()
-with boxes[2]:
-    if latent_dim != 2:
-        reconstruction()
-    interpolation()
+if rest:
+    with boxes[2]:
+        if latent_dim == 2:
+            manifold_grid()
+        else:
+            prior_samples()
+    with boxes[3]:
+        if latent_dim != 2:
+            reconstruction()
+        interpolation()

@@ -1,8 +1,14 @@
+import os
+
 import numpy as np
 import pytest
 import torch
 
 from genlab.data import write_idx
+
+# AppTest runs no JavaScript: pages draw whole in one run (below the fold and closed expanders
+# too). Browser tests serve the app as people get it (benchmarks.browser.streamlit_server).
+os.environ.setdefault("GENLAB_DEFER_BELOW_FOLD", "0")
 
 
 def make_idx_set(folder, n_train=64, n_test=32, names=("train", "t10k"), gz=True, seed=0):

@@ -263,6 +263,7 @@ def test_diffusion_check_table_follows_the_schedule(server):
     async def switch() -> list[str]:
         async with Session(server, fetch_media=False) as s:
             run = await s.open("diffusion")
+            run = await s.set_widget(run.widget("diff.check"), "bool_value", True)  # open the check
             run = await s.set_widget(run.widget("diff.schedule"), "string_value", "cosine")
             return [e.kind for e in run.elements], [str(e.proto) for e in run.elements]
 
