@@ -93,6 +93,29 @@ def cold_start(playwright) -> dict:
     return {"server_healthy_s": round(healthy_s, 2), "home_rendered_s": round(total, 2)}
 
 
+def cold_pages(playwright, pages: dict | None = None) -> dict:
+    """Each page's first visit after ``streamlit run`` (a new server per page, cold caches): a
+    new tab -> title, -> main figure, -> first screen painted (``_FIRST_SCREEN``), seconds."""
+    out = {}
+    for name, (path, selector) in (pages or {**PAGES, **LATER_PAGES}).items():
+        with streamlit_server() as (url, _, _):
+            browser = launch(playwright)
+            try:
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                t0 = time.perf_counter()
+                page.goto(f"{url}/{path}")
+                page.wait_for_selector('[data-testid="stMainBlockContainer"] h1', timeout=120_000)
+                title = time.perf_counter() - t0
+                page.wait_for_selector(selector, timeout=120_000)
+                figure = time.perf_counter() - t0
+                page.wait_for_function(_FIRST_SCREEN, timeout=120_000, polling="raf")
+                out[name] = {"title_s": round(title, 2), "main_figure_s": round(figure, 2),
+                             "first_screen_s": round(time.perf_counter() - t0, 2)}
+            finally:
+                browser.close()
+    return out
+
+
 def timed_keys(browser, page, slider, caption: str, reps: int, *, run: int = 10,
                first: str = "ArrowRight") -> dict:
     """``reps`` keyboard steps on ``slider`` (``run`` one way, then back, after 3 warm-up
@@ -988,6 +1011,15 @@ def markdown(r: dict) -> str:
             cells = [f"{row['ratio']:.2f} · {row['seconds']:.1f} s" for row in pg["table"] if row["family"] == family]
             lines.append(f"| {family} | " + " | ".join(cells) + " |")
         lines.append("")
+    if "cold_pages" in r:
+        lines += ["## First visit after a fresh start", "",
+                  "Each page opened in a new tab right after `streamlit run` (its own server, cold "
+                  "caches): seconds to the title, to the main figure, and to the first screen painted. "
+                  "The issue's aim: ≤ 3 s to the title and main figure.", "",
+                  "| page | title | main figure | first screen |", "|---|---|---|---|"]
+        lines += [f"| {name} | {d['title_s']} s | {d['main_figure_s']} s | {d['first_screen_s']} s |"
+                  for name, d in r["cold_pages"].items()]
+        lines.append("")
     if "first_paint" in r:
         fp = r["first_paint"]
         lines += ["## First paint", "",
@@ -1040,7 +1072,7 @@ def markdown(r: dict) -> str:
     return "\n".join(lines)
 
 
-PARTS = ["firstpaint", "cold", "pages", "nolive", "concurrency", "sampling", "projection", "playground", "concepts",
+PARTS = ["firstpaint", "coldpages", "cold", "pages", "nolive", "concurrency", "sampling", "projection", "playground", "concepts",
          "transport", "bigan"]
 
 
@@ -1084,6 +1116,8 @@ def main() -> None:
             with streamlit_server() as (url, _, _), \
                     streamlit_server(app=ROOT / "benchmarks" / "trivial_app.py") as (trivial_url, _, _):
                 result["first_paint"] = first_paint(pw, url, trivial_url, small(4, 1))
+        if "coldpages" in parts:
+            result["cold_pages"] = cold_pages(pw, dict(list(PAGES.items())[:2]) if args.smoke else None)
         if "cold" in parts:
             colds = [cold_start(pw) for _ in range(args.cold)]
             result["cold_start"] = {"runs": colds, "median_home_rendered_s": statistics.median(

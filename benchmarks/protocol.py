@@ -96,8 +96,9 @@ class Session:
         if fold is None:
             return run
         rest = await self.set_widget(fold, "json_value", json.dumps({"painted": True}), timeout)
-        first = {e.id: e for e in run.elements if e.id}  # a widget's first proto has its initial value
-        rest.elements = [first.get(e.id, e) if e.id else e for e in rest.elements]
+        # a widget's first proto has its initial value; its fragment is the one of the last run
+        first = {e.id: e.proto for e in run.elements if e.id}
+        rest.elements = [Element(e.kind, e.fragment, first.get(e.id, e.proto)) for e in rest.elements]
         rest.seconds += run.seconds
         rest.bytes += run.bytes
         return rest

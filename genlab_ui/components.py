@@ -295,7 +295,10 @@ def latent_map(points: np.ndarray, labels: np.ndarray, images: np.ndarray, class
     """
     # The points and hover atlas are sent once per browser element: later reruns (every
     # slider step) send only the marker, and the element asks again if it lost them.
-    atlas, atlas_key = image_atlas(images)
+    # the hover atlas is a served file the browser fetches by itself (inline it was 460 KB of the
+    # page's first message); inline only where static/ cannot be written
+    served = atlas_url(images)
+    atlas, atlas_key = (served["url"], served["url"].rsplit("/", 1)[-1][:16]) if served else image_atlas(images)
     points_key = f"{atlas_key}-{hashlib.sha1(np.ascontiguousarray(points).tobytes()).hexdigest()[:12]}"
     sent_flag = f"_{key}.sent"
     data = {"points_key": points_key, "classes": list(classes), "colors": CLASS_COLORS,

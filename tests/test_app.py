@@ -663,3 +663,17 @@ def test_gans_first_visit_uses_the_cards_evaluation(monkeypatch):
     assert set(quality["samples"]) == {"2,000"}
     assert list(quality["FD ↓"]) == ["181.4", "319.4", "258.3", "283.0"]  # the cards', as on the model zoo
     st.cache_data.clear()
+
+
+def test_a_page_without_a_browser_paint_keeps_its_first_screen_only(monkeypatch):
+    """What the first run of a page draws when the deferral is on (AppTest runs no JavaScript,
+    so the rest never comes): the first screen and the fold's note, nothing below it."""
+    from genlab_ui import components
+
+    monkeypatch.setattr(components, "DEFER_BELOW_FOLD", True)
+    at = page("diffusion")
+    assert not at.exception
+    assert any(components.FOLD_CAPTION in c.value for c in at.caption)
+    headings = [h.value for h in at.subheader]
+    assert any("Forward process" in h for h in headings)
+    assert not any("Noise schedules" in h or "Reverse process" in h for h in headings), headings

@@ -26,13 +26,14 @@ def test_every_benchmark_part_runs_at_the_smallest_scale(tmp_path):
     assert run.returncode == 0, run.stderr[-4000:]
     r = json.loads(out.with_suffix(".json").read_text())
     # every part reported its figures
-    for key in ("first_paint", "cold_start", "page_load_without_live_decode", "memory", "page_load",
+    for key in ("first_paint", "cold_pages", "cold_start", "page_load_without_live_decode", "memory", "page_load",
                 "vae_slider", "gan_seed", "gan_snapshot", "diffusion_step", "projections_switch",
                 "flows_temperature", "pixelcnn_field", "latent_pad", "concurrency", "sampling_images_per_s",
                 "diffusion_sample_click", "projection_speed", "playground", "concepts", "transport", "bigan"):
         assert key in r, f"the benchmark part that reports {key!r} did not"
     assert set(r["first_paint"]["pages"]) >= {"home", "vae", "gans", "transport", "bigan"}
-    assert all(d["p50_ms"] > 0 for d in r["first_paint"]["pages"].values())
+    assert all(d["p50_ms"] > 0 and d["whole"]["p50_ms"] >= d["p50_ms"] for d in r["first_paint"]["pages"].values())
+    assert all(0 < d["title_s"] <= d["first_screen_s"] for d in r["cold_pages"].values())
     load = r["concurrency"][0]
     assert load["errors"] == 0, load["error_samples"]
     assert set(load["long_samplers_s"]) == {"DDPM-1000", "PixelCNN"}
@@ -40,3 +41,10 @@ def test_every_benchmark_part_runs_at_the_smallest_scale(tmp_path):
     for part in ("concepts", "transport"):  # each page's sliders were found and stepped
         assert r[part]["sliders"], part
     assert "# Benchmarks" in out.with_suffix(".md").read_text()
+
+
+def test_the_fold_caption_the_benchmark_waits_on_is_the_pages():
+    from benchmarks.__main__ import FOLD_CAPTION
+    from genlab_ui import components
+
+    assert components.FOLD_CAPTION.startswith(FOLD_CAPTION)

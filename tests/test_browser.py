@@ -548,26 +548,59 @@ def test_bigan_page_reconstructs_the_image_picked(chromium, tiny_bigan_root):
         page.close()
 
 
+def settled(page, name: str) -> None:
+    """Wait until page ``name`` has drawn its part below the fold and nothing runs."""
+    page.wait_for_function(f"(document.body.dataset.genlabFold || '') === '{name}:done'", timeout=60_000)
+    wait_idle(page)
+
+
 def test_back_and_forward_move_between_pages_and_keep_the_dataset(server, chromium):
     """#25: a page switch used to drop ?dataset=, which the app then wrote back as a second
-    history entry, so Back needed two presses. The menu's links carry the dataset."""
+    history entry, so Back needed two presses. The menu's links carry the dataset, and the
+    settings a page writes into the URL (some only once its part below the fold is drawn)
+    replace its entry instead of adding one (genlab_ui/static/copy_link.js)."""
     page = chromium.new_page(viewport={"width": 1400, "height": 900})
     page.goto(f"{server}/diffusion?dataset=fashion-mnist")
-    wait_idle(page)
+    settled(page, "diffusion")
     heading = page.locator('[data-testid="stMainBlockContainer"] h1').first
     heading.filter(has_text="Diffusion").wait_for()
+    start = page.evaluate("history.length")
     page.get_by_test_id("stSidebar").get_by_role("link", name="GANs side by side").click()
     heading.filter(has_text="GAN").wait_for(timeout=30_000)
-    assert page.url.endswith("/gans?dataset=fashion-mnist")
+    settled(page, "gans")
+    assert "/gans?dataset=fashion-mnist" in page.url
+    assert page.evaluate("history.length") == start + 1  # one entry for the page, none for its settings
     page.go_back()
     heading.filter(has_text="Diffusion").wait_for(timeout=30_000)
-    assert page.url.endswith("/diffusion?dataset=fashion-mnist")
+    wait_idle(page)
+    assert "/diffusion?dataset=fashion-mnist" in page.url
     page.go_forward()
     heading.filter(has_text="GAN").wait_for(timeout=30_000)
-    assert page.url.endswith("/gans?dataset=fashion-mnist")
+    wait_idle(page)
+    assert "/gans?dataset=fashion-mnist" in page.url
     page.reload()
     wait_idle(page)
     heading.filter(has_text="GAN").wait_for(timeout=30_000)
     assert selectbox_text(page, "Dataset") == "Fashion-MNIST (clothes)"
     assert not page_errors(page)
     page.close()
+
+
+def test_a_page_paints_its_first_screen_then_draws_the_rest_by_itself(server, chromium):
+    """#23 first paint: /gans sends its first screen alone; once it is painted, the first-screen
+    component asks for the rest, which arrives with no one touching the page. Closed maths
+    expanders hold no content until opened; opened, the equations are there."""
+    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{server}/gans")
+    page.wait_for_function("(document.body.dataset.genlabFold || '') === 'gans:done'", timeout=60_000)
+    page.get_by_role("heading", name="Diagnostics").wait_for(timeout=60_000)  # below the fold
+    wait_idle(page)
+    page.wait_for_function("!document.body.innerText.includes('The rest of the page follows')", timeout=30_000)
+    maths = page.get_by_test_id("stExpander").filter(has_text="The maths this page implements")
+    assert maths.locator(".katex").count() == 0  # closed: nothing drawn inside
+    maths.locator("summary").click()
+    maths.locator(".katex").first.wait_for(timeout=30_000)
+    assert maths.locator(".js-plotly-plot").count() == 1  # the saturation figure
+    assert not page_errors(page)
+    page.close()
+

@@ -3,6 +3,7 @@
 // (https or localhost); elsewhere the address is selected in a text field to copy by hand.
 export default function (component) {
   const { parentElement } = component;
+  pagesInHistory();
   if (parentElement.__genlabCopyLink) return;
   const box = document.createElement("div");
   box.className = "gl-copy";
@@ -35,4 +36,25 @@ export default function (component) {
   box.append(button, note, field);
   parentElement.append(box);
   parentElement.__genlabCopyLink = true;
+}
+
+// Back and Forward move between pages. Streamlit pushes a history entry for every change of a
+// widget kept in the URL, and for the settings a page's later runs write (its part below the
+// fold arrives in a second run): Back then walked through settings, or needed several presses
+// to leave a page. Here a push that only changes the query replaces the entry instead, and a
+// page pushed again within 5 s of being pushed (a run of the old page still in flight when a
+// link was followed puts its URL back first) is one entry. Installed once per tab.
+function pagesInHistory() {
+  if (history.__genlabPush) return;
+  const push = history.pushState;
+  history.__genlabPush = push;
+  let last = null;  // the last page switch: {path, t}
+  history.pushState = function (state, title, url) {
+    const target = url === undefined || url === null ? location.href : new URL(url, location.href).href;
+    const path = new URL(target).pathname;
+    const again = last && last.path === path && Date.now() - last.t < 5000;
+    if (path === location.pathname || again) return history.replaceState(state, title, url);
+    last = { path, t: Date.now() };
+    return push.call(history, state, title, url);
+  };
 }

@@ -2,7 +2,8 @@
 // hover shows the image under the pointer, click sends the latent point back to Python.
 // Data from Python: {x, y, c (class index), thumbs (base64 uint8 N*784), classes,
 // colors, marker [z1, z2], extra [{x, y, label}], range R (axes span [-R, R]), size}.
-// The hover images come as one PNG atlas (atlas_cols images of 28x28 per row).
+// The hover images come as one PNG atlas (atlas_cols images of 28x28 per row): a served file
+// (app/static/atlases/...), or inline base64 where the server cannot write static/.
 // Latent pad: with data.decoder = {url, layers [[out, in], ...], key}, the component fetches
 // the VAE decoder's float32 weights once and decodes z in the browser on every pointer move
 // (ReLU MLP + sigmoid, exactly genlab.models.vae.VAE.decode), so the image morphs while you
@@ -232,7 +233,7 @@ export default function (component) {
   st.liveBox.style.display = data.decoder ? "block" : "none";
   if (data.atlas) {
     st.atlas = new Image();
-    st.atlas.src = `data:image/png;base64,${data.atlas}`;
+    st.atlas.src = data.atlas.startsWith("app/") ? data.atlas : `data:image/png;base64,${data.atlas}`;
   }
   const size = data.size || 420;
   const dpr = window.devicePixelRatio || 1;
