@@ -5,6 +5,7 @@ import streamlit as st
 from genlab_ui import components, state
 
 st.set_page_config(page_title="genlab · latent-space explorer", page_icon="🧪", layout="wide")
+state.resend_url()  # the URL this run was asked with, over any older run's late write
 state.init_state()
 
 PAGES = [
@@ -37,3 +38,4 @@ components.copy_link(st.container())  # at the top of every page
 asked = state.url_params_before_page()
 navigation.run()
 state.report_dropped_params(asked)  # one notice for what a link asked that the page could not use
+

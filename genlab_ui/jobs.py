@@ -31,6 +31,7 @@ from typing import Any, Callable
 import streamlit as st
 
 from genlab.families.ddpm import lower_priority
+from genlab_ui import state
 
 ASK_ABOVE_S = 20.0  # an action estimated to take longer asks first
 MAX_RUNNING = 2  # jobs computing at once, server-wide (this machine has two cores)
@@ -193,7 +194,7 @@ def watch(key: tuple, widget_key: str) -> None:
     _watch(key, widget_key)
 
 
-@st.fragment(run_every=1.0)
+@state.fragment(run_every=1.0)
 def _watch(key: tuple, widget_key: str) -> None:
     job = get(key)
     left = None if job is None else job.remaining_s()

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
+from typing import Callable
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from genlab.data import DATASETS
 from genlab_ui import loaders
@@ -71,6 +74,43 @@ def report_dropped_params(before: dict[str, str]) -> None:
         st.toast(f"Some settings in the link do not fit here and were left at their defaults: {shown}",
                  icon="🔗")
         dropped.clear()
+
+
+def resend_url() -> None:
+    """Send the browser the URL this run was asked with (first thing of every run, fragments'
+    own runs included: see ``fragment``; the browser does nothing when it shows it already).
+
+    A run writes the whole query string it knows, and it knows the URL as it was when the run
+    was asked for. A value the browser wrote meanwhile (a bound widget changed while a run was
+    in flight, e.g. a seed's "+" while the part below the fold was being drawn) was then
+    dropped from the URL by the older run's late write, though the widget kept it, and a
+    copied link lost it. The change asked for a run of its own, with the URL as the browser
+    had it; that run's messages reach the browser after every message of the older one, so
+    its first word puts the value back.
+    """
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return
+    if not ctx.fragment_ids_this_run:  # a page's run: not after a page switch, whose URL
+        last, st.session_state["_url_page"] = st.session_state.get("_url_page"), ctx.page_script_hash
+        if last != ctx.page_script_hash:  # is Streamlit's own to write
+            return
+    with ctx.session_state.query_params() as params:
+        params._send_query_param_msg()  # no public call sends params bound to widgets
+
+
+def fragment(func: Callable | None = None, *, run_every: float | None = None):
+    """``st.fragment`` whose own reruns start with ``resend_url``, as the page's runs do (a
+    click inside a fragment reruns the fragment alone, after the page's run in flight)."""
+    def wrap(body: Callable) -> Callable:
+        @functools.wraps(body)
+        def run(*args, **kwargs):
+            ctx = get_script_run_ctx()
+            if ctx is not None and ctx.fragment_ids_this_run:
+                resend_url()
+            return body(*args, **kwargs)
+        return st.fragment(run, run_every=run_every)
+    return wrap if func is None else wrap(func)
 
 
 def keep_in_url() -> None:

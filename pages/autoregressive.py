@@ -155,7 +155,7 @@ def layout(n: int) -> tuple[int, int]:
     return int(np.ceil(np.sqrt(n))), 8 if n == 1 else 6 if n <= 4 else 4
 
 
-@st.fragment(run_every=0.5)
+@state.fragment(run_every=0.5)
 def live(key: tuple, n: int) -> None:
     """The running job: its progress bar with the time left, Cancel, and the canvas so far."""
     job = jobs.get(key)
@@ -193,7 +193,7 @@ def shown_sample(key: tuple) -> dict | None:
     """The finished sampling for ``key`` (16 images and their means: about 60 kB kept)."""
     return jobs.kept_result(key, "ar.result")
 
-@st.fragment
+@state.fragment
 def sampling(folder: str, levels: int) -> None:
     st.subheader("Sampling, one pixel at a time")
     c = st.columns([2, 1, 2])
@@ -265,7 +265,7 @@ def with_boundary(image: np.ndarray, rows: int, factor: int) -> np.ndarray:
     return rgb
 
 
-@st.fragment
+@state.fragment
 def completion(folder: str, levels: int) -> None:
     st.subheader("Complete the lower part of a held-out image, or of your drawing")
     dataset = st.session_state["dataset"]
@@ -345,7 +345,7 @@ def mask_picture(kernel: int, mask_type: str, factor: int) -> np.ndarray:
     return cells(rgb, factor)
 
 
-@st.fragment
+@state.fragment
 def receptive_field(model: PixelCNN, source: str) -> None:
     st.subheader("What one pixel's prediction can see")
     size = model.config.image_size

@@ -129,7 +129,7 @@ def verdict(predicted: np.ndarray | None, i: int, truth: int | None) -> str:
     return f" · classifier: {name}" + ("" if truth is None else " ✓" if predicted[i] == truth else " ✗")
 
 
-@st.fragment
+@state.fragment
 def one_image() -> None:
     st.subheader("An image into the latent space and back")
     image, what = inputs.held_out_or_upload(dataset, idx_key="bigan.idx", upload_key="bigan.upload")
@@ -155,7 +155,7 @@ def one_image() -> None:
                + " The VAE is trained to reproduce pixels and blurs instead.")
 
 
-@st.fragment
+@state.fragment
 def many_images() -> None:
     st.subheader(f"{GRID} held-out images, reconstructed two ways")
     seed = int(st.number_input("Which images (seed)", 0, 10_000, key="bigan.grid_seed", bind="query-params", step=1))
@@ -207,7 +207,7 @@ def encoder_maps() -> None:
                "separate: the BiGAN paper's claim that adversarial training learns features.")
 
 
-@st.fragment
+@state.fragment
 def walks() -> None:
     st.subheader("A walk between two real images")
     c = st.columns([2, 2, 2, 2])

@@ -137,7 +137,7 @@ def section(number: int, title: str, anchor: str) -> None:
 
 # --- 1. information, entropy, cross-entropy, KL --------------------------------------------------
 
-@st.fragment
+@state.fragment
 def coins() -> None:
     init_state()
     controls, middle, right = st.columns([1, 1.45, 1.05])
@@ -185,7 +185,7 @@ def coins_maths() -> None:
                     icon=":material/grid_on:", where=prose)
 
 
-@st.fragment
+@state.fragment
 def gaussians() -> None:
     init_state()
     controls, left, right = st.columns([1, 1.2, 1.2])
@@ -259,7 +259,7 @@ def simulated_visits(matrix: tuple, start: int, seed: int) -> np.ndarray:
     return np.column_stack([days, freq[days]])
 
 
-@st.fragment
+@state.fragment
 def markov() -> None:
     init_state()
     controls, numbers = st.columns([1, 2.2])
@@ -394,7 +394,7 @@ def dt_label(dt: float) -> str:
     return f"1/{round(1 / dt)}"
 
 
-@st.fragment
+@state.fragment
 def random_walk() -> None:
     init_state()
     controls, left, right = st.columns([1, 1.3, 1.3])
@@ -478,7 +478,7 @@ def density_map(name: str) -> pd.DataFrame:
                          "p": p.ravel()}).astype(np.float32)
 
 
-@st.fragment
+@state.fragment
 def sde() -> None:
     init_state()
     controls, left, right = st.columns([1, 1.3, 1.3])
@@ -548,7 +548,7 @@ def distance_curves(shape: str) -> pd.DataFrame:
     return long(THETAS, {"JS (nats)": np.array(js), "W₁": np.array(w1)})
 
 
-@st.fragment
+@state.fragment
 def wasserstein() -> None:
     init_state()
     controls, left, right = st.columns([1, 1.3, 1.3])
@@ -616,7 +616,7 @@ def normal_samples(seed: int) -> np.ndarray:
     return rng(seed, 5).standard_normal(PUSHED)
 
 
-@st.fragment
+@state.fragment
 def change_of_variables() -> None:
     init_state()
     controls, left, right = st.columns([1, 1.1, 1.5])

@@ -131,7 +131,7 @@ def source_image() -> tuple[torch.Tensor, str]:
     return data.to_float(image[None]) * 2 - 1, name
 
 
-@st.fragment
+@state.fragment
 def forward(x0: torch.Tensor, name: str) -> None:
     """The forward process and, in the same fragment, the check of its closed form: both
     follow the schedule chosen here."""
@@ -293,7 +293,7 @@ def play() -> None:
     st.session_state["diff.step"] = last
 
 
-@st.fragment
+@state.fragment
 def scrub(traj: dict, n: int, steps: int) -> None:
     last = len(traj["t"])  # kept steps; position ``last`` is the final sample
     st.session_state["diff.frames"] = last + 1

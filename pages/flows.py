@@ -86,7 +86,7 @@ def tempered_samples(folder: str, n: int, seed: int, temperature: float) -> tupl
     return images, time.perf_counter() - t0
 
 
-@st.fragment
+@state.fragment
 def samples(folder: str) -> None:
     st.subheader("Samples at a temperature")
     c = st.columns([3, 1, 2])
@@ -126,7 +126,7 @@ def z_picture(part: np.ndarray) -> np.ndarray:
     return upscale(tiles, max(1, Z_TILE // part.shape[-1]))
 
 
-@st.fragment
+@state.fragment
 def round_trip_view(model, dataset: str) -> None:
     st.subheader("Round trip: x → z → x̂")
     image, name = inputs.held_out_or_upload(dataset, idx_key="flows.idx", upload_key="flows.upload")
@@ -340,7 +340,7 @@ def warp_figure(model: ToyFlow, points: np.ndarray, layer: int) -> go.Figure:
     return toy_layout(fig, f"a z-grid through {layer} of {TOY_LAYERS} inverse layers{space}", axes)
 
 
-@st.fragment
+@state.fragment
 def toy() -> None:
     st.subheader("A 2-D flow you can train here")
     c = st.columns([2.2, 1.6, 1])

@@ -273,7 +273,7 @@ def reference_folder(family: str, prefer: str) -> str | None:
     return next((r["folder"] for r in rows if name_of(r["folder"]) == prefer), rows[0]["folder"])
 
 
-@st.fragment
+@state.fragment
 def side_by_side() -> None:
     st.subheader("One seed, the same z through every generator")
     c = st.columns([1, 2, 3])
@@ -325,7 +325,7 @@ def snapshot_grid(folder: str, snaps: dict, step: int) -> None:
                  file_name(loaders.model_id(folder), "training-replay", ext="gif"), ms=400)
 
 
-@st.fragment
+@state.fragment
 def replay() -> None:
     st.subheader("Training replay")
     folders = list(gans)
@@ -357,7 +357,7 @@ def replay() -> None:
             st.info("No training log (train_log.json) beside this checkpoint.")
 
 
-@st.fragment
+@state.fragment
 def latent_walk() -> None:
     st.subheader("Latent walk: from z_a to z_b")
     c = st.columns([1, 1, 2, 2])
@@ -422,7 +422,7 @@ def class_histograms() -> None:
                "(log₂ 10 = 3.32 is uniform).")
 
 
-@st.fragment
+@state.fragment
 def picked_samples() -> None:
     st.subheader("Memorization and D's score, sample by sample")
     c = st.columns([1.3, 1, 3])

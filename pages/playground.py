@@ -242,7 +242,7 @@ def show_live(result: dict, data: np.ndarray) -> None:
     st.caption("Grey: the data; colour: samples from the same noise every frame. " + LOSS_NOTE)
 
 
-@st.fragment(run_every=1.0)
+@state.fragment(run_every=1.0)
 def live(key: tuple, data: np.ndarray) -> None:
     job = jobs.get(key)
     if job is None or job.state != "running":

@@ -137,7 +137,7 @@ def row_strip(folder: str, sampler: str, seed: int, label: str | None) -> tuple[
     return grid(np.stack(cells), ncol=len(STEPS), pad=6, value=255), total
 
 
-@st.fragment
+@state.fragment
 def steps_grid(rows: list[dict]) -> None:
     st.subheader("The same noise, carried to images in K steps")
     c = st.columns([1, 1.6, 3])
@@ -181,7 +181,7 @@ def neighbours(values: list, value, before) -> list:
     return side[::-1] if before is not None and before > value else side
 
 
-@st.fragment
+@state.fragment
 def guidance(folder: str, dataset: str, classes: int) -> None:
     st.subheader("Classifier-free guidance: the same noise becomes the class you ask for")
     c = st.columns([2, 3, 2, 1])
@@ -231,7 +231,7 @@ def guidance(folder: str, dataset: str, classes: int) -> None:
 
 # --- training replay: the same 64 noise images at doubling steps ----------------------------------
 
-@st.fragment
+@state.fragment
 def replay(folder: str, name: str) -> None:
     snaps = loaders.snapshots(folder)
     if snaps is None:
@@ -272,7 +272,7 @@ def trajectory(folder: str, seed: int, label: str | None, n: int = 8) -> dict:
             "pred": frames(pred)}
 
 
-@st.fragment
+@state.fragment
 def scrub(rows: list[dict]) -> None:
     st.subheader("Along the path: x_t and where it is heading")
     models = {r["label"].split(" · ")[0]: r["folder"] for r in rows}
@@ -402,7 +402,7 @@ def paths_figure(paths: np.ndarray, data_points: np.ndarray, title: str, color: 
     return fig
 
 
-@st.fragment
+@state.fragment
 def toy_section() -> None:
     st.subheader("Why straight paths matter, in 2-D")
     st.markdown("Noise N(0, I) to a 2-D data set, by small networks trained here (about twenty seconds, "

@@ -97,7 +97,7 @@ if draw:
                     "on grey levels in [0, 1]; the images shown are those means x̂.")
 
 
-@st.fragment
+@state.fragment
 def latent_plane() -> None:
     st.subheader("Drag through the latent plane")
     mu = encode_bundled(folder, dataset)
@@ -127,7 +127,7 @@ def latent_plane() -> None:
                    "release; then the sliders and the server's image catch up, at the same z.")
 
 
-@st.fragment
+@state.fragment
 def manifold_grid() -> None:
     st.subheader("The learned manifold")
     n = st.select_slider("Grid size n", options=list(range(5, 31)), key="vae.grid_n", bind="query-params")
@@ -143,7 +143,7 @@ def _z_from_sliders() -> None:
         st.session_state["vae.z16"] = [float(np.clip(v, -Z_RANGE, Z_RANGE)) for v in z]
 
 
-@st.fragment
+@state.fragment
 def dimension_sliders() -> None:
     st.subheader("Steer the latent dimensions")
     order, kls = kl_order(folder, dataset)
@@ -168,7 +168,7 @@ def dimension_sliders() -> None:
                  output_format="PNG")
 
 
-@st.fragment
+@state.fragment
 def prior_samples() -> None:
     st.subheader("Samples from the prior")
     seed = st.columns(4)[0].number_input("Seed", 0, 2**31 - 1, key="vae.seed", bind="query-params", step=1)
@@ -176,7 +176,7 @@ def prior_samples() -> None:
                       file_name(loaders.model_id(folder), "32-samples", f"seed{seed}", ext="png"))
 
 
-@st.fragment
+@state.fragment
 def reconstruction() -> None:
     st.subheader("Reconstruction")
     idx = inputs.held_out_index(dataset, "vae.recon_idx")
@@ -187,7 +187,7 @@ def reconstruction() -> None:
     b.image(big(recon), caption="decode(μ(x))", width=168, output_format="PNG")
 
 
-@st.fragment
+@state.fragment
 def interpolation() -> None:
     st.subheader("Interpolate between two held-out images")
     c1, c2, c3, c4 = st.columns([2, 2, 1.2, 1.4])

@@ -46,11 +46,17 @@ def url_has(page, text: str) -> None:
 
 
 def test_gans_seed_travels_in_the_link(server, playwright):
+    """Clicked as soon as the first screen shows, while the part below the fold is still being
+    drawn: that run's late URL write used to drop the seed from the URL, and the link lost it
+    (the click reruns its fragment alone, which now starts by resending the URL)."""
     browser, page = fresh_tab(playwright, f"{server}/gans")
     src_of(page, "gan-mlp · seed 0")
     page.locator('[data-testid="stNumberInput"]', has_text="Seed").first.locator("button").last.click()
     url_has(page, "gans.seed=1")
     shown = src_of(page, "gan-mlp · seed 1")
+    page.wait_for_function("(document.body.dataset.genlabFold || '') === 'gans:done'", timeout=60_000)
+    wait_idle(page)
+    url_has(page, "gans.seed=1")  # still there once everything has run
     link = page.url
     browser.close()
     browser, page = fresh_tab(playwright, link)
