@@ -572,11 +572,11 @@ def test_back_and_forward_move_between_pages_and_keep_the_dataset(server, chromi
     assert page.evaluate("history.length") == start + 1  # one entry for the page, none for its settings
     page.go_back()
     heading.filter(has_text="Diffusion").wait_for(timeout=30_000)
-    wait_idle(page)
+    settled(page, "diffusion")
     assert "/diffusion?dataset=fashion-mnist" in page.url
     page.go_forward()
     heading.filter(has_text="GAN").wait_for(timeout=30_000)
-    wait_idle(page)
+    settled(page, "gans")
     assert "/gans?dataset=fashion-mnist" in page.url
     page.reload()
     wait_idle(page)

@@ -19,7 +19,9 @@ export default function (component) {
     i.addEventListener("error", done, { once: true });
   })));
   const cap = new Promise((done) => setTimeout(done, 1500));
+  const path = location.pathname;  // a run asked for after Back, Forward or a link would be the old page's
   Promise.race([loaded, cap]).then(() => requestAnimationFrame(() => requestAnimationFrame(() => {
+    if (location.pathname !== path) return;  // left before it painted: its next visit asks again
     document.body.dataset.genlabFold = `${data.page}:painted`;
     setStateValue("painted", true);
   })));
