@@ -31,12 +31,14 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def streamlit_server(port: int | None = None, timeout: float = 60.0, env: dict | None = None,
-                     app: Path = ROOT / "app.py"):
-    """Run ``streamlit run app.py`` (or another ``app``) on localhost; yields (base URL, process,
-    seconds to healthy)."""
+                     app: Path = ROOT / "app.py", launcher: bool = False):
+    """Run ``streamlit run app.py`` (or another ``app``; with ``launcher``, ``python -m
+    genlab_ui``, which loads the libraries and models before it listens) on localhost; yields
+    (base URL, process, seconds to healthy)."""
     port = port or free_port()
     log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)
-    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port),
+    start = ["-m", "genlab_ui"] if launcher else ["-m", "streamlit", "run", str(app)]
+    cmd = [sys.executable, *start, "--server.port", str(port),
            "--server.address", "127.0.0.1", "--server.headless", "true",
            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
     t0 = time.perf_counter()

@@ -1,0 +1,90 @@
+"""``python -m genlab_ui [streamlit options]``: the app, warmed before it takes its first visitor.
+
+``streamlit run app.py`` listens at once, and the first visit of each page then pays for what
+every later visit finds ready: importing torch, plotly and the pages' libraries, reading the
+checkpoints. Both are per process (``sys.modules``, ``st.cache_resource``), and Streamlit runs
+the pages in its own process, so this launcher does them first, says how long that took, then
+starts the same server with the same options (``--server.port 8502``, ...). ``streamlit run
+app.py`` still works; its first visits are the slower ones.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import logging
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = ROOT / "app.py"
+
+
+def page_modules(root: Path = ROOT) -> list[str]:
+    """The modules app.py and the pages import at their top level (what a page's first run
+    would otherwise import inside a visitor's request)."""
+    names: set[str] = set()
+    for script in [root / "app.py", *sorted((root / "pages").glob("*.py"))]:
+        for node in ast.parse(script.read_text(encoding="utf-8")).body:
+            if isinstance(node, ast.Import):
+                names.update(alias.name for alias in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names.update(f"{node.module}.{alias.name}" for alias in node.names)
+                names.add(node.module)
+    return sorted(names)
+
+
+def preload() -> tuple[int, int]:
+    """Import every page's modules and load every installed checkpoint into the process's
+    model cache: (modules imported, checkpoints loaded). A checkpoint that cannot be loaded is
+    left for its page to report."""
+    # outside a script run Streamlit warns about every cached call; quiet while loading
+    quiet = [logging.getLogger(f"streamlit.runtime.{name}") for name in
+             ("scriptrunner_utils.script_run_context", "caching.cache_data_api")]
+    levels = [log.level for log in quiet]
+    for log in quiet:
+        log.setLevel(logging.ERROR)
+    try:
+        return _load()
+    finally:
+        for log, level in zip(quiet, levels):
+            log.setLevel(level)
+
+
+def _load() -> tuple[int, int]:
+    from genlab import checkpoints
+    from genlab_ui import loaders
+
+    imported = 0
+    for name in page_modules():
+        try:
+            importlib.import_module(name)
+            imported += 1
+        except ImportError:  # ``from package import function``: the package is imported already
+            pass
+    loaded = 0
+    for folder in checkpoints.find_all():
+        try:
+            loaders.load_checkpoint(str(folder))
+            loaded += 1
+        except checkpoints.CheckpointError:
+            pass
+    return imported, loaded
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    t0 = time.perf_counter()
+    print("genlab: loading the libraries and models before the server starts…", flush=True)
+    imported, loaded = preload()
+    print(f"genlab: {imported} modules and {loaded} checkpoints ready in {time.perf_counter() - t0:.1f} s",
+          flush=True)
+    from streamlit.web import cli
+
+    sys.argv = ["streamlit", "run", str(APP), *argv]
+    return cli.main()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
