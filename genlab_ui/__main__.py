@@ -39,7 +39,10 @@ def preload() -> tuple[int, int]:
     """Import every page's modules and load every installed checkpoint into the process's
     model cache: (modules imported, checkpoints loaded). A checkpoint that cannot be loaded is
     left for its page to report."""
-    # outside a script run Streamlit warns about every cached call; quiet while loading
+    # outside a script run Streamlit warns about every cached call; quiet while loading (its
+    # loggers exist once it is imported, and it would reset a level set before)
+    import streamlit.runtime.caching.cache_data_api  # noqa: F401
+
     quiet = [logging.getLogger(f"streamlit.runtime.{name}") for name in
              ("scriptrunner_utils.script_run_context", "caching.cache_data_api")]
     levels = [log.level for log in quiet]
