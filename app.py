@@ -38,4 +38,3 @@ components.copy_link(st.container())  # at the top of every page
 asked = state.url_params_before_page()
 navigation.run()
 state.report_dropped_params(asked)  # one notice for what a link asked that the page could not use
-
