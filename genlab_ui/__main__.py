@@ -4,8 +4,11 @@
 every later visit finds ready: importing torch, plotly and the pages' libraries, reading the
 checkpoints. Both are per process (``sys.modules``, ``st.cache_resource``), and Streamlit runs
 the pages in its own process, so this launcher does them first, says how long that took, then
-starts the same server with the same options (``--server.port 8502``, ...). ``streamlit run
-app.py`` still works; its first visits are the slower ones.
+starts the same server. Samples that every session's first view shows the same (/transport's
+steps grid, about 10 s) are queued on the low-priority background thread (``genlab_ui.ahead``)
+and computed while the server starts and serves. The server takes ``streamlit run``'s options
+(``--server.port 8502``, ...). ``streamlit run app.py`` still works; its first visits are the
+slower ones.
 """
 
 from __future__ import annotations
@@ -49,7 +52,9 @@ def preload() -> tuple[int, int]:
     for log in quiet:
         log.setLevel(logging.ERROR)
     try:
-        return _load()
+        counts = _load()
+        _warm()
+        return counts
     finally:
         for log, level in zip(quiet, levels):
             log.setLevel(level)
@@ -74,6 +79,14 @@ def _load() -> tuple[int, int]:
         except checkpoints.CheckpointError:
             pass
     return imported, loaded
+
+
+def _warm() -> None:
+    """Start sampling the pages' default views that are the same for every session (/transport's
+    steps grid) on the low-priority background thread; it runs on while the server starts."""
+    from genlab_ui import state, transport_grid
+
+    transport_grid.warm(list(state.DATASETS))
 
 
 def main(argv: list[str] | None = None) -> int:

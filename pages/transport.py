@@ -16,14 +16,11 @@ from genlab.images import file_name, grid, upscale
 from genlab.models.toy import TimeMLP, TimeMLPConfig
 from genlab.toy import toy_data
 from genlab_ui import ahead, components, loaders, state
+from genlab_ui.transport_grid import (DEFAULTS, GUIDED_KEEP, GUIDED_N, GUIDED_STEPS, GUIDED_STORE, STEPS,
+                                      cell, guided_job, labels_for, transports)
 from genlab_ui.components import chart_config, csv_download, gif_download, inline_image, png_download
 
-STEPS = [1, 2, 4, 8, 16, 50]  # the grid's columns
-GUIDED_STEPS = STEPS[:-1]  # guidance doubles the evaluations: K = 50 would take seconds per move
-GUIDED_N = 8  # images in the guidance row: a move of w or K repaints in a few hundred ms
 GUIDANCE_W = [0.0, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0]
-GUIDED_STORE, GUIDED_KEEP = "transport_guided", 256  # every session's guidance rows, 6 KB each
-CELL = 4  # images per cell (2×2)
 TOY_DATA = {"gaussians": "8 Gaussians", "moons": "two moons", "rings": "two rings"}
 TOY_POINTS, TOY_PATHS, TOY_LIM = 3000, 150, 4.0
 TOY_STEPS = {"rf": 1000, "reflow": 600, "diffusion": 1200}  # about 20 s on one idle core
@@ -32,9 +29,7 @@ TOY_NET = TimeMLPConfig(hidden=64)
 
 
 def init_state() -> None:
-    for key, value in {"transport.seed": 0, "transport.label": 0, "transport.guidance": 1.0,
-                       "transport.k": 8, "transport.solver": "heun", "transport.t": 0.5,
-                       "transport.toy": "gaussians", "transport.classes": "drawn"}.items():
+    for key, value in {**DEFAULTS, "transport.t": 0.5, "transport.toy": "gaussians"}.items():
         st.session_state.setdefault(key, value)
 
 
@@ -78,60 +73,15 @@ def show_maths() -> None:
 
 # --- the grid: one noise, every model and solver, K steps ---------------------------------------
 
-def transports(dataset: str) -> list[dict]:
-    """The rows of the grid: label, checkpoint folder, sampler options."""
-    rows = []
-    for row in loaders.models_for(dataset, "rectified-flow"):
-        if row["card"]:
-            name = row["card"]["name"]
-            rows.append({"label": f"{name} · Euler", "folder": row["folder"], "sampler": "euler",
-                         "family": "rectified-flow"})
-    for row in loaders.models_for(dataset, "ddpm")[:1]:
-        if row["card"]:
-            for label, sampler in (("DDPM · DDIM (its ODE)", "ddim"), ("DDPM · DPM-Solver++(2M)", "dpm++")):
-                rows.append({"label": label, "folder": row["folder"], "sampler": sampler, "family": "ddpm"})
-    return rows
-
-
 CLASSES = {"drawn": "a class per image, drawn from the seed (w = 1)", "none": "none: v_∅ alone"}
-
-
-def labels_for(ckpt, label: int | str | None, seed: int, n: int) -> rf.Label:
-    """A flow's label argument: a class, none, or ``"drawn"``: a class per image drawn from its
-    own generator (so x₀ stays that of the seed), sampling p(x) = Σ_y p(y)·p(x | y)."""
-    classes = ckpt.model.config.num_classes if ckpt.card["family"] == "rectified-flow" else 0
-    if label != "drawn":
-        return label
-    return torch.randint(0, classes, (n,), generator=sample.generator(seed + 7919)) if classes else None
-
-
-def sample_cell(folder: str, sampler: str, steps: int, seed: int, label: int | str | None = None,
-                guidance: float = 1.0, n: int = CELL, on_step=None, ckpt=None,
-                background: bool = False) -> tuple[np.ndarray, float]:
-    """n images from the same x₀ (seed): uint8 (n, 28, 28), and the seconds they took;
-    ``label``: see labels_for; ``on_step(i, K)`` after each solver step; ``ckpt``: the folder's
-    checkpoint, loaded beforehand (a thread without a script run cannot); ``background``: the
-    network's workers at a job's low priority."""
-    ckpt = loaders.load_checkpoint(folder) if ckpt is None else ckpt
-    network = ddpm.FastDenoiser(ckpt.model, background=background)
-    t0 = time.perf_counter()
-    if ckpt.card["family"] == "ddpm":
-        images = ddpm.diffusion_sample(network, n, sample.generator(seed), sampler=sampler, steps=steps,
-                                       on_step=on_step)
-    else:
-        images = rf.rf_sample(network, n, sample.generator(seed), sampler=sampler, steps=steps,
-                              label=labels_for(ckpt, label, seed, n), guidance=guidance, on_step=on_step)
-    return sample.to_uint8(images), time.perf_counter() - t0
-
-
-cell = st.cache_data(max_entries=256, show_spinner="Sampling…")(sample_cell)
 
 
 def row_strip(folder: str, sampler: str, seed: int, label: str | None) -> tuple[np.ndarray, float]:
     """One model's cells for every K side by side (2×2 images each), and the total seconds."""
     cells, total = [], 0.0
     for k in STEPS:
-        images, wall = cell(folder, sampler, k, seed, label)
+        with st.spinner("Sampling…"):
+            images, wall = cell(folder, sampler, k, seed, label)
         cells.append(grid(images, ncol=2, pad=1, value=255))
         total += wall
     return grid(np.stack(cells), ncol=len(STEPS), pad=6, value=255), total
@@ -198,10 +148,7 @@ def guidance(folder: str, dataset: str, classes: int) -> None:
     store, ckpt = loaders.shared_store(GUIDED_STORE), loaders.load_checkpoint(folder)
 
     def job(k: int, w: float) -> tuple[tuple, ahead.Compute]:
-        w = float(w) if label is not None else 1.0  # w is unused without a class
-        return ((folder, solver, k, seed, label, w),
-                lambda on_step: sample_cell(folder, solver, k, seed, label, w, GUIDED_N, on_step, ckpt,
-                                            background=on_step is not None))  # see ahead.Compute
+        return guided_job(folder, solver, k, seed, label, w, ckpt)
 
     images, wall = ahead.result(GUIDED_STORE, *job(k, w), store=store, keep=GUIDED_KEEP)
     what = "unconditional" if label is None else f"class {label} ({loaders.class_names(dataset)[label]}), w = {w}"

@@ -22,3 +22,34 @@ def test_preload_leaves_every_checkpoint_in_the_model_cache(monkeypatch):
     monkeypatch.setattr(loaders.registry, "load", no_disk)
     for folder in folders:  # what a page's first run calls: a cache hit, no disk
         assert loaders.load_checkpoint(str(folder)) is not None
+
+
+def test_the_launcher_samples_the_transport_grid_ahead(monkeypatch):
+    """/transport's default steps grid (24 cells a dataset, ~10 s) is sampled on the background
+    thread the launcher starts, so the page's first visit only paints it."""
+    import time
+
+    from genlab.data import DATASETS
+    from genlab_ui import ahead, transport_grid
+
+    launcher.preload()
+    deadline = time.monotonic() + 900
+    while ahead.pending() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not ahead.pending()
+
+    def no_sampling(*args, **kwargs):
+        raise AssertionError("sampled again: the launcher did not sample the default view ahead")
+
+    monkeypatch.setattr(transport_grid, "sample_cell", no_sampling)
+    grids = 0
+    for dataset in DATASETS:
+        cells, guided = transport_grid.default_jobs(dataset, loaders.catalogue())
+        grids += bool(cells)
+        for key, _ in cells:
+            images, _ = transport_grid.cell(*key)
+            assert images.shape == (transport_grid.CELL, 28, 28)
+        store = loaders.shared_store(transport_grid.GUIDED_STORE)
+        for key, _ in guided:
+            assert key in store[0]
+    assert grids == len(DATASETS)
