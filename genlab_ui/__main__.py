@@ -4,9 +4,10 @@
 every later visit finds ready: importing torch, plotly and the pages' libraries, reading the
 checkpoints. Both are per process (``sys.modules``, ``st.cache_resource``), and Streamlit runs
 the pages in its own process, so this launcher does them first, says how long that took, then
-starts the same server. Samples that every session's first view shows the same (/transport's
-steps grid, about 10 s) are queued on the low-priority background thread (``genlab_ui.ahead``)
-and computed while the server starts and serves. The server takes ``streamlit run``'s options
+starts the same server. Samples that every session's first view shows the same
+(/autoregressive's completions, /transport's steps grid: about 10 s) are queued on the
+low-priority background thread (``genlab_ui.ahead``) and computed while the server starts
+and serves. The server takes ``streamlit run``'s options
 (``--server.port 8502``, ...). ``streamlit run app.py`` still works; its first visits are the
 slower ones.
 """
@@ -82,10 +83,12 @@ def _load() -> tuple[int, int]:
 
 
 def _warm() -> None:
-    """Start sampling the pages' default views that are the same for every session (/transport's
-    steps grid) on the low-priority background thread; it runs on while the server starts."""
-    from genlab_ui import state, transport_grid
+    """Start sampling the pages' default views that are the same for every session
+    (/autoregressive's completions, then /transport's steps grid) on the low-priority
+    background thread; it runs on while the server starts."""
+    from genlab_ui import completions, state, transport_grid
 
+    completions.warm(list(state.DATASETS))
     transport_grid.warm(list(state.DATASETS))
 
 

@@ -73,11 +73,11 @@ def add_upload(card_bytes: bytes, weights_bytes: bytes) -> dict:
     return row
 
 
-def models_for(dataset: str, family: str | None = None) -> list[dict]:
+def models_for(dataset: str, family: str | None = None, *, uploads: bool = True) -> list[dict]:
     """Catalogue rows of one dataset (and family), cards readable or not, then this session's
-    uploads."""
+    uploads (``uploads=False``: the installed ones alone, e.g. outside a script run)."""
     out = []
-    for row in catalogue() + uploaded():
+    for row in catalogue() + (uploaded() if uploads else []):
         folder = Path(row["folder"])
         ds = row["card"]["dataset"] if row["card"] else folder.parent.name
         fam = row["card"]["family"] if row["card"] else None

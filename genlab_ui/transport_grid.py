@@ -33,14 +33,9 @@ DEFAULTS = {"transport.seed": 0, "transport.label": 0, "transport.guidance": 1.0
             "transport.k": 8, "transport.solver": "heun", "transport.classes": "drawn"}
 
 
-def transports(dataset: str, catalogue: list[dict] | None = None) -> list[dict]:
-    """The rows of the grid: label, checkpoint folder, sampler options; from ``catalogue`` rows
-    (default: the session's, ``loaders.models_for``)."""
-    def models(family: str) -> list[dict]:
-        if catalogue is None:
-            return loaders.models_for(dataset, family)
-        return [r for r in catalogue if r["card"] and (r["card"]["dataset"], r["card"]["family"]) == (dataset, family)]
-
+def transports(dataset: str, uploads: bool = True) -> list[dict]:
+    """The rows of the grid: label, checkpoint folder, sampler options (see loaders.models_for)."""
+    models = lambda family: loaders.models_for(dataset, family, uploads=uploads)
     rows = []
     for row in models("rectified-flow"):
         if row["card"]:
@@ -109,10 +104,10 @@ def cell(folder: str, sampler: str, steps: int, seed: int, label: int | str | No
                         store=loaders.shared_store(CELLS_STORE), keep=CELLS_KEEP)
 
 
-def default_jobs(dataset: str, catalogue: list[dict]) -> tuple[list, list]:
+def default_jobs(dataset: str) -> tuple[list, list]:
     """The page's first view on ``dataset``: (the grid's cells, the guidance row), as ``ahead`` jobs."""
     seed, classes = DEFAULTS["transport.seed"], DEFAULTS["transport.classes"]
-    rows = transports(dataset, catalogue)
+    rows = transports(dataset, uploads=False)
     cells = [cell_job(r["folder"], r["sampler"], k, seed, classes if r["family"] != "ddpm" else None)
              for r in rows for k in STEPS]
     flows = [r for r in rows if r["family"] == "rectified-flow"]
@@ -128,11 +123,10 @@ def warm(datasets: list[str]) -> int:
     the number of samples queued. Checkpoints that cannot be loaded are left to the page."""
     from genlab import checkpoints
 
-    catalogue = loaders.catalogue()
     cells, guided = [], []
     for dataset in datasets:
         try:
-            c, g = default_jobs(dataset, catalogue)
+            c, g = default_jobs(dataset)
         except checkpoints.CheckpointError:
             continue
         cells += c

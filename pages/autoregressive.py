@@ -2,7 +2,6 @@
 of the lower half of a held-out image, the masked receptive field with its blind spot, and
 the exact likelihood."""
 
-import hashlib
 import time
 
 import numpy as np
@@ -13,7 +12,7 @@ from genlab import data, registry, sample
 from genlab.images import file_name, grid, upscale
 from genlab.families import pixelcnn
 from genlab.models.pixelcnn import PixelCNN, causal_mask
-from genlab_ui import components, inputs, jobs, loaders, state
+from genlab_ui import completions, components, inputs, jobs, loaders, state
 from genlab_ui.components import figure, gif_download
 
 ANCHOR_NATS = 81.3  # PixelCNN on binarized MNIST (van den Oord et al. 2016, "Pixel RNN", table 4)
@@ -26,8 +25,7 @@ LATER = (22, 22, 22)  # pixels after i in raster order
 
 
 def init_state() -> None:
-    for key, value in {"ar.n": 4, "ar.seed": 0, "ar.rows": 14, "ar.k": 4,
-                       "ar.cseed": 0, "ar.rf_row": 14, "ar.rf_col": 14}.items():
+    for key, value in {"ar.n": 4, "ar.seed": 0, **completions.DEFAULTS, "ar.rf_row": 14, "ar.rf_col": 14}.items():
         st.session_state.setdefault(key, value)
 
 
@@ -232,27 +230,6 @@ def sampling(folder: str, levels: int) -> None:
                "one unlikely draw early on can send the rest of the image elsewhere.")
 
 
-def completions(folder: str, image: np.ndarray, rows: int, k: int, seed: int, progress) -> np.ndarray:
-    """k completions of ``image`` (uint8 (H, W): a held-out image or a drawing) below row
-    ``rows``, uint8 (k, H, W), once per settings for every session; ``progress(fraction)``
-    after each sampled row."""
-    def compute() -> np.ndarray:
-        model = loaders.load_checkpoint(folder).model
-        x = data.to_float(np.repeat(image[None], k, axis=0))
-        size = model.config.image_size
-        todo = (size - rows) * size
-
-        def on_pixel(i: int, probs: torch.Tensor, canvas_: torch.Tensor) -> None:
-            if (i + 1) % size == 0:
-                progress((i + 1 - rows * size) / todo)
-
-        out = pixelcnn.pixelcnn_complete(model, x, rows, sample.generator(seed), on_pixel=on_pixel)
-        return sample.to_uint8(out)
-
-    which = hashlib.sha1(np.ascontiguousarray(image).tobytes()).hexdigest()
-    return loaders.shared_result("pixelcnn_completions", (folder, which, rows, k, seed), compute)
-
-
 def rows_kept(rows: int) -> str:
     """"Row 0" or "Rows 0–k": the kept rows in words."""
     return "Row 0" if rows == 1 else f"Rows 0–{rows - 1}"
@@ -271,14 +248,14 @@ def completion(folder: str, levels: int) -> None:
     dataset = st.session_state["dataset"]
     images, _ = loaders.bundled(dataset)
     c = st.columns([2, 2, 1.5, 1, 1.3])
-    idx = inputs.held_out_index(dataset, "ar.idx", where=c[0])
+    idx = inputs.held_out_index(dataset, "ar.idx", where=c[0], default=completions.DEFAULT_IMAGE)
     drawn = inputs.drawing("ar.complete", c[4])
     image, name = (drawn, "your drawing") if drawn is not None else (images[idx], "original")
     rows = c[1].slider("Rows kept", 1, 27, key="ar.rows", bind="query-params")
     k = c[2].slider("Completions", 1, 8, key="ar.k", bind="query-params")
     seed = int(c[3].number_input("Seed", 0, 2**31 - 1, key="ar.cseed", bind="query-params", step=1))
     bar = st.progress(0.0, text="Completing…")
-    out = completions(folder, image, rows, k, seed,
+    out = completions.completions(folder, image, rows, k, seed,
                       lambda f: bar.progress(f, text=f"Completing: {f:.0%} of the pixels below row {rows}"))
     bar.empty()
     kept = sample.to_uint8(pixelcnn.quantize(data.to_float(image[None]), levels))[0]

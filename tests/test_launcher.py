@@ -24,13 +24,15 @@ def test_preload_leaves_every_checkpoint_in_the_model_cache(monkeypatch):
         assert loaders.load_checkpoint(str(folder)) is not None
 
 
-def test_the_launcher_samples_the_transport_grid_ahead(monkeypatch):
-    """/transport's default steps grid (24 cells a dataset, ~10 s) is sampled on the background
-    thread the launcher starts, so the page's first visit only paints it."""
+def test_the_launcher_samples_the_default_views_ahead(monkeypatch):
+    """/transport's default steps grid (24 cells a dataset, ~10 s) and /autoregressive's
+    default completions are sampled on the background thread the launcher starts, so the
+    pages' first visits only paint them."""
     import time
 
     from genlab.data import DATASETS
-    from genlab_ui import ahead, transport_grid
+    from genlab.families import pixelcnn
+    from genlab_ui import ahead, completions, transport_grid
 
     launcher.preload()
     deadline = time.monotonic() + 900
@@ -42,9 +44,10 @@ def test_the_launcher_samples_the_transport_grid_ahead(monkeypatch):
         raise AssertionError("sampled again: the launcher did not sample the default view ahead")
 
     monkeypatch.setattr(transport_grid, "sample_cell", no_sampling)
+    monkeypatch.setattr(pixelcnn, "pixelcnn_complete", no_sampling)
     grids = 0
     for dataset in DATASETS:
-        cells, guided = transport_grid.default_jobs(dataset, loaders.catalogue())
+        cells, guided = transport_grid.default_jobs(dataset)
         grids += bool(cells)
         for key, _ in cells:
             images, _ = transport_grid.cell(*key)
@@ -53,3 +56,8 @@ def test_the_launcher_samples_the_transport_grid_ahead(monkeypatch):
         for key, _ in guided:
             assert key in store[0]
     assert grids == len(DATASETS)
+    mnist = loaders.models_for("mnist", "pixelcnn", uploads=False)[0]["folder"]
+    d = completions.DEFAULTS
+    out = completions.completions(mnist, loaders.bundled("mnist")[0][completions.DEFAULT_IMAGE], d["ar.rows"],
+                                  d["ar.k"], d["ar.cseed"], progress=no_sampling)
+    assert out.shape == (d["ar.k"], 28, 28)
