@@ -93,18 +93,38 @@ def cold_start(playwright) -> dict:
     return {"server_healthy_s": round(healthy_s, 2), "home_rendered_s": round(total, 2)}
 
 
+# in the page from its first script on: when the title and /vae's latent pad (its decoder
+# loaded: the pad answers the pointer) first appear, in ms since navigation
+_COLD_MARKS = """
+(() => {
+  const marks = window.__genlabMarks = {};
+  const look = () => {
+    if (!marks.title && document.querySelector('[data-testid="stMainBlockContainer"] h1')) marks.title = performance.now();
+    // components draw in shadow roots, every 10 ms
+    const pad = !marks.pad && [...document.querySelectorAll('*')]
+      .map(e => e.shadowRoot && e.shadowRoot.querySelector('canvas.lm-canvas')).find(Boolean);
+    if (pad && pad.genlabDecode) marks.pad = performance.now();
+    if (!(marks.title && marks.pad)) setTimeout(look, 10);
+  };
+  look();
+})();
+"""
+
+
 def cold_pages(playwright, pages: dict | None = None, launcher: bool = True) -> dict:
     """Each page's first visit after the server is started (a new server per page, cold
     caches), by the README's command (``python -m genlab_ui``, which loads libraries and models
     before it listens) or, without ``launcher``, by ``streamlit run app.py``: the command ->
     the server ready, then a new tab -> title, -> main figure, -> first screen painted
-    (``_FIRST_SCREEN``), seconds."""
+    (``_FIRST_SCREEN``), seconds; on /vae also the title -> the latent pad live
+    (``pad_after_title_s``: the issue asks ≤ 1 s)."""
     out = {}
     for name, (path, selector) in (pages or {**PAGES, **LATER_PAGES}).items():
         with streamlit_server(launcher=launcher) as (url, _, ready_s):
             browser = launch(playwright)
             try:
                 page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                page.add_init_script(_COLD_MARKS)
                 t0 = time.perf_counter()
                 page.goto(f"{url}/{path}")
                 page.wait_for_selector('[data-testid="stMainBlockContainer"] h1', timeout=120_000)
@@ -114,6 +134,10 @@ def cold_pages(playwright, pages: dict | None = None, launcher: bool = True) -> 
                 page.wait_for_function(_FIRST_SCREEN, timeout=120_000, polling="raf")
                 out[name] = {"ready_s": round(ready_s, 2), "title_s": round(title, 2), "main_figure_s": round(figure, 2),
                              "first_screen_s": round(time.perf_counter() - t0, 2)}
+                if path == "vae":
+                    page.wait_for_function("() => window.__genlabMarks.pad", timeout=120_000)
+                    marks = page.evaluate("window.__genlabMarks")
+                    out[name]["pad_after_title_s"] = round((marks["pad"] - marks["title"]) / 1000, 2)
             finally:
                 browser.close()
     return out
@@ -1060,7 +1084,11 @@ def markdown(r: dict) -> str:
                   "pages' libraries and loads every checkpoint before it listens (\"ready\": the command "
                   "→ the server answering), and, in brackets, by plain `streamlit run app.py`: "
                   "seconds to the title, to the main figure, and to the first screen painted. The "
-                  "issue's aim: ≤ 3 s to the title and main figure.", "",
+                  "issue's aim: ≤ 3 s to the title and main figure." + (
+                      f" On /vae the latent pad answered the pointer (its decoder loaded) "
+                      f"{r['cold_pages']['vae']['pad_after_title_s']} s after the title "
+                      f"({plain.get('vae', {}).get('pad_after_title_s')} s); the aim: ≤ 1 s."
+                      if "pad_after_title_s" in r["cold_pages"].get("vae", {}) else ""), "",
                   "| page | ready | title | main figure | first screen |", "|---|---|---|---|---|"]
 
         def both(name: str, key: str) -> str:

@@ -5,11 +5,9 @@ every later visit finds ready: importing torch, plotly and the pages' libraries,
 checkpoints. Both are per process (``sys.modules``, ``st.cache_resource``), and Streamlit runs
 the pages in its own process, so this launcher does them first, says how long that took, then
 starts the same server. Samples that every session's first view shows the same
-(/autoregressive's completions, /transport's steps grid: about 10 s) are queued on the
-low-priority background thread (``genlab_ui.ahead``) and computed while the server starts
-and serves. The server takes ``streamlit run``'s options
-(``--server.port 8502``, ...). ``streamlit run app.py`` still works; its first visits are the
-slower ones.
+(/autoregressive's completions, /transport's steps grid) are computed then too, for the
+dataset a visitor starts on. The server takes ``streamlit run``'s options (``--server.port
+8502``, ...). ``streamlit run app.py`` still works; its first visits are the slower ones.
 """
 
 from __future__ import annotations
@@ -18,6 +16,7 @@ import ast
 import importlib
 import logging
 import sys
+from concurrent import futures
 import time
 from pathlib import Path
 
@@ -41,8 +40,9 @@ def page_modules(root: Path = ROOT) -> list[str]:
 
 def preload() -> tuple[int, int]:
     """Import every page's modules and load every installed checkpoint into the process's
-    model cache: (modules imported, checkpoints loaded). A checkpoint that cannot be loaded is
-    left for its page to report."""
+    model cache, then compute the first dataset's default views (``first_views``): (modules
+    imported, checkpoints loaded). A checkpoint that cannot be loaded is left for its page to
+    report."""
     # outside a script run Streamlit warns about every cached call; quiet while loading (its
     # loggers exist once it is imported, and it would reset a level set before)
     import streamlit.runtime.caching.cache_data_api  # noqa: F401
@@ -54,7 +54,7 @@ def preload() -> tuple[int, int]:
         log.setLevel(logging.ERROR)
     try:
         counts = _load()
-        _warm()
+        first_views()
         return counts
     finally:
         for log, level in zip(quiet, levels):
@@ -82,22 +82,37 @@ def _load() -> tuple[int, int]:
     return imported, loaded
 
 
-def _warm() -> None:
-    """Start sampling the pages' default views that are the same for every session
-    (/autoregressive's completions, then /transport's steps grid) on the low-priority
-    background thread; it runs on while the server starts."""
-    from genlab_ui import completions, state, transport_grid
+def first_views(dataset: str | None = None) -> int:
+    """Compute the samples that every session's first view of ``dataset`` (default: the one a
+    visitor starts on) shows the same, into the stores the pages read: /autoregressive's
+    completions, /transport's steps grid and guidance row. Two threads, one torch thread each
+    (the cores are free before the server listens); the number of samples computed. The other
+    datasets' are computed by their first visitor."""
+    import torch
 
-    completions.warm(list(state.DATASETS))
-    transport_grid.warm(list(state.DATASETS))
+    from genlab_ui import completions, loaders, state, transport_grid
+
+    dataset = dataset or state.DATASETS[0]
+    work = completions.default_work(dataset) + transport_grid.default_work(dataset)
+
+    def compute(item) -> None:
+        name, keep, key, run = item
+        # with an on_step the samplers run in this thread (see ahead.Compute)
+        loaders.shared_result(name, key, lambda: run(lambda *_: None), keep=keep, store=loaders.shared_store(name))
+
+    with futures.ThreadPoolExecutor(2, initializer=torch.set_num_threads, initargs=(1,)) as pool:
+        list(pool.map(compute, work))
+    return len(work)
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     t0 = time.perf_counter()
-    print("genlab: loading the libraries and models before the server starts…", flush=True)
+    print("genlab: loading the libraries and models and sampling the first views before the server "
+          "starts…", flush=True)
     imported, loaded = preload()
-    print(f"genlab: {imported} modules and {loaded} checkpoints ready in {time.perf_counter() - t0:.1f} s",
+    print(f"genlab: {imported} modules, {loaded} checkpoints and the first views ready in "
+          f"{time.perf_counter() - t0:.1f} s",
           flush=True)
     from streamlit.web import cli
 

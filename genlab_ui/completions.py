@@ -3,9 +3,9 @@ for the page's default view, before anyone asks.
 
 Completing the lower half of an image takes one PixelCNN pass per pixel below the kept rows
 (392 passes at the default 14 rows): about a second, the same for every session. The
-completions live in a store shared by the process (``ahead.result``), and ``warm`` queues
-each dataset's default view on ``ahead``'s low-priority background thread, which the
-launcher (``python -m genlab_ui``) starts as the server comes up.
+completions live in a store shared by the process (``ahead.result``), and the launcher
+(``python -m genlab_ui``) computes the default view's (``default_work``) before the server
+listens.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from genlab.families import pixelcnn
 from genlab_ui import ahead, loaders
 
 STORE, KEEP = "pixelcnn_completions", 64  # 3 KB a completion of 4 images
-# the page's first view (its session-state defaults): what ``warm`` computes ahead
+# the page's first view (its session-state defaults): what the launcher computes ahead
 DEFAULTS = {"ar.rows": 14, "ar.k": 4, "ar.cseed": 0}
 DEFAULT_IMAGE = 0  # the held-out image selected first
 
@@ -59,21 +59,17 @@ def completions(folder: str, image: np.ndarray, rows: int, k: int, seed: int,
                         keep=KEEP)
 
 
-def warm(datasets: list[str]) -> int:
-    """Queue the default view of each dataset that has a PixelCNN on the background thread;
-    the number of completions queued. Checkpoints that cannot be loaded are left to the page."""
+def default_work(dataset: str) -> list[tuple[str, int, tuple, ahead.Compute]]:
+    """The default view of ``dataset`` as ``(store, keep, key, compute)``; none when it has no
+    PixelCNN or its checkpoint cannot be loaded (the page reports it)."""
     from genlab import checkpoints
 
-    work = []
-    for dataset in datasets:
-        rows = [r for r in loaders.models_for(dataset, "pixelcnn", uploads=False) if r["card"]]
-        if not rows:  # the page's model picker starts on the first
-            continue
-        try:
-            images, _ = loaders.bundled(dataset)
-            work.append(job(rows[0]["folder"], images[DEFAULT_IMAGE], DEFAULTS["ar.rows"], DEFAULTS["ar.k"],
-                            DEFAULTS["ar.cseed"]))
-        except (checkpoints.CheckpointError, OSError, ValueError):
-            continue
-    ahead.ahead(STORE, work, store=loaders.shared_store(STORE), keep=KEEP)
-    return len(work)
+    rows = [r for r in loaders.models_for(dataset, "pixelcnn", uploads=False) if r["card"]]
+    if not rows:  # the page's model picker starts on the first
+        return []
+    try:
+        images, _ = loaders.bundled(dataset)
+        return [(STORE, KEEP, *job(rows[0]["folder"], images[DEFAULT_IMAGE], DEFAULTS["ar.rows"], DEFAULTS["ar.k"],
+                                   DEFAULTS["ar.cseed"]))]
+    except (checkpoints.CheckpointError, OSError, ValueError):
+        return []

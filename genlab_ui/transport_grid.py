@@ -2,13 +2,12 @@
 before anyone asks.
 
 The steps grid carries one noise seed through every rectified flow and DDPM solver at
-K = 1 … 50 steps: 24 cells, about 10 s of sampling on this 2-core machine. That work is the
+K = 1 … 50 steps: 24 cells, about 4.5 s of sampling on this 2-core machine. That work is the
 same for every session, so the cells live in a store shared by the process
-(``loaders.shared_result`` through ``ahead.result``), and ``warm`` queues the default view's
-cells (and the guidance row under them) on ``ahead``'s background thread, which the launcher
-(``python -m genlab_ui``) starts as the server comes up: a teacher's first visit of
-/transport then paints the grid instead of sampling it. The thread runs at a low priority
-and pauses whenever a session computes something it waits for.
+(``loaders.shared_result`` through ``ahead.result``), and the launcher (``python -m
+genlab_ui``) computes the default view's (``default_work``: the cells and the guidance row
+under them) before the server listens: a teacher's first visit of /transport then paints the
+grid instead of sampling it.
 """
 
 from __future__ import annotations
@@ -28,7 +27,7 @@ GUIDED_N = 8  # images in the guidance row: a move of w or K repaints in a few h
 CELL = 4  # images per cell (2×2)
 CELLS_STORE, CELLS_KEEP = "transport_cells", 24 * 16  # 3 KB a cell: the last 16 grids of 24 cells
 GUIDED_STORE, GUIDED_KEEP = "transport_guided", 256  # every session's guidance rows, 6 KB each
-# the page's first view (its session-state defaults): what ``warm`` computes ahead
+# the page's first view (its session-state defaults): what the launcher computes ahead
 DEFAULTS = {"transport.seed": 0, "transport.label": 0, "transport.guidance": 1.0,
             "transport.k": 8, "transport.solver": "heun", "transport.classes": "drawn"}
 
@@ -65,7 +64,7 @@ def sample_cell(folder: str, sampler: str, steps: int, seed: int, label: int | s
     checkpoint, loaded beforehand (a thread without a script run cannot); ``background``: the
     network's workers at a job's low priority."""
     ckpt = loaders.load_checkpoint(folder) if ckpt is None else ckpt
-    network = ddpm.FastDenoiser(ckpt.model, background=background)
+    network = ddpm.FastDenoiser(ckpt.model, background=background, workers=1 if background else 2)
     t0 = time.perf_counter()
     if ckpt.card["family"] == "ddpm":
         images = ddpm.diffusion_sample(network, n, sample.generator(seed), sampler=sampler, steps=steps,
@@ -118,19 +117,15 @@ def default_jobs(dataset: str) -> tuple[list, list]:
     return cells, guided
 
 
-def warm(datasets: list[str]) -> int:
-    """Queue the default view of each dataset, first dataset first, on the background thread;
-    the number of samples queued. Checkpoints that cannot be loaded are left to the page."""
+def default_work(dataset: str) -> list[tuple[str, int, tuple, ahead.Compute]]:
+    """The default view of ``dataset`` as ``(store, keep, key, compute)``: the grid's cells
+    (the longest first), then the guidance row; none when a checkpoint cannot be loaded (the
+    page reports it)."""
     from genlab import checkpoints
 
-    cells, guided = [], []
-    for dataset in datasets:
-        try:
-            c, g = default_jobs(dataset)
-        except checkpoints.CheckpointError:
-            continue
-        cells += c
-        guided += g
-    ahead.ahead(CELLS_STORE, cells, store=loaders.shared_store(CELLS_STORE), keep=CELLS_KEEP)
-    ahead.ahead(GUIDED_STORE, guided, store=loaders.shared_store(GUIDED_STORE), keep=GUIDED_KEEP)
-    return len(cells) + len(guided)
+    try:
+        cells, guided = default_jobs(dataset)
+    except checkpoints.CheckpointError:
+        return []
+    cells = sorted(cells, key=lambda job: -job[0][2])  # key: (folder, sampler, steps, …)
+    return [(CELLS_STORE, CELLS_KEEP, *job) for job in cells] + [(GUIDED_STORE, GUIDED_KEEP, *job) for job in guided]

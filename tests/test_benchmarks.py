@@ -35,6 +35,7 @@ def test_every_benchmark_part_runs_at_the_smallest_scale(tmp_path):
     assert all(d["p50_ms"] > 0 and d["whole"]["p50_ms"] >= d["p50_ms"] for d in r["first_paint"]["pages"].values())
     for started in ("cold_pages", "cold_pages_streamlit_run"):  # python -m genlab_ui, streamlit run
         assert all(0 < d["ready_s"] and 0 < d["title_s"] <= d["first_screen_s"] for d in r[started].values())
+        assert r[started]["vae"]["pad_after_title_s"] >= 0  # the latent pad went live
     load = r["concurrency"][0]
     assert load["errors"] == 0, load["error_samples"]
     assert set(load["long_samplers_s"]) == {"DDPM-1000", "PixelCNN"}
