@@ -466,6 +466,28 @@ def test_autoregressive_page_controls(tiny_pixelcnn_root, monkeypatch):
     st.cache_data.clear()
 
 
+def test_autoregressive_grey_levels_compare_in_bits_per_dim_with_the_flows(tmp_path, monkeypatch):
+    """A 256-level PixelCNN's likelihood is shown in bits/dim beside the best flow's on the
+    same dataset (both exact; the flow's dequantized bits/dim bound the same NLL)."""
+    from tests.conftest import save_untrained
+
+    save_untrained(tmp_path, "pixelcnn", "pixelcnn", {"channels": 8, "blocks": 2, "first_kernel": 5, "head": 8,
+                                                      "levels": 256})
+    checkpoints.update_card(tmp_path / "mnist" / "pixelcnn",
+                            metrics={"nll_nats": 1000.0, "bits_per_dim": 1.8402, "levels": 256, "n": 100})
+    save_untrained(tmp_path, "realnvp", "flow", {"architecture": "realnvp", "channels": [8, 8, 8], "couplings": 2})
+    save_untrained(tmp_path, "nice", "flow", {"architecture": "nice", "couplings": 4, "mlp_width": 16,
+                                              "mlp_layers": 2, "actnorm": False, "invconv": False})
+    for name, bpd in (("nice", 2.1), ("realnvp", 1.9)):
+        checkpoints.update_card(tmp_path / "mnist" / name, metrics={"bits_per_dim": bpd})
+    at = page_on(tmp_path, "autoregressive", monkeypatch, **{"ar.k": 1})
+    assert not at.exception
+    bodies = [m.proto.body for m in at.metric]
+    assert "1.840 bits/dim" in bodies and "1.900 bits/dim" in bodies  # realnvp: the better flow
+    assert any(m.proto.delta == "-0.060 vs realnvp" for m in at.metric)
+    st.cache_data.clear()
+
+
 def test_autoregressive_sampling_shows_its_canvas_live_and_cancel_stops_it_within_a_second(
         tiny_pixelcnn_root, monkeypatch):
     """#25, the long waits: 16 images took 3–4 s with a bare progress bar and no Cancel."""
