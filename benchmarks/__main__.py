@@ -164,6 +164,13 @@ def vae_slider(playwright, url: str, reps: int) -> dict:
     return timed_keys(browser, page, slider, "decoder mean", reps)
 
 
+def trivial_slider(playwright, url: str, reps: int) -> dict:
+    """The yardstick of the controls' latency: the trivial app's slider, keyboard steps -> its
+    image painted anew, measured as every page's control is."""
+    browser, page = opened(playwright, url, "", '[data-testid="stImage"]:has-text("brightness") img')
+    return timed_keys(browser, page, page.get_by_role("slider"), "brightness", reps)
+
+
 def diffusion_step(playwright, url: str, reps: int) -> dict:
     """After one DDIM-50 run of 8 images: a keyboard step on the step slider -> the x_t grid
     of the next step painted (the trajectory is cached: no sampling)."""
@@ -1007,26 +1014,33 @@ def markdown(r: dict) -> str:
     if older:
         lines += ["Kept from an earlier run (`--only` reran the others): " + "; ".join(
             f"`{part}` on {m['date']} ({m['machine']})" for part, m in older.items()) + ".", ""]
-    lines += ["| what | n | p50 | p95 |", "|---|---|---|---|"]
-    row = lambda name, d, unit="ms": lines.append(
-        f"| {name} | {d.get('n', '')} | {d.get('p50_ms', '')} {unit} | {d.get('p95_ms', '')} {unit} |")
+    lines += ["| what | n | p50 | p95 | p95 × trivial slider |", "|---|---|---|---|---|"]
+    yard = r.get("trivial_slider", {}).get("p95_ms")
+
+    def row(name: str, d: dict, unit: str = "ms", control: bool = False) -> None:
+        ratio = f"{d['p95_ms'] / yard:.2f}×" if control and yard and d.get("p95_ms") else ""
+        lines.append(f"| {name} | {d.get('n', '')} | {d.get('p50_ms', '')} {unit} | {d.get('p95_ms', '')} {unit} "
+                     f"| {ratio} |")
     for name, d in r.get("page_load", {}).items():
         row(f"cold load of /{PAGES[name][0]} (new tab → content)", d)
     if "page_load_without_live_decode" in r:
         row("/vae without live decode (GENLAB_NO_LIVE_DECODE=1)", r["page_load_without_live_decode"]["vae"])
+    if "trivial_slider" in r:
+        row("*the yardstick: the trivial app's slider key → its image painted (benchmarks/trivial_app.py, "
+            "same run; the issue's aim: every control's p95 within 1.5×)*", r["trivial_slider"], control=True)
     if "vae_slider" in r:
-        row("VAE z1 slider key → new image painted", r["vae_slider"])
-        row("GAN seed + → the row of grids painted (every GAN, then the VAE reference)", r["gan_seed"])
+        row("VAE z1 slider key → new image painted", r["vae_slider"], control=True)
+        row("GAN seed + → the row of grids painted (every GAN, then the VAE reference)", r["gan_seed"], control=True)
     if "gan_snapshot" in r:
-        row("GAN replay snapshot slider key → replayed grid painted", r["gan_snapshot"])
+        row("GAN replay snapshot slider key → replayed grid painted", r["gan_snapshot"], control=True)
     if "diffusion_step" in r:
-        row("diffusion step slider key → next x_t painted (DDIM-50, 8 images)", r["diffusion_step"])
+        row("diffusion step slider key → next x_t painted (DDIM-50, 8 images)", r["diffusion_step"], control=True)
     if "projections_switch" in r:
-        row("projections PCA ⇄ t-SNE click → map redrawn", r["projections_switch"])
+        row("projections PCA ⇄ t-SNE click → map redrawn", r["projections_switch"], control=True)
     if "flows_temperature" in r:
-        row("flows temperature slider key → new samples painted", r["flows_temperature"])
+        row("flows temperature slider key → new samples painted", r["flows_temperature"], control=True)
     if "pixelcnn_field" in r:
-        row("PixelCNN receptive field pixel-row key → new field painted", r["pixelcnn_field"])
+        row("PixelCNN receptive field pixel-row key → new field painted", r["pixelcnn_field"], control=True)
     if "latent_pad" in r:
         row("latent pad pointer move → frame painted", r["latent_pad"]["pointer_to_frame"])
         row("latent pad JS decode per frame", r["latent_pad"]["decode"])
@@ -1207,6 +1221,8 @@ def main() -> None:
             with streamlit_server(env={"GENLAB_NO_LIVE_DECODE": "1"}) as (url, _, _):
                 result["page_load_without_live_decode"] = page_loads(pw, url, args.reps)
         if "pages" in parts:
+            with streamlit_server(app=ROOT / "benchmarks" / "trivial_app.py") as (trivial_url, _, _):
+                result["trivial_slider"] = trivial_slider(pw, trivial_url, small(max(args.reps, 40), args.reps))
             with streamlit_server() as (url, proc, _):
                 result["memory"] = memory(pw, url, proc.pid, small(1000, 10))
                 result["page_load"] = page_loads(pw, url, args.reps)

@@ -27,7 +27,7 @@ def test_every_benchmark_part_runs_at_the_smallest_scale(tmp_path):
     r = json.loads(out.with_suffix(".json").read_text())
     # every part reported its figures
     for key in ("first_paint", "cold_pages", "cold_start", "page_load_without_live_decode", "memory", "page_load",
-                "vae_slider", "gan_seed", "gan_snapshot", "diffusion_step", "projections_switch",
+                "trivial_slider", "vae_slider", "gan_seed", "gan_snapshot", "diffusion_step", "projections_switch",
                 "flows_temperature", "pixelcnn_field", "latent_pad", "concurrency", "sampling_images_per_s",
                 "diffusion_sample_click", "projection_speed", "playground", "concepts", "transport", "bigan"):
         assert key in r, f"the benchmark part that reports {key!r} did not"
