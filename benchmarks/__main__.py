@@ -1095,8 +1095,10 @@ def markdown(r: dict) -> str:
         lines += ["## First visit after a fresh start", "",
                   "Each page opened in a new tab as soon as a new server answers (its own server, "
                   "cold caches), started by the README's `python -m genlab_ui`, which imports the "
-                  "pages' libraries and loads every checkpoint before it listens (\"ready\": the command "
-                  "→ the server answering), and, in brackets, by plain `streamlit run app.py`: "
+                  "pages' libraries, loads every checkpoint and samples the first dataset's default "
+                  "views (/transport's grid, /autoregressive's completions) before it listens "
+                  "(\"ready\": the command → the server answering), and, in brackets, by plain "
+                  "`streamlit run app.py`: "
                   "seconds to the title, to the main figure, and to the first screen painted. The "
                   "issue's aim: ≤ 3 s to the title and main figure." + (
                       f" On /vae the latent pad answered the pointer (its decoder loaded) "
