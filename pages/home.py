@@ -30,7 +30,7 @@ HEADLINE = {"neg_elbo": ("−ELBO (nats)", "held-out negative ELBO, Bernoulli li
             "iw_nll": ("IW bound (nats)", "importance-weighted bound on −log p(x), k = 100"),
             "kl": ("KL (nats)", "mean KL(q(z|x) ‖ N(0, I)) per image"),
             "nll_nats": ("exact NLL (nats)", "held-out −log p(x) per image of a flow (dequantized "
-                         "8-bit images) or PixelCNN (binarized images)"),
+                         "8-bit images) or PixelCNN (binarized or 8-bit images, as its card says)"),
             "bits_per_dim": ("bits/dim", "the exact NLL divided by 784 · ln 2"),
             "fd": ("FD", "Fréchet distance to held-out images in the classifier's features (lower is better)"),
             "accuracy": ("held-out accuracy", "share of held-out images classified correctly")}
@@ -53,11 +53,12 @@ def zoo_tables(text: str) -> tuple[str, dict[str, list[dict]]]:
 
 
 def likelihood_data(card: dict) -> str | None:
-    """What a card's exact likelihood is measured on: PixelCNN's and a flow's NLL are on
-    different data (binarized vs dequantized 8-bit images), so they cannot be compared."""
+    """What a card's exact likelihood is measured on: a binarized PixelCNN's NLL and a flow's
+    are on different data (binarized vs dequantized 8-bit images) and cannot be compared; an
+    8-bit PixelCNN's can (the flow's bounds the same discrete NLL from above)."""
     if card["family"] == "pixelcnn":
         levels = card["metrics"].get("levels", 2)
-        return "binarized images" if levels == 2 else f"{levels}-level images"
+        return "binarized images" if levels == 2 else "8-bit images" if levels == 256 else f"{levels}-level images"
     if card["family"] == "flow":
         return "dequantized 8-bit images"
     return None
