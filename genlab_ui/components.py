@@ -104,13 +104,13 @@ def copy_link(where) -> None:
 ATLAS_COLS = 50  # images per row of the hover atlas
 
 
-def inline_image(image: np.ndarray, caption: str, where=st) -> None:
-    """st.image of a uint8 array as an inline PNG data URL. Streamlit's own path stores the
-    PNG in its media manager and the browser fetches it in a second request; inline, the
-    picture comes with the update (about 40 ms sooner on a 2-core machine), which matters
-    where a control repaints several grids at once."""
+def inline_image(image: np.ndarray, caption: str | None = None, where=st, width: int | str = "content") -> None:
+    """st.image of a uint8 array (H, W) or (H, W, 3) as an inline PNG data URL. Streamlit's own
+    path stores the PNG in its media manager and the browser fetches it in a second request;
+    inline, the picture comes with the update (about 40 ms sooner on a 2-core machine), which
+    matters wherever a control repaints it."""
     png = base64.b64encode(to_png(image)).decode()
-    where.image(f"data:image/png;base64,{png}", caption=caption)
+    where.image(f"data:image/png;base64,{png}", caption=caption, width=width)
 
 
 # --- downloads: made only when clicked (a callable), named after what made them -------------------

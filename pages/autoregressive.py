@@ -13,7 +13,7 @@ from genlab.images import file_name, grid, upscale
 from genlab.families import pixelcnn
 from genlab.models.pixelcnn import PixelCNN, causal_mask
 from genlab_ui import completions, components, inputs, jobs, loaders, state
-from genlab_ui.components import figure, gif_download
+from genlab_ui.components import figure, gif_download, inline_image
 
 ANCHOR_NATS = 81.3  # PixelCNN on binarized MNIST (van den Oord et al. 2016, "Pixel RNN", table 4)
 UNSAMPLED = (28, 38, 78)  # canvas pixels not drawn yet: dark blue
@@ -333,10 +333,9 @@ def receptive_field(model: PixelCNN, source: str) -> None:
     cfg = model.config
     i = row * size + col
     left, mid, right = st.columns([2.2, 1, 1.6])
-    left.image(picture, output_format="PNG", width=picture.shape[1],
-               caption=f"pixel ({row}, {col}), red: blue pixels reach its logits; orange ones are "
-                       "within reach but unseen (the blind spot), grey ones beyond the net's reach, "
-                       "black ones come later")
+    inline_image(picture, f"pixel ({row}, {col}), red: blue pixels reach its logits; orange ones are "
+                          "within reach but unseen (the blind spot), grey ones beyond the net's reach, "
+                          "black ones come later", left, width=picture.shape[1])
     k = cfg.first_kernel
     mid.image(mask_picture(k, "A", 126 // k), output_format="PNG", width=126,
               caption=f"mask A, {k}×{k}, first layer: the centre (dark red) hidden")

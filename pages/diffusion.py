@@ -14,7 +14,7 @@ from genlab.diffusion import schedules
 from genlab.diffusion.schedulers import DDPMScheduler
 from genlab.images import file_name, grid, upscale
 from genlab_ui import components, inputs, jobs, loaders, state
-from genlab_ui.components import figure, gif_download, png_download
+from genlab_ui.components import figure, gif_download, inline_image, png_download
 
 T = 1000  # steps of the forward process, as in Ho et al. (2020)
 KEEP_FRAMES = 100  # steps of a reverse run kept for scrubbing, playing and the GIF
@@ -312,11 +312,11 @@ def scrub(traj: dict, n: int, steps: int) -> None:
         j = min(i, last - 1)
         t_shown = traj["t"][j] + 1  # the code's timestep k takes x_{k+1} to x_k
         title = f"x_t, t = {t_shown}" if i < last else "x_0 (final sample)"
-        holders[0].image(upscale(grid(traj["x"][i], ncol=ncol), 3), caption=title, output_format="PNG")
-        holders[1].image(upscale(grid(traj["eps"][j], ncol=ncol), 3), output_format="PNG",
-                         caption=f"predicted noise ε̂(x_t, {t_shown}) (grey = 0)")
-        holders[2].image(upscale(grid(traj["x0"][j], ncol=ncol), 3), output_format="PNG",
-                         caption=f"predicted x̂₀ from x_t at t = {t_shown}")
+        inline_image(upscale(grid(traj["x"][i], ncol=ncol), 3), title, holders[0])
+        inline_image(upscale(grid(traj["eps"][j], ncol=ncol), 3), f"predicted noise ε̂(x_t, {t_shown}) (grey = 0)",
+                     holders[1])
+        inline_image(upscale(grid(traj["x0"][j], ncol=ncol), 3), f"predicted x̂₀ from x_t at t = {t_shown}",
+                     holders[2])
 
     start = st.session_state.pop("diff.play_from", None)
     if start is not None:

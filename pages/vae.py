@@ -9,6 +9,7 @@ from genlab import data, sample
 from genlab.images import file_name, grid, upscale
 from genlab.families import vae
 from genlab_ui import components, inputs, loaders, state
+from genlab_ui.components import inline_image
 
 Z_RANGE = 3.0  # slider range for each latent coordinate
 Z_STEP = 0.05  # slider step; clicks on the map snap to it
@@ -109,8 +110,7 @@ def latent_plane() -> None:
         z1 = st.slider("z1", -Z_RANGE, Z_RANGE, step=Z_STEP, key="vae.z1", bind="query-params")
         z2 = st.slider("z2", -Z_RANGE, Z_RANGE, step=Z_STEP, key="vae.z2", bind="query-params")
         image = decode(model, torch.tensor([[z1, z2]]))[0]
-        st.image(big(image), caption=f"decoder mean x̂ at z = ({z1:.2f}, {z2:.2f})", width=224,
-            output_format="PNG")
+        inline_image(big(image), f"decoder mean x̂ at z = ({z1:.2f}, {z2:.2f})", width=224)
         st.caption("Move the sliders (or use the arrow keys on a focused slider), or click "
                    "anywhere on the map to decode that point. This image is decoded on the "
                    "server by PyTorch, once you let go.")
