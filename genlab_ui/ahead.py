@@ -107,9 +107,3 @@ def ahead(name: str, work: Iterable[tuple[tuple, Compute]], *, store: Store, kee
         for key, compute in work:
             if (name, key) not in _queued:
                 _queued[(name, key)] = _pool.submit(_background, name, key, compute, store, keep)
-
-
-def pending() -> int:
-    """Background samples queued or running, in every store."""
-    with _lock:
-        return len(_queued)
