@@ -35,6 +35,6 @@ with st.sidebar:
                           "(nearest neighbour, so pixels stay crisp)")
 state.keep_in_url()
 components.copy_link(st.container())  # at the top of every page
-asked = state.url_params_before_page()
-navigation.run()
-state.report_dropped_params(asked)  # one notice for what a link asked that the page could not use
+state.note_url_params()
+navigation.run()  # (a page that ends early calls state.stop(), which reports)
+state.report_dropped_params()  # one notice for what a link asked that the page could not use

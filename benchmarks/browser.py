@@ -83,6 +83,31 @@ def wait_idle(page, timeout_ms: int = 60_000) -> None:
         timeout=timeout_ms)
 
 
+def wait_drawn(page, name: str, timeout_ms: int = 60_000) -> None:
+    """Wait until page ``name`` (one that defers its part below the fold) has drawn that part
+    and nothing runs."""
+    page.wait_for_function(f"(document.body.dataset.genlabFold || '') === '{name}:done'", timeout=timeout_ms)
+    wait_idle(page, timeout_ms)
+
+
+def settled_search(page, quiet_s: float = 1.5, timeout_s: float = 30) -> str:
+    """The URL's query string once no run shows as in progress and it has not changed for
+    ``quiet_s``: what a person copies once the page has caught up. (Streamlit shows its
+    status widget only after a run has lasted a moment, so ``wait_idle`` alone can return
+    between two runs; a run still in flight may write the URL once more before the newer
+    run puts it right.)"""
+    last, since, start = None, time.monotonic(), time.monotonic()
+    while time.monotonic() - start < timeout_s:
+        wait_idle(page)
+        now = page.evaluate("() => window.location.search")
+        if now != last:
+            last, since = now, time.monotonic()
+        elif time.monotonic() - since >= quiet_s:
+            return now
+        page.wait_for_timeout(250)
+    raise AssertionError(f"the URL kept changing for {timeout_s} s: {last}")
+
+
 def page_errors(page) -> list[str]:
     """Exception boxes shown by Streamlit on the page."""
     return [e.inner_text() for e in page.query_selector_all('[data-testid="stException"]')]

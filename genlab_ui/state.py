@@ -51,16 +51,24 @@ def _dropped() -> list[str]:
     return st.session_state.setdefault("_url_dropped", [])
 
 
-def url_params_before_page() -> dict[str, str]:
-    """The URL's parameters as the page found them (call before the page runs)."""
-    return st.query_params.to_dict()
+def note_url_params() -> None:
+    """The URL's parameters as the page found them (call before the page runs). Kept until a
+    run reports on them: a run stopped midway (a newer run asked for, e.g. by the first-screen
+    component, before this one reached its end) would otherwise take the link's refused values
+    with it, since Streamlit removes those from the URL as the widgets run."""
+    ctx = get_script_run_ctx()
+    page = ctx.page_script_hash if ctx is not None else None
+    kept = st.session_state.get("_url_asked")
+    if kept is None or kept[0] != page:  # nothing pending, or pending for a page left since
+        st.session_state["_url_asked"] = (page, st.query_params.to_dict())
 
 
-def report_dropped_params(before: dict[str, str]) -> None:
+def report_dropped_params() -> None:
     """One short notice for what a link asked that this page could not use: values a bound
     widget refused (Streamlit removed them from the URL), parameters no widget here knows
     (removed now), and an unknown dataset or model."""
     dropped = _dropped()
+    _, before = st.session_state.pop("_url_asked", (None, {}))
     for name, value in before.items():
         if name in URL_KEYS or name.startswith("_"):
             continue
@@ -72,8 +80,15 @@ def report_dropped_params(before: dict[str, str]) -> None:
     if dropped:
         shown = ", ".join(dropped[:4]) + (f" and {len(dropped) - 4} more" if len(dropped) > 4 else "")
         st.toast(f"Some settings in the link do not fit here and were left at their defaults: {shown}",
-                 icon="🔗")
+                 icon="🔗", duration="long")  # time to read what was dropped
         dropped.clear()
+
+
+def stop() -> None:
+    """``st.stop()`` for a page that ends early: the link's notice first (nothing a stopped run
+    calls after ``st.stop`` reaches the browser)."""
+    report_dropped_params()
+    st.stop()
 
 
 def resend_url() -> None:

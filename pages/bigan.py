@@ -106,12 +106,12 @@ if not rows:
             f"{loaders.train_command(dataset, 'bigan')} (BiGAN-QP; `bigan-bce` for the "
             "log-loss game); the reconstructions, maps and walks appear here once "
             "`checkpoints/<dataset>/bigan/` holds it.")
-    st.stop()
+    state.stop()
 folders = [r["folder"] for r in rows]
 folder = state.persistent_selectbox("Model", folders, f"model.bigan.{dataset}", format_func=name_of, url="model")
 ckpt = loaders.try_load(folder)
 if ckpt is None:
-    st.stop()
+    state.stop()
 if note := loaders.training_note(ckpt.card):
     st.warning(note, icon="⏳")
 vae_rows = [r for r in loaders.models_for(dataset, "vae") if r["card"] and r["card"]["family"] == "vae"]

@@ -690,7 +690,7 @@ st.markdown("A coin with P(heads) = p, and a model of it with P(heads) = q. The 
             "notes' example: a fair coin modelled as a 2:8 coin.")
 coins()
 if not components.below_the_fold("concepts"):
-    st.stop()
+    state.stop()
 coins_maths()
 st.subheader("Two Gaussians: the VAE's KL term")
 gaussians()

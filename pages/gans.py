@@ -263,7 +263,7 @@ if not gans:
             f"{loaders.train_command(dataset, 'dcgan')} (also `gan-mlp`, "
             "`wgan-gp` and `gan-qp`); the comparison, training replay, latent walks and diagnostics "
             "appear here once `checkpoints/<dataset>/<name>/` holds them.")
-    st.stop()
+    state.stop()
 
 
 def reference_folder(family: str, prefer: str) -> str | None:

@@ -518,10 +518,10 @@ if draw:
 
 scale = LENGTHS[length]
 if points is None:
-    st.stop()
+    state.stop()
 if not families:
     st.info("Pick at least one family to train.")
-    st.stop()
+    state.stop()
 key = run_key(data_key, families, scale, int(seed), reflow)
 shown = st.session_state.get("pg.run")  # this session's latest run (kept while controls change)
 job = jobs.get(shown["key"]) if shown else None
@@ -537,17 +537,17 @@ if job is None:
     components.toy_panels([{"title": f"The data: {len(points):,} points",
                             "layers": [{"points": points[:1500], "color": "#1f77b4"}]}],
                           key="pg.data.preview", lim=LIM, height=360)
-    st.stop()
+    state.stop()
 # always one element here, so that what follows keeps its place (and its charts are not drawn anew)
 st.caption("Below: your last run, on the settings it was started with; Train runs the current ones."
            if shown["key"] != key else "")
 shown_points = shown["data"]
 if running:
     live(shown["key"], shown_points[:400])
-    st.stop()
+    state.stop()
 if job.state != "done":
     st.warning(jobs.ended_note(job) or "The training did not finish.")
-    st.stop()
+    state.stop()
 result = job.result
 if result["stopped"]:
     st.info("Stopped: the models keep what they learned so far; the scores below are theirs.")

@@ -150,7 +150,7 @@ counts = maps.point_counts(dataset)
 if counts[-1] < MIN_POINTS:  # a small folder of your images
     st.info(f"A map needs at least {MIN_POINTS} held-out images; {dataset} has {counts[-1]}. A folder of "
             f"your images keeps {data.HOLDOUT_FRACTION:.0%} of them held out: give it more images.")
-    st.stop()
+    state.stop()
 if st.session_state["proj.points"] not in counts:
     st.session_state["proj.points"] = projection.DEFAULT_POINTS
 points = top[1].select_slider("Held-out points", counts, key="proj.points", bind="query-params",
@@ -184,7 +184,7 @@ try:
     xy = maps.ready_coords(settings) if method == "PCA" else tsne_coords(settings)
     if xy is None:  # a t-SNE fitted here: a job with its progress bar, or a question first
         pending_tsne(settings)
-        st.stop()
+        state.stop()
     overlays, pending = [], []
     for folder in chosen:
         if folder not in generators:
@@ -201,7 +201,7 @@ try:
         pending_overlay(settings, folder, generators[folder], int(n_samples), int(sample_seed))
 except (ValueError, data.DataNotFoundError) as exc:
     st.error(f"This map cannot be drawn: {exc}", icon="⚠️")
-    st.stop()
+    state.stop()
 
 axis = ("PC 1", "PC 2") if method == "PCA" else ("t-SNE 1", "t-SNE 2")
 pin = st.session_state.get("proj.pin")

@@ -70,10 +70,10 @@ init_state()
 st.title("Variational autoencoder: the latent space")
 row = state.model_picker("vae")
 if row is None:
-    st.stop()
+    state.stop()
 ckpt = loaders.try_load(row["folder"])
 if ckpt is None:
-    st.stop()
+    state.stop()
 folder, card, model = row["folder"], ckpt.card, ckpt.model
 dataset = card["dataset"]
 classes = loaders.class_names(dataset)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.browser import chromium_available, launch, page_errors, streamlit_server, wait_idle
+from benchmarks.browser import chromium_available, launch, page_errors, streamlit_server, wait_drawn, wait_idle
 
 if not chromium_available():
     if os.environ.get("GENLAB_REQUIRE_BROWSER"):
@@ -548,12 +548,6 @@ def test_bigan_page_reconstructs_the_image_picked(chromium, tiny_bigan_root):
         page.close()
 
 
-def settled(page, name: str) -> None:
-    """Wait until page ``name`` has drawn its part below the fold and nothing runs."""
-    page.wait_for_function(f"(document.body.dataset.genlabFold || '') === '{name}:done'", timeout=60_000)
-    wait_idle(page)
-
-
 def test_back_and_forward_move_between_pages_and_keep_the_dataset(server, chromium):
     """#25: a page switch used to drop ?dataset=, which the app then wrote back as a second
     history entry, so Back needed two presses. The menu's links carry the dataset, and the
@@ -561,22 +555,22 @@ def test_back_and_forward_move_between_pages_and_keep_the_dataset(server, chromi
     replace its entry instead of adding one (genlab_ui/static/copy_link.js)."""
     page = chromium.new_page(viewport={"width": 1400, "height": 900})
     page.goto(f"{server}/diffusion?dataset=fashion-mnist")
-    settled(page, "diffusion")
+    wait_drawn(page, "diffusion")
     heading = page.locator('[data-testid="stMainBlockContainer"] h1').first
     heading.filter(has_text="Diffusion").wait_for()
     start = page.evaluate("history.length")
     page.get_by_test_id("stSidebar").get_by_role("link", name="GANs side by side").click()
     heading.filter(has_text="GAN").wait_for(timeout=30_000)
-    settled(page, "gans")
+    wait_drawn(page, "gans")
     assert "/gans?dataset=fashion-mnist" in page.url
     assert page.evaluate("history.length") == start + 1  # one entry for the page, none for its settings
     page.go_back()
     heading.filter(has_text="Diffusion").wait_for(timeout=30_000)
-    settled(page, "diffusion")
+    wait_drawn(page, "diffusion")
     assert "/diffusion?dataset=fashion-mnist" in page.url
     page.go_forward()
     heading.filter(has_text="GAN").wait_for(timeout=30_000)
-    settled(page, "gans")
+    wait_drawn(page, "gans")
     assert "/gans?dataset=fashion-mnist" in page.url
     page.reload()
     wait_idle(page)

@@ -98,6 +98,20 @@ def test_a_link_with_an_unknown_dataset_and_parameter_opens_the_defaults_with_on
     assert len(notices) == 1 and "dataset=cifar10" in notices[0] and "bogus=1" in notices[0]
 
 
+def test_a_page_that_ends_early_still_reports_what_the_link_asked_and_could_not_use():
+    """st.stop() (here: the playground with no family picked) ends the run before its last
+    line; the notice comes all the same."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.switch_page("pages/playground.py")
+    at.session_state["pg.families"] = []
+    at.query_params["bogus"] = "1"
+    at.run()
+    assert not at.exception and any("Pick at least one family" in i.value for i in at.info)
+    notices = [t.value for t in at.toast]
+    assert len(notices) == 1 and "bogus=1" in notices[0]
+    assert "_url_asked" not in at.session_state  # reported: a later run does not repeat it
+
+
 # --- command line ----------------------------------------------------------------------------
 
 def test_eval_without_an_id_says_what_it_takes(capsys):
