@@ -175,6 +175,13 @@ SAMPLE_BATCH = 250  # images per batch (and per seed), as genlab eval samples
 MAX_SAMPLES = 100_000
 
 
+def sample_path(path: Path) -> Path:
+    """Where ``sample --out`` writes: a ``.png`` name gets one picture (a grid of the samples),
+    any other an ``.npz`` of the images (numpy adds the suffix; said here, so the message
+    names the real file)."""
+    return path if path.suffix.lower() in (".png", ".npz") else path.with_name(path.name + ".npz")
+
+
 def _cmd_sample(args) -> int:
     from tqdm import tqdm
 
@@ -190,7 +197,7 @@ def _cmd_sample(args) -> int:
         valid = ", ".join(f"--{k}" for k in family.sample_options) or "none"
         raise ValueError(f"{', '.join(f'--{k}' for k in unknown)} not used by {ckpt.id} "
                          f"({family.name}); its options: {valid}")
-    out = writable(Path(args.out))
+    out = writable(sample_path(Path(args.out)))
     options = {k: getattr(args, k) for k in family.sample_options}
     # the pages' fast path, in float32 (bfloat16 only where a page asks for it)
     network = family.sampling_network(ckpt.model, bf16=False) if family.sampling_network else ckpt.model
@@ -198,7 +205,12 @@ def _cmd_sample(args) -> int:
     images, ms = evaluate.sample_timed(family, network, args.n, args.seed, SAMPLE_BATCH,
                                        on_batch=lambda done: bar.update(done - bar.n), **options)
     bar.close()
-    save_samples(out, images, args.seed, ckpt.id, ckpt.card["sha256"])
+    if out.suffix.lower() == ".png":
+        from genlab.images import grid, to_png
+
+        out.write_bytes(to_png(grid(images)))  # a square-ish grid
+    else:
+        save_samples(out, images, args.seed, ckpt.id, ckpt.card["sha256"])
     print(f"wrote {len(images)} images of {ckpt.id} (seed {args.seed}, {ms:.1f} ms per image) to {out}")
     return 0
 
@@ -393,11 +405,13 @@ def build_parser() -> argparse.ArgumentParser:
     y.add_argument("--json", action="store_true", help="print the scores as JSON")
     y.set_defaults(fn=_cmd_toy)
 
-    s = sub.add_parser("sample", help="sample images to an .npz (key 'images', uint8 N×28×28)")
+    s = sub.add_parser("sample", help="sample images to an .npz (key 'images', uint8 N×28×28), or to "
+                                      "one picture of them (a grid) when --out ends in .png")
     s.add_argument("id", help="checkpoint id, e.g. mnist/vae-2d")
     s.add_argument("--n", type=bounded(int, 1, MAX_SAMPLES), default=16)
     s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--out", required=True)
+    s.add_argument("--out", required=True, help="an .npz of the images (the suffix is added if "
+                                                "missing), or a .png grid of them")
     s.add_argument("--sampler", help="diffusion: ddpm, ddim (default), dpm++, sde or ode; "
                                      "rectified flow: euler or heun (default heun)")
     s.add_argument("--steps", type=bounded(int, 1, 1000), help="diffusion: sampling steps (DDPM: T; DDIM: 50); "

@@ -273,18 +273,22 @@ def reference_folder(family: str, prefer: str) -> str | None:
     return next((r["folder"] for r in rows if name_of(r["folder"]) == prefer), rows[0]["folder"])
 
 
+# the reference rows beside the GANs, found once per page run (the seed's fragment reruns
+# alone at every click and reads them from here)
+ddpm_reference, vae_reference = reference_folder("ddpm", "ddpm"), reference_folder("vae", "vae-16d")
+
+
 @state.fragment
 def side_by_side() -> None:
     st.subheader("One seed, the same z through every generator")
     c = st.columns([1, 2, 3])
     seed = int(c[0].number_input("Seed", 0, 2**31 - 1, key="gans.seed", bind="query-params", step=1))
     n = c[1].select_slider("Images", [16, 36, 64], key="gans.n", bind="query-params")
-    ddpm = reference_folder("ddpm", "ddpm")
+    ddpm, vae = ddpm_reference, vae_reference
     with_diffusion = c[2].checkbox("Add DDPM samples (DDIM-50, seconds per seed)", key="gans.diffusion",
                                    bind="query-params",
                                    disabled=ddpm is None,
                                    help=None if ddpm else f"no DDPM checkpoint for {dataset} is installed")
-    vae = reference_folder("vae", "vae-16d")
     panels = [(folder, card["name"]) for folder, card in gans.items()]
     panels += [(vae, f"{name_of(vae)} (reference)")] if vae else []
     panels += [(ddpm, "DDPM (reference)")] if ddpm and with_diffusion else []
@@ -298,7 +302,10 @@ def side_by_side() -> None:
             else:
                 if not loaders.try_load(folder):
                     continue
-                with st.spinner(f"Sampling {title}…"):
+                if folder == ddpm:  # seconds per seed; the VAE's decoder takes a millisecond,
+                    with st.spinner(f"Sampling {title}…"):  # and a spinner costs a thread start
+                        images = loaders.samples(folder, n, seed)
+                else:
                     images = loaders.samples(folder, n, seed)
                 note = "its own noise from the same seed"
             figure(grid(images, ncol=ncol(n)), f"{title} · seed {seed} · {note}",

@@ -31,6 +31,16 @@ def test_train_sample_eval_list(idx_dir, tmp_path, capsys):
     assert a.shape == (5, 28, 28) and a.dtype == np.uint8
     assert (a == b).all() and not (a == c).all()
 
+    # a .png name gets one picture of the samples; a name without a suffix, the .npz it says
+    assert main(["sample", str(out), "--n", "5", "--out", str(tmp_path / "grid.png")]) == 0
+    from PIL import Image
+    with Image.open(tmp_path / "grid.png") as pic:
+        assert pic.format == "PNG" and pic.size == (3 * 28 + 2 * 2, 2 * 28 + 2)
+    capsys.readouterr()
+    assert main(["sample", str(out), "--n", "5", "--out", str(tmp_path / "plain")]) == 0
+    assert capsys.readouterr().out.rstrip().endswith(str(tmp_path / "plain.npz"))
+    assert np.load(tmp_path / "plain.npz")["images"].shape == (5, 28, 28)
+
     capsys.readouterr()
     assert main(["eval", str(out)]) == 0
     assert json.loads(capsys.readouterr().out) == card["metrics"]
