@@ -12,7 +12,7 @@ from genlab import data, metrics, sample
 from genlab.families import gan
 from genlab.images import file_name, grid
 from genlab_ui import components, loaders, state
-from genlab_ui.components import CLASS_COLORS, csv_download, figure, gif_download, walk_figure
+from genlab_ui.components import CLASS_COLORS, csv_download, figure, gif_download, walk_figure, warm_figure
 
 QUALITY_N = 1000  # samples per variant where its card has no evaluation (computed here)
 CARD_QUALITY = ("fd", "precision", "recall", "class_entropy_bits", "class_histogram", "quality_n")
@@ -162,10 +162,11 @@ def loss_rows(folder: str, loss: str) -> dict[str, list[dict]]:
 def curve_spec(title: str, rows: list[dict], step: int, xmax: int, rule_y: float | None) -> dict:
     """A Vega-Lite line chart of ``rows`` with a red rule at ``step``. The spec stays the same
     from snapshot to snapshot (only the marker dataset changes), so the browser updates the
-    chart in place instead of drawing it anew."""
+    chart in place instead of drawing it anew. The curves are in the spec itself: a named
+    dataset is converted to Arrow at every run (12 ms of the slider's step for two charts)."""
     x = {"field": "step", "type": "quantitative", "title": "training step",
          "scale": {"domain": [0, xmax]}}
-    layers = [{"data": {"name": "curves"}, "mark": {"type": "line", "strokeWidth": 1.5},
+    layers = [{"data": {"values": rows}, "mark": {"type": "line", "strokeWidth": 1.5},
                "encoding": {"x": x, "y": {"field": "value", "type": "quantitative", "title": None},
                             "color": {"field": "series", "type": "nominal",
                                       "scale": {"range": ["#1f77b4", "#ff7f0e"]},
@@ -177,7 +178,7 @@ def curve_spec(title: str, rows: list[dict], step: int, xmax: int, rule_y: float
                        "mark": {"type": "rule", "color": "grey", "strokeDash": [3, 3]},
                        "encoding": {"y": {"field": "y", "type": "quantitative"}}})
     return {"title": title, "layer": layers,
-            "datasets": {"curves": rows, "marker": [{"step": step}]}}
+            "datasets": {"marker": [{"step": step}]}}
 
 
 def loss_charts(folder: str, loss: str, step: int) -> None:
@@ -313,13 +314,15 @@ def side_by_side() -> None:
     st.caption("Every GAN draws z ~ N(0, I) in ℝ⁹⁶ from the seed, so the GAN grids share "
                "their z cell by cell; the VAE (16-D latent) and DDPM (x_T of 784 values) draw "
                "their own noise from the same seed.")
-    # the row is on screen now; draw the neighbouring seeds too, so that "+" and "−" (the
-    # usual way through seeds) find their grids cached and only the round trip remains
+    # the row is on screen now; draw (and encode) the neighbouring seeds too, so that "+" and
+    # "−" (the usual way through seeds) find their pictures ready and only the round trip remains
     for s in (seed + 1, seed - 1):
-        for folder in gans if 0 <= s < 2**31 else ():
-            scored_samples(folder, n, s)
-        if vae and 0 <= s < 2**31:
-            loaders.samples(vae, n, s)
+        if not 0 <= s < 2**31:
+            continue
+        for folder in gans:
+            warm_figure(grid(scored_samples(folder, n, s)[0], ncol=ncol(n)), scale)
+        if vae:
+            warm_figure(grid(loaders.samples(vae, n, s), ncol=ncol(n)), scale)
 
 
 def snapshot_grid(folder: str, snaps: dict, step: int) -> None:

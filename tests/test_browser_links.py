@@ -148,6 +148,13 @@ def test_downloads_are_valid_files_named_after_what_made_them(server, playwright
     assert name == "genlab_mnist_gans-sample-quality.csv" and {"model", "FD ↓"} <= set(rows[0])
     assert not page_errors(page)
     browser.close()
+    # the map's coordinates, made only when the button is clicked
+    browser, page = fresh_tab(playwright, f"{server}/projections")
+    name, blob = download(page, page.get_by_role("button", name="Download coordinates (CSV)"), tmp_path)
+    rows = list(csv.DictReader(io.StringIO(blob.decode())))
+    assert name == "mnist-pixels-pca.csv" and len(rows) == 2000 and {"PC 1", "PC 2"} <= set(rows[0])
+    assert not page_errors(page)
+    browser.close()
 
 
 def draw_stroke(page, points: list[tuple[float, float]]) -> None:

@@ -118,3 +118,32 @@ def test_a_drawing_becomes_a_centred_digit_and_bad_drawings_say_why():
                      ([300] * 784, "other than 28×28"), (None, "other than 28×28")):
         with pytest.raises(ImageError, match=why):
             from_drawing(bad)
+
+
+def test_a_picture_is_encoded_once_per_process_and_the_memo_stays_within_its_budget(monkeypatch):
+    import base64
+
+    from genlab_ui import components
+
+    calls = []
+    real = components.to_png
+    monkeypatch.setattr(components, "to_png", lambda image: calls.append(1) or real(image))
+    monkeypatch.setattr(components, "_png_memo", type(components._png_memo)())
+    monkeypatch.setattr(components, "_png_memo_size", 0)
+    rng = np.random.default_rng(0)
+    a, b = (rng.integers(0, 256, (56, 84), dtype=np.uint8) for _ in range(2))
+    url = components.png_data_url(a)
+    assert url.startswith("data:image/png;base64,")
+    decoded = np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))))
+    assert (decoded == a).all()
+    assert components.png_data_url(a.copy()) == url and len(calls) == 1  # same pixels: no encoding
+    assert components.png_data_url(b) != url and len(calls) == 2
+    assert components.png_data_url(a.reshape(84, 56)) != url  # same bytes, another shape
+    # beyond the budget the least recently used picture goes: a is used last, so b goes
+    components.png_data_url(a)
+    monkeypatch.setattr(components, "PNG_MEMO_BYTES", len(url) + len(components.png_data_url(a.reshape(84, 56))))
+    components.png_data_url(rng.integers(0, 256, (8, 8), dtype=np.uint8))
+    assert components._png_memo_size <= components.PNG_MEMO_BYTES
+    n = len(calls)
+    components.png_data_url(b)
+    assert len(calls) == n + 1  # b was dropped, so it is encoded again
