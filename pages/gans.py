@@ -274,6 +274,10 @@ def reference_folder(family: str, prefer: str) -> str | None:
     return next((r["folder"] for r in rows if name_of(r["folder"]) == prefer), rows[0]["folder"])
 
 
+# the replay and the diagnostics open on the variant with the lowest FD on its card (the
+# clearest samples; the side-by-side row keeps the registry's order, simplest first)
+best_first = sorted(gans, key=lambda f: gans[f]["metrics"].get("fd", float("inf")))
+
 # the reference rows beside the GANs, found once per page run (the seed's fragment reruns
 # alone at every click and reads them from here)
 ddpm_reference, vae_reference = reference_folder("ddpm", "ddpm"), reference_folder("vae", "vae-16d")
@@ -338,10 +342,9 @@ def snapshot_grid(folder: str, snaps: dict, step: int) -> None:
 @state.fragment
 def replay() -> None:
     st.subheader("Training replay")
-    folders = list(gans)
     c = st.columns([1, 3])
-    folder = state.persistent_selectbox("Variant", folders, "gans.replay", where=c[0], format_func=name_of,
-                                        url="replay")
+    folder = state.persistent_selectbox("Variant", best_first, "gans.replay", where=c[0], format_func=name_of,
+                                        url="replay", help="Ordered by FD on the card, lowest first.")
     snaps = loaders.snapshots(folder)
     if snaps is None:
         st.info(f"{name_of(folder)} has no training snapshots (snapshots.npz): it was trained "
@@ -436,8 +439,9 @@ def class_histograms() -> None:
 def picked_samples() -> None:
     st.subheader("Memorization and D's score, sample by sample")
     c = st.columns([1.3, 1, 3])
-    folder = state.persistent_selectbox("Variant", list(gans), "gans.diag_variant", where=c[0],
-                                        format_func=name_of, url="variant")
+    folder = state.persistent_selectbox("Variant", best_first, "gans.diag_variant", where=c[0],
+                                        format_func=name_of, url="variant",
+                                        help="Ordered by FD on the card, lowest first.")
     seed = int(c[1].number_input("Seed", 0, 2**31 - 1, key="gans.diag_seed", bind="query-params", step=1))
     images, scores = scored_samples(folder, 16, seed)
     picks = c[2].multiselect("Samples (numbered row by row from 0)", list(range(16)), key="gans.picks",
