@@ -35,6 +35,6 @@ with st.sidebar:
                           "(nearest neighbour, so pixels stay crisp)")
 state.keep_in_url()
 components.copy_link(st.container())  # at the top of every page
-state.note_url_params()
+state.note_url_params(navigation.url_path)
 navigation.run()  # (a page that ends early calls state.stop(), which reports)
 state.report_dropped_params()  # one notice for what a link asked that the page could not use

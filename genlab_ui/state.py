@@ -51,13 +51,13 @@ def _dropped() -> list[str]:
     return st.session_state.setdefault("_url_dropped", [])
 
 
-def note_url_params() -> None:
-    """The URL's parameters as the page found them (call before the page runs). Kept until a
-    run reports on them: a run stopped midway (a newer run asked for, e.g. by the first-screen
-    component, before this one reached its end) would otherwise take the link's refused values
-    with it, since Streamlit removes those from the URL as the widgets run."""
-    ctx = get_script_run_ctx()
-    page = ctx.page_script_hash if ctx is not None else None
+def note_url_params(page: str) -> None:
+    """The URL's parameters as page ``page`` (its URL path) found them (call before it runs).
+    Kept until a run reports on them: a run stopped midway (a newer run asked for, e.g. by the
+    first-screen component, before this one reached its end) would otherwise take the link's
+    refused values with it, since Streamlit removes those from the URL as the widgets run.
+    The page is named by its URL path, the same in every run (the run context's page hash,
+    read before the page runs, need not be: a first run's request names the page by its path)."""
     kept = st.session_state.get("_url_asked")
     if kept is None or kept[0] != page:  # nothing pending, or pending for a page left since
         st.session_state["_url_asked"] = (page, st.query_params.to_dict())

@@ -112,6 +112,31 @@ def test_a_page_that_ends_early_still_reports_what_the_link_asked_and_could_not_
     assert "_url_asked" not in at.session_state  # reported: a later run does not repeat it
 
 
+def _run_stopped_before_its_report():
+    import streamlit as st
+
+    from genlab_ui import state
+
+    state.note_url_params("gans")
+    if not st.session_state.get("second"):  # the first run is stopped for a newer one (the
+        st.session_state["second"] = True  # first-screen component's) before its last line,
+        st.query_params.clear()  # after Streamlit removed the refused values from the URL
+        st.stop()
+    state.report_dropped_params()
+
+
+def test_the_notice_survives_a_first_run_stopped_before_its_end():
+    """What the link asked is kept for the next run of the same page when the first run is
+    stopped before it reports (a fresh-clone CI run once saw no notice at all)."""
+    at = AppTest.from_function(_run_stopped_before_its_report, default_timeout=30)
+    at.query_params["bogus"] = "1"
+    at.run()
+    assert not at.toast
+    at.run()
+    notices = [t.value for t in at.toast]
+    assert len(notices) == 1 and "bogus=1" in notices[0]
+
+
 # --- command line ----------------------------------------------------------------------------
 
 def test_eval_without_an_id_says_what_it_takes(capsys):
