@@ -97,6 +97,14 @@ def _cmd_train(args) -> int:
                else args.dataset)
     out = Path(args.out) if args.out else checkpoints.ROOT / dataset / name
     writable(out / "card.json")
+    if args.resume and (out / checkpoints.CARD).is_file():  # continue that model, not the preset
+        card = checkpoints.read_card(out)
+        if card["family"] != family.name or card["dataset"] != dataset:
+            raise ValueError(f"--resume: {out} holds a {card['family']} on {card['dataset']}, "
+                             f"not a {family.name} on {dataset}")
+        config = family.config_from_dict(card["config"])
+        for override in args.set or []:
+            config = registry.parse_override(config, override)
     if folder:
         splits, skipped = data.read_image_folder(args.data_dir, dataset, seed=args.seed)
         for line in skipped[:10]:

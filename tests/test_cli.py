@@ -93,6 +93,22 @@ def test_paused_run_continues_from_its_checkpoint_on_a_new_machine(idx_dir, tmp_
     assert [row["step"] for row in log] == [8]  # 100-step logging: the final row only
 
 
+def test_resume_continues_the_model_in_the_folder_not_the_preset(idx_dir, tmp_path, capsys):
+    """A warm start reads the config from the folder's card (a model trained with --set
+    needs no --set again); a folder holding another family says so, exit code 2."""
+    out = tmp_path / "mnist" / "vae-2d"
+    base = ["--dataset", "mnist", "--data-dir", str(idx_dir), "--out", str(out),
+            "--batch-size", "16", "--no-download"]
+    assert main(["train", "vae-2d", "--steps", "4", *base, "--set", "hidden=16"]) == 0
+    assert main(["train", "vae-2d", "--steps", "6", *base, "--resume"]) == 0
+    card = checkpoints.read_card(out)
+    assert card["config"]["hidden"] == [16] and card["training"]["warm_starts"] == [4]
+    capsys.readouterr()
+    assert main(["train", "dcgan", "--steps", "6", *base, "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "holds a vae on mnist, not a gan on mnist" in err and "Traceback" not in err
+
+
 def test_sample_counts_out_of_range_are_clear(tmp_path, capsys):
     for n in ("0", "-5", "100000000"):
         assert main(["sample", "mnist/vae-2d", "--n", n, "--out", str(tmp_path / "x.npz")]) == 2
