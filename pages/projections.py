@@ -130,6 +130,105 @@ def explain() -> None:
         "against the fixed map.")
 
 
+@state.fragment
+def map_view(dataset: str, source: str, points: int, options: dict, classes: list[str],
+             generators: dict) -> None:
+    """Method, overlays, the map and the pinned point: a click here reruns this part alone
+    (the top row and the text around stay as they are)."""
+    top = st.columns([1.2, 1.2, 1.2, 1.2])
+    method = top[0].radio("Method", ["PCA", "t-SNE"], key="proj.method", bind="query-params", horizontal=True)
+    if method == "t-SNE":
+        c = top[1:]
+        perplexity = c[0].slider("Perplexity", 5, 100, key="proj.perplexity", bind="query-params",
+                                 help="Roughly how many neighbours each point keeps close.")
+        iterations = c[1].select_slider("Iterations", [250, 500, 750, 1000, 1500, 2000],
+                                        key="proj.iterations", bind="query-params",
+                                        help="The first quarter (at most 250) is early exaggeration.")
+        seed = c[2].number_input("Seed", 0, 10_000, key="proj.seed", bind="query-params", step=1)
+    else:
+        perplexity, iterations, seed = 30, 1000, 0
+    settings = maps.Settings(dataset, source, int(points), method, float(perplexity),
+                             int(iterations), int(seed))
+
+    o = st.columns([2.2, 1.2, 1.2])
+    chosen = o[0].multiselect("Overlay generated samples from", list(generators), key="proj.overlay", bind="query-params",
+                              format_func=generators.get,
+                              help="Samples pass through the same features and are placed on this "
+                                   "map: gaps show modes a model misses.")
+    n_samples = o[1].select_slider("Samples per model", SAMPLE_COUNTS, key="proj.n_samples", bind="query-params")
+    sample_seed = o[2].number_input("Sample seed", 0, 10_000, key="proj.sample_seed", bind="query-params", step=1)
+
+    try:
+        images, labels = maps.held_out(dataset, settings.points)
+        maps.features_shown(dataset, source, settings.points, options[source])  # a bar the first time
+        xy = maps.ready_coords(settings) if method == "PCA" else tsne_coords(settings)
+        if xy is None:  # a t-SNE fitted here: a job with its progress bar, or a question first
+            pending_tsne(settings)
+            state.stop()
+        overlays, pending = [], []
+        for folder in chosen:
+            if folder not in generators:
+                continue
+            found = maps.cached_overlay(settings, folder, int(n_samples), int(sample_seed))
+            if found is None and maps.overlay_estimate(settings, folder, int(n_samples)) <= 2.0:
+                with st.spinner(f"Sampling {generators[folder]} and placing its samples…"):
+                    found = maps.overlay(settings, folder, int(n_samples), int(sample_seed))
+            if found is None:  # longer: a job with its progress bar, or a question first
+                pending.append(folder)
+                continue
+            overlays.append({"name": generators[folder], "xy": found[1], "images": found[0]})
+        for folder in pending:
+            pending_overlay(settings, folder, generators[folder], int(n_samples), int(sample_seed))
+    except (ValueError, data.DataNotFoundError) as exc:
+        st.error(f"This map cannot be drawn: {exc}", icon="⚠️")
+        state.stop()
+
+    axis = ("PC 1", "PC 2") if method == "PCA" else ("t-SNE 1", "t-SNE 2")
+    pin = st.session_state.get("proj.pin")
+    left, right = st.columns([3, 1])
+    with left:
+        if pin is not None:  # a pin from another map (fewer points, an overlay removed) is dropped
+            a, i = pin
+            sizes = [len(labels)] + [len(o["xy"]) for o in overlays]
+            if a >= len(sizes) or i >= sizes[a]:
+                st.session_state.pop("proj.pin", None)
+                pin = None
+        atlases = [components.atlas_url(images)] + [components.atlas_url(o["images"]) for o in overlays]
+        ratio = maps.pca_map(dataset, source, settings.points).explained_variance_ratio if method == "PCA" else None
+        components.scatter_map(maps.groups(xy, labels, classes, overlays), atlases, axis,
+                               key="proj.map", on_pick=_pin_from_map, pinned=pin,
+                               bars=None if ratio is None else maps.variance_bars(ratio))
+        if ratio is not None:
+            what, dims = options[source].split(":")[0], len(ratio)  # ratio: up to 50 components
+            rest = (f"50 keep {ratio.sum():.1%}" if dims == 50 else
+                    f"it has only {dims} dimensions" if dims <= 2 else f"all {dims} of its dimensions keep 100%")
+            st.caption(f"Two components keep {ratio[:2].sum():.1%} of the variance of {what}; {rest}.")
+    with right:
+        st.markdown("**Pinned point**")
+        if pin is None:
+            st.caption("Click a point on the map to pin it here.")
+        else:
+            a, i = pin
+            image = images[i] if a == 0 else overlays[a - 1]["images"][i]
+            what = f"held-out #{i} · {classes[labels[i]]}" if a == 0 else f"{overlays[a - 1]['name']} sample #{i}"
+            st.image(upscale(image, 5), caption=what, output_format="PNG")
+            ckpt = None if source == projection.PIXELS else loaders.load_checkpoint(source)
+            if ckpt is not None and ckpt.card["family"] == "vae":
+                mu = projection.source_features(source, image[None], ckpt)
+                with torch.inference_mode():
+                    decoded = sample.to_uint8(ckpt.model.decode(torch.from_numpy(mu).float()))[0]
+                st.image(upscale(decoded, 5), output_format="PNG",
+                         caption=f"decoded μ = ({', '.join(f'{v:.2f}' for v in mu[0][:4])}"
+                                 f"{', …' if mu.shape[1] > 4 else ''})")
+            if st.button("Unpin", key="proj.unpin"):
+                st.session_state.pop("proj.pin", None)
+                st.rerun()
+        st.download_button("Download coordinates (CSV)",  # made when clicked: 10 ms a run otherwise
+                           lambda: maps.csv_bytes(xy, labels, classes, overlays, axis), on_click="ignore",
+                           file_name=f"{dataset}-{maps.folder_name(source)}-{method.lower()}.csv",
+                           mime="text/csv", key="proj.csv")
+
+
 state.page_setup()
 init_state()
 st.title("Projections: maps of data, latents and samples")
@@ -156,96 +255,5 @@ if st.session_state["proj.points"] not in counts:
 points = top[1].select_slider("Held-out points", counts, key="proj.points", bind="query-params",
                               help="The 2,000 bundled held-out images; 5,000 where the "
                                    "dataset's files are installed.")
-method = top[2].radio("Method", ["PCA", "t-SNE"], key="proj.method", bind="query-params", horizontal=True)
-if method == "t-SNE":
-    c = st.columns(3)
-    perplexity = c[0].slider("Perplexity", 5, 100, key="proj.perplexity", bind="query-params",
-                             help="Roughly how many neighbours each point keeps close.")
-    iterations = c[1].select_slider("Iterations", [250, 500, 750, 1000, 1500, 2000],
-                                    key="proj.iterations", bind="query-params",
-                                    help="The first quarter (at most 250) is early exaggeration.")
-    seed = c[2].number_input("Seed", 0, 10_000, key="proj.seed", bind="query-params", step=1)
-else:
-    perplexity, iterations, seed = 30, 1000, 0
-settings = maps.Settings(dataset, source, int(points), method, float(perplexity),
-                         int(iterations), int(seed))
-
-o = st.columns([2.2, 1.2, 1.2])
-chosen = o[0].multiselect("Overlay generated samples from", list(generators), key="proj.overlay", bind="query-params",
-                          format_func=generators.get,
-                          help="Samples pass through the same features and are placed on this "
-                               "map: gaps show modes a model misses.")
-n_samples = o[1].select_slider("Samples per model", SAMPLE_COUNTS, key="proj.n_samples", bind="query-params")
-sample_seed = o[2].number_input("Sample seed", 0, 10_000, key="proj.sample_seed", bind="query-params", step=1)
-
-try:
-    images, labels = maps.held_out(dataset, settings.points)
-    maps.features_shown(dataset, source, settings.points, options[source])  # a bar the first time
-    xy = maps.ready_coords(settings) if method == "PCA" else tsne_coords(settings)
-    if xy is None:  # a t-SNE fitted here: a job with its progress bar, or a question first
-        pending_tsne(settings)
-        state.stop()
-    overlays, pending = [], []
-    for folder in chosen:
-        if folder not in generators:
-            continue
-        found = maps.cached_overlay(settings, folder, int(n_samples), int(sample_seed))
-        if found is None and maps.overlay_estimate(settings, folder, int(n_samples)) <= 2.0:
-            with st.spinner(f"Sampling {generators[folder]} and placing its samples…"):
-                found = maps.overlay(settings, folder, int(n_samples), int(sample_seed))
-        if found is None:  # longer: a job with its progress bar, or a question first
-            pending.append(folder)
-            continue
-        overlays.append({"name": generators[folder], "xy": found[1], "images": found[0]})
-    for folder in pending:
-        pending_overlay(settings, folder, generators[folder], int(n_samples), int(sample_seed))
-except (ValueError, data.DataNotFoundError) as exc:
-    st.error(f"This map cannot be drawn: {exc}", icon="⚠️")
-    state.stop()
-
-axis = ("PC 1", "PC 2") if method == "PCA" else ("t-SNE 1", "t-SNE 2")
-pin = st.session_state.get("proj.pin")
-left, right = st.columns([3, 1])
-with left:
-    if pin is not None:  # a pin from another map (fewer points, an overlay removed) is dropped
-        a, i = pin
-        sizes = [len(labels)] + [len(o["xy"]) for o in overlays]
-        if a >= len(sizes) or i >= sizes[a]:
-            st.session_state.pop("proj.pin", None)
-            pin = None
-    atlases = [components.atlas_url(images)] + [components.atlas_url(o["images"]) for o in overlays]
-    ratio = maps.pca_map(dataset, source, settings.points).explained_variance_ratio if method == "PCA" else None
-    components.scatter_map(maps.groups(xy, labels, classes, overlays), atlases, axis,
-                           key="proj.map", on_pick=_pin_from_map, pinned=pin,
-                           bars=None if ratio is None else maps.variance_bars(ratio))
-    if ratio is not None:
-        what, dims = options[source].split(":")[0], len(ratio)  # ratio: up to 50 components
-        rest = (f"50 keep {ratio.sum():.1%}" if dims == 50 else
-                f"it has only {dims} dimensions" if dims <= 2 else f"all {dims} of its dimensions keep 100%")
-        st.caption(f"Two components keep {ratio[:2].sum():.1%} of the variance of {what}; {rest}.")
-with right:
-    st.markdown("**Pinned point**")
-    if pin is None:
-        st.caption("Click a point on the map to pin it here.")
-    else:
-        a, i = pin
-        image = images[i] if a == 0 else overlays[a - 1]["images"][i]
-        what = f"held-out #{i} · {classes[labels[i]]}" if a == 0 else f"{overlays[a - 1]['name']} sample #{i}"
-        st.image(upscale(image, 5), caption=what, output_format="PNG")
-        ckpt = None if source == projection.PIXELS else loaders.load_checkpoint(source)
-        if ckpt is not None and ckpt.card["family"] == "vae":
-            mu = projection.source_features(source, image[None], ckpt)
-            with torch.inference_mode():
-                decoded = sample.to_uint8(ckpt.model.decode(torch.from_numpy(mu).float()))[0]
-            st.image(upscale(decoded, 5), output_format="PNG",
-                     caption=f"decoded μ = ({', '.join(f'{v:.2f}' for v in mu[0][:4])}"
-                             f"{', …' if mu.shape[1] > 4 else ''})")
-        if st.button("Unpin", key="proj.unpin"):
-            st.session_state.pop("proj.pin", None)
-            st.rerun()
-    st.download_button("Download coordinates (CSV)",  # made when clicked: 10 ms a run otherwise
-                       lambda: maps.csv_bytes(xy, labels, classes, overlays, axis), on_click="ignore",
-                       file_name=f"{dataset}-{maps.folder_name(source)}-{method.lower()}.csv",
-                       mime="text/csv", key="proj.csv")
-
+map_view(dataset, source, int(points), options, classes, generators)
 explain()
