@@ -13,6 +13,7 @@ import numpy as np
 import streamlit as st
 
 from genlab.images import file_name, grid, to_gif, to_png, upscale
+from genlab_ui import state
 
 _STATIC = Path(__file__).parent / "static"
 _SERVED = Path(__file__).resolve().parent.parent / "static"  # served at app/static/ by Streamlit
@@ -67,6 +68,7 @@ def below_the_fold(page: str) -> bool:
                   on_painted_change=lambda: None)
     if not painted:
         st.caption(FOLD_CAPTION)
+        state.report_later()
     return painted
 
 

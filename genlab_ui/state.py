@@ -67,6 +67,8 @@ def report_dropped_params() -> None:
     """One short notice for what a link asked that this page could not use: values a bound
     widget refused (Streamlit removed them from the URL), parameters no widget here knows
     (removed now), and an unknown dataset or model."""
+    if st.session_state.pop("_url_report_later", False) and "_url_asked" in st.session_state:
+        return  # a first screen alone: the run that draws the rest reports (see report_later)
     dropped = _dropped()
     _, before = st.session_state.pop("_url_asked", (None, {}))
     for name, value in before.items():
@@ -78,10 +80,18 @@ def report_dropped_params() -> None:
             del st.query_params[name]
             dropped.append(f"{name}={value}")
     if dropped:
+        dropped[:] = dict.fromkeys(dropped)  # a value refused in a stopped run and again
         shown = ", ".join(dropped[:4]) + (f" and {len(dropped) - 4} more" if len(dropped) > 4 else "")
         st.toast(f"Some settings in the link do not fit here and were left at their defaults: {shown}",
                  icon="🔗", duration="long")  # time to read what was dropped
         dropped.clear()
+
+
+def report_later() -> None:
+    """This run draws the page's first screen alone and the browser asks for the rest right
+    after (``components.below_the_fold``): leave the link's notice to that run. A toast sent
+    now would be gone with it, as a rerun clears the elements its run did not draw again."""
+    st.session_state["_url_report_later"] = True
 
 
 def stop() -> None:

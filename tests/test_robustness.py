@@ -112,6 +112,23 @@ def test_a_page_that_ends_early_still_reports_what_the_link_asked_and_could_not_
     assert "_url_asked" not in at.session_state  # reported: a later run does not repeat it
 
 
+def test_the_notice_comes_with_the_run_that_draws_below_the_fold(monkeypatch):
+    """A page's first run draws its first screen alone and the browser asks for the rest at
+    once: a toast sent by the first run would be cleared by the second (a CI run under load
+    saw no notice), so the second run sends it."""
+    from genlab_ui import components
+    monkeypatch.setattr(components, "DEFER_BELOW_FOLD", True)  # as in the browser
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.switch_page("pages/gans.py")
+    at.query_params["bogus"] = "1"
+    at.run()
+    assert not at.exception and not at.toast and "_url_asked" in at.session_state
+    at.session_state["fold.gans"] = {"painted": True}  # what the first-screen component sends
+    at.run()
+    notices = [t.value for t in at.toast]
+    assert len(notices) == 1 and "bogus=1" in notices[0] and "_url_asked" not in at.session_state
+
+
 def _run_stopped_before_its_report():
     import streamlit as st
 
