@@ -164,7 +164,8 @@ def many_images() -> None:
     strips = [images, reconstructions(folder, images)] + ([reconstructions(vae, images)] if vae else [])
     figure(grid(np.concatenate(strips), ncol=GRID),
            "rows: held-out images · BiGAN G(E(x))" + (f" · {name_of(vae)}" if vae else ""),
-           file_name(loaders.model_id(folder), "reconstructions", f"seed{seed}", ext="png"))
+           file_name(loaders.model_id(folder), "reconstructions", f"seed{seed}", ext="png"),
+           key="dl.bigan.reconstructions")
     predicted = [opinions(dataset, s) for s in strips]
     if predicted[0] is not None:
         same = [float((p == labels[pick]).mean()) for p in predicted[1:]]

@@ -391,7 +391,8 @@ def compare(folder: str) -> None:
         kept = st.session_state["diff.compare_result"] = (key, job.result)
     for col, (name, (grid_images, wall)) in zip(st.columns(len(kept[1])), kept[1].items()):
         figure(grid(grid_images, ncol=2), f"{name}: {wall:.1f} s",
-               file_name(loaders.model_id(folder), name, f"seed{seed}", ext="png"), scale=3, where=col)
+               file_name(loaders.model_id(folder), name, f"seed{seed}", ext="png"), scale=3, where=col,
+               key=f"dl.diff.compare.{name}")
     st.caption("DDIM with η = 0 is deterministic given x_T, so its samples agree across K "
                "more and more as K grows; DDPM adds fresh noise at every step.")
 

@@ -99,7 +99,7 @@ def samples(folder: str) -> None:
     figure(grid(images, ncol=GRID_COLUMNS[n]), f"{n} samples x = f⁻¹(z), z ~ N(0, {temperature:.2f}²·I), "
            f"seed {seed} · sampled in {wall * 1000:.0f} ms",
            file_name(loaders.model_id(folder), f"{n}-samples", f"T{temperature:.2f}", f"seed{seed}", ext="png"),
-           scale=3 if n == 16 else 2)
+           scale=3 if n == 16 else 2, key="dl.flows.samples")
     st.caption("One pass through the inverse network per batch: a flow samples as fast as a "
                "GAN. Lower T trades variety for cleaner strokes; at T = 0 every cell is the "
                "same image, the one whose z is the mode of N(0, I).")

@@ -314,7 +314,8 @@ def side_by_side() -> None:
                     images = loaders.samples(folder, n, seed)
                 note = "its own noise from the same seed"
             figure(grid(images, ncol=ncol(n)), f"{title} · seed {seed} · {note}",
-                   file_name(loaders.model_id(folder), f"{n}-samples", f"seed{seed}", ext="png"), scale=scale)
+                   file_name(loaders.model_id(folder), f"{n}-samples", f"seed{seed}", ext="png"), scale=scale,
+                   key=f"dl.gans.row.{loaders.model_id(folder)}")
     st.caption("Every GAN draws z ~ N(0, I) in ℝ⁹⁶ from the seed, so the GAN grids share "
                "their z cell by cell; the VAE (16-D latent) and DDPM (x_T of 784 values) draw "
                "their own noise from the same seed.")
@@ -334,7 +335,8 @@ def snapshot_grid(folder: str, snaps: dict, step: int) -> None:
     figure(grid(snaps["images"][i], ncol=8),
            f"{name_of(folder)} at step {step:,}: the same {snaps['images'].shape[1]} z "
            f"(seed {snaps['seed']}) at every snapshot",
-           file_name(loaders.model_id(folder), "training", f"step{step}", ext="png"))
+           file_name(loaders.model_id(folder), "training", f"step{step}", ext="png"),
+           key=f"dl.gans.replay.{loaders.model_id(folder)}")
     gif_download([grid(frame, ncol=8) for frame in snaps["images"]],
                  file_name(loaders.model_id(folder), "training-replay", ext="gif"), ms=400)
 
