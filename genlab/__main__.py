@@ -85,8 +85,6 @@ def _cmd_train(args) -> int:
 
     rank, world = dist_info()
     name, family, config = registry.resolve_model(args.model)
-    for override in args.set or []:
-        config = registry.parse_override(config, override)
     folder = args.dataset == data.FOLDER_DATASET  # your own images
     if folder and not args.data_dir:
         raise ValueError("--dataset images needs --data-dir: a folder of PNG/JPG images, or one "
@@ -103,8 +101,8 @@ def _cmd_train(args) -> int:
             raise ValueError(f"--resume: {out} holds a {card['family']} on {card['dataset']}, "
                              f"not a {family.name} on {dataset}")
         config = family.config_from_dict(card["config"])
-        for override in args.set or []:
-            config = registry.parse_override(config, override)
+    for override in args.set or []:
+        config = registry.parse_override(config, override)
     if folder:
         splits, skipped = data.read_image_folder(args.data_dir, dataset, seed=args.seed)
         for line in skipped[:10]:
