@@ -311,9 +311,11 @@ def _cmd_eval(args) -> int:
         if args.write:
             checkpoints.update_card(folder, metrics=metrics)
         results[card["id"]] = metrics
-    if args.write and args.all:
-        evaluate.DOCS.mkdir(exist_ok=True)
-        (evaluate.DOCS / "model-zoo.md").write_text(evaluate.zoo_markdown(args.root))
+    if args.write and args.all:  # the project's table for the shipped tree; another tree's beside it
+        shipped = args.root is None or Path(args.root).resolve() == checkpoints.ROOT.resolve()
+        docs = evaluate.DOCS if shipped else Path(args.root)
+        docs.mkdir(parents=True, exist_ok=True)
+        (docs / "model-zoo.md").write_text(evaluate.zoo_markdown(args.root))
     print(json.dumps(results if args.all else next(iter(results.values())), indent=2))
     return 0
 
