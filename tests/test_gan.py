@@ -225,3 +225,14 @@ def test_spectral_norm_hinge_ttur_step_trains_both_networks():
     with torch.no_grad():  # the parametrized weight has spectral norm ~1 (power iteration)
         sigma = torch.linalg.matrix_norm(conv.weight.flatten(1), ord=2).item()
     assert sigma == pytest.approx(1.0, abs=0.15)
+
+
+def test_conv_head_draws_28x28_from_shared_feature_maps():
+    cfg = GANConfig(arch="dcgan", channels=8, g_head="conv")
+    model = GAN(cfg)
+    head = model.generator.net[-3:]  # ReLU of the 28×28 features, 3×3 conv, tanh
+    assert isinstance(head[1], torch.nn.Conv2d) and head[1].in_channels == 4  # channels / 2
+    x = model.generate(torch.randn(5, cfg.noise_dim))
+    assert x.shape == (5, 1, 28, 28) and 0 <= x.min() and x.max() <= 1
+    with pytest.raises(ValueError, match="g_head"):
+        GANConfig(arch="dcgan", g_head="pixelshuffle")

@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 ARCHS = ("mlp", "dcgan")
+G_HEADS = ("convt", "conv")
 LOSSES = ("bce", "wgan-gp", "hinge", "gan-qp")
 D_NORMS = ("none", "batch", "layer", "spectral")
 
@@ -36,6 +37,10 @@ class GANConfig:
     g_hidden: tuple[int, ...] = (256, 512, 1024)  # mlp: generator widths
     d_hidden: tuple[int, ...] = (512, 256)  # mlp: discriminator widths
     channels: int = 32  # dcgan: width at 14×14 (doubled at 7×7) in G and D
+    g_head: str = "convt"  # dcgan: how G reaches 28×28. "convt": one transposed convolution
+    # straight to the pixel (Radford et al.'s layout); "conv": a transposed convolution to
+    # channels/2 feature maps at 28×28 (BatchNorm, ReLU), then a 3×3 convolution to the pixel,
+    # so neighbouring pixels are drawn from shared features (fewer checkerboard speckles)
     d_norm: str = "none"  # "batch" (DCGAN), "layer", "spectral" (every D layer's weight divided by
     # its largest singular value: D is 1-Lipschitz per layer, Miyato et al. 2018) or "none"; a WGAN-GP critic cannot use
     # batch norm: the penalty is on each sample's gradient, batch norm couples the samples
@@ -54,7 +59,7 @@ class GANConfig:
 
     def __post_init__(self) -> None:
         for name, value, valid in (("arch", self.arch, ARCHS), ("loss", self.loss, LOSSES),
-                                   ("d_norm", self.d_norm, D_NORMS)):
+                                   ("d_norm", self.d_norm, D_NORMS), ("g_head", self.g_head, G_HEADS)):
             if value not in valid:
                 raise ValueError(f"unknown {name} {value!r}; valid: {', '.join(valid)}")
         if self.loss == "wgan-gp" and self.d_norm == "batch":
@@ -96,7 +101,15 @@ class Generator(nn.Module):
                 nn.ReLU(), nn.Unflatten(1, (2 * c, q, q)),  # (B, 2c, 7, 7)
                 nn.ConvTranspose2d(2 * c, c, 4, 2, 1, bias=False), nn.BatchNorm2d(c),
                 nn.ReLU(),  # (B, c, 14, 14)
-                nn.ConvTranspose2d(c, 1, 4, 2, 1), nn.Tanh())  # (B, 1, 28, 28)
+                *self._head(c), nn.Tanh())  # (B, 1, 28, 28)
+
+    def _head(self, c: int) -> list[nn.Module]:
+        """(B, c, 14, 14) -> (B, 1, 28, 28), before the tanh."""
+        if self.config.g_head == "convt":
+            return [nn.ConvTranspose2d(c, 1, 4, 2, 1)]
+        h = max(c // 2, 1)
+        return [nn.ConvTranspose2d(c, h, 4, 2, 1, bias=False), nn.BatchNorm2d(h), nn.ReLU(),
+                nn.Conv2d(h, 1, 3, 1, 1)]
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         return self.net(z)
