@@ -11,6 +11,21 @@ from genlab.data import write_idx
 os.environ.setdefault("GENLAB_DEFER_BELOW_FOLD", "0")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_caches_after_a_checkpoints_swap(monkeypatch):
+    """A test that points checkpoints.ROOT elsewhere leaves Streamlit's cached catalogue of that
+    folder behind; clear it, so the tests after it see the shipped checkpoints whatever their
+    order. (Requesting monkeypatch here tears this fixture down before the patch is undone.)"""
+    from genlab import checkpoints
+
+    before = (checkpoints.ROOT, list(checkpoints.EXTRA_ROOTS))
+    yield
+    if (checkpoints.ROOT, list(checkpoints.EXTRA_ROOTS)) != before:
+        import streamlit as st
+
+        st.cache_data.clear()
+
+
 def make_idx_set(folder, n_train=64, n_test=32, names=("train", "t10k"), gz=True, seed=0):
     """Random IDX files in the official layout (small), for data and CLI tests."""
     rng = np.random.default_rng(seed)
