@@ -236,3 +236,50 @@ def test_conv_head_draws_28x28_from_shared_feature_maps():
     assert x.shape == (5, 1, 28, 28) and 0 <= x.min() and x.max() <= 1
     with pytest.raises(ValueError, match="g_head"):
         GANConfig(arch="dcgan", g_head="pixelshuffle")
+
+
+def test_translation_moves_each_image_by_at_most_the_shift_and_keeps_gradients():
+    from genlab.families.gan import translate
+
+    x = -torch.ones(32, 1, 28, 28)
+    x[:, 0, 10, 12] = 1  # one lit pixel on the background
+    x.requires_grad_(True)
+    moved = translate(x, 3, torch.Generator().manual_seed(0))
+    where = [(img[0] == 1).nonzero()[0].tolist() for img in moved.detach()]
+    assert all(abs(r - 10) <= 3 and abs(c - 12) <= 3 for r, c in where)
+    assert len({tuple(w) for w in where}) > 5  # each image its own shift
+    assert (moved.detach() == -1).sum() == 32 * (28 * 28 - 1)  # what moved in is background
+    moved.sum().backward()
+    assert x.grad[:, 0, 10, 12].eq(1).all()  # the lit pixel's gradient comes back
+
+
+def test_cutout_blanks_one_square_and_none_draws_nothing():
+    from genlab.families.gan import augment, cutout
+
+    cut = cutout(torch.ones(64, 1, 28, 28), 14, torch.Generator().manual_seed(0))
+    blank = (cut == -1).sum(dim=(1, 2, 3))
+    assert blank.max() == 14 * 14 and blank.min() >= 7 * 7  # a square, clipped at the border
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand(4, 1, 28, 28)
+    assert augment(x, "none", gen) is x
+    assert torch.equal(gen.get_state(), torch.Generator().manual_seed(0).get_state())
+    with pytest.raises(ValueError, match="d_augment"):
+        GANConfig(arch="dcgan", d_augment="flip")
+    with pytest.raises(ValueError, match="d_augment"):
+        GANConfig(arch="dcgan", loss="wgan-gp", d_norm="none", d_augment="translation")
+
+
+def test_gan_step_shows_d_augmented_images_only_when_asked():
+    from genlab.families.gan import gan_optimizers, gan_step
+
+    x = torch.rand(16, 1, 28, 28)
+    for policy in ("none", "translation,cutout"):
+        torch.manual_seed(0)
+        model = GAN(GANConfig(arch="dcgan", channels=8, d_norm="batch", d_augment=policy))
+        seen = []
+        model.discriminator.register_forward_pre_hook(lambda mod, args: seen.append(args[0].detach()))
+        out = gan_step(model, gan_optimizers(model, TrainConfig(steps=1, lr=2e-4)), x, torch.zeros(16),
+                       torch.Generator().manual_seed(0))
+        assert all(math.isfinite(v) for v in out.values()) and len(seen) == 3  # real, fake (D), fake (G)
+        assert torch.equal(seen[0], x * 2 - 1) == (policy == "none")
+        assert torch.equal(seen[1], seen[2]) == (policy == "none")  # each pass its own draw

@@ -108,6 +108,42 @@ def gan_qp_g_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch
     return (real_scores - fake_scores).mean()
 
 
+# --- differentiable augmentation: D sees shifted (and cut) images, real and fake alike ------
+
+def translate(x: torch.Tensor, shift: int, gen: torch.Generator, fill: float = -1.0) -> torch.Tensor:
+    """Each image of (B, C, H, W) moved by its own (dy, dx), uniform in [−shift, shift]; what
+    moves in is ``fill`` (the background, −1 in G's range). Indexing, so gradients reach x."""
+    b, _, h, w = x.shape
+    dy, dx = (torch.randint(-shift, shift + 1, (b,), generator=gen) for _ in range(2))
+    padded = F.pad(x, (shift, shift, shift, shift), value=fill)
+    rows = torch.arange(h)[None, :] + (shift - dy)[:, None]  # (B, H): source row of each output row
+    cols = torch.arange(w)[None, :] + (shift - dx)[:, None]
+    return padded[torch.arange(b)[:, None, None], :, rows[:, :, None], cols[:, None, :]].permute(0, 3, 1, 2)
+
+
+def cutout(x: torch.Tensor, size: int, gen: torch.Generator, fill: float = -1.0) -> torch.Tensor:
+    """Each image with a ``size``×``size`` square (its centre uniform over the image, clipped at
+    the border) set to ``fill``."""
+    b, _, h, w = x.shape
+    cy, cx = torch.randint(0, h, (b,), generator=gen), torch.randint(0, w, (b,), generator=gen)
+    off_y = torch.arange(h)[None, :] - cy[:, None] + size // 2  # (B, H): 0 … size−1 inside
+    off_x = torch.arange(w)[None, :] - cx[:, None] + size // 2
+    inside_y, inside_x = (off_y >= 0) & (off_y < size), (off_x >= 0) & (off_x < size)
+    cut = (inside_y[:, :, None] & inside_x[:, None, :])[:, None]  # (B, 1, H, W)
+    return x.masked_fill(cut, fill)
+
+
+def augment(x: torch.Tensor, policy: str, gen: torch.Generator) -> torch.Tensor:
+    """``policy`` (GANConfig.d_augment) applied to images in [−1, 1]: 28×28 images shift by up
+    to 3 pixels (an eighth, Zhao et al.'s ratio) and lose a 14×14 square (half); "none" returns
+    x itself and draws nothing from ``gen``."""
+    if "translation" in policy:
+        x = translate(x, max(1, x.shape[-1] // 8), gen)
+    if "cutout" in policy:
+        x = cutout(x, x.shape[-1] // 2, gen)
+    return x
+
+
 # --- training: alternate D and G updates (Goodfellow et al. 2014, algorithm 1) -------------
 
 def gan_optimizers(model, tcfg: TrainConfig) -> list[torch.optim.Optimizer]:
@@ -141,15 +177,16 @@ def gan_step(model, optimizers, x: torch.Tensor, y: torch.Tensor, gen: torch.Gen
     z = torch.randn((real.shape[0], model.config.noise_dim), generator=gen)
     fake = model.generator(z)
     hinge = model.config.loss == "hinge"
+    policy = model.config.d_augment  # what D sees of an image ("none": the image itself)
     # (1) update D: maximise log D(x) + log(1 - D(G(z))) (or the hinge); G's graph is cut by detach
-    real_logits = model.discriminator(real)
-    fake_logits = model.discriminator(fake.detach())
+    real_logits = model.discriminator(augment(real, policy, gen))
+    fake_logits = model.discriminator(augment(fake.detach(), policy, gen))
     d_loss = (d_hinge_loss if hinge else d_bce_loss)(real_logits, fake_logits)
     opt_d.zero_grad(set_to_none=True)
     d_loss.backward()
     opt_d.step()
     # (2) update G: maximise log D(G(z)) (hinge: E D(G(z))) through the just-updated D
-    fake_scores = model.discriminator(fake)
+    fake_scores = model.discriminator(augment(fake, policy, gen))
     g_loss = -fake_scores.mean() if hinge else g_nonsaturating_loss(fake_scores)
     opt_g.zero_grad(set_to_none=True)
     g_loss.backward()

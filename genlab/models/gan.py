@@ -25,6 +25,7 @@ ARCHS = ("mlp", "dcgan")
 G_HEADS = ("convt", "conv")
 LOSSES = ("bce", "wgan-gp", "hinge", "gan-qp")
 D_NORMS = ("none", "batch", "layer", "spectral")
+D_AUGMENTS = ("none", "translation", "translation,cutout")
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,10 @@ class GANConfig:
     qp_lambda: float = 10.0  # GAN-QP's λ: |D(x) − D(x̃)| may grow up to about λ·mean|x − x̃|
     adam_betas: tuple[float, ...] = (0.5, 0.999)  # (0.5, 0.999) for DCGAN; (0.0, 0.9) for WGAN-GP
     d_lr_ratio: float = 1.0  # D's learning rate over G's (two time-scale updates, Heusel et al. 2017)
+    d_augment: str = "none"  # what D sees of every image, real and generated alike, in both
+    # updates (differentiable augmentation, Zhao et al. 2020): "translation" shifts each image
+    # by up to 3 pixels, "translation,cutout" also blanks a random 14×14 square. D then cannot
+    # memorise a small training set, and G is not pushed to draw the augmented images
     image_size: int = 28  # MNIST and Fashion-MNIST are 28×28 grey
 
     @property
@@ -59,12 +64,15 @@ class GANConfig:
 
     def __post_init__(self) -> None:
         for name, value, valid in (("arch", self.arch, ARCHS), ("loss", self.loss, LOSSES),
-                                   ("d_norm", self.d_norm, D_NORMS), ("g_head", self.g_head, G_HEADS)):
+                                   ("d_norm", self.d_norm, D_NORMS), ("g_head", self.g_head, G_HEADS),
+                                   ("d_augment", self.d_augment, D_AUGMENTS)):
             if value not in valid:
                 raise ValueError(f"unknown {name} {value!r}; valid: {', '.join(valid)}")
         if self.loss == "wgan-gp" and self.d_norm == "batch":
             raise ValueError("a WGAN-GP critic cannot use batch norm (the gradient penalty is "
                              "per sample); use d_norm='layer' or 'none'")
+        if self.d_augment != "none" and self.loss not in ("bce", "hinge"):
+            raise ValueError(f"d_augment is for the bce and hinge losses; got loss={self.loss!r}")
         if self.n_critic < 1:
             raise ValueError(f"n_critic must be at least 1; got {self.n_critic}")
 
