@@ -283,3 +283,22 @@ def test_gan_step_shows_d_augmented_images_only_when_asked():
         assert all(math.isfinite(v) for v in out.values()) and len(seen) == 3  # real, fake (D), fake (G)
         assert torch.equal(seen[0], x * 2 - 1) == (policy == "none")
         assert torch.equal(seen[1], seen[2]) == (policy == "none")  # each pass its own draw
+
+
+def test_r1_penalty_is_the_squared_input_gradient_and_trains_d():
+    from genlab.families.gan import gan_optimizers, gan_step, r1_penalty
+
+    w = torch.randn(1, 1, 28, 28, requires_grad=True)
+    x = torch.rand(8, 1, 28, 28, requires_grad=True)
+    logits = (x * w).sum(dim=(1, 2, 3)) + (x ** 2).sum(dim=(1, 2, 3))  # ∇ₓ = w + 2x
+    penalty = r1_penalty(logits, x)
+    assert penalty.item() == pytest.approx((w + 2 * x).pow(2).sum(dim=(1, 2, 3)).mean().item(), rel=1e-5)
+    penalty.backward()
+    assert w.grad is not None and w.grad.abs().sum() > 0  # the graph was kept: it trains D
+    torch.manual_seed(0)
+    model = GAN(GANConfig(arch="dcgan", channels=8, d_norm="batch", r1_gamma=10.0))
+    out = gan_step(model, gan_optimizers(model, TrainConfig(steps=1, lr=2e-4)), torch.rand(16, 1, 28, 28),
+                   torch.zeros(16), torch.Generator().manual_seed(0))
+    assert out["r1"] > 0 and math.isfinite(out["d_loss"])
+    with pytest.raises(ValueError, match="r1_gamma"):
+        GANConfig(arch="dcgan", loss="gan-qp", r1_gamma=1.0)

@@ -108,6 +108,13 @@ def gan_qp_g_loss(real_scores: torch.Tensor, fake_scores: torch.Tensor) -> torch
     return (real_scores - fake_scores).mean()
 
 
+def r1_penalty(real_logits: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """E‖∇ₓ D(x)‖² over the real images D just scored (``real`` must require grad); the graph
+    is kept, so the penalty trains D (Mescheder et al. 2018, eq. 9, without the γ/2)."""
+    (grad,) = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
+    return grad.pow(2).flatten(1).sum(1).mean()
+
+
 # --- differentiable augmentation: D sees shifted (and cut) images, real and fake alike ------
 
 def translate(x: torch.Tensor, shift: int, gen: torch.Generator, fill: float = -1.0) -> torch.Tensor:
@@ -179,9 +186,14 @@ def gan_step(model, optimizers, x: torch.Tensor, y: torch.Tensor, gen: torch.Gen
     hinge = model.config.loss == "hinge"
     policy = model.config.d_augment  # what D sees of an image ("none": the image itself)
     # (1) update D: maximise log D(x) + log(1 - D(G(z))) (or the hinge); G's graph is cut by detach
-    real_logits = model.discriminator(augment(real, policy, gen))
+    seen_real = augment(real, policy, gen).requires_grad_(model.config.r1_gamma > 0)
+    real_logits = model.discriminator(seen_real)
     fake_logits = model.discriminator(augment(fake.detach(), policy, gen))
     d_loss = (d_hinge_loss if hinge else d_bce_loss)(real_logits, fake_logits)
+    out = {}
+    if model.config.r1_gamma > 0:
+        out["r1"] = r1_penalty(real_logits, seen_real)
+        d_loss = d_loss + model.config.r1_gamma / 2 * out["r1"]
     opt_d.zero_grad(set_to_none=True)
     d_loss.backward()
     opt_d.step()
@@ -193,7 +205,7 @@ def gan_step(model, optimizers, x: torch.Tensor, y: torch.Tensor, gen: torch.Gen
     opt_g.step()
     return {"d_loss": d_loss.item(), "g_loss": g_loss.item(),
             "d_real": torch.sigmoid(real_logits).mean().item(),
-            "d_fake": torch.sigmoid(fake_logits).mean().item()}
+            "d_fake": torch.sigmoid(fake_logits).mean().item()} | {k: v.item() for k, v in out.items()}
 
 
 def gan_qp_step(model, optimizers, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator

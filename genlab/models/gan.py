@@ -55,6 +55,9 @@ class GANConfig:
     # updates (differentiable augmentation, Zhao et al. 2020): "translation" shifts each image
     # by up to 3 pixels, "translation,cutout" also blanks a random 14×14 square. D then cannot
     # memorise a small training set, and G is not pushed to draw the augmented images
+    r1_gamma: float = 0.0  # weight γ of the R1 penalty γ/2 · E‖∇ₓ D(x)‖² on real images
+    # (Mescheder et al. 2018): D's logit stays flat around the data, so G's gradient does not
+    # oscillate there; 0 turns it off
     image_size: int = 28  # MNIST and Fashion-MNIST are 28×28 grey
 
     @property
@@ -71,8 +74,11 @@ class GANConfig:
         if self.loss == "wgan-gp" and self.d_norm == "batch":
             raise ValueError("a WGAN-GP critic cannot use batch norm (the gradient penalty is "
                              "per sample); use d_norm='layer' or 'none'")
-        if self.d_augment != "none" and self.loss not in ("bce", "hinge"):
-            raise ValueError(f"d_augment is for the bce and hinge losses; got loss={self.loss!r}")
+        for name, value in (("d_augment", self.d_augment != "none"), ("r1_gamma", self.r1_gamma != 0)):
+            if value and self.loss not in ("bce", "hinge"):
+                raise ValueError(f"{name} is for the bce and hinge losses; got loss={self.loss!r}")
+        if self.r1_gamma < 0:
+            raise ValueError(f"r1_gamma must be at least 0; got {self.r1_gamma}")
         if self.n_critic < 1:
             raise ValueError(f"n_critic must be at least 1; got {self.n_critic}")
 
