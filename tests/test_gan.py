@@ -302,3 +302,18 @@ def test_r1_penalty_is_the_squared_input_gradient_and_trains_d():
     assert out["r1"] > 0 and math.isfinite(out["d_loss"])
     with pytest.raises(ValueError, match="r1_gamma"):
         GANConfig(arch="dcgan", loss="gan-qp", r1_gamma=1.0)
+
+
+@pytest.mark.parametrize("arch", ["mlp", "dcgan"])
+def test_minibatch_std_lets_d_tell_a_batch_of_copies_from_a_varied_one(arch):
+    from genlab.models.gan import MinibatchStd
+
+    torch.manual_seed(0)
+    model = GAN(GANConfig(arch=arch, channels=8, d_minibatch_std=True)).eval()
+    varied = torch.rand(8, 1, 28, 28)
+    copies = varied[:1].expand(8, -1, -1, -1)
+    # the copies' extra feature is 0, the varied batch's is not: D's score of the same image differs
+    assert not torch.allclose(model.score(varied)[0], model.score(copies)[0])
+    assert model.score(varied[:1]).shape == (1,)  # a batch of one works (its spread is 0)
+    out = MinibatchStd()(torch.randn(4, 3, 7, 7))
+    assert out.shape == (4, 4, 7, 7) and torch.equal(out[0, 3], out[3, 3])

@@ -55,6 +55,9 @@ class GANConfig:
     # updates (differentiable augmentation, Zhao et al. 2020): "translation" shifts each image
     # by up to 3 pixels, "translation,cutout" also blanks a random 14×14 square. D then cannot
     # memorise a small training set, and G is not pushed to draw the augmented images
+    d_minibatch_std: bool = False  # D's last layer also sees how much its features vary across
+    # the batch (their standard deviation, averaged: one more feature, or one more 7×7 map;
+    # Karras et al. 2018): a batch of near-copies is told apart, so G is pushed to vary
     r1_gamma: float = 0.0  # weight γ of the R1 penalty γ/2 · E‖∇ₓ D(x)‖² on real images
     # (Mescheder et al. 2018): D's logit stays flat around the data, so G's gradient does not
     # oscillate there; 0 turns it off
@@ -129,6 +132,16 @@ class Generator(nn.Module):
         return self.net(z)
 
 
+class MinibatchStd(nn.Module):
+    """(B, F) or (B, C, H, W) -> the same with one more feature (channel): the standard
+    deviation of every feature over the batch, averaged, the same for every image (Karras et al.
+    2018, sec. 3). A batch of one gets 0."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        spread = (x.var(dim=0, unbiased=False) + 1e-8).sqrt().mean() if len(x) > 1 else x.new_zeros(())
+        return torch.cat([x, spread.expand(len(x), 1, *x.shape[2:])], dim=1)
+
+
 class Discriminator(nn.Module):
     """Images (B, 1, 28, 28) in [−1, 1] -> one raw score per image (B,): a logit for
     ``bce``, a critic value for ``wgan-gp`` (no sigmoid in either)."""
@@ -145,13 +158,15 @@ class Discriminator(nn.Module):
             widths = [s * s, *config.d_hidden]
             for a, b in zip(widths[:-1], widths[1:]):
                 layers += [nn.Linear(a, b), _norm1d(config.d_norm, b), act()]
-            self.net = nn.Sequential(*layers, nn.Linear(widths[-1], 1, bias=bias))
+            std = [MinibatchStd()] if config.d_minibatch_std else []
+            self.net = nn.Sequential(*layers, *std, nn.Linear(widths[-1] + len(std), 1, bias=bias))
         else:
             c, q = config.channels, s // 4
+            std = [MinibatchStd()] if config.d_minibatch_std else []
             self.net = nn.Sequential(
                 nn.Conv2d(1, c, 4, 2, 1), act(),  # (B, c, 14, 14); no norm on the input layer
                 nn.Conv2d(c, 2 * c, 4, 2, 1), _norm2d(config.d_norm, 2 * c), act(),  # (B, 2c, 7, 7)
-                nn.Flatten(), nn.Linear(2 * c * q * q, 1, bias=bias))
+                *std, nn.Flatten(), nn.Linear((2 * c + len(std)) * q * q, 1, bias=bias))
         if config.d_norm == "spectral":
             for layer in self.net:
                 if isinstance(layer, (nn.Conv2d, nn.Linear)):
