@@ -68,6 +68,7 @@ def test_home_metrics_table_fits_its_expander(server, chromium):
     """#25 item 13: at 1,400 px the zoo's metrics table overflowed its expander ("CPU time" cut)."""
     page = chromium.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(server)
+    wait_drawn(page, "home")  # the expander sits below the fold: click it once the page is whole
     wait_idle(page)
     page.get_by_text("All held-out metrics").click()
     expander = page.locator('[data-testid="stExpander"]', has_text="All held-out metrics")
