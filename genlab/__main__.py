@@ -188,6 +188,17 @@ def sample_path(path: Path) -> Path:
     return path if path.suffix.lower() in (".png", ".npz") else path.with_name(path.name + ".npz")
 
 
+def _cmd_compact(args) -> int:
+    from genlab import checkpoints
+
+    for ckpt_id in args.ids:
+        folder = checkpoints.resolve(ckpt_id, args.root)
+        before, after = checkpoints.store_half(folder)
+        print(f"{ckpt_id}: {before / 1e6:.1f} MB -> {after / 1e6:.1f} MB (float16); now recompute its "
+              f"metrics: python -m genlab eval {ckpt_id} --recompute --write --data-dir DIR")
+    return 0
+
+
 def _cmd_sample(args) -> int:
     from tqdm import tqdm
 
@@ -462,6 +473,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="with --recompute, --samplers or --guidance-scales: store in card.json "
                         "(and docs/model-zoo.md with --all)")
     e.set_defaults(fn=_cmd_eval)
+
+    c = sub.add_parser("compact", help="store a checkpoint's weights in float16 (half the bytes; "
+                                       "the model still computes in float32), then recompute "
+                                       "its metrics with eval --recompute --write")
+    c.add_argument("ids", nargs="+", help="checkpoint ids, e.g. mnist/nice")
+    c.set_defaults(fn=_cmd_compact)
 
     m = sub.add_parser("maps", help="compute the default t-SNE maps the projections page ships")
     m.add_argument("--dataset", action="append", choices=DATASETS,

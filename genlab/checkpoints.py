@@ -109,6 +109,27 @@ def save(folder: str | os.PathLike, tensors: dict[str, torch.Tensor], card: dict
     return folder
 
 
+def store_half(folder: str | os.PathLike) -> tuple[int, int]:
+    """Rewrite a checkpoint's floating-point weights in float16: half the bytes on disk, while
+    the model still computes in float32 (``load_state_dict`` copies into float32 parameters).
+    The card records ``weights_dtype``; its metrics are then recomputed (``genlab eval
+    --recompute --write``), as rounding moves them a little. Returns the bytes before and after.
+
+    Raises:
+        CheckpointError: a weight too large for float16 (the file is left as it was).
+    """
+    folder = Path(folder)
+    card = read_card(folder)
+    tensors = load_tensors(folder, card)
+    half = {k: v.half() if v.is_floating_point() else v for k, v in tensors.items()}
+    for k, v in half.items():
+        if v.is_floating_point() and not torch.isfinite(v).all() and torch.isfinite(tensors[k]).all():
+            raise CheckpointError(f"{folder / WEIGHTS}: {k} has values beyond float16's range")
+    before = (folder / WEIGHTS).stat().st_size
+    save(folder, half, dict(card, weights_dtype="float16"))
+    return before, (folder / WEIGHTS).stat().st_size
+
+
 def update_card(folder: str | os.PathLike, **fields) -> dict:
     """Merge ``fields`` into a checkpoint's card (e.g. new metrics) atomically."""
     folder = Path(folder)

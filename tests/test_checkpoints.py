@@ -132,3 +132,27 @@ def test_several_checkpoint_folders_are_read_in_order(tmp_path, monkeypatch):
     out = subprocess.run([sys.executable, "-c", "from genlab import checkpoints as c; print(c.ROOT, c.EXTRA_ROOTS)"],
                          env=env, capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parent.parent).stdout
     assert out.strip() == f"{shipped} [PosixPath('{mine}')]"
+
+
+def test_float16_storage_halves_the_file_and_computes_in_float32(tmp_path, tiny_vae):
+    folder = checkpoints.save(tmp_path / "mnist" / "tiny", tiny_vae.state_dict(), card_for(tiny_vae))
+    before, after = checkpoints.store_half(folder)
+    assert after < 0.6 * before and after == (folder / "model.safetensors").stat().st_size
+    card = checkpoints.read_card(folder)
+    assert card["weights_dtype"] == "float16" and card["sha256"] == checkpoints.sha256_file(folder / "model.safetensors")
+    ckpt = registry.load(folder)  # the sha256 check passes on the rewritten file
+    for name, tensor in tiny_vae.state_dict().items():
+        loaded = ckpt.model.state_dict()[name]
+        assert loaded.dtype == tensor.dtype == torch.float32
+        torch.testing.assert_close(loaded, tensor, rtol=1e-3, atol=1e-4)  # rounded, not changed
+        assert not torch.equal(loaded, tensor) or tensor.abs().max() == 0
+
+
+def test_float16_storage_refuses_weights_out_of_range(tmp_path, tiny_vae):
+    state = {k: v.clone() for k, v in tiny_vae.state_dict().items()}
+    next(v for v in state.values() if v.is_floating_point()).view(-1)[0] = 1e6
+    folder = checkpoints.save(tmp_path / "ck", state, card_for(tiny_vae))
+    weights = (folder / "model.safetensors").read_bytes()
+    with pytest.raises(checkpoints.CheckpointError, match="beyond float16's range"):
+        checkpoints.store_half(folder)
+    assert (folder / "model.safetensors").read_bytes() == weights
