@@ -62,10 +62,10 @@ def below_the_fold(page: str) -> bool:
     if not DEFER_BELOW_FOLD:
         return True
     key = f"fold.{page}"
-    kept = st.session_state.get(key)
-    painted = bool(kept.get("painted") if isinstance(kept, dict) else getattr(kept, "painted", False))
+    painted = state.painted(st.session_state.get(key))
     _first_screen(key=key, data={"page": page, "painted": painted}, default={"painted": False},
                   on_painted_change=lambda: None)
+    state.fold_pending(None if painted else key)
     if not painted:
         st.caption(FOLD_CAPTION)
         state.report_later()

@@ -121,17 +121,69 @@ def resend_url() -> None:
         if last != ctx.page_script_hash:  # is Streamlit's own to write
             return
     with ctx.session_state.query_params() as params:
+        _bound_values_into(ctx, params)
         params._send_query_param_msg()  # no public call sends params bound to widgets
+
+
+def _bound_values_into(ctx, params) -> None:
+    """Make the query string this run sends agree with the bound widgets' values, as Streamlit
+    would write them (in the URL only when not the widget's default). A run's query string is
+    the URL when the browser asked for it, and the browser can ask before its URL shows a
+    click: a "+" on the seed that fell on an older run's last URL write (which did not know the
+    new seed) asked for its fragment's run with the URL that write left, without the seed,
+    though the widget had it. Streamlit internals (1.67); without them the URL is sent as it is."""
+    try:
+        metadata = ctx.session_state._state._new_widget_state.widget_metadata
+        bindings = list(params._bindings_by_param.items())
+        from streamlit.runtime.state.query_params import _coerce_value_for_query_url
+    except (AttributeError, ImportError):
+        return
+    for key, binding in bindings:
+        meta = metadata.get(binding.widget_id)
+        if meta is None or key not in st.session_state:
+            continue
+        value = st.session_state[key]
+        if value == meta.deserializer(None):
+            params._query_params.pop(key, None)
+        else:
+            params._query_params[key] = _coerce_value_for_query_url(meta.serializer(value), meta.value_type)
+
+
+def painted(kept) -> bool:
+    """Whether a first-screen component's state (``components.below_the_fold``) says the
+    browser has painted the first screen and asked for the rest."""
+    return bool(kept.get("painted") if isinstance(kept, dict) else getattr(kept, "painted", False))
+
+
+def fold_pending(key: str | None) -> None:
+    """Called by each run of a page that defers its lower part: ``key`` is its first-screen
+    component's state while the rest is still to be drawn, None once a run has drawn it."""
+    ctx = get_script_run_ctx()
+    if key is None:
+        st.session_state.pop("_fold_pending", None)
+    elif ctx is not None:
+        st.session_state["_fold_pending"] = (ctx.page_script_hash, key)
+
+
+def _rest_lost(ctx) -> bool:
+    """The browser asked for the rest of the page, yet this is a fragment's run: a click inside
+    a fragment that fell on the moment the first screen asked for the rest reruns the fragment
+    alone with the "painted" state (one message for both), and no run would draw the rest."""
+    pending = st.session_state.get("_fold_pending")
+    return bool(pending and pending[0] == ctx.page_script_hash and painted(st.session_state.get(pending[1])))
 
 
 def fragment(func: Callable | None = None, *, run_every: float | None = None):
     """``st.fragment`` whose own reruns start with ``resend_url``, as the page's runs do (a
-    click inside a fragment reruns the fragment alone, after the page's run in flight)."""
+    click inside a fragment reruns the fragment alone, after the page's run in flight), and
+    turn into a run of the whole page when the rest of the page was asked for and not drawn."""
     def wrap(body: Callable) -> Callable:
         @functools.wraps(body)
         def run(*args, **kwargs):
             ctx = get_script_run_ctx()
             if ctx is not None and ctx.fragment_ids_this_run:
+                if _rest_lost(ctx):
+                    st.rerun(scope="app")
                 resend_url()
             return body(*args, **kwargs)
         return st.fragment(run, run_every=run_every)

@@ -43,7 +43,14 @@ def src_of(page, caption: str) -> str:
 
 
 def url_has(page, text: str) -> None:
-    page.wait_for_function("(t) => window.location.search.includes(t)", arg=text, timeout=30_000)
+    try:
+        page.wait_for_function("(t) => window.location.search.includes(t)", arg=text, timeout=30_000)
+    except sync_api.TimeoutError:
+        inputs = [e.input_value() for e in page.locator('[data-testid="stNumberInput"] input').all()]
+        captions = [e.inner_text()[:40] for e in page.locator('[data-testid="stImage"]').all()][:3]
+        fold = page.evaluate("document.body.dataset.genlabFold || ''")
+        raise AssertionError(f"{text!r} not in {page.url} (number fields: {inputs}; images: {captions}; "
+                             f"fold: {fold!r})") from None
 
 
 def test_gans_seed_travels_in_the_link(server, playwright):
