@@ -185,7 +185,7 @@ def train_all(job: jobs.Job, families: list[str], points: np.ndarray, data_key: 
                 if run.step < total[name]:
                     run.train(min(chunk[name], total[name] - run.step))
                     snapshot(name, run)
-                report()
+                    report()  # after each family's chunk: Stop waits for one chunk, not a round
         if "reflow" in total:
             second = runs["reflow"] = pg.reflow_run(runs["rectified-flow"])
             snapshot("reflow", second)
