@@ -952,6 +952,8 @@ def playground_browser(playwright, url: str, reps: int = 10) -> dict:
             except PlaywrightTimeout:
                 if not stop.is_visible():
                     raise
+        else:
+            raise AssertionError("three clicks on Stop and the training still runs")
         page.locator(".js-plotly-plot").first.wait_for(timeout=30_000)
 
     try:
