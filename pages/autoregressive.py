@@ -428,9 +428,9 @@ if row is None:
             "The receptive field below needs no weights: it uses the preset's geometry.")
 elif ckpt is not None:
     sampling(row["folder"], ckpt.model.config.levels)
+    completion(row["folder"], ckpt.model.config.levels)  # in the first screen (the launcher computes its default)
 if components.below_the_fold("autoregressive"):
     if ckpt is not None:
-        completion(row["folder"], ckpt.model.config.levels)
         receptive_field(ckpt.model, f"{ckpt.card['name']} ({ckpt.card['dataset']})")
     else:
         receptive_field(preset_geometry(), "the preset pixelcnn config (no weights needed)")
