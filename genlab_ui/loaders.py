@@ -99,12 +99,17 @@ def training_note(card: dict) -> str | None:
             f"({t['wall_time_s'] / 3600:.1f} h of CPU). Its samples are not final yet.")
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
+@st.cache_resource(max_entries=8, show_spinner=False)
 def bundled(dataset: str, part: str = "holdout") -> tuple[np.ndarray, np.ndarray]:
     """The bundled held-out images (N, 28, 28) uint8 and labels (N,), or (``part="train"``)
-    the 5,000-image train sample."""
+    the 5,000-image train sample: one read-only copy per process, the same objects every call
+    (as ``st.cache_data`` they were unpickled anew on every call, 1.5–7.8 MB a rerun, and
+    every cache keyed by them hashed them again)."""
     split = data.load_bundled(dataset, part)
-    return split.images, split.labels
+    images, labels = np.array(split.images), np.array(split.labels)
+    images.setflags(write=False)
+    labels.setflags(write=False)
+    return images, labels
 
 
 @st.cache_data(ttl=10, show_spinner=False)
