@@ -273,8 +273,9 @@ def flows_temperature(playwright, url: str, reps: int) -> dict:
 
 
 def pixelcnn_field(playwright, url: str, reps: int) -> dict:
-    """A keyboard step on the receptive field's pixel row -> the new field painted."""
-    browser, page = opened(playwright, url, "autoregressive", PAGES["autoregressive"][1])
+    """A keyboard step on the receptive field's pixel row -> the new field painted (the field is
+    below the page's fold: it arrives after the first screen)."""
+    browser, page = opened(playwright, url, "autoregressive", '[data-testid="stImage"]:has-text("blind spot") img')
     slider = page.locator('[data-testid="stSlider"]', has_text="Pixel row").get_by_role("slider")
     return timed_keys(browser, page, slider, "blind spot", reps)
 
