@@ -25,14 +25,7 @@ PAGES = [
             url_path="projections"),
 ]
 navigation = st.navigation(PAGES, position="hidden")
-with st.sidebar:
-    state.page_links(PAGES)  # Streamlit's own menu drops ?dataset= (Back would then need two presses)
-    st.divider()
-    st.markdown("### genlab")
-    state.dataset_picker()
-    st.select_slider("Download size (×)", components.DOWNLOAD_SCALES, value=4, key="dl.scale", bind="query-params",
-                     help="Pixels per image pixel in the PNG and GIF downloads under each figure "
-                          "(nearest neighbour, so pixels stay crisp)")
+components.sidebar_menu(PAGES)
 state.keep_in_url()
 components.copy_link(st.container())  # at the top of every page
 state.note_url_params(navigation.url_path)

@@ -34,12 +34,7 @@ if extra == "shell":
     state.init_state()
     pages = [st.Page(trivial, title="One slider, one image", icon=":material/home:", default=True)]
     navigation = st.navigation(pages, position="hidden")
-    with st.sidebar:
-        state.page_links(pages * 11)  # as many links as genlab's menu
-        st.divider()
-        st.markdown("### genlab")
-        state.dataset_picker()
-        st.select_slider("Download size (×)", components.DOWNLOAD_SCALES, value=4, key="dl.scale")
+    components.sidebar_menu(pages * 11)  # as many links as genlab's menu
     components.copy_link(st.container())
     navigation.run()
 else:
