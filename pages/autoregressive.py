@@ -242,6 +242,12 @@ def with_boundary(image: np.ndarray, rows: int, factor: int) -> np.ndarray:
     return rgb
 
 
+#: An example of an ambiguous upper part, in the dataset's own terms.
+AMBIGUOUS = {"mnist": "e.g. the top of a 7 that may become a 9",
+             "fashion-mnist": "e.g. shoulders that may end in a shirt, a dress or a coat",
+             None: "where the kept rows fit more than one image"}
+
+
 @state.fragment
 def completion(folder: str, levels: int) -> None:
     st.subheader("Complete the lower part of a held-out image, or of your drawing")
@@ -272,7 +278,7 @@ def completion(folder: str, levels: int) -> None:
     st.caption(f"{rows_kept(rows)} of every completion {'equal' if same else 'DIFFER FROM'} the "
                "model's input; below the red line each pixel is drawn from p(x_i | x_<i) given "
                "the kept rows and the pixels drawn so far. The completions differ where the "
-               "image is ambiguous, e.g. a 7 that may become a 9.")
+               f"image is ambiguous, {AMBIGUOUS.get(dataset, AMBIGUOUS[None])}.")
 
 
 def cells(rgb: np.ndarray, factor: int) -> np.ndarray:

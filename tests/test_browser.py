@@ -478,8 +478,13 @@ def test_autoregressive_sampling_and_receptive_field(chromium, tiny_pixelcnn_roo
 
 def test_autoregressive_sampling_job_fills_the_canvas_live_then_shows_the_samples(server, chromium):
     """#25, the long waits: 16 images (2–4 s here) run as a job; its fragment redraws the
-    progress (time left, Cancel) and the canvas so far, then the page shows the samples."""
-    page = open_page(chromium, f"{server}/autoregressive")
+    progress (time left, Cancel) and the canvas so far, then the page shows the samples.
+
+    A seed of its own: the server keeps finished jobs for every session, so a seed another test
+    sampled would show its samples at once; and the whole page drawn first, so that the click
+    is not the one a still-arriving part below the fold replaces on screen."""
+    page = open_page(chromium, f"{server}/autoregressive?ar.seed=479")
+    wait_drawn(page, "autoregressive")
     images = page.locator('[data-testid="stSlider"]', has_text="Images n").get_by_role("slider")
     images.focus()
     images.press("End")  # 16 images
@@ -489,7 +494,7 @@ def test_autoregressive_sampling_job_fills_the_canvas_live_then_shows_the_sample
     page.locator('[data-testid="stProgress"]', has_text="Sampling 16 images").wait_for(timeout=15_000)
     assert page.get_by_role("button", name="Cancel").count() == 1
     page.wait_for_selector('[data-testid="stImage"]:has-text("of 784 pixels drawn") img', timeout=15_000)
-    page.wait_for_selector('[data-testid="stImage"]:has-text("16 samples, seed 0") img', timeout=60_000)
+    page.wait_for_selector('[data-testid="stImage"]:has-text("16 samples, seed 479") img', timeout=60_000)
     # the run that draws the samples removes the progress bar as it ends, a moment after the image
     page.wait_for_function("() => !document.querySelector('[data-testid=\"stProgress\"]')", timeout=5_000)
     assert not page_errors(page)
