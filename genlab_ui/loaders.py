@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Callable
 
@@ -19,6 +20,36 @@ from genlab.sample import sample_images, shipped_preview
 from genlab.train import load_snapshots
 
 torch.set_num_threads(1)  # one thread per request: sessions run concurrently on 2 cores
+
+# Streamlit runs every script run (a fragment's rerun too) in a thread of its own, and the
+# thread count set above is per thread: a new thread multiplies matrices with MKL's default
+# team, which it first has to create, and sets up oneDNN for its first convolution, about 4 ms
+# each here (a 128×128 product: 4.0 ms in a new thread, 0.004 ms in a used one). The short
+# computations behind the pages' controls run instead on two long-lived threads, one torch
+# thread each.
+_TORCH_THREADS = 2
+_torch_pool: ThreadPoolExecutor | None = None
+_torch_lock = threading.Lock()
+_on_torch_thread = threading.local()
+
+
+def _torch_worker() -> None:
+    torch.set_num_threads(1)
+    _on_torch_thread.yes = True
+
+
+def torch_call(fn: Callable, *args, **kwargs):
+    """``fn(*args, **kwargs)`` on one of the long-lived torch threads; its result or exception.
+    For short computations that draw nothing (no st.* inside): a call from such a thread runs
+    in place."""
+    global _torch_pool
+    if getattr(_on_torch_thread, "yes", False):
+        return fn(*args, **kwargs)
+    with _torch_lock:
+        if _torch_pool is None:
+            _torch_pool = ThreadPoolExecutor(_TORCH_THREADS, thread_name_prefix="genlab-torch",
+                                             initializer=_torch_worker)
+    return _torch_pool.submit(fn, *args, **kwargs).result()
 
 
 @st.cache_resource(show_spinner="Loading model…", max_entries=32)
@@ -176,7 +207,7 @@ def samples(folder: str, n: int, seed: int) -> np.ndarray:
         return shipped
     family = registry.get(ckpt.card["family"])
     network = family.sampling_network(ckpt.model) if family.sampling_network else ckpt.model  # as the pages sample
-    return sample_images(family, network, n, seed)
+    return torch_call(sample_images, family, network, n, seed)
 
 
 @st.cache_data(ttl=120, max_entries=32, show_spinner=False)

@@ -302,7 +302,7 @@ def field_picture(model: PixelCNN, row: int, col: int, factor: int = 15) -> tupl
     the net's depth, R rows up and R columns either side, yet unseen) or beyond that reach."""
     size = model.config.image_size
     reach = model.receptive_rows
-    field = pixelcnn.receptive_field(model, row, col).numpy()
+    field = loaders.torch_call(pixelcnn.receptive_field, model, row, col).numpy()
     rows, cols = np.indices((size, size))
     before = rows * size + cols < row * size + col
     near = (rows >= row - reach) & (np.abs(cols - col) <= reach)

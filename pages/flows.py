@@ -82,7 +82,7 @@ def tempered_samples(folder: str, n: int, seed: int, temperature: float) -> tupl
     """n samples f⁻¹(z), z ~ N(0, T²I): uint8 (n, 28, 28), and the seconds they took."""
     model = loaders.load_checkpoint(folder).model
     t0 = time.perf_counter()
-    images = sample.sample_images(registry.get("flow"), model, n, seed, temperature=temperature)
+    images = loaders.torch_call(sample.sample_images, registry.get("flow"), model, n, seed, temperature=temperature)
     return images, time.perf_counter() - t0
 
 

@@ -40,7 +40,7 @@ def scored_samples(folder: str, n: int, seed: int) -> tuple[np.ndarray, np.ndarr
     """n samples of a GAN for a seed, uint8 (n, 28, 28), and D's score of each (n,)."""
     images = loaders.samples(folder, n, seed)
     model = loaders.load_checkpoint(folder).model
-    return images, gan.discriminator_scores(model, data.to_float(images)).numpy()
+    return images, loaders.torch_call(gan.discriminator_scores, model, data.to_float(images)).numpy()
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -49,8 +49,12 @@ def walk(folder: str, seed_a: int, seed_b: int, k: int, method: str) -> np.ndarr
     model = loaders.load_checkpoint(folder).model
     dim = model.config.noise_dim
     z_a, z_b = (gan.gan_noise(dim, 1, sample.generator(s))[0] for s in (seed_a, seed_b))
-    with torch.inference_mode():
-        return sample.to_uint8(model.generate(sample.interpolate(z_a, z_b, k, method)))
+    return loaders.torch_call(_generate, model, sample.interpolate(z_a, z_b, k, method))
+
+
+@torch.inference_mode()
+def _generate(model, z: torch.Tensor) -> np.ndarray:
+    return sample.to_uint8(model.generate(z))
 
 
 @st.cache_data(max_entries=4, show_spinner=False)

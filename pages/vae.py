@@ -50,6 +50,10 @@ def manifold(folder: str, n: int) -> np.ndarray:
 
 def decode(model, z: torch.Tensor) -> np.ndarray:
     """z (B, D) -> uint8 images (B, 28, 28)."""
+    return loaders.torch_call(_decode, model, z)
+
+
+def _decode(model, z: torch.Tensor) -> np.ndarray:
     with torch.inference_mode():
         return sample.to_uint8(model.decode(z.float()))
 
