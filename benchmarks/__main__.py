@@ -200,7 +200,7 @@ PAGES = {"home": ("", '[data-testid="stImage"] img'),
          "flows": ("flows", '[data-testid="stImage"]:has-text("samples x = f") img'),
          "autoregressive": ("autoregressive", '[data-testid="stImage"]:has-text("completion 1") img')}
 # the pages added since (the memory part visits them too): path, what shows once the page is there
-LATER_PAGES = {"concepts": ("concepts", '[data-testid="stVegaLiteChart"]'),
+LATER_PAGES = {"concepts": ("concepts", '[data-testid="stImage"] img[src^="data:image/svg+xml"]'),  # the coin chart
                "playground": ("playground", ".tp-title"),
                "transport": ("transport", '[data-testid="stImage"]:has-text("cells") img'),
                "bigan": ("bigan", '[data-testid="stImage"]:has-text("BiGAN: G(E(x))") img')}

@@ -158,6 +158,63 @@ def inline_image(image: np.ndarray, caption: str | None = None, where=st, width:
     where.image(png_data_url(image), caption=caption, width=width)
 
 
+def svg_line_chart(x: np.ndarray, series: dict[str, np.ndarray], colors: list[str], *, title: str,
+                   x_title: str, y_title: str, y_domain: tuple[float, float],
+                   x_domain: tuple[float, float] | None = None, marker: float | None = None,
+                   marker_color: str = "#d62728", width: int = 520, height: int = 300) -> str:
+    """A line chart as an SVG document: curves clipped to ``y_domain``, axes with ticks, a legend
+    below and an optional vertical rule at x = ``marker``. For a page's first screen: shown with
+    st.image, it needs no chart library in the browser (Vega-Lite's code costs a new visitor
+    seconds before the first chart appears)."""
+    left, right, top, bottom = 46, 12, 28, 62
+    pw, ph = width - left - right, height - top - bottom
+    x0, x1 = x_domain or (float(np.min(x)), float(np.max(x)))
+    y0, y1 = y_domain
+
+    def px(v):
+        return left + (np.asarray(v, float) - x0) / (x1 - x0) * pw
+
+    def py(v):
+        return top + (1 - (np.asarray(v, float) - y0) / (y1 - y0)) * ph
+
+    def ticks(lo: float, hi: float, n: int = 6) -> np.ndarray:
+        step = float(np.ptp([lo, hi])) / n
+        nice = min((m * 10 ** np.floor(np.log10(step)) for m in (1, 2, 2.5, 5, 10)), key=lambda t: abs(t - step))
+        return np.arange(np.ceil(lo / nice) * nice, hi + nice / 2, nice)
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12" fill="#31333f">',
+           f'<rect width="{width}" height="{height}" fill="#fff"/>',
+           f'<text x="{left}" y="16" font-size="13" font-weight="bold">{_xml(title)}</text>',
+           f'<clipPath id="plot"><rect x="{left}" y="{top}" width="{pw}" height="{ph}"/></clipPath>']
+    for t in ticks(y0, y1):
+        out.append(f'<line x1="{left}" x2="{left + pw}" y1="{py(t):.1f}" y2="{py(t):.1f}" stroke="#e6e6e6"/>'
+                   f'<text x="{left - 6}" y="{py(t) + 4:.1f}" text-anchor="end">{t:g}</text>')
+    for t in ticks(x0, x1):
+        out.append(f'<line x1="{px(t):.1f}" x2="{px(t):.1f}" y1="{top + ph}" y2="{top + ph + 4}" stroke="#888"/>'
+                   f'<text x="{px(t):.1f}" y="{top + ph + 16}" text-anchor="middle">{t:g}</text>')
+    out.append(f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" fill="none" stroke="#888"/>')
+    out.append(f'<text x="{left + pw / 2}" y="{top + ph + 32}" text-anchor="middle">{_xml(x_title)}</text>'
+               f'<text transform="translate(12 {top + ph / 2}) rotate(-90)" text-anchor="middle">{_xml(y_title)}</text>')
+    for (name, y), color in zip(series.items(), colors):
+        points = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(px(x), py(np.clip(y, y0 - (y1 - y0), y1 + (y1 - y0)))))
+        out.append(f'<polyline clip-path="url(#plot)" points="{points}" fill="none" stroke="{color}" '
+                   f'stroke-width="2"><title>{_xml(name)}</title></polyline>')
+    if marker is not None:
+        out.append(f'<line x1="{px(marker):.1f}" x2="{px(marker):.1f}" y1="{top}" y2="{top + ph}" '
+                   f'stroke="{marker_color}" stroke-width="2"/>')
+    step = pw / max(1, len(series))
+    for i, (name, color) in enumerate(zip(series, colors)):
+        lx = left + i * step
+        out.append(f'<line x1="{lx:.1f}" x2="{lx + 18:.1f}" y1="{height - 12}" y2="{height - 12}" stroke="{color}" '
+                   f'stroke-width="3"/><text x="{lx + 23:.1f}" y="{height - 8}">{_xml(name)}</text>')
+    return "".join(out) + "</svg>"
+
+
+def _xml(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 # --- downloads: made only when clicked (a callable), named after what made them -------------------
 
 DOWNLOAD_SCALES = (1, 2, 4, 8, 16)

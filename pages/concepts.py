@@ -163,13 +163,12 @@ def coins() -> None:
               "KL(p ‖ q)": np.array([concepts.kl_bits(P, concepts.coin(g)) for g in grid]),
               "KL(q ‖ p)": np.array([concepts.kl_bits(concepts.coin(g), P) for g in grid]),
               "H(p)": np.full(len(grid), h)}
-    names = list(curves)
-    with middle:
-        chart([line("curves", axis("x", "the model's q = P(heads)"), axis("y", "bits", domain=[0, 3.5]),
-                    color=colour(names, [COLORS[0], COLORS[1], COLORS[2], "#7f7f7f"])),
-               marker()],
-              {"curves": long(grid, curves), "marker": at(q)}, "concepts.coin_chart",
-              title="Bits as the model's q varies, p fixed", height=300)
+    # the page's first chart: a picture, so that a new visitor sees it before Vega-Lite's code
+    # (the charts below the fold) has loaded
+    middle.image(components.svg_line_chart(
+        grid, curves, [COLORS[0], COLORS[1], COLORS[2], "#7f7f7f"], title="Bits as the model's q varies, p fixed",
+        x_title="the model's q = P(heads)", y_title="bits", y_domain=(0, 3.5), x_domain=(0, 1), marker=q,
+        marker_color=MARKER, width=400, height=290), width="stretch")
 
 
 def coins_maths() -> None:

@@ -65,8 +65,10 @@ def test_markov_step_slider_changes_pi(server, chromium):
     page.wait_for_function(f"() => {{ const r = ({PI_ROW})(); return r && r.startsWith('π₂'); }}",
                            timeout=15_000)
     assert cells(page.evaluate(PI_ROW)) == pytest.approx(np.round(path[2], 4).tolist())
-    # every chart is on the page, and the coin section above is as it was
-    assert page.locator('[data-testid="stVegaLiteChart"]').count() == 13
+    # every chart is on the page (the first one, the coin's, a picture), and the coin section
+    # above is as it was
+    assert page.locator('[data-testid="stVegaLiteChart"]').count() == 12
+    assert page.locator('[data-testid="stImage"] img[src^="data:image/svg+xml"]').count() == 1
     assert coin_numbers.inner_text() == coin_text
     assert not page_errors(page)
     page.close()

@@ -414,7 +414,8 @@ def test_page_opens_on_the_notes_examples():
     assert f"Closed form: **{c.gaussian_kl(1.0, 0.5):.4f}** nats" in text
     assert f"JS = **{c.js_uniform_shift(0.5):.4f}** nats" in text and "W₁ = **0.5000** = θ" in text
     assert "∫ p_x dx = **1.0000**" in text
-    assert len(at.get("vega_lite_chart")) == 13
+    assert len(at.get("vega_lite_chart")) == 12  # and the coin's chart, a picture (an SVG)
+    assert at.get("image")[0].proto.imgs[0].url.startswith("data:image/svg+xml")
     assert len(at.main.get("page_link")) == 6  # every section links to the model page that uses it
     assert len(at.get("latex")) >= 15
 
@@ -468,3 +469,22 @@ def test_other_sections_controls():
     after = page_text(at)
     assert not at.exception and after != before
     assert "| π = πA (exact) | **25/71** | **15/71** | **31/71** |" in after
+
+
+def test_svg_line_chart_is_valid_svg_with_a_curve_per_series_and_the_marker_where_asked():
+    import xml.etree.ElementTree as ET
+
+    from genlab_ui.components import svg_line_chart
+
+    x = np.linspace(0.01, 0.99, 99)
+    svg = svg_line_chart(x, {"a <b>": x * 10, "c": 1 - x}, ["#111111", "#222222"], title="T & U",
+                         x_title="q", y_title="bits", y_domain=(0, 3.5), x_domain=(0, 1), marker=0.25,
+                         width=400, height=290)
+    root = ET.fromstring(svg)  # well-formed, names escaped
+    ns = "{http://www.w3.org/2000/svg}"
+    lines = root.findall(f"{ns}polyline")
+    assert [p.find(f"{ns}title").text for p in lines] == ["a <b>", "c"]
+    assert all(p.get("clip-path") == "url(#plot)" for p in lines)  # a curve beyond 3.5 is cut at the frame
+    rule = [e for e in root.findall(f"{ns}line") if e.get("stroke") == "#d62728"]
+    left, plot_width = 46, 400 - 46 - 12
+    assert len(rule) == 1 and float(rule[0].get("x1")) == pytest.approx(left + 0.25 * plot_width, abs=0.1)
