@@ -27,9 +27,6 @@ torch.set_num_threads(1)  # one thread per request: sessions run concurrently on
 # each here (a 128×128 product: 4.0 ms in a new thread, 0.004 ms in a used one). The short
 # computations behind the pages' controls run instead on two long-lived threads, one torch
 # thread each.
-_TORCH_THREADS = 2
-_torch_pool: ThreadPoolExecutor | None = None
-_torch_lock = threading.Lock()
 _on_torch_thread = threading.local()
 
 
@@ -38,17 +35,16 @@ def _torch_worker() -> None:
     _on_torch_thread.yes = True
 
 
+# the executor starts its threads on the first calls, not here
+_torch_pool = ThreadPoolExecutor(2, thread_name_prefix="genlab-torch", initializer=_torch_worker)
+
+
 def torch_call(fn: Callable, *args, **kwargs):
     """``fn(*args, **kwargs)`` on one of the long-lived torch threads; its result or exception.
     For short computations that draw nothing (no st.* inside): a call from such a thread runs
     in place."""
-    global _torch_pool
     if getattr(_on_torch_thread, "yes", False):
         return fn(*args, **kwargs)
-    with _torch_lock:
-        if _torch_pool is None:
-            _torch_pool = ThreadPoolExecutor(_TORCH_THREADS, thread_name_prefix="genlab-torch",
-                                             initializer=_torch_worker)
     return _torch_pool.submit(fn, *args, **kwargs).result()
 
 
