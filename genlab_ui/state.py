@@ -75,7 +75,8 @@ def report_dropped_params() -> None:
         if name in URL_KEYS or name.startswith("_"):
             continue
         if name not in st.query_params:
-            dropped.append(f"{name}={value}")
+            if not _holds(name, value):  # gone from the URL, yet taken: a default value
+                dropped.append(f"{name}={value}")
         elif name not in st.session_state and name not in st.session_state.get("_url_names", ()):
             del st.query_params[name]
             dropped.append(f"{name}={value}")
@@ -85,6 +86,23 @@ def report_dropped_params() -> None:
         st.toast(f"Some settings in the link do not fit here and were left at their defaults: {shown}",
                  icon="🔗", duration="long")  # time to read what was dropped
         dropped.clear()
+
+
+def _holds(name: str, asked: str) -> bool:
+    """Whether the link's ``name=asked`` was taken though it is no longer in the URL: a bound
+    widget's default value (Streamlit keeps only values other than the default in the URL), or
+    a picker's default (``persistent_selectbox``)."""
+    if (name, asked) in st.session_state.get("_url_accepted", ()):
+        return True
+    if name not in st.session_state:
+        return False
+    value = st.session_state[name]
+    if isinstance(value, (list, tuple)):
+        return asked in map(str, value)
+    try:
+        return float(value) == float(asked)
+    except (TypeError, ValueError):
+        return str(value).lower() == asked.lower()
 
 
 def report_later() -> None:
@@ -264,6 +282,7 @@ def persistent_selectbox(label: str, options: list, key: str, *, where=st.sideba
             match = [o for o in options if format_func(o) == asked]
             if match:
                 st.session_state[key] = match[0]
+                st.session_state.setdefault("_url_accepted", set()).add((url, asked))
             else:
                 _dropped().append(f"{url}={asked}")
     if st.session_state.get(key) not in options:

@@ -154,6 +154,36 @@ def test_the_notice_survives_a_first_run_stopped_before_its_end():
     assert len(notices) == 1 and "bogus=1" in notices[0]
 
 
+def _link_asking_defaults():
+    import streamlit as st
+
+    from genlab_ui import state
+
+    state.note_url_params("page")
+    st.number_input("Seed", 0, 10, value=0, key="seed", bind="query-params")
+    state.persistent_selectbox("Model", ["a/nice", "a/realnvp"], "model.flow", where=st,
+                               format_func=lambda f: f.rsplit("/", 1)[-1], url="model")
+    state.report_dropped_params()
+
+
+def test_a_link_asking_for_the_default_values_gets_no_notice_for_them():
+    """A teacher's link names the values a page opens on anyway (?model=nice&seed=0): both
+    are taken, though they leave the URL (defaults are not kept there), so the notice names
+    only what was refused (a shared link used to report model=nice and gans.seed=0)."""
+    at = AppTest.from_function(_link_asking_defaults, default_timeout=30)
+    at.query_params.update({"model": "nice", "seed": "0", "bogus": "1"})
+    at.run()
+    notices = [t.value for t in at.toast]
+    assert not at.exception and at.session_state["model.flow"] == "a/nice"
+    assert len(notices) == 1 and "bogus=1" in notices[0]
+    assert "model=" not in notices[0] and "seed=" not in notices[0]
+    at = AppTest.from_function(_link_asking_defaults, default_timeout=30)
+    at.query_params.update({"model": "glow", "seed": "0"})
+    at.run()
+    notices = [t.value for t in at.toast]
+    assert len(notices) == 1 and "model=glow" in notices[0] and "seed=" not in notices[0]
+
+
 # --- command line ----------------------------------------------------------------------------
 
 def test_eval_without_an_id_says_what_it_takes(capsys):
