@@ -401,7 +401,7 @@ st.caption("An invertible network maps each image to a Gaussian z of the same si
            "additive couplings on the flat image, RealNVP affine couplings on a multi-scale "
            "architecture.")
 show_maths()
-row = state.model_picker("flow", prefer="nice")  # its samples look better than the RealNVPs' so far
+row = state.model_picker("flow", prefer="nice")  # clearer samples than the RealNVPs' so far (README)
 ckpt = loaders.try_load(row["folder"]) if row else None
 
 boxes = [st.container() for _ in range(4)]
