@@ -27,6 +27,18 @@ def test_joint_distance_by_hand():
     torch.testing.assert_close(joint_distance(x, x2, z, z2), torch.tensor([1.0, 3.0]))  # 1 + (0, 2)
 
 
+def test_g_head_conv_draws_the_pixel_from_shared_maps_and_a_bad_head_is_refused():
+    """``--set g_head=conv`` gives BiGAN's G the DCGAN's convolutional last layer (a 3×3 over
+    feature maps at 28×28); a card that names an unknown head is refused when it is read."""
+    plain, conv = tiny("gan-qp"), tiny("gan-qp", g_head="conv")
+    last = lambda m: [x for x in m.generator.modules() if isinstance(x, (torch.nn.Conv2d, torch.nn.ConvTranspose2d))][-1]
+    assert type(last(plain)) is torch.nn.ConvTranspose2d
+    assert type(last(conv)) is torch.nn.Conv2d and last(conv).kernel_size == (3, 3)
+    assert conv.generate(gan_noise(96, 3, sample.generator(0))).shape == (3, 1, 28, 28)
+    with pytest.raises(ValueError, match="g_head"):
+        BiGANConfig(g_head="pixelshuffle")
+
+
 @pytest.mark.parametrize("loss", ["bce", "gan-qp"])
 def test_step_changes_generator_encoder_and_discriminator(loss):
     model = tiny(loss, rec_x=1.0, rec_z=1.0).train()

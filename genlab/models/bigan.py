@@ -28,6 +28,7 @@ class BiGANConfig:
     loss: str = "gan-qp"  # "bce": the BiGAN/ALI game; "gan-qp": its quadratic-potential version
     noise_dim: int = 96  # z ~ N(0, I): the same z as the other GANs, so one seed feeds them all
     channels: int = 32  # width at 14×14 (doubled at 7×7) in G, E and D's image path
+    g_head: str = "convt"  # G's last layer, as GANConfig.g_head ("conv": 3×3 over shared maps at 28×28)
     d_hidden: int = 512  # D's joint layer on [features(x), features(z)]
     leak: float = 0.2  # LeakyReLU slope in E and D
     dropout: float = 0.2  # in D's joint layers (BiGAN's discriminator uses dropout)
@@ -43,13 +44,14 @@ class BiGANConfig:
             raise ValueError(f"unknown loss {self.loss!r}; valid: {', '.join(BIGAN_LOSSES)}")
         if min(self.rec_x, self.rec_z) < 0:
             raise ValueError("reconstruction weights must be ≥ 0")
+        self.generator_config()  # checks g_head (and the rest G takes) here, where a card is read
 
     @property
     def critic(self) -> bool:
         return self.loss == "gan-qp"
 
     def generator_config(self) -> GANConfig:
-        return GANConfig(arch="dcgan", noise_dim=self.noise_dim, channels=self.channels)
+        return GANConfig(arch="dcgan", noise_dim=self.noise_dim, channels=self.channels, g_head=self.g_head)
 
 
 def _image_path(c: int, leak: float) -> nn.Sequential:
