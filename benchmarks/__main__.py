@@ -346,8 +346,8 @@ def projections_fresh_tsne(playwright, url: str, reps: int = 5) -> dict:
     e.g. GENLAB_DATA): the click on t-SNE -> the freshly fitted map drawn (a progress bar
     runs meanwhile), then PCA -> t-SNE again with the same settings (cached) -> map drawn."""
     browser, page = opened(playwright, url, "projections", PAGES["projections"][1])
-    page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").click()
-    page.get_by_role("option", name="Fashion-MNIST (clothes)").click()
+    page.get_by_test_id("stSidebar").locator('[data-testid="stRadio"]', has_text="Dataset").locator(
+        "label", has_text="Fashion-MNIST (clothes)").click()
     page.locator(".sm-legend", has_text="Ankle boot").wait_for(timeout=30_000)
     time.sleep(1)
     wait_idle(page)

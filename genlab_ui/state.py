@@ -41,7 +41,7 @@ def init_state() -> None:
 # --- the URL: a link reproduces the view ---------------------------------------------------------
 # Pages bind their widgets to the URL (``bind="query-params"``: Streamlit writes a widget's value
 # into the URL as it changes, reads it back in a new session, and drops values the widget cannot
-# take); the sidebar's pickers go through ``persistent_selectbox(…, url=…)``. What a link asked
+# take); the sidebar's pickers go through ``persistent_choice(…, url=…)``. What a link asked
 # for that did not fit is reported once, by ``report_dropped_params`` after the page has run.
 
 URL_KEYS = ("dataset", "embed", "embed_options")  # parameters that belong to no widget
@@ -91,7 +91,7 @@ def report_dropped_params() -> None:
 def _holds(name: str, asked: str) -> bool:
     """Whether the link's ``name=asked`` was taken though it is no longer in the URL: a bound
     widget's default value (Streamlit keeps only values other than the default in the URL), or
-    a picker's default (``persistent_selectbox``)."""
+    a picker's default (``persistent_choice``)."""
     if (name, asked) in st.session_state.get("_url_accepted", ()):
         return True
     if name not in st.session_state:
@@ -269,10 +269,18 @@ def _keep(key: str) -> None:
     st.session_state[key] = st.session_state[f"_w_{key}"]
 
 
-def persistent_selectbox(label: str, options: list, key: str, *, where=st.sidebar,
-                         format_func=str, help: str | None = None, url: str | None = None):
-    """A selectbox whose value survives page switches (stored under ``key``); with ``url``,
-    kept in the URL as ``?<url>=<its label>`` and taken from there by a new session's link."""
+RADIO_MAX = 5  # up to this many options a choice is radio buttons, beyond it a selectbox
+
+
+def persistent_choice(label: str, options: list, key: str, *, where=st.sidebar,
+                      format_func=str, help: str | None = None, url: str | None = None,
+                      radio: bool = True):
+    """A choice whose value survives page switches (stored under ``key``): radio buttons for a
+    few options (every one visible, one click; and a page's first screen with a selectbox
+    loads the selectbox's code: 90 ms more on a new visit here, docs/benchmarks.md), else a
+    selectbox (always with ``radio=False``: a narrow column beside other controls). With
+    ``url``, kept in the URL as ``?<url>=<its label>`` and taken from there
+    by a new session's link."""
     if url is not None:
         st.session_state.setdefault("_url_names", set()).add(url)
         asked = st.query_params.get(url)
@@ -288,8 +296,9 @@ def persistent_selectbox(label: str, options: list, key: str, *, where=st.sideba
     if st.session_state.get(key) not in options:
         st.session_state[key] = options[0]
     st.session_state[f"_w_{key}"] = st.session_state[key]
-    value = where.selectbox(label, options, key=f"_w_{key}", on_change=_keep, args=(key,),
-                            format_func=format_func, help=help)
+    widget = where.radio if radio and len(options) <= RADIO_MAX else where.selectbox
+    value = widget(label, options, key=f"_w_{key}", on_change=_keep, args=(key,),
+                   format_func=format_func, help=help)
     if url is not None:  # like a bound widget: in the URL only when it is not the default, so
         # that a page's first run writes nothing (a write then could undo a bound widget's update)
         wanted = None if value == options[0] else format_func(value)
@@ -303,7 +312,7 @@ def persistent_selectbox(label: str, options: list, key: str, *, where=st.sideba
 
 def dataset_picker() -> str:
     """The sidebar dataset choice, shared by all pages."""
-    dataset = persistent_selectbox("Dataset", datasets(), "dataset", format_func=dataset_label,
+    dataset = persistent_choice("Dataset", datasets(), "dataset", format_func=dataset_label,
                                    help="Every page shows the models trained on this dataset.")
     if dataset not in DATASETS:
         st.sidebar.caption(f"**{dataset}**: your images, {len(loaders.bundled(dataset)[1])} held out"
@@ -323,6 +332,6 @@ def model_picker(family: str, prefer: str | None = None) -> dict | None:
         st.sidebar.info(f"No {family} checkpoint for {dataset} is installed.")
         return None
     names = sorted((row["folder"] for row in rows), key=lambda f: f.rsplit("/", 1)[-1] != prefer)
-    folder = persistent_selectbox("Model", names, f"model.{family}.{dataset}",
+    folder = persistent_choice("Model", names, f"model.{family}.{dataset}",
                                   format_func=lambda f: f.rsplit("/", 1)[-1], url="model")
     return next(row for row in rows if row["folder"] == folder)

@@ -108,7 +108,7 @@ if not rows:
             "`checkpoints/<dataset>/bigan/` holds it.")
     state.stop()
 folders = [r["folder"] for r in rows]
-folder = state.persistent_selectbox("Model", folders, f"model.bigan.{dataset}", format_func=name_of, url="model")
+folder = state.persistent_choice("Model", folders, f"model.bigan.{dataset}", format_func=name_of, url="model")
 ckpt = loaders.try_load(folder)
 if ckpt is None:
     state.stop()

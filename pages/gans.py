@@ -349,8 +349,8 @@ def snapshot_grid(folder: str, snaps: dict, step: int) -> None:
 def replay() -> None:
     st.subheader("Training replay")
     c = st.columns([1, 3])
-    folder = state.persistent_selectbox("Variant", best_first, "gans.replay", where=c[0], format_func=name_of,
-                                        url="replay", help="Ordered by FD on the card, lowest first.")
+    folder = state.persistent_choice("Variant", best_first, "gans.replay", where=c[0], format_func=name_of,
+                                     url="replay", help="Ordered by FD on the card, lowest first.", radio=False)
     snaps = loaders.snapshots(folder)
     if snaps is None:
         st.info(f"{name_of(folder)} has no training snapshots (snapshots.npz): it was trained "
@@ -445,9 +445,9 @@ def class_histograms() -> None:
 def picked_samples() -> None:
     st.subheader("Memorization and D's score, sample by sample")
     c = st.columns([1.3, 1, 3])
-    folder = state.persistent_selectbox("Variant", best_first, "gans.diag_variant", where=c[0],
-                                        format_func=name_of, url="variant",
-                                        help="Ordered by FD on the card, lowest first.")
+    folder = state.persistent_choice("Variant", best_first, "gans.diag_variant", where=c[0],
+                                     format_func=name_of, url="variant", radio=False,
+                                     help="Ordered by FD on the card, lowest first.")
     seed = int(c[1].number_input("Seed", 0, 2**31 - 1, key="gans.diag_seed", bind="query-params", step=1))
     images, scores = scored_samples(folder, 16, seed)
     picks = c[2].multiselect("Samples (numbered row by row from 0)", list(range(16)), key="gans.picks",

@@ -241,10 +241,10 @@ generators = {row["folder"]: row["card"]["name"] for row in loaders.models_for(d
               if row["card"] and registry.get(row["card"]["family"]).sample is not None}
 
 top = st.columns([2.2, 1.2, 1.2])
-source = state.persistent_selectbox("What to project", list(options), f"proj.source.{dataset}",
-                                    where=top[0], format_func=options.get, url="source",
-                                    help="Raw pixels, a VAE's latent means or a classifier's "
-                                         "penultimate features of the same held-out images.")
+source = state.persistent_choice("What to project", list(options), f"proj.source.{dataset}",
+                                 where=top[0], format_func=options.get, url="source", radio=False,
+                                 help="Raw pixels, a VAE's latent means or a classifier's "
+                                      "penultimate features of the same held-out images.")
 counts = maps.point_counts(dataset)
 if counts[-1] < MIN_POINTS:  # a small folder of your images
     st.info(f"A map needs at least {MIN_POINTS} held-out images; {dataset} has {counts[-1]}. A folder of "

@@ -29,7 +29,7 @@ def image_bytes(at: AppTest) -> list:
 def test_app_entry_point_runs():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
     assert not at.exception
-    assert at.sidebar.selectbox[0].label == "Dataset"
+    assert at.sidebar.radio[0].label == "Dataset"
 
 
 def test_the_dataset_is_kept_in_the_url_for_a_reload():
@@ -38,7 +38,7 @@ def test_the_dataset_is_kept_in_the_url_for_a_reload():
     at.query_params["dataset"] = "fashion-mnist"  # what a reload of a Fashion-MNIST page sends
     at.run()
     assert not at.exception and at.session_state["dataset"] == "fashion-mnist"
-    at.sidebar.selectbox[0].set_value("mnist").run()
+    at.sidebar.radio[0].set_value("mnist").run()
     assert at.query_params["dataset"] in ("mnist", ["mnist"])
 
 

@@ -54,8 +54,7 @@ def test_home_shows_model_cards(server, chromium):
     assert page.locator('[data-testid="stImage"] img').count() >= 2
     assert not page_errors(page)
     first = page.locator('[data-testid="stImage"] img').first.get_attribute("src")
-    page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").click()  # the main interaction:
-    page.get_by_role("option", name="Fashion-MNIST (clothes)").click()  # another dataset's models
+    pick_in_sidebar(page, "Dataset", "Fashion-MNIST (clothes)")  # the main interaction: another dataset's models
     page.wait_for_function(
         "(src) => { const img = document.querySelector('[data-testid=\"stImage\"] img');"
         " return img && img.src !== src; }", arg=first, timeout=30_000)
@@ -81,6 +80,18 @@ def test_home_metrics_table_fits_its_expander(server, chromium):
     page.close()
 
 
+def pick_in_sidebar(page, label: str, option: str) -> None:
+    """Click ``option`` of the sidebar's radio buttons ``label`` (the dataset, a model)."""
+    group = page.get_by_test_id("stSidebar").locator('[data-testid="stRadio"]', has_text=label).first
+    group.locator("label", has_text=option).first.click()
+
+
+def radio_text(page, label: str) -> str:
+    """The chosen option of the radio buttons ``label``."""
+    return page.locator('[data-testid="stRadio"]', has_text=label).first.evaluate(
+        "e => e.querySelector('input:checked').closest('label').innerText.trim()")
+
+
 def selectbox_text(page, label: str) -> str:
     """What a selectbox shows (its chosen option's label)."""
     return page.locator('[data-testid="stSelectbox"]', has_text=label).first.evaluate(
@@ -95,8 +106,7 @@ NO_DIGIT_LABELS = ("() => { const v = [...document.querySelectorAll('[data-testi
 def switch_dataset(page, name: str, shown: str) -> None:
     """Pick dataset ``name`` in the sidebar, wait until the page shows the text ``shown``,
     then (up to 30 s) until no held-out picker shows an MNIST label."""
-    page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").first.click()
-    page.get_by_role("option", name=name).click()
+    pick_in_sidebar(page, "Dataset", name)
     page.wait_for_selector(f"text={shown}", timeout=60_000)
     wait_idle(page)
     try:
@@ -120,8 +130,7 @@ def test_held_out_pickers_follow_a_dataset_switch(server, chromium):
     a, b = selectbox_text(page, "From"), selectbox_text(page, "To")
     assert a.startswith("#0 · ") and a.split(" · ")[1] in fashion, a
     assert b.startswith("#1 · ") and b.split(" · ")[1] in fashion, b
-    page.get_by_test_id("stSidebar").get_by_test_id("stSelectbox").nth(1).click()
-    page.get_by_role("option", name="vae-16d").click()
+    pick_in_sidebar(page, "Model", "vae-16d")
     page.wait_for_selector("text=16-D latent", timeout=60_000)
     wait_idle(page)
     page.wait_for_selector('[data-testid="stImage"]:has-text("original A") img', timeout=60_000)
@@ -136,7 +145,7 @@ def test_held_out_pickers_follow_a_dataset_switch(server, chromium):
     assert shown and all(s.split(" · ")[1] in fashion for s in shown), shown
     page.reload()  # #25 item 6: a reload keeps the dataset (it is in the URL)
     wait_idle(page)
-    assert selectbox_text(page, "Dataset") == "Fashion-MNIST (clothes)"
+    assert radio_text(page, "Dataset") == "Fashion-MNIST (clothes)"
     assert not page_errors(page)
     page.close()
 
@@ -582,7 +591,7 @@ def test_back_and_forward_move_between_pages_and_keep_the_dataset(server, chromi
     page.reload()
     wait_idle(page)
     heading.filter(has_text="GAN").wait_for(timeout=30_000)
-    assert selectbox_text(page, "Dataset") == "Fashion-MNIST (clothes)"
+    assert radio_text(page, "Dataset") == "Fashion-MNIST (clothes)"
     assert not page_errors(page)
     page.close()
 

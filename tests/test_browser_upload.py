@@ -41,9 +41,8 @@ def upload_round_trip(playwright, server: str, out) -> None:
     page.get_by_text("Added").first.wait_for(timeout=60_000)
     page.get_by_text("· uploaded (vae-2d-uploaded-").wait_for(timeout=30_000)  # in the zoo, marked
     page.get_by_role("link", name="VAE latent explorer").click()  # the same session
-    picker = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]', has_text="Model")
-    picker.click()
-    page.get_by_role("option", name=re.compile("vae-2d-uploaded-")).click()
+    picker = page.locator('[data-testid="stSidebar"] [data-testid="stRadio"]', has_text="Model")
+    picker.locator("label", has_text=re.compile("vae-2d-uploaded-")).click()
     src_of(page, "decoder mean")
     assert not page_errors(page)
     browser.close()

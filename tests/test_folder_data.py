@@ -136,7 +136,7 @@ def test_the_zoo_shows_a_folder_dataset_with_samples(folder_root, monkeypatch):
 def test_the_sidebar_offers_folder_datasets_and_says_when_there_are_no_labels(folder_root, monkeypatch):
     at = app_on(folder_root, monkeypatch, "app.py", "scribbles")
     assert not at.exception
-    picker = at.sidebar.selectbox[0]
+    picker = at.sidebar.radio[0]
     assert picker.label == "Dataset" and list(picker.options)[2:] == ["letters (your images)",
                                                                        "scribbles (your images)"]
     notes = " ".join(c.value for c in at.sidebar.caption)

@@ -104,8 +104,8 @@ def test_browser_decode_is_exact(pad):
 
 def test_vae_16d_sliders_decode_in_the_browser(pad):
     page, _ = pad
-    page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').nth(1).click()
-    page.get_by_role("option", name="vae-16d").click()
+    page.locator('[data-testid="stSidebar"] [data-testid="stRadio"]', has_text="Model").locator(
+        "label", has_text="vae-16d").click()
     first = page.locator(".ls-row input").first
     first.wait_for(timeout=20_000)
     live = page.locator("canvas.ls-live")

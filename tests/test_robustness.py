@@ -161,8 +161,8 @@ def _link_asking_defaults():
 
     state.note_url_params("page")
     st.number_input("Seed", 0, 10, value=0, key="seed", bind="query-params")
-    state.persistent_selectbox("Model", ["a/nice", "a/realnvp"], "model.flow", where=st,
-                               format_func=lambda f: f.rsplit("/", 1)[-1], url="model")
+    state.persistent_choice("Model", ["a/nice", "a/realnvp"], "model.flow", where=st,
+                            format_func=lambda f: f.rsplit("/", 1)[-1], url="model")
     state.report_dropped_params()
 
 
