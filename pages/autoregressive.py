@@ -253,7 +253,7 @@ def completion(folder: str, levels: int) -> None:
     st.subheader("Complete the lower part of a held-out image, or of your drawing")
     dataset = st.session_state["dataset"]
     images, _ = loaders.bundled(dataset)
-    c = st.columns([2, 2, 1.5, 1, 1.3])
+    c = st.columns([1.8, 1.8, 1.4, 1.1, 1.7])  # wide enough for "…or draw one" and its help
     idx = inputs.held_out_index(dataset, "ar.idx", where=c[0], default=completions.DEFAULT_IMAGE)
     drawn = inputs.drawing("ar.complete", c[4])
     image, name = (drawn, "your drawing") if drawn is not None else (images[idx], "original")
