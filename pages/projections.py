@@ -137,15 +137,18 @@ def map_view(dataset: str, source: str, points: int, options: dict, classes: lis
     (the top row and the text around stay as they are)."""
     top = st.columns([1.2, 1.2, 1.2, 1.2])
     method = top[0].radio("Method", ["PCA", "t-SNE"], key="proj.method", bind="query-params", horizontal=True)
-    if method == "t-SNE":
-        c = top[1:]
-        perplexity = c[0].slider("Perplexity", 5, 100, key="proj.perplexity", bind="query-params",
-                                 help="Roughly how many neighbours each point keeps close.")
-        iterations = c[1].select_slider("Iterations", [250, 500, 750, 1000, 1500, 2000],
-                                        key="proj.iterations", bind="query-params",
-                                        help="The first quarter (at most 250) is early exaggeration.")
-        seed = c[2].number_input("Seed", 0, 10_000, key="proj.seed", bind="query-params", step=1)
-    else:
+    # t-SNE's settings stay on the page under PCA, greyed out: the switch then only redraws the
+    # map (no controls appear or go, nothing below moves)
+    c, pca = top[1:], method == "PCA"
+    perplexity = c[0].slider("Perplexity", 5, 100, key="proj.perplexity", bind="query-params", disabled=pca,
+                             help="t-SNE: roughly how many neighbours each point keeps close.")
+    iterations = c[1].select_slider("Iterations", [250, 500, 750, 1000, 1500, 2000], disabled=pca,
+                                    key="proj.iterations", bind="query-params",
+                                    help="t-SNE's optimisation steps; the first quarter (at most 250) is "
+                                         "early exaggeration.")
+    seed = c[2].number_input("Seed", 0, 10_000, key="proj.seed", bind="query-params", step=1, disabled=pca,
+                             help="t-SNE's random start.")
+    if pca:
         perplexity, iterations, seed = 30, 1000, 0
     settings = maps.Settings(dataset, source, int(points), method, float(perplexity),
                              int(iterations), int(seed))
