@@ -10,6 +10,7 @@ twice: one the thread is already computing is waited for.
 """
 
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -29,6 +30,7 @@ _idle.set()
 _lock = threading.Lock()
 _busy = 0  # foreground computations running
 _queued: dict[tuple, Future] = {}  # (store name, key) -> background work, queued or running
+_later: dict[str, Future] = {}  # name -> the latest ``later`` work
 _pool: ThreadPoolExecutor | None = None
 
 
@@ -92,18 +94,58 @@ def _background(name: str, key: tuple, compute: Compute, store: Store, keep: int
             _queued.pop((name, key), None)
 
 
-def ahead(name: str, work: Iterable[tuple[tuple, Compute]], *, store: Store, keep: int) -> None:
-    """Queue ``(key, compute)`` pairs, first first, for the background thread; what an earlier
-    call queued in store ``name`` and this one does not name is dropped unless it has started."""
+def _background_pool() -> ThreadPoolExecutor:
     global _pool
-    work = [(k, c) for k, c in work if not _cached(store, k)[0]]
-    wanted = {k for k, _ in work}
     with _lock:
         if _pool is None:
             _pool = ThreadPoolExecutor(1, thread_name_prefix="genlab-ahead", initializer=lower_priority)
+        return _pool
+
+
+def later(name: str, warm: Callable[[], Any], *, after_s: float = 0.15) -> None:
+    """Run ``warm()`` on the background thread once this run has sent its page: best-effort work
+    whose results land in caches the next step reads (e.g. a seed's neighbours, drawn and
+    encoded). In the run itself it would take the cores the browser is painting with (/gans'
+    seed row: 40–80 ms of it after every click); here it starts ``after_s`` later, once the
+    browser has painted (the background thread is niced, but the browser's processes are not
+    the server's threads it yields to). A call replaces
+    the same ``name``'s work that has not started: name it per session (``session_name``)."""
+    pool = _background_pool()
+    with _lock:
+        for done in [n for n, f in _later.items() if f.done()]:
+            del _later[done]
+        earlier = _later.get(name)
+        if earlier is not None:
+            earlier.cancel()
+        _later[name] = pool.submit(_warm, warm, time.monotonic() + after_s)
+
+
+def session_name(name: str) -> str:
+    """``name`` for this session alone (a ``later`` of another session does not replace it)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return f"{name}:{ctx.session_id if ctx is not None else ''}"
+
+
+def _warm(warm: Callable[[], Any], start: float) -> None:
+    time.sleep(max(0.0, start - time.monotonic()))
+    try:
+        warm()
+    except Exception:  # noqa: BLE001 - best effort: the step that needs it computes it again
+        pass
+
+
+def ahead(name: str, work: Iterable[tuple[tuple, Compute]], *, store: Store, keep: int) -> None:
+    """Queue ``(key, compute)`` pairs, first first, for the background thread; what an earlier
+    call queued in store ``name`` and this one does not name is dropped unless it has started."""
+    work = [(k, c) for k, c in work if not _cached(store, k)[0]]
+    wanted = {k for k, _ in work}
+    pool = _background_pool()
+    with _lock:
         for (n, k), queued in list(_queued.items()):
             if n == name and k not in wanted and queued.cancel():
                 del _queued[(n, k)]
         for key, compute in work:
             if (name, key) not in _queued:
-                _queued[(name, key)] = _pool.submit(_background, name, key, compute, store, keep)
+                _queued[(name, key)] = pool.submit(_background, name, key, compute, store, keep)

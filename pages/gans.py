@@ -11,7 +11,7 @@ from plotly.subplots import make_subplots
 from genlab import data, metrics, sample
 from genlab.families import gan
 from genlab.images import file_name, grid
-from genlab_ui import components, loaders, state
+from genlab_ui import ahead, components, loaders, state
 from genlab_ui.components import CLASS_COLORS, csv_download, figure, gif_download, walk_figure, warm_figure
 
 QUALITY_N = 1000  # samples per variant where its card has no evaluation (computed here)
@@ -323,12 +323,18 @@ def side_by_side() -> None:
     st.caption("Every GAN draws z ~ N(0, I) in ℝ⁹⁶ from the seed, so the GAN grids share "
                "their z cell by cell; the VAE (16-D latent) and DDPM (x_T of 784 values) draw "
                "their own noise from the same seed.")
-    # the row is on screen now; draw (and encode) the neighbouring seeds too, so that "+" and
-    # "−" (the usual way through seeds) find their pictures ready and only the round trip remains
+    # draw (and encode) the neighbouring seeds too, so that "+" and "−" (the usual way through
+    # seeds) find their pictures ready and only the round trip remains: after this run, on the
+    # background thread, so that the browser paints this row with the cores free
+    ahead.later(ahead.session_name("gans.row"), lambda: warm_row(list(gans), vae, n, seed, scale))
+
+
+def warm_row(folders: list[str], vae: str | None, n: int, seed: int, scale: int) -> None:
+    """The row's pictures for seeds seed ± 1, into the caches the row reads."""
     for s in (seed + 1, seed - 1):
         if not 0 <= s < 2**31:
             continue
-        for folder in gans:
+        for folder in folders:
             warm_figure(grid(scored_samples(folder, n, s)[0], ncol=ncol(n)), scale)
         if vae:
             warm_figure(grid(loaders.samples(vae, n, s), ncol=ncol(n)), scale)

@@ -90,3 +90,25 @@ def test_background_steps_wait_while_a_session_computes():
     # at most the one step under way when the session started ran beside it
     assert sum(during for _, during in log) <= 1
     assert len(log) == 20
+
+
+def test_later_runs_after_the_paint_off_the_session_thread_and_the_newest_replaces_a_waiting_one():
+    """/gans' row warms the neighbouring seeds with ``later``: not in the run (its cores are the
+    browser's while it paints), and a click that comes first replaces the warm-up not started."""
+    release, ran = threading.Event(), []
+    ahead.later("t5.block", lambda: release.wait(5), after_s=0)  # keeps the one thread busy
+    t0 = time.monotonic()
+    ahead.later("t5", lambda: ran.append(("old", threading.current_thread().name)), after_s=0)
+    ahead.later("t5", lambda: ran.append(("new", threading.current_thread().name,
+                                          time.monotonic() - t0)), after_s=0.2)
+    assert ran == []  # nothing ran in the caller's thread
+    release.set()
+    for _ in range(300):
+        if ran:
+            break
+        time.sleep(0.01)
+    time.sleep(0.05)
+    assert [r[0] for r in ran] == ["new"]
+    assert ran[0][1].startswith("genlab-ahead") and ran[0][2] >= 0.2
+    ahead.later("t5", lambda: 1 / 0, after_s=0)  # an error is dropped: best effort
+    assert ahead.session_name("row").startswith("row:")
