@@ -141,7 +141,9 @@ def one_image() -> None:
     predicted = opinions(dataset, np.stack([p[0] for p in panels]))
     for i, (col, (img, title)) in enumerate(zip(st.columns(len(panels) + 1), panels)):
         error = "" if i == 0 else f" · mean |x − x̂| = {np.abs(img / 255 - image / 255).mean():.3f}"
-        inline_image(upscale(img, 6), f"{title}{error}{verdict(predicted, i, truth)}", where=col)
+        # ×8 (224 px) fills the column at 1,400 px: at ×6 a caption wider than the picture
+        # widened the element and the browser stretched the picture, smoothing its pixels
+        inline_image(upscale(img, 8), f"{title}{error}{verdict(predicted, i, truth)}", where=col)
     z = codes(folder, image[None])[0]
     rec_x = ckpt.model.config.rec_x
     st.caption(f"E(x) has {len(z)} numbers (‖E(x)‖ = {z.norm():.1f}; a sample of the prior N(0, I) "
