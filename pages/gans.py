@@ -151,11 +151,16 @@ def maths_figure() -> go.Figure:
     return fig
 
 
+CURVE_POINTS = 150  # per series on the replay's loss charts: their spec travels with every step
+
+
 @st.cache_data(max_entries=16, show_spinner=False)
 def loss_rows(folder: str, loss: str) -> dict[str, list[dict]]:
     """The training log in long form per panel: losses, and D's view (P(real) on real /
     generated images, or the Wasserstein estimate)."""
     log = loaders.train_log(folder)
+    stride = -(-len(log) // CURVE_POINTS)  # every stride-th logged row, and the last
+    log = [row for i, row in enumerate(log) if i % stride == 0 or i == len(log) - 1]
     panels = {"losses": ["d_loss", "g_loss"],
               "view": [GAP_KEY[loss]] if loss in CRITICS else ["d_real", "d_fake"]}
     return {panel: [{"step": row["step"], "series": key, "value": row[key]}
@@ -374,7 +379,8 @@ def replay() -> None:
         log = loaders.train_log(folder)
         if log:
             loss_charts(folder, gans[folder]["config"]["loss"], step)
-            st.caption("Losses are running averages, logged every 100 steps. The red line marks "
+            st.caption(f"Losses are running averages, logged every 100 steps (at most {CURVE_POINTS} "
+                       "points drawn per curve). The red line marks "
                        "the snapshot. A BCE discriminator at equilibrium sits at P(real) = ½ on "
                        "both sets and loss log 4 ≈ 1.39; a WGAN critic's estimate (and GAN-QP's "
                        "gap) falls as G closes the distance.")
