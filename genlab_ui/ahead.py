@@ -108,8 +108,9 @@ def later(name: str, warm: Callable[[], Any], *, after_s: float = 0.15) -> None:
     encoded). In the run itself it would take the cores the browser is painting with (/gans'
     seed row: 40–80 ms of it after every click); here it starts ``after_s`` later, once the
     browser has painted (the background thread is niced, but the browser's processes are not
-    the server's threads it yields to). A call replaces
-    the same ``name``'s work that has not started: name it per session (``session_name``)."""
+    the server's threads it yields to; work queued behind it waits that long too). A call
+    replaces the same ``name``'s work that has not started: name it per session
+    (``session_name``)."""
     pool = _background_pool()
     with _lock:
         for done in [n for n, f in _later.items() if f.done()]:
