@@ -279,8 +279,8 @@ def persistent_choice(label: str, options: list, key: str, *, where=st.sidebar,
     few options (every one visible, one click; and a page's first screen with a selectbox
     loads the selectbox's code: 90 ms more on a new visit here, docs/benchmarks.md), else a
     selectbox (always with ``radio=False``: a narrow column beside other controls). With
-    ``url``, kept in the URL as ``?<url>=<its label>`` and taken from there
-    by a new session's link."""
+    ``url``, kept in the URL as ``?<url>=<its label>`` and taken from there by a new
+    session's link."""
     if url is not None:
         st.session_state.setdefault("_url_names", set()).add(url)
         asked = st.query_params.get(url)
@@ -313,7 +313,7 @@ def persistent_choice(label: str, options: list, key: str, *, where=st.sidebar,
 def dataset_picker() -> str:
     """The sidebar dataset choice, shared by all pages."""
     dataset = persistent_choice("Dataset", datasets(), "dataset", format_func=dataset_label,
-                                   help="Every page shows the models trained on this dataset.")
+                                help="Every page shows the models trained on this dataset.")
     if dataset not in DATASETS:
         st.sidebar.caption(f"**{dataset}**: your images, {len(loaders.bundled(dataset)[1])} held out"
                            + ("" if loaders.has_labels(dataset) else
@@ -333,5 +333,5 @@ def model_picker(family: str, prefer: str | None = None) -> dict | None:
         return None
     names = sorted((row["folder"] for row in rows), key=lambda f: f.rsplit("/", 1)[-1] != prefer)
     folder = persistent_choice("Model", names, f"model.{family}.{dataset}",
-                                  format_func=lambda f: f.rsplit("/", 1)[-1], url="model")
+                               format_func=lambda f: f.rsplit("/", 1)[-1], url="model")
     return next(row for row in rows if row["folder"] == folder)

@@ -159,7 +159,7 @@ def loss_rows(folder: str, loss: str) -> dict[str, list[dict]]:
     """The training log in long form per panel: losses, and D's view (P(real) on real /
     generated images, or the Wasserstein estimate)."""
     log = loaders.train_log(folder)
-    stride = -(-len(log) // CURVE_POINTS)  # every stride-th logged row, and the last
+    stride = max(1, -(-len(log) // CURVE_POINTS))  # every stride-th logged row, and the last
     log = [row for i, row in enumerate(log) if i % stride == 0 or i == len(log) - 1]
     panels = {"losses": ["d_loss", "g_loss"],
               "view": [GAP_KEY[loss]] if loss in CRITICS else ["d_real", "d_fake"]}
