@@ -301,17 +301,16 @@ def gan_snapshot(playwright, url: str, reps: int) -> dict:
 
 
 def bigan_controls(playwright, url: str, reps: int) -> dict:
-    """/bigan's controls: a held-out image picked (its reconstruction G(E(x)) painted), the grid's
-    seed "+" (16 images reconstructed by the BiGAN and the VAE, painted), and the walk's sliders."""
+    """/bigan's controls: a held-out image picked by a key step on its slider (its reconstruction
+    G(E(x)) painted), the grid's seed "+" (16 images reconstructed by the BiGAN and the VAE,
+    painted), and the sliders."""
     recon = '[data-testid="stImage"]:has-text("BiGAN: G(E(x))") img'
     browser, page = opened(playwright, url, "bigan", recon)
     wait_idle(page)
-    picker = page.locator('[data-testid="stSelectbox"]', has_text="Held-out image").first
+    picker = page.locator('[data-testid="stSlider"]', has_text="Held-out image").first.get_by_role("slider")
 
-    def pick(i: int) -> float:  # held-out #1 … #5 in turn (the list renders the options near the top)
-        picker.click()
-        option = page.get_by_role("option", name=re.compile(rf"^#{1 + i % 5} ·"))
-        return timed_click(page, option, _IMG_CHANGED, ["BiGAN: G(E(x))", page.get_attribute(recon, "src")])
+    def pick(i: int) -> float:  # held-out #1 … #5 and back, a key step at a time
+        return timed_key(page, picker, "ArrowRight" if (i // 5) % 2 == 0 else "ArrowLeft", "BiGAN: G(E(x))")
 
     grid_caption = "rows: held-out images"
     plus = page.locator('[data-testid="stNumberInput"]', has_text="Which images").first.locator("button").last
@@ -1220,7 +1219,7 @@ def markdown(r: dict) -> str:
     if "bigan" in r:
         b = r["bigan"]
         lines += ["## BiGAN (/bigan)", "",
-                  f"- A held-out image picked → its reconstruction G(E(x)) painted (Chromium): {json.dumps(b['image'])}.",
+                  f"- A held-out image picked (a key step on its slider) → its reconstruction G(E(x)) painted (Chromium): {json.dumps(b['image'])}.",
                   f"- The grid's seed \"+\" → 16 images reconstructed by the BiGAN and the VAE-16d, painted: "
                   f"{json.dumps(b['grid seed'])}.",
                   f"- The walk's sliders, keyboard steps (key → last change): {json.dumps(b['sliders']['all'])}.", ""]

@@ -253,13 +253,17 @@ def completion(folder: str, levels: int) -> None:
     st.subheader("Complete the lower part of a held-out image, or of your drawing")
     dataset = st.session_state["dataset"]
     images, _ = loaders.bundled(dataset)
-    c = st.columns([1.8, 1.8, 1.4, 1.1, 1.7])  # wide enough for "…or draw one" and its help
-    idx = inputs.held_out_index(dataset, "ar.idx", where=c[0], default=completions.DEFAULT_IMAGE)
-    drawn = inputs.drawing("ar.complete", c[4])
+    c = st.columns([1.3, 2, 1.8, 1.4, 1.1])
+    source = inputs.image_source("ar.complete", c[0], ("held-out", "draw"))
+    idx = inputs.held_out_index(dataset, "ar.idx", where=c[1], default=completions.DEFAULT_IMAGE)
+    rows = c[2].slider("Rows kept", 1, 27, key="ar.rows", bind="query-params")
+    k = c[3].slider("Completions", 1, 8, key="ar.k", bind="query-params")
+    seed = int(c[4].number_input("Seed", 0, 2**31 - 1, key="ar.cseed", bind="query-params", step=1))
+    drawn = None
+    if source == "draw":
+        with st.columns([2, 3])[0]:
+            drawn = inputs.drawing("ar.complete", until="Until then the completions are of the held-out image.")
     image, name = (drawn, "your drawing") if drawn is not None else (images[idx], "original")
-    rows = c[1].slider("Rows kept", 1, 27, key="ar.rows", bind="query-params")
-    k = c[2].slider("Completions", 1, 8, key="ar.k", bind="query-params")
-    seed = int(c[3].number_input("Seed", 0, 2**31 - 1, key="ar.cseed", bind="query-params", step=1))
     bar = st.progress(0.0, text="Completing…")
     out = completions.completions(folder, image, rows, k, seed,
                       lambda f: bar.progress(f, text=f"Completing: {f:.0%} of the pixels below row {rows}"))

@@ -212,12 +212,14 @@ def encode_upload() -> None:
     st.subheader("Encode your own image")
     st.caption("PNG or JPG of any size, colour or grey, dark-on-light or light-on-dark, or a "
                "drawing. It is centred and resized to 28×28 the way MNIST was made.")
-    c = st.columns([3, 1.3])
-    upload = c[0].file_uploader("Image", type=inputs.UPLOAD_TYPES, key="vae.upload")
-    x = inputs.drawing("vae.upload", c[1])
-    yours = "your drawing" if x is not None else "your file"
-    if x is None and upload is not None:
-        x = inputs.read_upload(upload)
+    c = st.columns([1.3, 4.7])
+    upload, x = None, None
+    if inputs.image_source("vae.upload", c[0], ("upload", "draw")) == "draw":
+        x = inputs.drawing("vae.upload", c[1])
+    else:
+        upload = c[1].file_uploader("Image", type=inputs.UPLOAD_TYPES, key="vae.upload")
+        x = None if upload is None else inputs.read_upload(upload)
+    yours = "your file" if upload is not None else "your drawing"
     if x is None:
         st.session_state["vae.upload_points"] = []
         return

@@ -375,7 +375,7 @@ def test_flows_page_controls(tiny_flow_root, monkeypatch):
     after = image_bytes(at)
     assert after[0] != before[0] and after[1:] == before[1:]  # only the sample grid changed
     assert "N(0, 1.00²·I)" in captions(at)[0]
-    at.selectbox(key="flows.idx.mnist").set_value(3).run()
+    at.select_slider(key="flows.idx.mnist").set_value(3).run()
     assert image_bytes(at)[1] != after[1] and not at.exception  # another image, another z
     hist = plotly_spec(at)
     assert [t["name"] for t in hist["data"]] == ["mnist held-out", "fashion-mnist held-out", "uniform noise"]

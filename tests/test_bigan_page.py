@@ -17,7 +17,7 @@ def test_bigan_page_reconstructs_maps_and_walks(tiny_bigan_root, monkeypatch):
     before = image_bytes(at)
     at.slider(key="bigan.walk_k").set_value(5).run()
     assert not at.exception and image_bytes(at) != before
-    at.selectbox(key="bigan.idx.mnist").set_value(7).run()
+    at.select_slider(key="bigan.idx.mnist").set_value(7).run()
     assert not at.exception
 
 

@@ -92,14 +92,15 @@ def radio_text(page, label: str) -> str:
         "e => e.querySelector('input:checked').closest('label').innerText.trim()")
 
 
-def selectbox_text(page, label: str) -> str:
-    """What a selectbox shows (its chosen option's label)."""
-    return page.locator('[data-testid="stSelectbox"]', has_text=label).first.evaluate(
-        "e => [...e.querySelectorAll('input')].map(i => i.value).join() || e.innerText")
+def slider_text(page, label: str) -> str:
+    """What a slider labelled ``label`` shows over its thumb (its value's label)."""
+    labelled = page.get_by_test_id("stWidgetLabel").get_by_text(label, exact=True)
+    return page.get_by_test_id("stSlider").filter(has=labelled).first.get_by_test_id(
+        "stSliderThumbValue").inner_text().strip()
 
 
-NO_DIGIT_LABELS = ("() => { const v = [...document.querySelectorAll('[data-testid=\"stSelectbox\"] input')]"
-                   ".map(i => i.value).filter(v => v.startsWith('#'));"
+NO_DIGIT_LABELS = ("() => { const v = [...document.querySelectorAll('[data-testid=\"stSliderThumbValue\"]')]"
+                   ".map(e => e.innerText.trim()).filter(v => v.startsWith('#'));"
                    " return v.length && !v.some(v => / · [0-9]$/.test(v)); }")
 
 
@@ -124,24 +125,24 @@ def test_held_out_pickers_follow_a_dataset_switch(server, chromium):
     page.goto(f"{server}/vae")
     wait_idle(page)
     page.wait_for_selector('[data-testid="stImage"]:has-text("original A") img', timeout=60_000)
-    assert selectbox_text(page, "From") == "#0 · 4" and selectbox_text(page, "To") == "#1 · 9"
+    assert slider_text(page, "From") == "#0 · 4" and slider_text(page, "To") == "#1 · 9"
     switch_dataset(page, "Fashion-MNIST (clothes)", "on fashion-mnist")
     fashion = CLASS_NAMES["fashion-mnist"]
-    a, b = selectbox_text(page, "From"), selectbox_text(page, "To")
+    a, b = slider_text(page, "From"), slider_text(page, "To")
     assert a.startswith("#0 · ") and a.split(" · ")[1] in fashion, a
     assert b.startswith("#1 · ") and b.split(" · ")[1] in fashion, b
     pick_in_sidebar(page, "Model", "vae-16d")
     page.wait_for_selector("text=16-D latent", timeout=60_000)
     wait_idle(page)
     page.wait_for_selector('[data-testid="stImage"]:has-text("original A") img', timeout=60_000)
-    assert (selectbox_text(page, "From"), selectbox_text(page, "To")) == (a, b)
+    assert (slider_text(page, "From"), slider_text(page, "To")) == (a, b)
     page.goto(f"{server}/diffusion")  # a new session: MNIST, then the switch on this page
     wait_idle(page)
     inversion = "Held-out image"
-    page.locator('[data-testid="stSelectbox"]', has_text=inversion).last.wait_for(timeout=120_000)
+    page.locator('[data-testid="stSlider"]', has_text=inversion).last.wait_for(timeout=120_000)
     switch_dataset(page, "Fashion-MNIST (clothes)", "x_t at t")
-    shown = page.locator('[data-testid="stSelectbox"]', has_text=inversion).evaluate_all(
-        "es => es.map(e => [...e.querySelectorAll('input')].map(i => i.value).join())")
+    shown = page.locator('[data-testid="stSlider"]', has_text=inversion).evaluate_all(
+        "es => es.map(e => e.querySelector('[data-testid=\"stSliderThumbValue\"]').innerText.trim())")
     assert shown and all(s.split(" · ")[1] in fashion for s in shown), shown
     page.reload()  # #25 item 6: a reload keeps the dataset (it is in the URL)
     wait_idle(page)
@@ -554,8 +555,9 @@ def test_bigan_page_reconstructs_the_image_picked(chromium, tiny_bigan_root):
         page = open_page(chromium, f"{url}/bigan", viewport={"width": 1400, "height": 1600})
         page.wait_for_selector('[data-testid="stImage"]:has-text("BiGAN: G(E(x))") img', timeout=60_000)
         before = image_src(page, "BiGAN: G(E(x))")
-        page.locator('[data-testid="stSelectbox"]', has_text="Held-out image").first.click()
-        page.get_by_role("option").nth(5).click()  # held-out #5
+        held_out = page.locator('[data-testid="stSlider"]', has_text="Held-out image").first.get_by_role("slider")
+        for _ in range(5):  # held-out #5, a key step at a time
+            held_out.press("ArrowRight")
         page.wait_for_selector('[data-testid="stImage"]:has-text("held-out #5") img', timeout=30_000)
         page.wait_for_function("(before) => { const e = [...document.querySelectorAll('[data-testid=\"stImage\"]')]"
                                ".find(e => e.innerText.includes('BiGAN: G(E(x))'));"

@@ -187,7 +187,7 @@ def draw_stroke(page, points: list[tuple[float, float]]) -> None:
 
 def test_a_drawing_is_encoded_reconstructed_and_completed(server, playwright):
     browser, page = fresh_tab(playwright, f"{server}/vae")
-    page.get_by_text("…or draw one").first.click()
+    page.get_by_test_id("stRadio").get_by_text("a drawing", exact=True).first.click()
     draw_stroke(page, [(0.5, 0.15), (0.5, 0.85)])  # a "1"
     src_of(page, "28×28 input (your drawing)")
     src_of(page, "reconstruction")
@@ -197,7 +197,7 @@ def test_a_drawing_is_encoded_reconstructed_and_completed(server, playwright):
     assert not page_errors(page)
     browser.close()
     browser, page = fresh_tab(playwright, f"{server}/autoregressive")
-    page.get_by_text("…or draw one").first.click()
+    page.get_by_test_id("stRadio").get_by_text("a drawing", exact=True).first.click()
     draw_stroke(page, [(0.3, 0.2), (0.7, 0.2), (0.45, 0.85)])  # a "7"
     src_of(page, "your drawing")
     src_of(page, "completion 1")
