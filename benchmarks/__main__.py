@@ -5,7 +5,7 @@
 - cold start: server process start -> home page rendered with its sample images;
 - per page: cold load (new tab) -> main content rendered, p50/p95 over --reps;
 - VAE slider: a keyboard step on z1 -> the new decoded <img> painted (timed in the page);
-- GAN seed: a click on the seed's "+" -> the row of grids painted (the VAE reference, last);
+- GAN seed: a keyboard step on the seed -> the row of grids painted (the VAE reference, last);
   the replay's snapshot slider (a key step) -> the replayed grid painted;
 - diffusion: after one DDIM-50 run, a keyboard step on the step slider -> the next x_t painted;
 - flows: a keyboard step on the temperature slider -> the new samples painted;
@@ -281,15 +281,12 @@ def pixelcnn_field(playwright, url: str, reps: int) -> dict:
 
 
 def gan_seed(playwright, url: str, reps: int) -> dict:
-    """A click on the seed's "+" -> the whole row painted anew: every GAN's grid, then the
-    VAE reference grid, the row's last image."""
+    """A keyboard step on the seed's slider -> the whole row painted anew: every GAN's grid,
+    then the VAE reference grid, the row's last image."""
     selector = '[data-testid="stImage"]:has-text("(reference)") img'
     browser, page = opened(playwright, url, "gans", selector)
-    plus = page.locator('[data-testid="stNumberInput"]', has_text="Seed").first.locator("button").last
-    out = timed_clicks(page, reps, 3, lambda i: timed_click(
-        page, plus, _IMG_CHANGED, ["(reference)", page.get_attribute(selector, "src")]))
-    browser.close()
-    return out
+    slider = page.locator('[data-testid="stSlider"]', has_text="Seed").first.get_by_role("slider")
+    return timed_keys(browser, page, slider, "(reference)", reps)
 
 
 def gan_snapshot(playwright, url: str, reps: int) -> dict:
@@ -313,12 +310,11 @@ def bigan_controls(playwright, url: str, reps: int) -> dict:
         return timed_key(page, picker, "ArrowRight" if (i // 5) % 2 == 0 else "ArrowLeft", "BiGAN: G(E(x))")
 
     grid_caption = "rows: held-out images"
-    plus = page.locator('[data-testid="stNumberInput"]', has_text="Which images").first.locator("button").last
+    seed = page.locator('[data-testid="stSlider"]', has_text="Which images").first.get_by_role("slider")
     try:
         out = {"image": timed_clicks(page, reps, 2, pick),
-               "grid seed": timed_clicks(page, reps, 2, lambda i: timed_click(
-                   page, plus, _IMG_CHANGED,
-                   [grid_caption, page.get_attribute(f'[data-testid="stImage"]:has-text("{grid_caption}") img', "src")]))}
+               "grid seed": timed_clicks(page, reps, 2, lambda i: timed_key(
+                   page, seed, "ArrowRight" if (i // 5) % 2 == 0 else "ArrowLeft", grid_caption))}
     finally:
         browser.close()
     out["sliders"] = slider_controls(playwright, url, "bigan", reps)
@@ -643,7 +639,7 @@ def _vae_check(run, z1: float) -> bool:
 SCENARIOS = {
     "vae slider": ("vae", "vae.z1", "double_array_value", None,
                    lambda i, v: round(v + (0.05 if i % 10 < 5 else -0.05), 2), _vae_check),
-    "gan seed": ("gans", "gans.seed", "int_value", 0, lambda i, v: v + 1,
+    "gan seed": ("gans", "gans.seed", "double_array_value", 0, lambda i, v: v + 1,
                  lambda run, v: any("gan-mlp" in c for c in run.image_captions())),
     "projections switch": ("projections", "proj.method", "string_value", "PCA",
                            lambda i, v: "t-SNE" if v == "PCA" else "PCA",
@@ -932,9 +928,8 @@ def playground_browser(playwright, url: str, reps: int = 10) -> dict:
     stop = page.get_by_role("button", name="Stop")
     clicks = {"stop": 0, "stop_again": 0}
 
-    def train(seed: int) -> float:  # a new seed: a new run (the same settings show the run kept)
-        page.get_by_test_id("stNumberInput").locator("input").fill(str(seed))
-        page.keyboard.press("Enter")
+    def train() -> float:  # the next seed: a new run (the same settings show the run kept)
+        page.locator('[data-testid="stSlider"]', has_text="Seed").get_by_role("slider").press("ArrowRight")
         wait_idle(page)
         t0 = time.perf_counter()
         page.get_by_role("button", name=re.compile("^Train 3 on")).click()
@@ -961,11 +956,11 @@ def playground_browser(playwright, url: str, reps: int = 10) -> dict:
 
     try:
         for i in range(reps):
-            times.append(train(100 + i))
+            times.append(train())
             stopped()
             time.sleep(1)  # the results drawn, as a user sees them before training again
         idle = answers(page, reps)
-        train(99)
+        train()
         busy = answers(page, reps)
         assert stop.is_visible(), "the training ended during the measure"
     finally:
@@ -1055,7 +1050,7 @@ def markdown(r: dict) -> str:
             "same run; the issue's aim: every control's p95 within 1.5×)*", r["trivial_slider"], control=True)
     if "vae_slider" in r:
         row("VAE z1 slider key → new image painted", r["vae_slider"], control=True)
-        row("GAN seed + → the row of grids painted (every GAN, then the VAE reference)", r["gan_seed"], control=True)
+        row("GAN seed key step → the row of grids painted (every GAN, then the VAE reference)", r["gan_seed"], control=True)
     if "gan_snapshot" in r:
         row("GAN replay snapshot slider key → replayed grid painted", r["gan_snapshot"], control=True)
     if "diffusion_step" in r:
@@ -1197,7 +1192,13 @@ def markdown(r: dict) -> str:
                       "trainings paused): the copy-link button cost nothing measurable, the dataset "
                       "selectbox about 90 ms (1234 ms with it, 1108 ms without a picker, 1142 ms with "
                       "radio buttons instead), so the sidebar's pickers of up to five options (the "
-                      "dataset, a page's model) are radio buttons."]
+                      "dataset, a page's model) are radio buttons. Adding one element kind at a time to "
+                      "that shell page (2026-12-06, medians of 12 new tabs, trainings paused; the shell "
+                      "alone 1262 ms): a selectbox of 2,000 options +204 ms, a number field +88, a "
+                      "file uploader +72, a checkbox +68, a download button +37, a select_slider +26, a "
+                      "button +13. So the held-out pickers are select_sliders, the image's source "
+                      "(held-out, upload, drawing) radio buttons that show the uploader or the pad only "
+                      "once chosen, and every seed a slider from 0 to 999."]
         lines.append("")
     for part, title in (("concepts", "Foundations (/concepts)"),
                         ("transport", "Noise to data (/transport)")):
@@ -1220,7 +1221,7 @@ def markdown(r: dict) -> str:
         b = r["bigan"]
         lines += ["## BiGAN (/bigan)", "",
                   f"- A held-out image picked (a key step on its slider) → its reconstruction G(E(x)) painted (Chromium): {json.dumps(b['image'])}.",
-                  f"- The grid's seed \"+\" → 16 images reconstructed by the BiGAN and the VAE-16d, painted: "
+                  f"- A key step on the grid's seed → 16 images reconstructed by the BiGAN and the VAE-16d, painted: "
                   f"{json.dumps(b['grid seed'])}.",
                   f"- The walk's sliders, keyboard steps (key → last change): {json.dumps(b['sliders']['all'])}.", ""]
     return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""Image inputs shared by pages: a held-out image picked by index, the user's upload or drawing."""
+"""Inputs shared by pages: a seed; an image, held-out (picked by index), uploaded or drawn."""
 
 from __future__ import annotations
 
@@ -9,6 +9,16 @@ from genlab.images import ImageError, from_drawing, prepare_upload
 from genlab_ui import components, loaders
 
 UPLOAD_TYPES = ["png", "jpg", "jpeg"]
+SEED_MAX = 999
+
+
+def seed(label: str, key: str, where=st, **kwargs) -> int:
+    """A seed, 0 to SEED_MAX, on a slider (kept in the link): the arrow keys give the next and
+    the previous seed. A slider rather than a number field: a slider's code is loaded for every
+    page anyway, where a number field's first use cost a new tab about 0.09 s before its first
+    paint (the trivial page in genlab's shell with and without one, medians of 12 tabs,
+    2026-12-06). ``kwargs``: help, disabled."""
+    return int(where.slider(label, 0, SEED_MAX, key=key, bind="query-params", **kwargs))
 
 
 def read_upload(upload) -> np.ndarray | None:

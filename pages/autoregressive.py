@@ -196,7 +196,7 @@ def sampling(folder: str, levels: int) -> None:
     st.subheader("Sampling, one pixel at a time")
     c = st.columns([2, 1, 2])
     n = c[0].slider("Images n", 1, 16, key="ar.n", bind="query-params")
-    seed = int(c[1].number_input("Seed", 0, 2**31 - 1, key="ar.seed", bind="query-params", step=1))
+    seed = inputs.seed("Seed", "ar.seed", c[1])
     c[2].write("")  # align the button with the inputs
     if c[2].button(f"Sample {n} image{'s' * (n > 1)}, 784 pixels each", key="ar.go", type="primary"):
         start_sampling(folder, n, seed)
@@ -258,7 +258,7 @@ def completion(folder: str, levels: int) -> None:
     idx = inputs.held_out_index(dataset, "ar.idx", where=c[1], default=completions.DEFAULT_IMAGE)
     rows = c[2].slider("Rows kept", 1, 27, key="ar.rows", bind="query-params")
     k = c[3].slider("Completions", 1, 8, key="ar.k", bind="query-params")
-    seed = int(c[4].number_input("Seed", 0, 2**31 - 1, key="ar.cseed", bind="query-params", step=1))
+    seed = inputs.seed("Seed", "ar.cseed", c[4])
     drawn = None
     if source == "draw":
         with st.columns([2, 3])[0]:

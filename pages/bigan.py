@@ -160,7 +160,7 @@ def one_image() -> None:
 @state.fragment
 def many_images() -> None:
     st.subheader(f"{GRID} held-out images, reconstructed two ways")
-    seed = int(st.number_input("Which images (seed)", 0, 10_000, key="bigan.grid_seed", bind="query-params", step=1))
+    seed = inputs.seed("Which images (seed)", "bigan.grid_seed", st.columns(3)[0])
     pick = np.sort(np.random.default_rng(seed).choice(len(labels), GRID, replace=False))
     images = held[pick]
     strips = [images, reconstructions(folder, images)] + ([reconstructions(vae, images)] if vae else [])

@@ -12,7 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from genlab import concepts
-from genlab_ui import components, state
+from genlab_ui import components, inputs, state
 
 COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22"]
 MARKER = "#d62728"  # the current slider value in every chart
@@ -681,8 +681,7 @@ st.caption("Five ideas the study notes build the models on, each on the notes' o
            "its equation beside it. Every number is computed here (genlab/concepts.py) and pinned "
            "to its closed form by a test. "
            + " · ".join(f"[{i}. {title}](#{anchor})" for i, (anchor, title) in enumerate(SECTIONS, 1)))
-st.sidebar.number_input("Seed (this page's simulations)", 0, 2**31 - 1, step=1, key="concepts.seed",
-                        bind="query-params")
+inputs.seed("Seed (this page's simulations)", "concepts.seed", st.sidebar)
 
 section(1, SECTIONS[0][1], SECTIONS[0][0])
 st.markdown("A coin with P(heads) = p, and a model of it with P(heads) = q. The page opens on the "

@@ -140,7 +140,7 @@ def forward(x0: torch.Tensor, name: str) -> None:
     t = c1.slider("t", 0, T, key="diff.t", bind="query-params", help="noising steps: t = 0 is the image x₀, "
                   f"t = {T} is almost pure noise")
     schedule = c2.radio("Schedule", ["linear", "cosine"], key="diff.schedule", bind="query-params", horizontal=True)
-    seed = c3.number_input("Noise seed", 0, 2**31 - 1, key="diff.noise_seed", bind="query-params")
+    seed = inputs.seed("Noise seed", "diff.noise_seed", c3)
     ab = alpha_bar(schedule, t)
     left, right = st.columns([1, 3])
     left.image(upscale(to_image(noisy(x0, t, schedule, seed))[0], 8), width=224,
@@ -252,7 +252,7 @@ def reverse(folder: str) -> None:
                            disabled=sampler == "DDPM")
     eta = c[2].slider("η", 0.0, 1.0, step=0.1, key="diff.eta", bind="query-params", disabled=sampler == "DDPM")
     n = c[3].slider("Images", 1, 16, key="diff.n", bind="query-params")
-    seed = c[4].number_input("Seed", 0, 2**31 - 1, key="diff.seed", bind="query-params")
+    seed = inputs.seed("Seed", "diff.seed", c[4])
     steps = T if sampler == "DDPM" else k
     key = (folder, sampler.lower(), steps, float(eta) if sampler == "DDIM" else 0.0, n, int(seed))
     label = f"{sampler}-{steps}, {images_label(n)}"

@@ -93,7 +93,7 @@ def samples(folder: str) -> None:
     temperature = round(c[0].slider("Temperature T", 0.0, 1.2, step=0.05, key="flows.temperature", bind="query-params",
                                     help="z ~ N(0, T²I): T = 1 samples the model as trained, "
                                          "T = 0 gives f⁻¹(0) every time"), 2)
-    seed = int(c[1].number_input("Seed", 0, 2**31 - 1, key="flows.seed", bind="query-params", step=1))
+    seed = inputs.seed("Seed", "flows.seed", c[1])
     n = c[2].select_slider("Images", list(GRID_COLUMNS), key="flows.n", bind="query-params")
     images, wall = tempered_samples(folder, n, seed, temperature)
     figure(grid(images, ncol=GRID_COLUMNS[n]), f"{n} samples x = f⁻¹(z), z ~ N(0, {temperature:.2f}²·I), "

@@ -11,7 +11,7 @@ from plotly.subplots import make_subplots
 from genlab import data, metrics, sample
 from genlab.families import gan
 from genlab.images import file_name, grid
-from genlab_ui import ahead, components, loaders, state
+from genlab_ui import ahead, components, inputs, loaders, state
 from genlab_ui.components import CLASS_COLORS, csv_download, figure, gif_download, walk_figure, warm_figure
 
 QUALITY_N = 1000  # samples per variant where its card has no evaluation (computed here)
@@ -296,7 +296,7 @@ ddpm_reference, vae_reference = reference_folder("ddpm", "ddpm"), reference_fold
 def side_by_side() -> None:
     st.subheader("One seed, the same z through every generator")
     c = st.columns([1, 2, 3])
-    seed = int(c[0].number_input("Seed", 0, 2**31 - 1, key="gans.seed", bind="query-params", step=1))
+    seed = inputs.seed("Seed", "gans.seed", c[0])
     n = c[1].select_slider("Images", [16, 36, 64], key="gans.n", bind="query-params")
     ddpm, vae = ddpm_reference, vae_reference
     with_diffusion = c[2].checkbox("Add DDPM samples (DDIM-50, seconds per seed)", key="gans.diffusion",
@@ -392,8 +392,8 @@ def replay() -> None:
 def latent_walk() -> None:
     st.subheader("Latent walk: from z_a to z_b")
     c = st.columns([1, 1, 2, 2])
-    a = int(c[0].number_input("Seed A", 0, 2**31 - 1, key="gans.walk_a", bind="query-params", step=1))
-    b = int(c[1].number_input("Seed B", 0, 2**31 - 1, key="gans.walk_b", bind="query-params", step=1))
+    a = inputs.seed("Seed A", "gans.walk_a", c[0])
+    b = inputs.seed("Seed B", "gans.walk_b", c[1])
     k = c[2].slider("Steps k", 3, 16, key="gans.walk_k", bind="query-params")
     method = c[3].radio("Path", ["linear", "spherical"], key="gans.walk_method", bind="query-params", horizontal=True,
                         help="linear: (1−t)·z_a + t·z_b;  spherical: slerp, keeps the norm of z")
@@ -460,7 +460,7 @@ def picked_samples() -> None:
     folder = state.persistent_choice("Variant", best_first, "gans.diag_variant", where=c[0],
                                      format_func=name_of, url="variant", radio=False,
                                      help="Ordered by FD on the card, lowest first.")
-    seed = int(c[1].number_input("Seed", 0, 2**31 - 1, key="gans.diag_seed", bind="query-params", step=1))
+    seed = inputs.seed("Seed", "gans.diag_seed", c[1])
     images, scores = scored_samples(folder, 16, seed)
     picks = c[2].multiselect("Samples (numbered row by row from 0)", list(range(16)), key="gans.picks",
                              bind="query-params")

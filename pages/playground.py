@@ -19,7 +19,7 @@ from genlab import playground as pg
 from genlab.families import gan
 from genlab.sample import generator
 from genlab.toy import MIN_POINTS, TOY_DATASETS, TOY_LABELS, points_from_csv, standardize, toy_data
-from genlab_ui import components, jobs, state
+from genlab_ui import components, inputs, jobs, state
 
 TRAIN_POINTS = 20_000  # drawn from a built-in set (the user's points are used as they are)
 FRAME_POINTS = 400  # samples per animation frame, from the same noise every frame (SVG: fewer points draw faster)
@@ -503,7 +503,7 @@ families = c[0].multiselect("Families", list(pg.TOY_FAMILIES), format_func=lambd
                             key="pg.families", bind="query-params", max_selections=MAX_FAMILIES,
                             help="Up to four at once; they train in turn, a few hundred steps each, in one thread")
 length = c[1].selectbox("Training length", list(LENGTHS), key="pg.length", bind="query-params")
-seed = c[2].number_input("Seed", 0, 9999, step=1, key="pg.seed", bind="query-params")
+seed = inputs.seed("Seed", "pg.seed", c[2])
 reflow = c[3].checkbox("+ one reflow", key="pg.reflow", bind="query-params", disabled="rectified-flow" not in families,
                        help="After the rectified flow: train on its own (noise, sample) pairs")
 box, draw = components.lazy_expander("About the families and the limits of this page", "pg.about")

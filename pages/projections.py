@@ -9,7 +9,7 @@ import torch
 
 from genlab import data, projection, registry, sample
 from genlab.images import upscale
-from genlab_ui import components, jobs, loaders, maps, state
+from genlab_ui import components, inputs, jobs, loaders, maps, state
 
 MIN_POINTS = 20  # below this PCA may find fewer than two axes
 SAMPLE_COUNTS = [100, 200, 300, 500, 1000]
@@ -146,8 +146,7 @@ def map_view(dataset: str, source: str, points: int, options: dict, classes: lis
                                     key="proj.iterations", bind="query-params",
                                     help="t-SNE's optimisation steps; the first quarter (at most 250) is "
                                          "early exaggeration.")
-    seed = c[2].number_input("Seed", 0, 10_000, key="proj.seed", bind="query-params", step=1, disabled=pca,
-                             help="t-SNE's random start.")
+    seed = inputs.seed("Seed", "proj.seed", c[2], disabled=pca, help="t-SNE's random start.")
     if pca:
         perplexity, iterations, seed = 30, 1000, 0
     settings = maps.Settings(dataset, source, int(points), method, float(perplexity),
@@ -159,7 +158,7 @@ def map_view(dataset: str, source: str, points: int, options: dict, classes: lis
                               help="Samples pass through the same features and are placed on this "
                                    "map: gaps show modes a model misses.")
     n_samples = o[1].select_slider("Samples per model", SAMPLE_COUNTS, key="proj.n_samples", bind="query-params")
-    sample_seed = o[2].number_input("Sample seed", 0, 10_000, key="proj.sample_seed", bind="query-params", step=1)
+    sample_seed = inputs.seed("Sample seed", "proj.sample_seed", o[2])
 
     try:
         images, labels = maps.held_out(dataset, settings.points)

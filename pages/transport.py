@@ -15,7 +15,7 @@ from genlab.families import ddpm, rectified_flow as rf
 from genlab.images import file_name, grid, upscale
 from genlab.models.toy import TimeMLP, TimeMLPConfig
 from genlab.toy import toy_data
-from genlab_ui import ahead, components, loaders, state
+from genlab_ui import ahead, components, inputs, loaders, state
 from genlab_ui.transport_grid import (DEFAULTS, GUIDED_KEEP, GUIDED_N, GUIDED_STEPS, GUIDED_STORE, STEPS,
                                       cell, guided_job, labels_for, transports)
 from genlab_ui.components import chart_config, csv_download, gif_download, inline_image, png_download
@@ -91,9 +91,8 @@ def row_strip(folder: str, sampler: str, seed: int, label: str | None) -> tuple[
 def steps_grid(rows: list[dict]) -> None:
     st.subheader("The same noise, carried to images in K steps")
     c = st.columns([1, 1.6, 3])
-    seed = int(c[0].number_input("Noise seed", 0, 2**31 - 1, key="transport.seed", bind="query-params", step=1,
-                                 help="x₀ ~ N(0, I) from this seed: the same four noise images "
-                                      "start every row"))
+    seed = inputs.seed("Noise seed", "transport.seed", c[0],
+                       help="x₀ ~ N(0, I) from this seed: the same four noise images start every row")
     label = c[1].radio("Flows' classes", list(CLASSES), key="transport.classes", bind="query-params",
                        format_func=CLASSES.get,
                        help="The flows here are class-conditional. A class per image samples the data "

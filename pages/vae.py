@@ -175,7 +175,7 @@ def dimension_sliders() -> None:
 @state.fragment
 def prior_samples() -> None:
     st.subheader("Samples from the prior")
-    seed = st.columns(4)[0].number_input("Seed", 0, 2**31 - 1, key="vae.seed", bind="query-params", step=1)
+    seed = inputs.seed("Seed", "vae.seed", st.columns(4)[0])
     components.figure(grid(loaders.samples(folder, 32, int(seed)), ncol=8), f"32 decoded z ~ N(0, I), seed {seed}",
                       file_name(loaders.model_id(folder), "32-samples", f"seed{seed}", ext="png"),
                       key="dl.vae.samples")

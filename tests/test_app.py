@@ -121,7 +121,7 @@ def test_diffusion_forward_process_controls():
     assert after_t[0] != first[0] and after_t[1] == first[1]  # x_t changed, the strip did not
     at.radio(key="diff.schedule").set_value("cosine").run()
     assert image_bytes(at)[1] != after_t[1]  # the strip follows the schedule
-    at.number_input(key="diff.noise_seed").set_value(5).run()
+    at.slider(key="diff.noise_seed").set_value(5).run()
     assert not at.exception
     assert "t = 700" in str(at.get("image")[0].proto)
 
@@ -179,7 +179,7 @@ def test_diffusion_comparison_stays_until_its_inputs_change(tiny_ddpm_root, monk
     at.slider(key="diff.t").set_value(600).run()
     at.slider(key="diff.n").set_value(3).run()
     assert len(compared()) == 5  # other controls keep them
-    at.number_input(key="diff.seed").set_value(4).run()
+    at.slider(key="diff.seed").set_value(4).run()
     assert compared() == []  # their own input changed
     st.cache_data.clear()
 
@@ -260,7 +260,7 @@ def test_gans_page_controls(tiny_gan_root, monkeypatch):
         assert any(c.startswith(f"{name} · seed 0") for c in first), name
     assert any("mean critic value" in c for c in first) and any("P(real)" in c for c in first)
     before = image_bytes(at)
-    at.number_input(key="gans.seed").set_value(3).run()
+    at.slider(key="gans.seed").set_value(3).run()
     after = image_bytes(at)
     assert after[:4] != before[:4] and after[4:] == before[4:]  # only the seed grids changed
     assert any(c.startswith("dcgan · seed 3") for c in captions(at))
@@ -566,7 +566,7 @@ def test_projections_tsne_fit_is_a_job_that_asks_over_20_s_and_cancel_stops_it()
     assert component_data(at, "scatter_map")["axis"][0] == "PC 1"
     at.radio(key="proj.method").set_value("t-SNE").run()
     at.select_slider(key="proj.iterations").set_value(250).run()
-    at.number_input(key="proj.seed").set_value(5).run()
+    at.slider(key="proj.seed").set_value(5).run()
     at.button(key="proj.tsne_run").click().run()  # the cancelled one again: its result once it ends
     finished(at)
     tsne = component_data(at, "scatter_map")

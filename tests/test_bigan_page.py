@@ -12,7 +12,7 @@ def test_bigan_page_reconstructs_maps_and_walks(tiny_bigan_root, monkeypatch):
     # the single image: original, BiGAN and VAE reconstructions; the grid; two walks
     assert len(before) >= 6
     assert any("G(E(x))" in str(i.proto) for i in at.get("image")) or any("E(x)" in c for c in captions)
-    at.number_input(key="bigan.grid_seed").set_value(3).run()
+    at.slider(key="bigan.grid_seed").set_value(3).run()
     assert not at.exception and image_bytes(at) != before
     before = image_bytes(at)
     at.slider(key="bigan.walk_k").set_value(5).run()

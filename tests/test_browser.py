@@ -349,8 +349,7 @@ def test_gans_seed_changes_every_grid(chromium, tiny_gan_root):
         for grid in grids.values():
             grid.wait_for(timeout=60_000)
         before = {name: grid.get_attribute("src") for name, grid in grids.items()}
-        seed = page.locator('[data-testid="stNumberInput"]', has_text="Seed").first
-        seed.locator('[data-testid="stNumberInputStepUp"]').click()
+        page.locator('[data-testid="stSlider"]', has_text="Seed").first.get_by_role("slider").press("ArrowRight")
         for name in grids:
             moved = page.locator(f'[data-testid="stImage"]:has-text("{name} · seed 1") img')
             moved.wait_for(timeout=30_000)
@@ -467,9 +466,7 @@ def test_autoregressive_sampling_and_receptive_field(chromium, tiny_pixelcnn_roo
         sample_button.click()
         page.wait_for_selector('[data-testid="stImage"]:has-text("4 samples, seed 0") img', timeout=60_000)
         first = image_src(page, "4 samples, seed 0")
-        seed = page.locator('[data-testid="stNumberInput"]', has_text="Seed").first.locator("input")
-        seed.fill("1")
-        seed.press("Enter")
+        page.locator('[data-testid="stSlider"]', has_text="Seed").first.get_by_role("slider").press("ArrowRight")
         wait_idle(page)
         sample_button.click()
         page.wait_for_selector('[data-testid="stImage"]:has-text("4 samples, seed 1") img', timeout=60_000)

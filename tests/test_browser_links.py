@@ -46,26 +46,27 @@ def url_has(page, text: str) -> None:
     try:
         page.wait_for_function("(t) => window.location.search.includes(t)", arg=text, timeout=30_000)
     except sync_api.TimeoutError:
-        inputs = [e.input_value() for e in page.locator('[data-testid="stNumberInput"] input').all()]
+        inputs = [e.inner_text() for e in page.locator('[data-testid="stSliderThumbValue"]').all()]
         captions = [e.inner_text()[:40] for e in page.locator('[data-testid="stImage"]').all()][:3]
         fold = page.evaluate("document.body.dataset.genlabFold || ''")
-        raise AssertionError(f"{text!r} not in {page.url} (number fields: {inputs}; images: {captions}; "
+        raise AssertionError(f"{text!r} not in {page.url} (sliders: {inputs}; images: {captions}; "
                              f"fold: {fold!r})") from None
 
 
 def test_gans_seed_travels_in_the_link(server, playwright):
-    """Clicked as soon as the first screen shows, while the part below the fold is still being
+    """Stepped as soon as the first screen shows, while the part below the fold is still being
     drawn: that run's late URL write used to drop the seed from the URL, and the link lost it
-    (the click reruns its fragment alone, which now starts by resending the URL)."""
+    (the step reruns its fragment alone, which now starts by resending the URL)."""
     browser, page = fresh_tab(playwright, f"{server}/gans")
     src_of(page, "gan-mlp · seed 0")
-    seed = page.locator('[data-testid="stNumberInput"]', has_text="Seed").first
-    seed.locator("button").last.click()
+    seed = page.locator('[data-testid="stSlider"]', has_text="Seed").first.get_by_role("slider")
+    seed.press("ArrowRight")
     try:
-        sync_api.expect(seed.locator("input")).to_have_value("1", timeout=5_000)
-    except AssertionError:  # the click fell between two renders of the field: the person sees
-        seed.locator("button").last.click()  # it still at 0 and clicks again
-    sync_api.expect(seed.locator("input")).to_have_value("1", timeout=5_000)
+        sync_api.expect(seed).to_have_value("1", timeout=15_000)
+    except AssertionError:  # the key fell between two renders of the slider: the person sees
+        if seed.input_value() == "0":  # it still at 0 and presses again
+            seed.press("ArrowRight")
+    sync_api.expect(seed).to_have_value("1", timeout=15_000)
     url_has(page, "gans.seed=1")
     shown = src_of(page, "gan-mlp · seed 1")
     wait_drawn(page, "gans")
@@ -74,7 +75,7 @@ def test_gans_seed_travels_in_the_link(server, playwright):
     browser.close()
     browser, page = fresh_tab(playwright, link)
     assert src_of(page, "gan-mlp · seed 1") == shown  # the same images, in another browser
-    assert page.locator('[data-testid="stNumberInput"] input').first.input_value() == "1"
+    assert page.locator('[data-testid="stSlider"]', has_text="Seed").first.get_by_role("slider").input_value() == "1"
     assert not page_errors(page)
     browser.close()
 

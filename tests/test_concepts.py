@@ -465,7 +465,7 @@ def test_other_sections_controls():
     at.select_slider(key="concepts.dt").set_value(1 / 1024).run()
     at.slider(key="concepts.t").set_value(1.0).run()
     assert "| Brownian motion | 0 | 1 |" in page_text(at)
-    at.number_input(key="concepts.seed").set_value(7).run()  # new simulations, same closed forms
+    at.slider(key="concepts.seed").set_value(7).run()  # new simulations, same closed forms
     after = page_text(at)
     assert not at.exception and after != before
     assert "| π = πA (exact) | **25/71** | **15/71** | **31/71** |" in after
