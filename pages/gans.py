@@ -328,7 +328,7 @@ def side_by_side() -> None:
     st.caption("Every GAN draws z ~ N(0, I) in ℝ⁹⁶ from the seed, so the GAN grids share "
                "their z cell by cell; the VAE (16-D latent) and DDPM (x_T of 784 values) draw "
                "their own noise from the same seed.")
-    # draw (and encode) the neighbouring seeds too, so that "+" and "−" (the usual way through
+    # draw (and encode) the neighbouring seeds too, so that the arrow keys (the usual way through
     # seeds) find their pictures ready and only the round trip remains: after this run, on the
     # background thread, so that the browser paints this row with the cores free
     ahead.later(ahead.session_name("gans.row"), lambda: warm_row(list(gans), vae, n, seed, scale))
