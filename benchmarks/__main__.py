@@ -298,23 +298,19 @@ def gan_snapshot(playwright, url: str, reps: int) -> dict:
 
 
 def bigan_controls(playwright, url: str, reps: int) -> dict:
-    """/bigan's controls: a held-out image picked by a key step on its slider (its reconstruction
-    G(E(x)) painted), the grid's seed "+" (16 images reconstructed by the BiGAN and the VAE,
-    painted), and the sliders."""
+    """/bigan's controls, key steps (five right, five back): the held-out image's slider (its
+    reconstruction G(E(x)) painted), the grid's seed (16 images reconstructed by the BiGAN and
+    the VAE, painted), and every slider (key -> last change)."""
     recon = '[data-testid="stImage"]:has-text("BiGAN: G(E(x))") img'
     browser, page = opened(playwright, url, "bigan", recon)
     wait_idle(page)
     picker = page.locator('[data-testid="stSlider"]', has_text="Held-out image").first.get_by_role("slider")
-
-    def pick(i: int) -> float:  # held-out #1 … #5 and back, a key step at a time
-        return timed_key(page, picker, "ArrowRight" if (i // 5) % 2 == 0 else "ArrowLeft", "BiGAN: G(E(x))")
-
+    step = lambda i: "ArrowRight" if (i // 5) % 2 == 0 else "ArrowLeft"  # noqa: E731
     grid_caption = "rows: held-out images"
     seed = page.locator('[data-testid="stSlider"]', has_text="Which images").first.get_by_role("slider")
     try:
-        out = {"image": timed_clicks(page, reps, 2, pick),
-               "grid seed": timed_clicks(page, reps, 2, lambda i: timed_key(
-                   page, seed, "ArrowRight" if (i // 5) % 2 == 0 else "ArrowLeft", grid_caption))}
+        out = {"image": timed_clicks(page, reps, 2, lambda i: timed_key(page, picker, step(i), "BiGAN: G(E(x))")),
+               "grid seed": timed_clicks(page, reps, 2, lambda i: timed_key(page, seed, step(i), grid_caption))}
     finally:
         browser.close()
     out["sliders"] = slider_controls(playwright, url, "bigan", reps)
@@ -1223,7 +1219,7 @@ def markdown(r: dict) -> str:
                   f"- A held-out image picked (a key step on its slider) → its reconstruction G(E(x)) painted (Chromium): {json.dumps(b['image'])}.",
                   f"- A key step on the grid's seed → 16 images reconstructed by the BiGAN and the VAE-16d, painted: "
                   f"{json.dumps(b['grid seed'])}.",
-                  f"- The walk's sliders, keyboard steps (key → last change): {json.dumps(b['sliders']['all'])}.", ""]
+                  f"- Every slider of the page (the held-out image, the seed, the walk's), keyboard steps (key → last change): {json.dumps(b['sliders']['all'])}.", ""]
     return "\n".join(lines)
 
 

@@ -93,7 +93,7 @@ def held_out_or_upload(dataset: str, *, idx_key: str, upload_key: str) -> tuple[
     if source == "draw":
         if (drawn := drawing(upload_key, c3, until=UNTIL)) is not None:
             return drawn, "your drawing"
-    if source == "upload":
+    elif source == "upload":
         upload = c3.file_uploader("Your image (PNG/JPG)", type=UPLOAD_TYPES, key=upload_key)
         if upload is None:
             c3.caption(UNTIL)
