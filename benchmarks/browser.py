@@ -32,12 +32,16 @@ def free_port() -> int:
 @contextlib.contextmanager
 def streamlit_server(port: int | None = None, timeout: float = 60.0, env: dict | None = None,
                      app: Path = ROOT / "app.py", launcher: bool = False):
-    """Run ``streamlit run app.py`` (or another ``app``; with ``launcher``, ``python -m
-    genlab_ui``, which loads the libraries and models before it listens) on localhost; yields
-    (base URL, process, seconds to healthy)."""
+    """Run genlab on localhost as the README's ``python -m genlab_ui`` does, which loads the
+    libraries and models before it listens, or without ``launcher`` with ``--no-preload`` (what
+    a first visit of ``streamlit run app.py`` pays); another ``app`` with ``streamlit run``.
+    Yields (base URL, process, seconds to healthy)."""
     port = port or free_port()
     log = tempfile.NamedTemporaryFile("w+", suffix=".log", delete=False)
-    start = ["-m", "genlab_ui"] if launcher else ["-m", "streamlit", "run", str(app)]
+    if app != ROOT / "app.py":
+        start = ["-m", "streamlit", "run", str(app)]
+    else:
+        start = ["-m", "genlab_ui"] if launcher else ["-m", "genlab_ui", "--no-preload"]
     cmd = [sys.executable, *start, "--server.port", str(port),
            "--server.address", "127.0.0.1", "--server.headless", "true",
            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
