@@ -1088,6 +1088,19 @@ def markdown(r: dict) -> str:
                                              f"{json.dumps(x)}."),
     ]
     lines += [""] + [f"- {say(r[key])}" for key, say in facts if key in r] + [""]
+    if "gan_seed" in r:
+        lines += ["Where a GAN seed step goes (traced 2026-12-06, trainings paused, medians of 16 steps; "
+                  "the browser's socket messages timed in the page, the server's with timestamps on "
+                  "its enqueue and send): the key → the first message 28–34 ms (the trivial app: 18–20), "
+                  "the last message before the paint 60–67 ms (24), the paint 86–97 ms (46–61). The "
+                  "server takes 18–22 ms from the rerun request to its last message sent (5 ms to the "
+                  "run's first message, the fragment's body 10 ms, 31 messages); Python's thread switch "
+                  "interval at 1 ms instead of 5 changed nothing, nor did spacing the steps 1 s apart "
+                  "(the neighbouring seeds are drawn in the background). The rest is the browser "
+                  "handling 31 messages on a page of a few hundred elements: a bare page with the same "
+                  "row (five 224-px grids, download buttons) and a slider paints in 60 ms, 76 ms with 60 "
+                  "more elements on the page. The snapshot step is the same story (24 messages, its two "
+                  "loss charts redrawn with the step marked).", ""]
     if "playground" in r:
         pg = r["playground"]
         lines += ["## 2-D playground", "",
@@ -1197,7 +1210,16 @@ def markdown(r: dict) -> str:
                       "file uploader +72, a checkbox +68, a download button +37, a select_slider +26, a "
                       "button +13. So the held-out pickers are select_sliders, the image's source "
                       "(held-out, upload, drawing) radio buttons that show the uploader or the pad only "
-                      "once chosen, and every seed a slider from 0 to 999."]
+                      "once chosen, and every seed a slider from 0 to 999. Opened at its own address "
+                      "(`/vae`), Streamlit's browser code first asked `/vae/_stcore/health` (a 404: it "
+                      "cannot tell a page from an app served under a prefix) and retried at `/` after "
+                      "its 100 ms minimum retry period, so its socket opened 0.1 s later than the "
+                      "trivial app's at `/`; the launcher's index.html now says where the server is "
+                      "(`genlab_ui/index_html.py`; A/B against plain `streamlit run`, medians of 8 new "
+                      "tabs, trainings paused: vae 1197 vs 1270 ms, flows 1232 vs 1287, bigan 1208 vs "
+                      "1274, gans 1305 vs 1323, the trivial app 1046). Preloading the shell's element "
+                      "chunks (`modulepreload` links in that index.html) delayed DOMContentLoaded by 80 "
+                      "ms and the first screens came no sooner, so it was not kept."]
         lines.append("")
     for part, title in (("concepts", "Foundations (/concepts)"),
                         ("transport", "Noise to data (/transport)")):
