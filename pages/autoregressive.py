@@ -272,12 +272,12 @@ def completion(folder: str, levels: int) -> None:
     model_input = kept.copy()
     model_input[rows:] = 0
     cols = st.columns(k + 2)
-    cols[0].image(upscale(image, 3), caption=name, output_format="PNG", width=84)
-    cols[1].image(with_boundary(model_input, rows, 3), output_format="PNG", width=84,
-                  caption=f"kept: {rows_kept(rows).lower()}" + (", binarized" if levels == 2 else ""))
+    # inline (the first screen's main figure: no second request per picture)
+    components.inline_image(upscale(image, 3), name, cols[0], width=84)
+    components.inline_image(with_boundary(model_input, rows, 3),
+                            f"kept: {rows_kept(rows).lower()}" + (", binarized" if levels == 2 else ""), cols[1], width=84)
     for j, col in enumerate(cols[2:]):
-        col.image(with_boundary(out[j], rows, 3), caption=f"completion {j + 1}", output_format="PNG",
-                  width=84)
+        components.inline_image(with_boundary(out[j], rows, 3), f"completion {j + 1}", col, width=84)
     same = bool((out[:, :rows] == kept[:rows]).all())
     st.caption(f"{rows_kept(rows)} of every completion {'equal' if same else 'DIFFER FROM'} the "
                "model's input; below the red line each pixel is drawn from p(x_i | x_<i) given "

@@ -128,7 +128,7 @@ for i, row in enumerate(rows):
                        "its predictions the class histograms.")
         elif loaders.try_load(row["folder"]) is not None:
             samples = grid(loaders.samples(row["folder"], 16, 0), ncol=8)
-            st.image(upscale(samples, 2), caption="16 samples, seed 0", output_format="PNG")
+            components.inline_image(upscale(samples, 2), "16 samples, seed 0")  # no second request
             components.png_download(samples, file_name(card["id"], "16-samples", "seed0", ext="png"))
         st.markdown(headline(card), help="; ".join(f"{label}: {tip}" for label, tip in HEADLINE.values()))
         t = card["training"]
