@@ -28,6 +28,7 @@ LIM = 3.6  # the plots' half-width
 LENGTHS = {"quick (½×)": 0.5, "default (fits in ~15 s)": 1.0, "long (2×)": 2.0, "longer (3×)": 3.0}
 MAX_TRAININGS = 2  # trainings running at once on this server (one per core); others wait
 MAX_FAMILIES = 4  # a session's families per run: with 3× steps, at most ~3 min of one core
+REFLOW = "+ one reflow"  # the one chip of its pills: picked or not
 COLORS = {"vae": "#1f77b4", "gan": "#d62728", "wgan-gp": "#ff7f0e", "gan-qp": "#8c564b",
           "flow": "#2ca02c", "diffusion": "#9467bd", "rectified-flow": "#e377c2"}
 DRAW_GRID = 31  # the drawing plane's clickable grid: DRAW_GRID × DRAW_GRID points, 0.2 apart
@@ -37,7 +38,7 @@ BACKDROP = 600  # data points behind a map (each is an SVG node: fewer keep the 
 
 def init_state() -> None:
     for key, value in {"pg.data": "moons", "pg.families": ["gan", "flow", "rectified-flow"],
-                       "pg.length": "default (fits in ~15 s)", "pg.seed": 0, "pg.reflow": True,
+                       "pg.length": "default (fits in ~15 s)", "pg.seed": 0, "pg.reflow": REFLOW,
                        "pg.drawn": [], "pg.t": 0.5, "pg.noise": 0.0}.items():
         st.session_state.setdefault(key, value)
 
@@ -498,14 +499,17 @@ st.markdown("Each family below is a small network that learns a 2-D data set in 
             "settle onto the data, and compare them with one score. Then look at the map each one "
             "learned: how it carries N(0, I) onto the data.")
 data_key, points, reference = choose_data()
-c = st.columns([3, 1.3, 0.8, 1])
-families = c[0].multiselect("Families", list(pg.TOY_FAMILIES), format_func=lambda f: pg.TOY_FAMILIES[f].label,
-                            key="pg.families", bind="query-params", max_selections=MAX_FAMILIES,
-                            help="Up to four at once; they train in turn, a few hundred steps each, in one thread")
-length = c[1].selectbox("Training length", list(LENGTHS), key="pg.length", bind="query-params")
-seed = inputs.seed("Seed", "pg.seed", c[2])
-reflow = c[3].checkbox("+ one reflow", key="pg.reflow", bind="query-params", disabled="rectified-flow" not in families,
-                       help="After the rectified flow: train on its own (noise, sample) pairs")
+# chips and radio buttons: a multiselect, a selectbox and a checkbox would each bring their
+# code to the first screen (docs/benchmarks.md: about 0.1 s of first paint)
+families = st.pills("Families", list(pg.TOY_FAMILIES), selection_mode="multi",
+                    format_func=lambda f: pg.TOY_FAMILIES[f].label, key="pg.families", bind="query-params",
+                    help=f"Up to {MAX_FAMILIES} at once; they train in turn, a few hundred steps each, in one thread")
+c = st.columns([3, 1, 1.4])
+length = c[0].radio("Training length", list(LENGTHS), horizontal=True, key="pg.length", bind="query-params")
+seed = inputs.seed("Seed", "pg.seed", c[1])
+reflow = c[2].pills("After the rectified flow", [REFLOW], key="pg.reflow", bind="query-params",
+                    disabled="rectified-flow" not in families,
+                    help="Train once more on the rectified flow's own (noise, sample) pairs") == REFLOW
 box, draw = components.lazy_expander("About the families and the limits of this page", "pg.about")
 if draw:
     with box:
@@ -521,6 +525,10 @@ if points is None:
     state.stop()
 if not families:
     st.info("Pick at least one family to train.")
+    state.stop()
+if len(families) > MAX_FAMILIES:
+    st.info(f"At most {MAX_FAMILIES} families train at once (one thread for the run): "
+            f"{len(families)} are picked, so unpick {len(families) - MAX_FAMILIES}.")
     state.stop()
 key = run_key(data_key, families, scale, int(seed), reflow)
 shown = st.session_state.get("pg.run")  # this session's latest run (kept while controls change)

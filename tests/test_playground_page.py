@@ -63,3 +63,10 @@ def test_no_family_chosen_says_so():
     at = page(**{"pg.families": []})
     assert not at.exception
     assert any("at least one family" in i.value for i in at.info)
+
+
+def test_more_families_than_a_run_takes_says_how_many_to_unpick():
+    at = page(**{"pg.families": ["vae", "gan", "wgan-gp", "gan-qp", "flow"]})
+    assert not at.exception
+    assert any("At most 4 families" in i.value and "unpick 1" in i.value for i in at.info)
+    assert not [b for b in at.button if b.key == "pg.train"]
