@@ -274,13 +274,14 @@ RADIO_MAX = 5  # up to this many options a choice is radio buttons, beyond it a 
 
 def persistent_choice(label: str, options: list, key: str, *, where=st.sidebar,
                       format_func=str, help: str | None = None, url: str | None = None,
-                      radio: bool = True):
+                      radio: bool = True, chips: bool = False):
     """A choice whose value survives page switches (stored under ``key``): radio buttons for a
     few options (every one visible, one click; and a page's first screen with a selectbox
     loads the selectbox's code: 90 ms more on a new visit here, docs/benchmarks.md), else a
-    selectbox (always with ``radio=False``: a narrow column beside other controls). With
-    ``url``, kept in the URL as ``?<url>=<its label>`` and taken from there by a new
-    session's link."""
+    selectbox (always with ``radio=False``: a narrow column beside other controls); with
+    ``chips``, one chip per option, which wrap where the column is narrow (``st.pills``, one
+    always picked). With ``url``, kept in the URL as ``?<url>=<its label>`` and taken from
+    there by a new session's link."""
     if url is not None:
         st.session_state.setdefault("_url_names", set()).add(url)
         asked = st.query_params.get(url)
@@ -296,9 +297,13 @@ def persistent_choice(label: str, options: list, key: str, *, where=st.sidebar,
     if st.session_state.get(key) not in options:
         st.session_state[key] = options[0]
     st.session_state[f"_w_{key}"] = st.session_state[key]
-    widget = where.radio if radio and len(options) <= RADIO_MAX else where.selectbox
-    value = widget(label, options, key=f"_w_{key}", on_change=_keep, args=(key,),
-                   format_func=format_func, help=help)
+    if chips:
+        value = where.pills(label, options, selection_mode="single", required=True, key=f"_w_{key}", wrap=True,
+                            on_change=_keep, args=(key,), format_func=format_func, help=help)
+    else:
+        widget = where.radio if radio and len(options) <= RADIO_MAX else where.selectbox
+        value = widget(label, options, key=f"_w_{key}", on_change=_keep, args=(key,),
+                       format_func=format_func, help=help)
     if url is not None:  # like a bound widget: in the URL only when it is not the default, so
         # that a page's first run writes nothing (a write then could undo a bound widget's update)
         wanted = None if value == options[0] else format_func(value)

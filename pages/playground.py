@@ -501,7 +501,7 @@ st.markdown("Each family below is a small network that learns a 2-D data set in 
 data_key, points, reference = choose_data()
 # chips and radio buttons: a multiselect, a selectbox and a checkbox would each bring their
 # code to the first screen (docs/benchmarks.md: about 0.1 s of first paint)
-families = st.pills("Families", list(pg.TOY_FAMILIES), selection_mode="multi",
+families = st.pills("Families", list(pg.TOY_FAMILIES), selection_mode="multi", wrap=True,
                     format_func=lambda f: pg.TOY_FAMILIES[f].label, key="pg.families", bind="query-params",
                     help=f"Up to {MAX_FAMILIES} at once; they train in turn, a few hundred steps each, in one thread")
 c = st.columns([3, 1, 1.4])

@@ -153,10 +153,11 @@ def map_view(dataset: str, source: str, points: int, options: dict, classes: lis
                              int(iterations), int(seed))
 
     o = st.columns([2.2, 1.2, 1.2])
-    chosen = o[0].multiselect("Overlay generated samples from", list(generators), key="proj.overlay", bind="query-params",
-                              format_func=generators.get,
-                              help="Samples pass through the same features and are placed on this "
-                                   "map: gaps show modes a model misses.")
+    # chips, not a multiselect (its code would come with the first screen, docs/benchmarks.md)
+    chosen = o[0].pills("Overlay generated samples from", list(generators), selection_mode="multi", wrap=True,
+                        key="proj.overlay", bind="query-params", format_func=generators.get,
+                        help="Samples pass through the same features and are placed on this "
+                             "map: gaps show modes a model misses.") or []
     n_samples = o[1].select_slider("Samples per model", SAMPLE_COUNTS, key="proj.n_samples", bind="query-params")
     sample_seed = inputs.seed("Sample seed", "proj.sample_seed", o[2])
 
@@ -242,9 +243,9 @@ options = maps.sources(dataset)
 generators = {row["folder"]: row["card"]["name"] for row in loaders.models_for(dataset)
               if row["card"] and registry.get(row["card"]["family"]).sample is not None}
 
-top = st.columns([2.2, 1.2, 1.2])
+top = st.columns([3.4, 1.2])
 source = state.persistent_choice("What to project", list(options), f"proj.source.{dataset}",
-                                 where=top[0], format_func=options.get, url="source", radio=False,
+                                 where=top[0], format_func=options.get, url="source", chips=True,
                                  help="Raw pixels, a VAE's latent means or a classifier's "
                                       "penultimate features of the same held-out images.")
 counts = maps.point_counts(dataset)

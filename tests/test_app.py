@@ -317,7 +317,7 @@ def test_projections_pca_then_tsne_and_overlay():
     assert tsne["axis"][0] == "t-SNE 1" and tsne["bars"] is None
     assert tsne["groups"][0]["x"] != pca["groups"][0]["x"] and tsne["key"] != pca["key"]
     vae = str(ROOT / "checkpoints/mnist/vae-2d")
-    at.multiselect(key="proj.overlay").set_value([vae]).run()
+    at.button_group(key="proj.overlay").set_value([vae]).run()
     at.select_slider(key="proj.n_samples").set_value(100).run()
     assert not at.exception
     last = component_data(at, "scatter_map")["groups"][-1]
@@ -531,7 +531,7 @@ def test_projections_tsne_progress_does_not_come_back_with_an_overlay():
                                                  "proj.seed": 7, "proj.iterations": 250})
     finished(at)  # the fit runs as a job (genlab_ui.jobs)
     assert not at.exception and component_data(at, "scatter_map")["axis"][0] == "t-SNE 1"
-    at.multiselect(key="proj.overlay").set_value([str(ROOT / "checkpoints/mnist/vae-2d")]).run()
+    at.button_group(key="proj.overlay").set_value([str(ROOT / "checkpoints/mnist/vae-2d")]).run()
     at.select_slider(key="proj.n_samples").set_value(100).run()
     assert not at.exception
     texts = [str(e.proto) for e in at.get("progress")]

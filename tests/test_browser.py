@@ -406,9 +406,8 @@ def test_projections_legend_draws_each_group_with_its_symbol(server, chromium):
     page.goto(f"{server}/projections")
     wait_idle(page)
     page.locator(f"{MAP}[data-x-title]").wait_for(timeout=60_000)
-    page.get_by_test_id("stMultiSelect").first.click()
-    page.get_by_role("option", name="vae-2d").click()
-    page.keyboard.press("Escape")
+    page.get_by_test_id("stButtonGroup").filter(has_text="rectified-flow").get_by_role(
+        "button", name="vae-2d", exact=True).click()  # the overlay's chips
     item = page.locator(".sm-item", has_text="samples: vae-2d")
     item.wait_for(timeout=60_000)
     assert item.locator("canvas.sm-mark").get_attribute("data-symbol") == "x"
