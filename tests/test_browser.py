@@ -461,6 +461,7 @@ def test_autoregressive_sampling_and_receptive_field(chromium, tiny_pixelcnn_roo
     picture follows the pixel slider."""
     with streamlit_server(env={"GENLAB_CHECKPOINTS": str(tiny_pixelcnn_root)}) as (url, _, _):
         page = open_page(chromium, f"{url}/autoregressive")
+        wait_drawn(page, "autoregressive")  # the sampler sits below the fold: click it once the page is whole
         sample_button = page.get_by_role("button", name="Sample 4 images")
         sample_button.click()
         page.wait_for_selector('[data-testid="stImage"]:has-text("4 samples, seed 0") img', timeout=60_000)
