@@ -9,7 +9,7 @@ starts the same server. Samples that every session's first view shows the same
 dataset a visitor starts on. The server takes ``streamlit run``'s options (``--server.port
 8502``, ...). ``--no-preload`` skips the warming (the tests' servers: what a first visit of
 ``streamlit run`` pays). Either way the server's index.html tells the browser where the server
-is (``genlab_ui.index_html``): a page opened at its own URL connects about 0.1 s sooner.
+is (``genlab_ui.index_html``): a page opened at its own URL connects 50–100 ms sooner.
 ``streamlit run app.py`` still works; its first visits are the slower ones.
 """
 

@@ -3,8 +3,8 @@
 Opened at a page's URL (``/vae``), Streamlit's browser code does not know whether ``/vae`` is
 the app's base path (an app served under a prefix) or a page of an app at ``/``. It asks
 ``/vae/_stcore/health`` first, gets a 404, waits its minimum retry period (100 ms) and only
-then asks ``/_stcore/health``: 110–220 ms before the first screen of every page but home
-(new tabs, medians of 6, 2026-12-06). The script tells it the answer (``window.__streamlit``'s
+then asks ``/_stcore/health``: the first screen of every page but home came 50–70 ms later
+on a quiet machine, 110–220 ms with trainings running (new tabs, medians of 6–8, 2026-12-06). The script tells it the answer (``window.__streamlit``'s
 ``BACKEND_BASE_URL``, Streamlit's setting for hosts that embed it) when the path is one
 segment naming one of the app's pages, so it connects at once.
 
