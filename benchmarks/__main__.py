@@ -39,7 +39,8 @@ import statistics
 import time
 from pathlib import Path
 
-from benchmarks.browser import CHROMIUM, CHROMIUM_ARGS, ROOT, launch, streamlit_server, wait_idle
+from benchmarks.browser import (CHROMIUM, CHROMIUM_ARGS, ROOT, launch, streamlit_server, wait_idle,
+                                wait_server_quiet)
 
 # in-page probe: time from the key press to the first frame painted after the image changed
 _ARM = """
@@ -485,7 +486,7 @@ CHART_YARDSTICKS = {"trivial + one plotly chart": ("?with=plotly", ".js-plotly-p
                     "trivial inside genlab's menu and pickers": ("?with=shell", '[data-testid="stImage"] img')}
 
 
-def first_paint(playwright, url: str, trivial_url: str, reps: int) -> dict:
+def first_paint(playwright, url: str, trivial_url: str, reps: int, server_pid: int | None = None) -> dict:
     """New tab -> first screen painted (``_FIRST_SCREEN``, timed in the page from navigation
     start) and -> whole page complete (``_WHOLE``, timed from the request), warm server (every
     page visited once first): every page, and the trivial app (benchmarks/trivial_app.py)
@@ -514,12 +515,17 @@ def first_paint(playwright, url: str, trivial_url: str, reps: int) -> dict:
         page.goto(f"{url}/{path}")
         page.wait_for_selector(selector, timeout=120_000)
         page.wait_for_function(_WHOLE, timeout=120_000, polling="raf")
+        if server_pid:  # the tab stays open until the runs are over: closing it stops them
+            wait_server_quiet(server_pid)
         page.close()
 
     try:
         # a warm server: every page visited once, and the server's own warm-up after its first
         # page (state.warm_up, a few seconds of CPU) over, before anything is timed; without
-        # this pass that warm-up ran during the first page's (home's) timed visits
+        # this pass that warm-up ran during the first page's (home's) timed visits. Each visit
+        # waits for the server to go quiet too (``visit``): a page that samples on its first
+        # visit (/transport's grid, 4-5 s) was otherwise closed mid-run, and its next visits,
+        # timed, sampled what was left
         for path, selector in {**PAGES, **LATER_PAGES}.values():
             visit(path, selector)
         time.sleep(2)
@@ -1236,7 +1242,21 @@ def markdown(r: dict) -> str:
                       "tabs, trainings paused: vae 1197 vs 1270 ms, flows 1232 vs 1287, bigan 1208 vs "
                       "1274, gans 1305 vs 1323, the trivial app 1046). Preloading the shell's element "
                       "chunks (`modulepreload` links in that index.html) delayed DOMContentLoaded by 80 "
-                      "ms and the first screens came no sooner, so it was not kept."]
+                      "ms and the first screens came no sooner, so it was not kept. /transport read "
+                      "1.46-1.62x in every run until 2026-12-06 while it measured 1.22x alone: a "
+                      "timeline of the server's script runs showed its timed visits sampling. The "
+                      "page's status widget never showed (the toolbar's \"minimal\" mode hides it), so "
+                      "the warm-up pass took the page for complete between two rows of its grid and "
+                      "closed it, which stopped the run; the timed visits then sampled the rest "
+                      "(runs of 1.7-4.8 s). The pass now keeps each tab open until the server's CPU "
+                      "is quiet, the toolbar is in \"viewer\" mode (a run over half a second shows "
+                      "Running and Stop), and a profile of the warm page (py-spy) removed three costs "
+                      "of every visit: a spinner per grid cell (24 thread starts, about 0.1 s; now one "
+                      "spinner, only while something is sampled), the catalogue of cards unpickled "
+                      "anew on every call (st.cache_data; now one read-only copy), and Streamlit's "
+                      "\"magic\" rewrite of the page's syntax tree, which it does again whenever the "
+                      "last session closes (17 ms for /transport, 26 ms for /concepts; turned off). "
+                      "/transport then read 1.10x."]
         lines.append("")
     for part, title in (("concepts", "Foundations (/concepts)"),
                         ("transport", "Noise to data (/transport)")):
@@ -1306,9 +1326,9 @@ def main() -> None:
     result.update({"machine": machine, "date": time.strftime("%Y-%m-%d")})
     with sync_playwright() as pw:
         if "firstpaint" in parts:
-            with streamlit_server() as (url, _, _), \
+            with streamlit_server() as (url, proc, _), \
                     streamlit_server(app=ROOT / "benchmarks" / "trivial_app.py") as (trivial_url, _, _):
-                result["first_paint"] = first_paint(pw, url, trivial_url, small(4, 1))
+                result["first_paint"] = first_paint(pw, url, trivial_url, small(4, 1), proc.pid)
         if "coldpages" in parts:
             pages = dict(list(PAGES.items())[:2]) if args.smoke else None
             result["cold_pages"] = cold_pages(pw, pages)

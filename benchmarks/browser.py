@@ -87,6 +87,24 @@ def wait_idle(page, timeout_ms: int = 60_000) -> None:
         timeout=timeout_ms)
 
 
+def cpu_seconds(pid: int) -> float:
+    """The CPU time process ``pid`` has used, every thread (Linux' /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_server_quiet(pid: int, quiet_s: float = 1.0, busy: float = 0.05, timeout_s: float = 120) -> float:
+    """Wait until process ``pid`` has used under ``busy`` of a core for ``quiet_s`` on end (its
+    script runs and background work done, not only what the browser shows); the seconds waited."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout_s:
+        before = cpu_seconds(pid)
+        time.sleep(quiet_s)
+        if cpu_seconds(pid) - before < busy * quiet_s:
+            break
+    return time.monotonic() - start
+
+
 def wait_drawn(page, name: str, timeout_ms: int = 60_000) -> None:
     """Wait until page ``name`` (one that defers its part below the fold) has drawn that part
     and nothing runs."""

@@ -55,7 +55,8 @@ def give_way(*_) -> None:
     _idle.wait()
 
 
-def _cached(store: Store, key: tuple) -> tuple[bool, Any]:
+def cached(store: Store, key: tuple) -> tuple[bool, Any]:
+    """(True, the value) when ``key`` is in ``store``, else (False, None); computes nothing."""
     items, lock = store
     with lock:
         if key in items:
@@ -67,7 +68,7 @@ def _cached(store: Store, key: tuple) -> tuple[bool, Any]:
 def result(name: str, key: tuple, compute: Compute, *, store: Store, keep: int) -> Any:
     """``compute(None)`` once per key for every session, as ``loaders.shared_result``; a key the
     background thread is computing is waited for, one it has only queued is taken over."""
-    hit, value = _cached(store, key)
+    hit, value = cached(store, key)
     if hit:
         return value
     with _lock:
@@ -86,7 +87,7 @@ def result(name: str, key: tuple, compute: Compute, *, store: Store, keep: int) 
 
 def _background(name: str, key: tuple, compute: Compute, store: Store, keep: int) -> Any:
     try:
-        hit, value = _cached(store, key)
+        hit, value = cached(store, key)
         return value if hit else loaders.shared_result(name, key, lambda: compute(give_way), keep=keep,
                                                         store=store)
     finally:
@@ -140,7 +141,7 @@ def _warm(warm: Callable[[], Any], start: float) -> None:
 def ahead(name: str, work: Iterable[tuple[tuple, Compute]], *, store: Store, keep: int) -> None:
     """Queue ``(key, compute)`` pairs, first first, for the background thread; what an earlier
     call queued in store ``name`` and this one does not name is dropped unless it has started."""
-    work = [(k, c) for k, c in work if not _cached(store, k)[0]]
+    work = [(k, c) for k, c in work if not cached(store, k)[0]]
     wanted = {k for k, _ in work}
     pool = _background_pool()
     with _lock:

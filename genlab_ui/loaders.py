@@ -68,15 +68,23 @@ def try_load(folder: str) -> checkpoints.Checkpoint | None:
         return None
 
 
-@st.cache_data(ttl=60, show_spinner=False)
 def catalogue() -> list[dict]:
-    """Every checkpoint folder with its card, or the error reading the card."""
+    """Every checkpoint folder with its card, or the error reading the card: the same objects
+    for every caller (read-only), read again a minute later or when the checkpoints folders
+    change (checkpoints.roots()). As ``st.cache_data`` every call unpickled all the cards
+    anew, a few ms each time, and a page asks several times a run."""
+    return _catalogue(tuple(str(r) for r in checkpoints.roots()))
+
+
+@st.cache_resource(ttl=60, show_spinner=False)
+def _catalogue(roots: tuple[str, ...]) -> list[dict]:
     rows = []
-    for folder in checkpoints.find_all():
-        try:
-            rows.append({"folder": str(folder), "card": checkpoints.read_card(folder), "error": None})
-        except checkpoints.CheckpointError as exc:
-            rows.append({"folder": str(folder), "card": None, "error": str(exc)})
+    for root in roots:
+        for folder in checkpoints.find_all(root):
+            try:
+                rows.append({"folder": str(folder), "card": checkpoints.read_card(folder), "error": None})
+            except checkpoints.CheckpointError as exc:
+                rows.append({"folder": str(folder), "card": None, "error": str(exc)})
     return rows
 
 

@@ -82,11 +82,16 @@ def _job(key: tuple, ckpt, **kwargs) -> tuple[tuple, ahead.Compute]:
                                             background=on_step is not None, **kwargs)
 
 
+def cell_key(folder: str, sampler: str, steps: int, seed: int, label: int | str | None) -> tuple:
+    """A cell's key in the shared store (the first four items are sample_cell's arguments)."""
+    return folder, sampler, steps, seed, label
+
+
 def cell_job(folder: str, sampler: str, steps: int, seed: int, label: int | str | None,
              ckpt=None) -> tuple[tuple, ahead.Compute]:
     """One cell of the grid: ``CELL`` images after ``steps`` steps of ``sampler``."""
     ckpt = loaders.load_checkpoint(folder) if ckpt is None else ckpt
-    return _job((folder, sampler, steps, seed, label), ckpt, label=label)
+    return _job(cell_key(folder, sampler, steps, seed, label), ckpt, label=label)
 
 
 def guided_job(folder: str, solver: str, steps: int, seed: int, label: int | None, w: float,
@@ -97,10 +102,24 @@ def guided_job(folder: str, solver: str, steps: int, seed: int, label: int | Non
     return _job((folder, solver, steps, seed, label, w), ckpt, label=label, guidance=w, n=GUIDED_N)
 
 
-def cell(folder: str, sampler: str, steps: int, seed: int, label: int | str | None) -> tuple[np.ndarray, float]:
-    """A cell of the grid, computed once per process (or taken from the background thread)."""
-    return ahead.result(CELLS_STORE, *cell_job(folder, sampler, steps, seed, label),
-                        store=loaders.shared_store(CELLS_STORE), keep=CELLS_KEEP)
+def cell(folder: str, sampler: str, steps: int, seed: int, label: int | str | None, *,
+         store: ahead.Store | None = None, ckpt=None) -> tuple[np.ndarray, float]:
+    """A cell of the grid, computed once per process (or taken from the background thread);
+    ``store`` (``loaders.shared_store(CELLS_STORE)``) and ``ckpt`` fetched once by a caller
+    drawing many cells."""
+    store = store or loaders.shared_store(CELLS_STORE)
+    key = cell_key(folder, sampler, steps, seed, label)
+    hit, value = ahead.cached(store, key)
+    if hit:
+        return value
+    return ahead.result(CELLS_STORE, *cell_job(folder, sampler, steps, seed, label, ckpt), store=store,
+                        keep=CELLS_KEEP)
+
+
+def cell_ready(folder: str, sampler: str, steps: int, seed: int, label: int | str | None, *,
+               store: ahead.Store | None = None) -> bool:
+    """Whether ``cell(...)`` with these arguments is computed already (it then returns at once)."""
+    return ahead.cached(store or loaders.shared_store(CELLS_STORE), cell_key(folder, sampler, steps, seed, label))[0]
 
 
 def default_jobs(dataset: str) -> tuple[list, list]:

@@ -3,6 +3,7 @@ rectified flow, its reflow and the DDPM's ODE solvers at K = 1 … 50 steps; cla
 guidance; a trajectory scrub; FD against network evaluations from the cards; and in 2-D,
 why straight paths need fewer steps (trained on the page in seconds)."""
 
+import contextlib
 import time
 
 import numpy as np
@@ -16,8 +17,8 @@ from genlab.images import file_name, grid, upscale
 from genlab.models.toy import TimeMLP, TimeMLPConfig
 from genlab.toy import toy_data
 from genlab_ui import ahead, components, inputs, loaders, state
-from genlab_ui.transport_grid import (DEFAULTS, GUIDED_KEEP, GUIDED_N, GUIDED_STEPS, GUIDED_STORE, STEPS,
-                                      cell, guided_job, labels_for, transports)
+from genlab_ui.transport_grid import (CELLS_STORE, DEFAULTS, GUIDED_KEEP, GUIDED_N, GUIDED_STEPS, GUIDED_STORE, STEPS,
+                                      cell, cell_ready, guided_job, labels_for, transports)
 from genlab_ui.components import chart_config, csv_download, gif_download, inline_image, png_download
 
 GUIDANCE_W = [0.0, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0]
@@ -77,13 +78,16 @@ CLASSES = {"drawn": "a class per image, drawn from the seed (w = 1)", "none": "n
 
 
 def row_strip(folder: str, sampler: str, seed: int, label: str | None) -> tuple[np.ndarray, float]:
-    """One model's cells for every K side by side (2×2 images each), and the total seconds."""
-    cells, total = [], 0.0
-    for k in STEPS:
-        with st.spinner("Sampling…"):
-            images, wall = cell(folder, sampler, k, seed, label)
-        cells.append(grid(images, ncol=2, pad=1, value=255))
-        total += wall
+    """One model's cells for every K side by side (2×2 images each), and the total seconds.
+    A spinner only while something is sampled: each one starts a thread, and 24 of them cost
+    the page's first screen about 0.1 s when every cell is computed already."""
+    cells, total, store = [], 0.0, loaders.shared_store(CELLS_STORE)
+    missing = not all(cell_ready(folder, sampler, k, seed, label, store=store) for k in STEPS)
+    with st.spinner("Sampling…") if missing else contextlib.nullcontext():
+        for k in STEPS:
+            images, wall = cell(folder, sampler, k, seed, label, store=store)
+            cells.append(grid(images, ncol=2, pad=1, value=255))
+            total += wall
     return grid(np.stack(cells), ncol=len(STEPS), pad=6, value=255), total
 
 

@@ -613,3 +613,16 @@ def test_a_page_paints_its_first_screen_then_draws_the_rest_by_itself(server, ch
     assert not page_errors(page)
     page.close()
 
+
+
+def test_a_long_run_shows_the_status_widget(server, chromium):
+    """Streamlit shows its status widget (a running figure and Stop) once a run has lasted half
+    a second. The toolbar's "minimal" mode hid it: nothing said a slow page was still working,
+    and ``wait_idle``, which waits for the widget to go, never waited."""
+    page = chromium.new_page()
+    page.goto(f"{server}/transport?transport.seed=917")  # a seed no other test samples: seconds of work
+    page.wait_for_selector('[data-testid="stStatusWidget"]', timeout=30_000)
+    wait_idle(page)
+    page.wait_for_selector('[data-testid="stImage"]:has-text("cells") img', timeout=60_000)
+    assert not page_errors(page)
+    page.close()

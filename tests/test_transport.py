@@ -37,3 +37,15 @@ def test_transport_page_with_no_models_still_shows_the_2d_section(tmp_path, monk
     at = page_on(tmp_path, "transport", monkeypatch)
     assert not at.exception
     assert any("Why straight paths matter" in h.value for h in at.subheader)
+
+
+def test_a_cell_is_ready_once_sampled(tiny_transport_root):
+    """The grid shows a spinner only for cells not sampled yet (each spinner starts a thread,
+    and 24 of them cost every visit's first screen about 0.1 s)."""
+    from genlab_ui import transport_grid
+
+    cell = (str(tiny_transport_root / "mnist" / "rectified-flow"), "euler", 2, 4242, "drawn")
+    assert not transport_grid.cell_ready(*cell)
+    images, _ = transport_grid.cell(*cell)
+    assert transport_grid.cell_ready(*cell)
+    assert transport_grid.cell(*cell)[0] is images  # from the store, not sampled again
