@@ -1120,7 +1120,15 @@ def markdown(r: dict) -> str:
                   "handling 31 messages on a page of a few hundred elements: a bare page with the same "
                   "row (five 224-px grids, download buttons) and a slider paints in 60 ms, 76 ms with 60 "
                   "more elements on the page. The snapshot step is the same story (24 messages, its two "
-                  "loss charts redrawn with the step marked).", ""]
+                  "loss charts redrawn with the step marked). Traced again on 2026-12-06 with the "
+                  "socket's send hooked too: the browser sends the rerun request 13.7 ms after the key "
+                  "on /gans and 15.3 ms on the trivial app, so nothing before the request is slower; the "
+                  "server answers within 1.4-8.7 ms and has queued its 30 messages 10.5-16.7 ms after "
+                  "the request, yet the browser handles the first at 31 ms and the last at 60-70 ms. "
+                  "Tried on the snapshot step, A/B in the same run: without its two loss charts the "
+                  "paint came 0-15 ms sooner; the grids sent at their own size and scaled 2x by the "
+                  "browser (a quarter of the pixels, 63 instead of 71 KB a step) gained nothing (98 vs "
+                  "101 ms, 105 vs 103), so neither was kept.", ""]
     if "playground" in r:
         pg = r["playground"]
         lines += ["## 2-D playground", "",
