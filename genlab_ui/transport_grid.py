@@ -103,16 +103,15 @@ def guided_job(folder: str, solver: str, steps: int, seed: int, label: int | Non
 
 
 def cell(folder: str, sampler: str, steps: int, seed: int, label: int | str | None, *,
-         store: ahead.Store | None = None, ckpt=None) -> tuple[np.ndarray, float]:
+         store: ahead.Store | None = None) -> tuple[np.ndarray, float]:
     """A cell of the grid, computed once per process (or taken from the background thread);
-    ``store`` (``loaders.shared_store(CELLS_STORE)``) and ``ckpt`` fetched once by a caller
-    drawing many cells."""
+    ``store``: ``loaders.shared_store(CELLS_STORE)``, fetched once by a caller drawing many
+    cells. A computed cell is returned before its job (which loads the checkpoint) is made."""
     store = store or loaders.shared_store(CELLS_STORE)
-    key = cell_key(folder, sampler, steps, seed, label)
-    hit, value = ahead.cached(store, key)
+    hit, value = ahead.cached(store, cell_key(folder, sampler, steps, seed, label))
     if hit:
         return value
-    return ahead.result(CELLS_STORE, *cell_job(folder, sampler, steps, seed, label, ckpt), store=store,
+    return ahead.result(CELLS_STORE, *cell_job(folder, sampler, steps, seed, label), store=store,
                         keep=CELLS_KEEP)
 
 
