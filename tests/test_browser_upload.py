@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright import sync_api
 
-from benchmarks.browser import chromium_available, page_errors, streamlit_server, wait_idle
+from benchmarks.browser import chromium_available, page_errors, streamlit_server, wait_idle, wait_server_quiet
 from test_browser_links import fresh_tab, src_of
 
 pytestmark = pytest.mark.skipif(not chromium_available(), reason="needs Chromium (apt-get install chromium)")
@@ -25,19 +25,23 @@ def test_an_uploaded_checkpoint_is_on_the_pages_of_the_session(playwright, idx_d
     out = tmp_path / "mnist" / "vae-2d"
     assert main(["train", "vae-2d", "--dataset", "mnist", "--data-dir", str(idx_dir), "--steps", "3",
                  "--batch-size", "8", "--set", "hidden=16", "--out", str(out), "--no-download"]) == 0
-    with streamlit_server() as (server, _, _):
-        upload_round_trip(playwright, server, out)
+    with streamlit_server() as (server, proc, _):
+        upload_round_trip(playwright, server, out, proc.pid)
 
 
-def upload_round_trip(playwright, server: str, out) -> None:
+def upload_round_trip(playwright, server: str, out, server_pid: int | None = None) -> None:
     browser, page = fresh_tab(playwright, f"{server}/")
     open_expander(page, "Bring your own checkpoint")
     for name in ("card.json", "model.safetensors"):
         box = page.locator('[data-testid="stFileUploader"]', has_text=name)
         box.locator("input[type=file]").set_input_files(str(out / name))
         # the uploader lists the file once the server has it; the next upload waits for the rerun
+        # to be over (Streamlit shows a run only after half a second, so the page alone cannot
+        # tell: a file given during the rerun was lost once in CI)
         box.get_by_text(name).nth(1).wait_for(timeout=30_000)
         wait_idle(page)
+        if server_pid:
+            wait_server_quiet(server_pid, quiet_s=0.5)
     page.get_by_text("Added").first.wait_for(timeout=60_000)
     page.get_by_text("· uploaded (vae-2d-uploaded-").wait_for(timeout=30_000)  # in the zoo, marked
     page.get_by_role("link", name="VAE latent explorer").click()  # the same session
