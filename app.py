@@ -7,6 +7,7 @@ from genlab_ui import components, state
 st.set_page_config(page_title="genlab · latent-space explorer", page_icon="🧪", layout="wide")
 state.resend_url()  # the URL this run was asked with, over any older run's late write
 state.init_state()
+components.page_style()
 
 PAGES = [
     st.Page("pages/home.py", title="Model zoo", icon=":material/home:", url_path="home", default=True),

@@ -45,7 +45,8 @@ from benchmarks.browser import (CHROMIUM, CHROMIUM_ARGS, ROOT, launch, streamlit
 # in-page probe: time from the key press to the first frame painted after the image changed
 _ARM = """
 ([caption]) => {
-  const find = () => [...document.querySelectorAll('[data-testid="stImage"]')]
+  // the picture captioned so (a picture of an image list, e.g. /gans' row, has its own container)
+  const find = () => [...document.querySelectorAll('[data-testid="stImageContainer"]')]
       .find(e => e.innerText.includes(caption));
   const before = find().querySelector('img').src;
   window.__genlabProbe = new Promise((resolve, reject) => {

@@ -16,6 +16,7 @@ from genlab.images import file_name, grid, to_gif, to_png, upscale
 from genlab_ui import state
 
 _STATIC = Path(__file__).parent / "static"
+_PAGE_CSS = (_STATIC / "page.css").read_text()
 _SERVED = Path(__file__).resolve().parent.parent / "static"  # served at app/static/ by Streamlit
 # tab10, so class colours match Plotly/matplotlib defaults elsewhere in the app
 CLASS_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -274,6 +275,26 @@ def figure(image: np.ndarray, caption: str, name: str, *, scale: int = 2, where=
     figures, 15–20 ms less per seed step here)."""
     inline_image(upscale(image, scale), caption, where)
     png_download(image, name, where, key)
+
+
+def figure_row(images: list[np.ndarray], captions: list[str], name: str, *, scale: int = 2,
+               key: str) -> None:
+    """Pictures side by side in one row, each ``scale``× with its caption, the row's width shared
+    equally (page.css), and one PNG download of the whole row (``name``; widget key ``key``).
+
+    One element for the row instead of a column, a picture and a download button per picture:
+    the browser handles three messages per update instead of three per picture (on /gans' row of five
+    grids, a seed step's median 92 -> 82 ms here, p95 109 -> 97)."""
+    with st.container(key=key + "-figure-row", gap=None):
+        st.image([png_data_url(upscale(image, scale)) for image in images], caption=captions, width="stretch")
+        gap = np.zeros((images[0].shape[0], 8) + images[0].shape[2:], dtype=np.uint8)
+        png_download(np.concatenate([part for image in images for part in (gap, image)][1:], axis=1),
+                     name, key=key)
+
+
+def page_style() -> None:
+    """genlab's few CSS rules (static/page.css), once per page run; a style alone takes no room."""
+    st.html(f"<style>{_PAGE_CSS}</style>")
 
 
 def warm_figure(image: np.ndarray, scale: int = 2) -> None:

@@ -294,7 +294,8 @@ ddpm_reference, vae_reference = reference_folder("ddpm", "ddpm"), reference_fold
 
 @state.fragment
 def side_by_side() -> None:
-    st.subheader("One seed, the same z through every generator")
+    """The row's controls and pictures (its title and caption, which never change, are outside:
+    a seed step sends only what it changes)."""
     c = st.columns([1, 2, 3])
     seed = inputs.seed("Seed", "gans.seed", c[0])
     n = c[1].select_slider("Images", [16, 36, 64], key="gans.n", bind="query-params")
@@ -307,27 +308,25 @@ def side_by_side() -> None:
     panels += [(vae, f"{name_of(vae)} (reference)")] if vae else []
     panels += [(ddpm, "DDPM (reference)")] if ddpm and with_diffusion else []
     scale = 2 if n <= 36 else 1
-    for col, (folder, title) in zip(st.columns(len(panels)), panels):
-        with col:
-            if folder in gans:
-                images, scores = scored_samples(folder, n, seed)
-                loss = gans[folder]["config"]["loss"]
-                note = f"mean {score_label(loss)} = {scores.mean():.2f}"
-            else:
-                if not loaders.try_load(folder):
-                    continue
-                if folder == ddpm:  # seconds per seed; the VAE's decoder takes a millisecond,
-                    with st.spinner(f"Sampling {title}…"):  # and a spinner costs a thread start
-                        images = loaders.samples(folder, n, seed)
-                else:
-                    images = loaders.samples(folder, n, seed)
-                note = "its own noise from the same seed"
-            figure(grid(images, ncol=ncol(n)), f"{title} · seed {seed} · {note}",
-                   file_name(loaders.model_id(folder), f"{n}-samples", f"seed{seed}", ext="png"), scale=scale,
-                   key=f"dl.gans.row.{loaders.model_id(folder)}")
-    st.caption("Every GAN draws z ~ N(0, I) in ℝ⁹⁶ from the seed, so the GAN grids share "
-               "their z cell by cell; the VAE (16-D latent) and DDPM (x_T of 784 values) draw "
-               "their own noise from the same seed.")
+    shown, captions = [], []
+    for folder, title in panels:
+        if folder in gans:
+            images, scores = scored_samples(folder, n, seed)
+            note = f"mean {score_label(gans[folder]['config']['loss'])} = {scores.mean():.2f}"
+        elif not loaders.try_load(folder):
+            continue
+        elif folder == ddpm:  # seconds per seed; the VAE's decoder takes a millisecond,
+            with st.spinner(f"Sampling {title}…"):  # and a spinner costs a thread start
+                images = loaders.samples(folder, n, seed)
+            note = "its own noise from the same seed"
+        else:
+            images = loaders.samples(folder, n, seed)
+            note = "its own noise from the same seed"
+        shown.append(grid(images, ncol=ncol(n)))
+        captions.append(f"{title} · seed {seed} · {note}")
+    # one element for the row: a seed step then sends three messages, not three per grid
+    components.figure_row(shown, captions, file_name(dataset, "gans-row", f"{n}-samples", f"seed{seed}", ext="png"),
+                          scale=scale, key="dl.gans.row")
     # draw (and encode) the neighbouring seeds too, so that the arrow keys (the usual way through
     # seeds) find their pictures ready and only the round trip remains: after this run, on the
     # background thread, so that the browser paints this row with the cores free
@@ -358,7 +357,6 @@ def snapshot_grid(folder: str, snaps: dict, step: int) -> None:
 
 @state.fragment
 def replay() -> None:
-    st.subheader("Training replay")
     c = st.columns([1, 3])
     folder = state.persistent_choice("Variant", best_first, "gans.replay", where=c[0], format_func=name_of,
                                      url="replay", help="Ordered by FD on the card, lowest first.", radio=False)
@@ -390,7 +388,6 @@ def replay() -> None:
 
 @state.fragment
 def latent_walk() -> None:
-    st.subheader("Latent walk: from z_a to z_b")
     c = st.columns([1, 1, 2, 2])
     a = inputs.seed("Seed A", "gans.walk_a", c[0])
     b = inputs.seed("Seed B", "gans.walk_b", c[1])
@@ -455,7 +452,6 @@ def class_histograms() -> None:
 
 @state.fragment
 def picked_samples() -> None:
-    st.subheader("Memorization and D's score, sample by sample")
     c = st.columns([1.3, 1, 3])
     folder = state.persistent_choice("Variant", best_first, "gans.diag_variant", where=c[0],
                                      format_func=name_of, url="variant", radio=False,
@@ -499,10 +495,17 @@ def picked_samples() -> None:
 
 
 with st.container():
+    st.subheader("One seed, the same z through every generator")
     side_by_side()
+    st.caption("Every GAN draws z ~ N(0, I) in ℝ⁹⁶ from the seed, so the GAN grids share "
+               "their z cell by cell; the VAE (16-D latent) and DDPM (x_T of 784 values) draw "
+               "their own noise from the same seed.")
 if components.below_the_fold("gans"):
+    st.subheader("Training replay")
     replay()
+    st.subheader("Latent walk: from z_a to z_b")
     latent_walk()
     st.subheader("Diagnostics")
     class_histograms()
+    st.subheader("Memorization and D's score, sample by sample")
     picked_samples()

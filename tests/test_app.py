@@ -22,8 +22,9 @@ def page(name: str, **state) -> AppTest:
 
 
 def image_bytes(at: AppTest) -> list:
-    """The image payloads on the page (their media URLs hash the content)."""
-    return [str(el.proto) for el in at.get("image")]
+    """The image payloads on the page, one per picture (an image list, e.g. /gans' row, has
+    several; their media URLs hash the content)."""
+    return [str(img) for el in at.get("image") for img in el.proto.imgs]
 
 
 def test_app_entry_point_runs():

@@ -344,14 +344,18 @@ def test_gans_seed_changes_every_grid(chromium, tiny_gan_root):
         page = chromium.new_page()
         page.goto(f"{url}/gans")
         wait_idle(page)
-        grids = {name: page.locator(f'[data-testid="stImage"]:has-text("{name} · seed 0") img')
+        grids = {name: page.locator(f'[data-testid="stImageContainer"]:has-text("{name} · seed 0") img')
                  for name in ("gan-mlp", "dcgan", "wgan-gp")}
         for grid in grids.values():
             grid.wait_for(timeout=60_000)
         before = {name: grid.get_attribute("src") for name, grid in grids.items()}
+        # one row (components.figure_row, page.css): same top, same width, side by side
+        boxes = [grid.bounding_box() for grid in grids.values()]
+        assert len({round(b["y"]) for b in boxes}) == 1 and len({round(b["width"]) for b in boxes}) == 1, boxes
+        assert all(a["x"] + a["width"] <= b["x"] for a, b in zip(boxes, boxes[1:])), boxes
         page.locator('[data-testid="stSlider"]', has_text="Seed").first.get_by_role("slider").press("ArrowRight")
         for name in grids:
-            moved = page.locator(f'[data-testid="stImage"]:has-text("{name} · seed 1") img')
+            moved = page.locator(f'[data-testid="stImageContainer"]:has-text("{name} · seed 1") img')
             moved.wait_for(timeout=30_000)
             assert moved.get_attribute("src") != before[name]
         curves = page.get_by_test_id("stVegaLiteChart").first  # the replay's loss curves
