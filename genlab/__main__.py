@@ -121,9 +121,12 @@ def _cmd_train(args) -> int:
     init = None
     if args.from_id:
         if family.prepare is None:
-            raise ValueError(f"--from applies to models trained from another checkpoint (reflow), not {name}")
+            raise ValueError(f"--from applies to models trained from another checkpoint (reflow, bigan), not {name}")
         teacher = registry.load(checkpoints.resolve(args.from_id, args.root))
-        config, images, labels, init = family.prepare(teacher, out, seed=args.seed, n=args.pairs)
+        if teacher.card["dataset"] != dataset:
+            raise ValueError(f"--from {args.from_id}: trained on {teacher.card['dataset']}, not {dataset}")
+        config, images, labels, init = family.prepare(teacher, out, seed=args.seed, n=args.pairs, config=config,
+                                                      images=images, labels=labels)
     defaults = registry.MODELS[name].train
     pick = lambda value, key, fallback: value if value is not None else defaults.get(key, fallback)
     batch_size = pick(args.batch_size, "batch_size", 128)
@@ -407,7 +410,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--no-download", action="store_true", help="never try torchvision's download")
     t.add_argument("--notes", help="free text stored in the card")
     t.add_argument("--from", dest="from_id", metavar="ID",
-                   help="train from another checkpoint (reflow: the rectified flow whose pairs it learns)")
+                   help="train from another checkpoint (reflow: the rectified flow whose pairs it learns; "
+                        "bigan: a DCGAN-style GAN whose generator G starts from)")
     t.add_argument("--pairs", type=bounded(int, 1, 1_000_000), default=20000, help="reflow: (noise, sample) pairs to draw")
     t.set_defaults(fn=_cmd_train)
 

@@ -98,6 +98,33 @@ def test_cli_trains_a_tiny_bigan(idx_dir, tmp_path):
     assert 0 < m["rec_pixel_mae"] < 1 and m["fd"] > 0
 
 
+def test_a_bigan_can_start_from_a_dcgan_generator(idx_dir, tmp_path, capsys):
+    """--from DATASET/GAN: G starts as that GAN's generator (its shape too), E and D afresh; a GAN
+    that is not DCGAN-shaped, or of another dataset, is refused with one line."""
+    gan = tmp_path / "mnist" / "dcgan"
+    assert main(["train", "dcgan", "--dataset", "mnist", "--data-dir", str(idx_dir), "--steps", "2",
+                 "--batch-size", "8", "--out", str(gan), "--set", "channels=6", "--set", "g_head=conv"]) == 0
+    out = tmp_path / "mnist" / "bigan"
+    common = ["--dataset", "mnist", "--data-dir", str(idx_dir), "--batch-size", "8", "--set", "d_hidden=16"]
+    assert main(["train", "bigan", "--from", str(gan), "--steps", "1", "--lr", "1e-9", "--ema", "0",
+                 "--out", str(out), *common]) == 0
+    card = checkpoints.read_card(out)
+    assert card["trained_from"] == str(gan) and card["config"]["channels"] == 6 and card["config"]["g_head"] == "conv"
+    teacher, student = registry.load(gan).model.generator, registry.load(out).model.generator
+    for (name, a), b in zip(teacher.state_dict().items(), student.state_dict().values()):
+        if a.is_floating_point() and "running" not in name:  # one step at lr 1e-9: still the GAN's
+            assert torch.allclose(a, b, atol=1e-6), name
+    mlp = tmp_path / "mnist" / "gan-mlp"
+    assert main(["train", "gan-mlp", "--dataset", "mnist", "--data-dir", str(idx_dir), "--steps", "1",
+                 "--batch-size", "8", "--out", str(mlp), "--set", "g_hidden=8,8", "--set", "d_hidden=8"]) == 0
+    capsys.readouterr()
+    assert main(["train", "bigan", "--from", str(mlp), "--steps", "1", "--out", str(tmp_path / "x"), *common]) == 2
+    assert "a BiGAN's G can start from a DCGAN-style GAN" in capsys.readouterr().err
+    fashion = ["--dataset", "fashion-mnist", *common[2:]]
+    assert main(["train", "bigan", "--from", str(gan), "--steps", "1", "--out", str(tmp_path / "y"), *fashion]) == 2
+    assert "trained on mnist, not fashion-mnist" in capsys.readouterr().err
+
+
 def test_cli_reconstructs_with_any_encoder(tmp_path, capsys):
     """`genlab reconstruct` on the shipped VAE-16d: held-out images and decoder means, uint8."""
     out = tmp_path / "rec.npz"

@@ -19,6 +19,9 @@ the pose) and may change details a VAE's decoder would keep.
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
 import torch
 import torch.nn.functional as F
 
@@ -141,6 +144,25 @@ PRESETS = {
     "bigan-bce": Preset("bigan", {"loss": "bce"}, train={"lr": 2e-4, "batch_size": 64}),
 }
 
+def prepare_from_gan(teacher, out: Path, *, seed: int, config: BiGANConfig, images: torch.Tensor,
+                     labels: torch.Tensor, **_) -> tuple:
+    """``genlab train bigan --from DATASET/GAN``: G starts as that GAN's generator (its shipped
+    weights), E and D from scratch; G's shape (noise size, width, last layer) is the GAN's.
+
+    Returns (config, images, labels, initial weights), the training data unchanged."""
+    source = teacher.model
+    if teacher.card["family"] != "gan" or source.config.arch != "dcgan":
+        raise ValueError(f"--from {teacher.id}: a BiGAN's G can start from a DCGAN-style GAN "
+                         f"(arch dcgan), not a {teacher.card['family']} "
+                         f"{getattr(source.config, 'arch', '')}".rstrip())
+    g = source.config
+    config = dataclasses.replace(config, noise_dim=g.noise_dim, channels=g.channels, g_head=g.g_head)
+    torch.manual_seed(seed)  # E and D's initialisation, as a run from scratch
+    model = BiGAN(config)
+    model.generator.load_state_dict(source.generator.state_dict())
+    return config, images, labels, model.state_dict()
+
+
 FAMILY = Family(
     name="bigan", config=BiGANConfig, model=BiGAN,
     make_optimizers=bigan_optimizers, train_step=bigan_step,
@@ -151,5 +173,5 @@ FAMILY = Family(
            "for noise, and G and E learn together to fool it. At the optimum E inverts G, so a "
            "real image can be mapped into the latent space and back: G(E(x)) is a semantic "
            "reconstruction, E(x) a learned feature."),
-    features=_codes, features_label="encoder codes E(x)", reconstruct=reconstruct,
+    features=_codes, features_label="encoder codes E(x)", reconstruct=reconstruct, prepare=prepare_from_gan,
 )

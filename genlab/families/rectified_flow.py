@@ -246,7 +246,7 @@ PAIRS_FILE = "reflow_pairs.safetensors"  # beside a reflow run's weights; large,
 PAIR_SOLVER = {"sampler": "heun", "steps": 25}  # x₁ = ODE(x₀) of the pairs: 50 evaluations each
 
 
-def prepare_reflow(teacher, out: Path, *, seed: int, n: int) -> tuple:
+def prepare_reflow(teacher, out: Path, *, seed: int, n: int, **_) -> tuple:
     """What ``genlab train reflow --from ID`` trains on: the teacher's (x₀, x₁) pairs, drawn
     once and kept in ``<out>/reflow_pairs.safetensors`` (a resumed run reuses them).
 
