@@ -134,7 +134,7 @@ for i, row in enumerate(rows):
         t = card["training"]
         st.caption(f"{t['steps']:,} steps ({t['epochs']} epochs) · {t['wall_time_s'] / 60:.1f} min on CPU · "
                    f"train {card['split']['train_size']:,} / holdout {card['split']['holdout_size']:,} · "
-                   f"{card['date'][:10]}")
+                   f"{card['date'][:10]}" + (f" · started from {card['trained_from']}" if card.get("trained_from") else ""))
 
 if ZOO_TABLE.is_file():
     box, draw = components.lazy_expander("All held-out metrics, with the real-vs-real reference (docs/model-zoo.md)", "home.metrics")

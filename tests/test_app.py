@@ -55,6 +55,8 @@ def test_home_lists_every_checkpoint(dataset):
     generative = [p for p in checkpoints.find_all() if p.parent.name == dataset
                   and checkpoints.read_card(p)["family"] != "classifier"]
     assert len(at.get("image")) == len(generative)  # one sample grid per generative model
+    captions = " ".join(c.value for c in at.caption)
+    assert f"started from {dataset}/rectified-flow" in captions  # the reflow's card: trained_from
 
 
 def test_vae_2d_sliders_change_the_image():
