@@ -61,9 +61,15 @@ def point_counts(dataset: str) -> list[int]:
     return counts
 
 
-@st.cache_data(max_entries=6, show_spinner=False)
+@st.cache_resource(max_entries=6, show_spinner=False)
 def held_out(dataset: str, n: int) -> tuple[np.ndarray, np.ndarray]:
-    return projection.held_out(dataset, n)
+    """The first ``n`` held-out images and labels, read-only, the same objects on every call: as
+    ``st.cache_data`` each rerun unpickled a new copy, and the hover atlas (``atlas_url``, found
+    by identity for a read-only array) hashed its 1.5 MB again, 5 ms of a PCA ⇄ t-SNE switch."""
+    images, labels = (np.array(a) for a in projection.held_out(dataset, n))
+    images.setflags(write=False)
+    labels.setflags(write=False)
+    return images, labels
 
 
 def _checkpoint(source: str):

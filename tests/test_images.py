@@ -147,3 +147,37 @@ def test_a_picture_is_encoded_once_per_process_and_the_memo_stays_within_its_bud
     n = len(calls)
     components.png_data_url(b)
     assert len(calls) == n + 1  # b was dropped, so it is encoded again
+
+
+def test_a_scatter_map_is_encoded_once_and_any_change_makes_a_new_one(monkeypatch):
+    """components.scatter_map keeps each map's JSON text: the same groups again (a switch back
+    to PCA) reuse it; other points, another pinned point or another title encode anew."""
+    import json
+
+    from genlab_ui import components
+
+    sent, calls = [], []
+    real = components._scatter_data
+    monkeypatch.setattr(components, "_scatter_map", lambda data, **_: sent.append(data))
+    monkeypatch.setattr(components, "_scatter_data", lambda *a: calls.append(1) or real(*a))
+    monkeypatch.setattr(components, "_scatter_memo", type(components._scatter_memo)())
+    rng = np.random.default_rng(0)
+    xy = rng.normal(size=(50, 2))
+
+    def group(xy):
+        return [{"name": "held-out", "color": "#1f77b4", "x": xy[:, 0], "y": xy[:, 1],
+                 "index": np.arange(len(xy)), "atlas": 0, "caption": "held-out"}]
+
+    def show(xy, **kw):
+        components.scatter_map(group(xy), [None], ("PC 1", "PC 2"), key="m", on_pick=None, **kw)
+        return json.loads(sent[-1])
+
+    first = show(xy)
+    assert first["groups"][0]["x"] == np.round(xy[:, 0], 4).tolist() and first["axis"] == ["PC 1", "PC 2"]
+    assert show(xy.copy()) == first and len(calls) == 1 and sent[-1] is sent[0]  # the same text again
+    moved = xy.copy()
+    moved[3, 1] += 1
+    assert show(moved)["groups"][0]["y"][3] != first["groups"][0]["y"][3] and len(calls) == 2
+    assert show(xy, pinned=(0, 7))["pinned"] == [0, 7] and len(calls) == 3
+    components.scatter_map(group(xy), [None], ("t-SNE 1", "t-SNE 2"), key="m", on_pick=None)
+    assert json.loads(sent[-1])["axis"][0] == "t-SNE 1" and len(calls) == 4

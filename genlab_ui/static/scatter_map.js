@@ -346,7 +346,9 @@ function resize(st) {
 }
 
 export default function (component) {
-  const { data, parentElement, setTriggerValue } = component;
+  const { parentElement, setTriggerValue } = component;
+  // sent as JSON text (the server keeps each map's text: the same map again costs no encoding)
+  const data = typeof component.data === "string" ? JSON.parse(component.data) : component.data;
   let st = parentElement.__genlabScatter;
   if (!st) {
     st = setup(parentElement);
