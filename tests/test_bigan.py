@@ -56,6 +56,23 @@ def test_step_changes_generator_encoder_and_discriminator(loss):
         assert 0 < out["d_real"] < 1 and 0 < out["d_fake"] < 1
 
 
+def test_g_lr_ratio_sets_gs_own_rate():
+    """g_lr_ratio = 0 holds G still while E and D learn; 1 keeps G and E in one group (as the
+    runs before it, whose resume states hold one)."""
+    assert len(bigan_optimizers(tiny("gan-qp"), TrainConfig(steps=1, lr=1e-3))[1].param_groups) == 1
+    model = tiny("gan-qp", g_lr_ratio=0.0).train()
+    opts = bigan_optimizers(model, TrainConfig(steps=1, lr=1e-3))
+    assert [g["lr"] for g in opts[1].param_groups] == [0.0, 1e-3]
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    bigan_step(model, opts, torch.rand(6, 1, 28, 28), None, sample.generator(0))
+    after = model.state_dict()
+    for part, moved in (("generator", False), ("encoder", True), ("discriminator", True)):
+        names = [f"{part}.{k}" for k, _ in getattr(model, part).named_parameters()]
+        assert any(not torch.equal(before[k], after[k]) for k in names) == moved, part
+    with pytest.raises(ValueError, match="g_lr_ratio"):
+        BiGANConfig(g_lr_ratio=-1)
+
+
 def test_bce_loss_at_an_undecided_discriminator_is_log_4():
     """D's output bias set so D = ½ everywhere (weights zero): D's loss is log 4, G's 2·log 2."""
     model = tiny("bce", dropout=0.0)

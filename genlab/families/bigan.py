@@ -37,9 +37,13 @@ def bigan_optimizers(model, tcfg: TrainConfig) -> list[torch.optim.Optimizer]:
     if dist_info()[1] > 1:
         raise ValueError("BiGAN training runs in one process (its two updates would bypass DDP)")
     betas = tuple(model.config.adam_betas)
+    g, e = list(model.generator.parameters()), list(model.encoder.parameters())
+    # G at its own rate when g_lr_ratio is set (a G started from a trained GAN, fine-tuned gently
+    # while E and D learn); one group otherwise, as the runs before it (their resume states)
+    groups = ([{"params": g, "lr": tcfg.lr * model.config.g_lr_ratio}, {"params": e}]
+              if model.config.g_lr_ratio != 1.0 else [*g, *e])
     return [torch.optim.Adam(model.discriminator.parameters(), lr=tcfg.lr * model.config.d_lr_ratio, betas=betas),
-            torch.optim.Adam([*model.generator.parameters(), *model.encoder.parameters()], lr=tcfg.lr,
-                             betas=betas)]
+            torch.optim.Adam(groups, lr=tcfg.lr, betas=betas)]
 
 
 def joint_distance(x: torch.Tensor, x2: torch.Tensor, z: torch.Tensor, z2: torch.Tensor) -> torch.Tensor:

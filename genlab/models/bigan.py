@@ -37,6 +37,7 @@ class BiGANConfig:
     rec_z: float = 0.0  # weight of ‖z − E(G(z))‖²
     adam_betas: tuple[float, ...] = (0.5, 0.999)
     d_lr_ratio: float = 1.0  # D's learning rate over G and E's
+    g_lr_ratio: float = 1.0  # G's learning rate over E's (below 1: a G started from a trained GAN kept close)
     image_size: int = 28
 
     def __post_init__(self) -> None:
@@ -44,6 +45,8 @@ class BiGANConfig:
             raise ValueError(f"unknown loss {self.loss!r}; valid: {', '.join(BIGAN_LOSSES)}")
         if min(self.rec_x, self.rec_z) < 0:
             raise ValueError("reconstruction weights must be ≥ 0")
+        if not 0 <= self.g_lr_ratio <= 10:
+            raise ValueError(f"g_lr_ratio must be in [0, 10], not {self.g_lr_ratio}")
         self.generator_config()  # checks g_head (and the rest G takes) here, where a card is read
 
     @property
