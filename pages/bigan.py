@@ -114,6 +114,10 @@ if ckpt is None:
     state.stop()
 if note := loaders.training_note(ckpt.card):
     st.warning(note, icon="⏳")
+if source := ckpt.card.get("trained_from"):
+    st.caption(f"This BiGAN's G started as the generator of **{source}** (trained on its own as a GAN) and "
+               f"went on learning with E and D at {ckpt.model.config.g_lr_ratio:g}× E's learning rate; E and D "
+               "started from scratch (`genlab train bigan --from`).")
 vae_rows = [r for r in loaders.models_for(dataset, "vae") if r["card"] and r["card"]["family"] == "vae"]
 vae = next((r["folder"] for r in vae_rows if name_of(r["folder"]) == "vae-16d"),
            vae_rows[-1]["folder"] if vae_rows else None)

@@ -19,6 +19,23 @@ def test_bigan_page_reconstructs_maps_and_walks(tiny_bigan_root, monkeypatch):
     assert not at.exception and image_bytes(at) != before
     at.select_slider(key="bigan.idx.mnist").set_value(7).run()
     assert not at.exception
+    assert not any("started as the generator" in c for c in captions)  # trained from scratch
+
+
+def test_bigan_page_says_where_its_g_started(tiny_bigan_root, tmp_path, monkeypatch):
+    import json
+    import shutil
+
+    root = tmp_path / "root"
+    shutil.copytree(tiny_bigan_root, root)
+    card = root / "mnist" / "bigan" / "card.json"
+    data = json.loads(card.read_text())
+    data["trained_from"], data["config"]["g_lr_ratio"] = "mnist/gan-qp", 0.1
+    card.write_text(json.dumps(data))
+    at = page_on(root, "bigan", monkeypatch)
+    assert not at.exception
+    assert any("G started as the generator of **mnist/gan-qp**" in c.value and "0.1× E's learning rate" in c.value
+               for c in at.caption)
 
 
 def test_bigan_page_without_a_bigan_says_how_to_train_one(tmp_path, monkeypatch):
