@@ -1129,7 +1129,18 @@ def markdown(r: dict) -> str:
                   "Tried on the snapshot step, A/B in the same run: without its two loss charts the "
                   "paint came 0-15 ms sooner; the grids sent at their own size and scaled 2x by the "
                   "browser (a quarter of the pixels, 63 instead of 71 KB a step) gained nothing (98 vs "
-                  "101 ms, 105 vs 103), so neither was kept.", ""]
+                  "101 ms, 105 vs 103), so neither was kept. Kept since: the row is one image list "
+                  "(components.figure_row: one picture element, one download of the whole row, the "
+                  "section's title and caption outside the fragment), 16 messages a step instead of 31; "
+                  "A/B against the commit before, 40 steps twice each, trainings paused: p50 92 → 82 ms, "
+                  "p95 109 → 97 (trivial p95 69.5). Hiding everything below the row changed nothing "
+                  "(p95 120 and 104 ms with it, 112 and 120 without), so the page's size is not what is left.", "",
+                  "Where a PCA ⇄ t-SNE switch goes (2026-12-06, py-spy on the server, 18 switches): the "
+                  "server's part was 21 ms, 5 of them hashing the 2,000 held-out images for the hover "
+                  "atlas's cache (a new copy each run) and 4–5 building and encoding the map's JSON; with "
+                  "one read-only copy per process and each map's JSON text kept, 13 ms (median of 32). "
+                  "The click → map redrawn stayed 105–107 ms: the browser's React work and layout after the "
+                  "last message (about 60 ms) is most of it.", ""]
     if "playground" in r:
         pg = r["playground"]
         lines += ["## 2-D playground", "",
@@ -1355,13 +1366,16 @@ def main() -> None:
             with streamlit_server() as (url, proc, _):
                 result["memory"] = memory(pw, url, proc.pid, small(1000, 10))
                 result["page_load"] = page_loads(pw, url, args.reps)
-                result["vae_slider"] = vae_slider(pw, url, small(max(args.reps, 40), args.reps))
-                result["gan_seed"] = gan_seed(pw, url, args.reps)
-                result["gan_snapshot"] = gan_snapshot(pw, url, args.reps)
-                result["diffusion_step"] = diffusion_step(pw, url, args.reps)
-                result["projections_switch"] = projections_switch(pw, url, args.reps)
-                result["flows_temperature"] = flows_temperature(pw, url, args.reps)
-                result["pixelcnn_field"] = pixelcnn_field(pw, url, args.reps)
+                # every control as many steps as the trivial slider it is compared with (a p95
+                # of 20 steps is their second slowest)
+                steps = small(max(args.reps, 40), args.reps)
+                result["vae_slider"] = vae_slider(pw, url, steps)
+                result["gan_seed"] = gan_seed(pw, url, steps)
+                result["gan_snapshot"] = gan_snapshot(pw, url, steps)
+                result["diffusion_step"] = diffusion_step(pw, url, steps)
+                result["projections_switch"] = projections_switch(pw, url, steps)
+                result["flows_temperature"] = flows_temperature(pw, url, steps)
+                result["pixelcnn_field"] = pixelcnn_field(pw, url, steps)
                 result["latent_pad"] = latent_pad(pw, url, small(200, 10))
                 result["page_weight"] = page_weight()
     if "concurrency" in parts:
