@@ -163,12 +163,14 @@ def inline_image(image: np.ndarray, caption: str | None = None, where=st, width:
 def svg_line_chart(x: np.ndarray, series: dict[str, np.ndarray], colors: list[str], *, title: str,
                    x_title: str, y_title: str, y_domain: tuple[float, float],
                    x_domain: tuple[float, float] | None = None, marker: float | None = None,
-                   marker_color: str = "#d62728", width: int = 520, height: int = 300) -> str:
+                   marker_color: str = "#d62728", hline: float | None = None, width: int = 520,
+                   height: int = 300) -> str:
     """A line chart as an SVG document: curves clipped to ``y_domain``, axes with ticks, a legend
-    below and an optional vertical rule at x = ``marker``. For a page's first screen: shown with
+    below, an optional vertical rule at x = ``marker`` and a dashed grey one at y = ``hline``. For
+    a page's first screen, or a chart a control redraws: shown with
     st.image, it needs no chart library in the browser (Vega-Lite's code costs a new visitor
     seconds before the first chart appears)."""
-    left, right, top, bottom = 46, 12, 28, 62
+    left, right, top, bottom = 46, 22, 28, 62
     pw, ph = width - left - right, height - top - bottom
     x0, x1 = x_domain or (float(np.min(x)), float(np.max(x)))
     y0, y1 = y_domain
@@ -202,6 +204,9 @@ def svg_line_chart(x: np.ndarray, series: dict[str, np.ndarray], colors: list[st
         points = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(px(x), py(np.clip(y, y0 - (y1 - y0), y1 + (y1 - y0)))))
         out.append(f'<polyline clip-path="url(#plot)" points="{points}" fill="none" stroke="{color}" '
                    f'stroke-width="2"><title>{_xml(name)}</title></polyline>')
+    if hline is not None and y0 <= hline <= y1:
+        out.append(f'<line x1="{left}" x2="{left + pw}" y1="{py(hline):.1f}" y2="{py(hline):.1f}" '
+                   'stroke="grey" stroke-dasharray="3 3"/>')
     if marker is not None:
         out.append(f'<line x1="{px(marker):.1f}" x2="{px(marker):.1f}" y1="{top}" y2="{top + ph}" '
                    f'stroke="{marker_color}" stroke-width="2"/>')

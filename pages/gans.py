@@ -151,7 +151,7 @@ def maths_figure() -> go.Figure:
     return fig
 
 
-CURVE_POINTS = 150  # per series on the replay's loss charts: their spec travels with every step
+CURVE_POINTS = 150  # per series on the replay's loss charts: their SVG travels with every step
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -168,37 +168,28 @@ def loss_rows(folder: str, loss: str) -> dict[str, list[dict]]:
             for panel, keys in panels.items()}
 
 
-def curve_spec(title: str, rows: list[dict], step: int, xmax: int, rule_y: float | None) -> dict:
-    """A Vega-Lite line chart of ``rows`` with a red rule at ``step``. The spec stays the same
-    from snapshot to snapshot (only the marker dataset changes), so the browser updates the
-    chart in place instead of drawing it anew. The curves are in the spec itself: a named
-    dataset is converted to Arrow at every run (12 ms of the slider's step for two charts)."""
-    x = {"field": "step", "type": "quantitative", "title": "training step",
-         "scale": {"domain": [0, xmax]}}
-    layers = [{"data": {"values": rows}, "mark": {"type": "line", "strokeWidth": 1.5},
-               "encoding": {"x": x, "y": {"field": "value", "type": "quantitative", "title": None},
-                            "color": {"field": "series", "type": "nominal",
-                                      "scale": {"range": ["#1f77b4", "#ff7f0e"]},
-                                      "legend": {"orient": "bottom", "title": None}}}},
-              {"data": {"name": "marker"}, "mark": {"type": "rule", "color": "#d62728", "strokeWidth": 2},
-               "encoding": {"x": {"field": "step", "type": "quantitative"}}}]
-    if rule_y is not None:
-        layers.append({"data": {"values": [{"y": rule_y}]},
-                       "mark": {"type": "rule", "color": "grey", "strokeDash": [3, 3]},
-                       "encoding": {"y": {"field": "y", "type": "quantitative"}}})
-    return {"title": title, "layer": layers,
-            "datasets": {"marker": [{"step": step}]}}
-
-
 def loss_charts(folder: str, loss: str, step: int) -> None:
+    """The two panels as pictures (SVG drawn here): a snapshot step then swaps two images instead
+    of redrawing two Vega-Lite charts, and the page needs no chart library for them."""
     rows = loss_rows(folder, loss)
     xmax = max(r["step"] for r in rows["losses"])
     right = {"wgan-gp": "Wasserstein estimate", "gan-qp": "critic gap E D(x) − E D(G(z))"}.get(
         loss, "D's mean P(real): real, generated")
-    for col, (panel, title, rule_y) in zip(st.columns(2), [("losses", "losses", None),
-                                                            ("view", right, None if loss in CRITICS else 0.5)]):
-        col.vega_lite_chart(curve_spec(title, rows[panel], step, xmax, rule_y), width="stretch",
-                            height=280, key=f"gans.curves.{panel}")
+    for panel, title, rule_y in [("losses", "losses", None), ("view", right, None if loss in CRITICS else 0.5)]:
+        st.image(curve_svg(title, rows[panel], step, xmax, rule_y), width="stretch")
+
+
+def curve_svg(title: str, rows: list[dict], step: int, xmax: int, rule_y: float | None) -> str:
+    """``rows`` (long form: step, series, value) as a line chart with a red rule at ``step``."""
+    names = list(dict.fromkeys(r["series"] for r in rows))
+    series = {name: np.array([r["value"] for r in rows if r["series"] == name]) for name in names}
+    x = np.array([r["step"] for r in rows if r["series"] == names[0]])
+    values = np.concatenate(list(series.values()) + ([np.array([rule_y])] if rule_y is not None else []))
+    lo, hi = float(values.min()), float(values.max())
+    pad = 0.05 * (hi - lo) or 0.5
+    return components.svg_line_chart(x, series, ["#1f77b4", "#ff7f0e"], title=title, x_title="training step",
+                                     y_title="", y_domain=(lo - pad, hi + pad), x_domain=(0, xmax),
+                                     marker=step, hline=rule_y, width=560, height=230)
 
 
 def show_maths() -> None:

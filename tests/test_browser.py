@@ -358,9 +358,10 @@ def test_gans_seed_changes_every_grid(chromium, tiny_gan_root):
             moved = page.locator(f'[data-testid="stImageContainer"]:has-text("{name} · seed 1") img')
             moved.wait_for(timeout=30_000)
             assert moved.get_attribute("src") != before[name]
-        curves = page.get_by_test_id("stVegaLiteChart").first  # the replay's loss curves
-        curves.scroll_into_view_if_needed(timeout=30_000)
-        curves.locator("svg.marks").wait_for(timeout=30_000)
+        curves = page.locator('[data-testid="stImage"] img[src^="data:image/svg+xml"]').first  # the replay's
+        curves.scroll_into_view_if_needed(timeout=30_000)  # loss curves, drawn as SVG on the server
+        curves.wait_for(timeout=30_000)
+        assert curves.evaluate("i => i.complete && i.naturalWidth > 0")
         assert not page_errors(page)
         page.close()
 

@@ -486,5 +486,11 @@ def test_svg_line_chart_is_valid_svg_with_a_curve_per_series_and_the_marker_wher
     assert [p.find(f"{ns}title").text for p in lines] == ["a <b>", "c"]
     assert all(p.get("clip-path") == "url(#plot)" for p in lines)  # a curve beyond 3.5 is cut at the frame
     rule = [e for e in root.findall(f"{ns}line") if e.get("stroke") == "#d62728"]
-    left, plot_width = 46, 400 - 46 - 12
+    left, plot_width = 46, 400 - 46 - 22
     assert len(rule) == 1 and float(rule[0].get("x1")) == pytest.approx(left + 0.25 * plot_width, abs=0.1)
+    assert not [e for e in root.findall(f"{ns}line") if e.get("stroke-dasharray")]  # no hline asked
+    svg = svg_line_chart(x, {"c": 1 - x}, ["#111111"], title="T", x_title="q", y_title="", y_domain=(0, 2),
+                         hline=0.5, width=400, height=290)
+    dashed = [e for e in ET.fromstring(svg).findall(f"{ns}line") if e.get("stroke-dasharray")]
+    top, plot_height = 28, 290 - 28 - 62
+    assert len(dashed) == 1 and float(dashed[0].get("y1")) == pytest.approx(top + 0.75 * plot_height, abs=0.1)
