@@ -251,11 +251,22 @@ def _cmd_reconstruct(args) -> int:
                          f"images); got {args.n:,}")
     pick = torch.randperm(len(held_out.labels), generator=generator(args.seed))[:args.n].sort().values.numpy()
     images = held_out.images[pick]
-    path = writable(Path(args.out))
+    path = writable(sample_path(Path(args.out)))
     out = family.reconstruct(ckpt.model, data.to_float(images))
-    np.savez_compressed(path, images=images, reconstructions=to_uint8(out), labels=held_out.labels[pick],
-                        indices=pick, seed=np.int64(args.seed), id=np.array(ckpt.id),
-                        sha256=np.array(ckpt.card["sha256"]))
+    if path.suffix.lower() == ".png":  # a picture: rows of up to 8 images, each above its reconstruction
+        from genlab.images import grid, to_png
+
+        rec, cols = to_uint8(out), min(8, args.n)
+
+        def row(part: np.ndarray) -> np.ndarray:  # a short last row filled with blank cells
+            return np.concatenate([part, np.zeros((cols - len(part), *part.shape[1:]), part.dtype)])
+
+        rows = [row(part) for i in range(0, args.n, cols) for part in (images[i:i + cols], rec[i:i + cols])]
+        path.write_bytes(to_png(grid(np.concatenate(rows), ncol=cols)))
+    else:
+        np.savez_compressed(path, images=images, reconstructions=to_uint8(out), labels=held_out.labels[pick],
+                            indices=pick, seed=np.int64(args.seed), id=np.array(ckpt.id),
+                            sha256=np.array(ckpt.card["sha256"]))
     error = np.abs(to_uint8(out).astype(np.float32) - images.astype(np.float32)).mean() / 255
     print(f"wrote {args.n} held-out images of {ckpt.card['dataset']} and their reconstructions by "
           f"{ckpt.id} (mean |x − x̂| {error:.3f}) to {path}")
@@ -447,11 +458,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=_cmd_sample)
 
     r = sub.add_parser("reconstruct", help="held-out images and their reconstructions (a model with an "
-                                           "encoder: VAE, BiGAN) to an .npz ('images', 'reconstructions')")
+                                           "encoder: VAE, BiGAN) to an .npz ('images', 'reconstructions') or a .png")
     r.add_argument("id", help="checkpoint id, e.g. mnist/bigan or mnist/vae-16d")
     r.add_argument("--n", type=bounded(int, 1), default=16, help="images, drawn from the bundled held-out set")
     r.add_argument("--seed", type=int, default=0, help="which images are drawn")
-    r.add_argument("--out", required=True)
+    r.add_argument("--out", required=True, help="an .npz of the images and their reconstructions (the suffix "
+                   "is added if missing), or a .png: each row of up to 8 images above their reconstructions")
     r.set_defaults(fn=_cmd_reconstruct)
 
     e = sub.add_parser("eval", help="print a checkpoint's metrics as JSON (or recompute them)")

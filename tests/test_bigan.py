@@ -157,6 +157,14 @@ def test_cli_reconstructs_with_any_encoder(tmp_path, capsys):
     for bad, message in ((["mnist/dcgan"], "has no encoder"), (["mnist/vae-16d", "--n", "0"], "argument --n: must be")):
         assert main(["reconstruct", *bad, "--out", str(out)]) == 2
         assert message in capsys.readouterr().err
+    # a .png: rows of up to 8 images above their reconstructions; another name gets .npz, as said
+    assert main(["reconstruct", "mnist/vae-16d", "--n", "10", "--seed", "3", "--out", str(tmp_path / "r.png")]) == 0
+    from PIL import Image
+
+    picture = np.asarray(Image.open(tmp_path / "r.png"))
+    assert picture.shape[0] > 4 * 28 and picture.shape[1] > 8 * 28  # 4 rows of 8 columns
+    assert main(["reconstruct", "mnist/vae-16d", "--n", "2", "--out", str(tmp_path / "r2")]) == 0
+    assert f"to {tmp_path / 'r2.npz'}" in capsys.readouterr().out and (tmp_path / "r2.npz").is_file()
 
 
 def test_a_bigan_ships_without_its_discriminator(tmp_path):
