@@ -1134,7 +1134,10 @@ def markdown(r: dict) -> str:
                   "section's title and caption outside the fragment), 16 messages a step instead of 31; "
                   "A/B against the commit before, 40 steps twice each, trainings paused: p50 92 → 82 ms, "
                   "p95 109 → 97 (trivial p95 69.5). Hiding everything below the row changed nothing "
-                  "(p95 120 and 104 ms with it, 112 and 120 without), so the page's size is not what is left.", "",
+                  "(p95 120 and 104 ms with it, 112 and 120 without), so the page's size is not what is left. "
+                  "The replay's two loss panels are SVG pictures drawn on the server instead of Vega-Lite "
+                  "charts redrawn at every step: snapshot step p50 91 and 85 → 83 and 82 ms, p95 114 and "
+                  "105 → 101 and 104 (same A/B).", "",
                   "Where a PCA ⇄ t-SNE switch goes (2026-12-06, py-spy on the server, 18 switches): the "
                   "server's part was 21 ms, 5 of them hashing the 2,000 held-out images for the hover "
                   "atlas's cache (a new copy each run) and 4–5 building and encoding the map's JSON; with "
