@@ -291,6 +291,8 @@ def figure_row(images: list[np.ndarray], captions: list[str], name: str, *, scal
     One element for the row instead of a column, a picture and a download button per picture:
     the browser handles three messages per update instead of three per picture (on /gans' row of five
     grids, a seed step's median 92 -> 82 ms here, p95 109 -> 97)."""
+    if not images:
+        return
     with st.container(key=key + "-figure-row", gap=None):
         st.image([png_data_url(upscale(image, scale)) for image in images], caption=captions, width="stretch")
         gap = np.zeros((images[0].shape[0], 8) + images[0].shape[2:], dtype=np.uint8)
