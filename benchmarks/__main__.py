@@ -1143,7 +1143,23 @@ def markdown(r: dict) -> str:
                   "atlas's cache (a new copy each run) and 4–5 building and encoding the map's JSON; with "
                   "one read-only copy per process and each map's JSON text kept, 13 ms (median of 32). "
                   "The click → map redrawn stayed 105–107 ms: the browser's React work and layout after the "
-                  "last message (about 60 ms) is most of it.", ""]
+                  "last message (about 60 ms) is most of it. Then (2026-12-06, second pass) the overlay row "
+                  "left the map's fragment (the page draws it above): a switch sends 23 messages instead of "
+                  "30; A/B, 20 switches twice per server, trainings paused: p95 93–108 ms against 95–113.", "",
+                  "The yardstick moved on 2026-12-06 (session 34, on an AMD EPYC machine with Chromium 156, where the run before was on an Intel Xeon): "
+                  "the trivial slider's p50 41 ms and p95 57 ms, where the runs before measured 53 and 69 ms; "
+                  "genlab's controls kept their times (VAE z1 p50 68 ms, GAN seed 74), so every ratio rose "
+                  "by about a fifth. Where the difference to the trivial app goes, on that machine (the "
+                  "trivial page with genlab's pieces added one at a time, 30 key steps twice each, trainings "
+                  "paused; p50): the trivial app 41 ms; in genlab's shell (sidebar menu, dataset picker, "
+                  "copy-link button) 57, but 41 again when the slider and image are in a fragment, as "
+                  "genlab's controls are; a fragment whose slider is kept in the URL (bind=\"query-params\", "
+                  "as every genlab control is, for links to a view) 57.5: on each change Streamlit's browser "
+                  "code writes the URL and re-renders the whole app before it sends the rerun request (the "
+                  "request left 22 ms after the key instead of 8). history.replaceState itself takes about "
+                  "1 ms. Unbinding the VAE's z1 and z2 and every seed, as an experiment: the VAE step's p50 "
+                  "67 and 63 → 60 and 56 ms, the GAN seed's unchanged (73 and 71 → 71 and 74), so it was "
+                  "not kept: keeping links to a view without binding needs the URL written from the server.", ""]
     if "playground" in r:
         pg = r["playground"]
         lines += ["## 2-D playground", "",
