@@ -614,7 +614,9 @@ def test_a_page_paints_its_first_screen_then_draws_the_rest_by_itself(server, ch
     assert maths.locator(".katex").count() == 0  # closed: nothing drawn inside
     maths.locator("summary").click()
     maths.locator(".katex").first.wait_for(timeout=30_000)
-    assert maths.locator(".js-plotly-plot").count() == 1  # the saturation figure
+    # the saturation figure: plotly draws after the equations (a busy machine showed 0 in between)
+    maths.locator(".js-plotly-plot").first.wait_for(timeout=30_000)
+    assert maths.locator(".js-plotly-plot").count() == 1
     assert not page_errors(page)
     page.close()
 
