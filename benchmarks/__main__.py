@@ -152,14 +152,22 @@ def timed_keys(browser, page, slider, caption: str, reps: int, *, run: int = 10,
     """``reps`` keyboard steps on ``slider`` (``run`` one way, then back, after 3 warm-up
     steps): p50/p95 of key -> the image captioned ``caption`` painted anew. Closes the browser."""
     other = {"ArrowRight": "ArrowLeft", "ArrowLeft": "ArrowRight"}[first]
-    times = []
+    times, ahead = [], 0
     for i in range(reps + 3):
+        before = instant_swaps(page)
         ms = timed_key(page, slider, first if (i // run) % 2 == 0 else other, caption)
         if i >= 3:  # warm-up
             times.append(ms)
+            ahead += instant_swaps(page) > before
         time.sleep(0.15)
     browser.close()
-    return percentiles(times)
+    return {**percentiles(times), "instant": ahead}
+
+
+def instant_swaps(page) -> int:
+    """How many steps the page has painted from pictures sent ahead (components.instant_frames,
+    scatter_map's switch), before their rerun's answer."""
+    return int(page.evaluate("Number(document.body.dataset.genlabInstant) || 0"))
 
 
 def vae_slider(playwright, url: str, reps: int) -> dict:
@@ -327,13 +335,18 @@ def projections_switch(playwright, url: str, reps: int) -> dict:
     browser, page = opened(playwright, url, "projections", PAGES["projections"][1])
     radios = page.get_by_test_id("stRadioGroup")
 
+    ahead = []
+
     def click(i: int) -> float:
         method, title = ("t-SNE", "t-SNE 1") if i % 2 == 0 else ("PCA", "PC 1")
-        return timed_click(page, radios.get_by_text(method, exact=True), _MAP_TITLE, title)
+        before = instant_swaps(page)
+        ms = timed_click(page, radios.get_by_text(method, exact=True), _MAP_TITLE, title)
+        ahead.append(instant_swaps(page) > before)
+        return ms
 
     out = timed_clicks(page, reps, 2, click)
     browser.close()
-    return out
+    return {**out, "instant": sum(ahead[2:])}
 
 
 def projections_fresh_tsne(playwright, url: str, reps: int = 5) -> dict:
@@ -1059,6 +1072,8 @@ def markdown(r: dict) -> str:
 
     def row(name: str, d: dict, unit: str = "ms", control: bool = False) -> None:
         ratio = f"{d['p95_ms'] / yard:.2f}×" if control and yard and d.get("p95_ms") else ""
+        if d.get("instant"):  # steps painted from pictures sent ahead, before the rerun answered
+            name += f" ({d['instant']} of {d['n']} painted ahead of the rerun)"
         lines.append(f"| {name} | {d.get('n', '')} | {d.get('p50_ms', '')} {unit} | {d.get('p95_ms', '')} {unit} "
                      f"| {ratio} |")
     for name, d in r.get("page_load", {}).items():

@@ -6,9 +6,12 @@ import base64
 import hashlib
 import json
 import os
+import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import streamlit as st
@@ -123,10 +126,41 @@ def copy_link(where) -> None:
 ATLAS_COLS = 50  # images per row of the hover atlas
 
 
+class _Memo:
+    """A thread-safe least-recently-used map whose values' total ``size`` stays within ``budget``."""
+
+    def __init__(self, budget: int, size: Callable[[Any], int] = lambda value: 1):
+        self.items: OrderedDict = OrderedDict()
+        self.lock = threading.Lock()
+        self.budget, self.size, self.used, self.added = budget, size, 0, 0
+
+    def get(self, key):
+        with self.lock:
+            value = self.items.get(key)
+            if value is not None:
+                self.items.move_to_end(key)
+            return value
+
+    def put(self, key, value) -> int:
+        """Keep ``value``; how many values were added so far."""
+        with self.lock:
+            if key not in self.items:
+                self.items[key] = value
+                self.used += self.size(value)
+                self.added += 1
+                while self.used > self.budget and len(self.items) > 1:
+                    self.used -= self.size(self.items.popitem(last=False)[1])
+            return self.added
+
+
+def _pixels_key(image: np.ndarray) -> tuple[np.ndarray, bytes]:
+    """The picture as contiguous uint8, and a key for its pixels: their BLAKE2 digest and shape."""
+    image = np.ascontiguousarray(image, dtype=np.uint8)
+    return image, hashlib.blake2b(image.data, digest_size=20).digest() + repr(image.shape).encode()
+
+
 PNG_MEMO_BYTES = 24 << 20  # encoded pictures kept for the process (a grid is 5–40 kB)
-_png_memo: OrderedDict[bytes, str] = OrderedDict()
-_png_memo_lock = threading.Lock()
-_png_memo_size = 0
+_png_memo = _Memo(PNG_MEMO_BYTES, len)
 
 
 def png_data_url(image: np.ndarray) -> str:
@@ -134,21 +168,11 @@ def png_data_url(image: np.ndarray) -> str:
     picture (a rerun that redraws it, a seed or snapshot seen before, another session) costs a
     hash of its pixels (0.1 ms) instead of an encoding (3–13 ms on a busy core). Keyed by the
     pixels' BLAKE2 digest and shape; the least recently used go first beyond PNG_MEMO_BYTES."""
-    global _png_memo_size
-    image = np.ascontiguousarray(image, dtype=np.uint8)
-    key = hashlib.blake2b(image.data, digest_size=20).digest() + repr(image.shape).encode()
-    with _png_memo_lock:
-        url = _png_memo.get(key)
-        if url is not None:
-            _png_memo.move_to_end(key)
-            return url
-    url = "data:image/png;base64," + base64.b64encode(to_png(image)).decode()
-    with _png_memo_lock:
-        if key not in _png_memo:
-            _png_memo[key] = url
-            _png_memo_size += len(url)
-            while _png_memo_size > PNG_MEMO_BYTES and len(_png_memo) > 1:
-                _png_memo_size -= len(_png_memo.popitem(last=False)[1])
+    image, key = _pixels_key(image)
+    url = _png_memo.get(key)
+    if url is None:
+        url = "data:image/png;base64," + base64.b64encode(to_png(image)).decode()
+        _png_memo.put(key, url)
     return url
 
 
@@ -400,6 +424,73 @@ def _atlas_url(images: np.ndarray) -> dict | None:
     return {"url": url, "cols": ATLAS_COLS} if url else None
 
 
+
+# --- instant frames: a slider's neighbouring pictures, swapped in by the browser -----------------
+
+_instant_frames = st.components.v2.component(
+    "genlab.instant_frames",
+    js=(_STATIC / "instant_frames.js").read_text(),
+)
+FRAME_FILES_KEEP = 6000  # static/frames/ is pruned to half of this, oldest first, beyond it
+_frame_memo = _Memo(FRAME_FILES_KEEP // 2)
+
+
+def frame_url(image: np.ndarray | str) -> str:
+    """A uint8 picture (H, W) or (H, W, 3) as a PNG served at app/static/frames/ (named by its
+    content, encoded once per process), or its data URL when that folder cannot be written; an
+    SVG document as the data URL st.image makes of it."""
+    if isinstance(image, str):
+        return "data:image/svg+xml;base64," + base64.b64encode(image.encode()).decode()
+    image, key = _pixels_key(image)
+    url = _frame_memo.get(key)
+    if url is not None:
+        return url
+    folder = _SERVED / "frames"
+    name = f"{hashlib.blake2b(key, digest_size=16).hexdigest()}.png"
+    url = None if (folder / name).is_file() else serve_file("frames", name, to_png(image))
+    url = url or (f"app/static/frames/{name}" if (folder / name).is_file() else png_data_url(image))
+    if _frame_memo.put(key, url) % 500 == 0:
+        _prune_frames(folder)
+    return url
+
+
+def _prune_frames(folder: Path) -> None:
+    """Keep static/frames/ under FRAME_FILES_KEEP files: the oldest go (a page still showing one
+    then waits for its rerun, as without this component)."""
+    try:
+        files = sorted(folder.glob("*.png"), key=lambda f: f.stat().st_mtime)
+        for f in files[: max(0, len(files) - FRAME_FILES_KEEP // 2)] if len(files) > FRAME_FILES_KEEP else []:
+            f.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def _st_key_class(key: str) -> str:
+    """The CSS class Streamlit gives the element or container with ``key``."""
+    return "st-key-" + re.sub(r"[^a-zA-Z0-9_-]", "-", key.strip())
+
+
+def instant_frames(control: str, target: str, value, frames: dict, *, key: str) -> None:
+    """Send the pictures of a slider's neighbouring values ahead, so that a step to one of them
+    is painted by the browser at once (genlab_ui/static/instant_frames.js) instead of after the
+    rerun's round trip; the rerun then draws the same pictures and everything else.
+
+    Args:
+        control: the slider's widget key.
+        target: the key of the container (st.container(key=…)) holding the pictures the slider
+            changes, in page order.
+        value: the slider's value in this run.
+        frames: {value: [(picture as shown: uint8 at its displayed size, or an SVG document; its
+            caption or None), …]}, one entry per picture of ``target``; for a select_slider, keys
+            are option indices.
+        key: this component's key (hidden by page.css: keys starting with "instant.").
+    """
+    data = {"control": _st_key_class(control), "target": _st_key_class(target), "value": value,
+            "frames": {str(v): [{"src": frame_url(image), "caption": caption} for image, caption in parts]
+                       for v, parts in frames.items()}}
+    _instant_frames(data=data, key=key)
+
+
 _scatter_map = st.components.v2.component(
     "genlab.scatter_map",
     js=(_STATIC / "scatter_map.js").read_text(),
@@ -409,7 +500,7 @@ _scatter_map = st.components.v2.component(
 
 def scatter_map(groups: list[dict], atlases: list[dict | None], axis: tuple[str, str], *,
                 key: str, on_pick, pinned: tuple[int, int] | None = None,
-                bars: dict | None = None, height: int = 560):
+                bars: dict | None = None, height: int = 560, switch: dict | None = None):
     """A canvas scatter plot of thousands of points (drawn in the browser, no Plotly).
 
     Args:
@@ -422,10 +513,23 @@ def scatter_map(groups: list[dict], atlases: list[dict | None], axis: tuple[str,
             [atlas, index].
         pinned: (atlas, index) of the point to ring, or None.
         bars: an optional bar chart under the map: {title, values (shares), xlabel}.
+        switch: another map the browser draws the moment a radio button is picked, before the
+            rerun that draws it too (/projections' PCA ⇄ t-SNE): {control: the radio's widget
+            key, value: the option's index, groups, atlases, axis, bars}.
     """
-    # the same map again (a switch back to PCA, an overlay toggled back) reuses its JSON text:
-    # building and encoding 2,000 points' lists took 4-5 ms of each switch; a digest of the
-    # arrays' bytes takes a tenth of a millisecond
+    text = _scatter_text(groups, atlases, axis, pinned, height, bars)
+    if switch is not None:
+        other = _scatter_text(switch["groups"], switch["atlases"], switch["axis"], pinned, height, switch.get("bars"))
+        text = (f'{{"main": {text}, "switch": {{"control": {json.dumps(_st_key_class(switch["control"]))}, '
+                f'"value": {json.dumps(str(switch["value"]))}, "data": {other}}}}}')
+    return _scatter_map(data=text, key=key, on_pick_change=on_pick)
+
+
+def _scatter_text(groups: list[dict], atlases: list[dict | None], axis: tuple[str, str],
+                  pinned: tuple[int, int] | None, height: int, bars: dict | None) -> str:
+    """scatter_map's JSON text for one map. The same map again (a switch back to PCA, an overlay
+    toggled back) reuses its text: building and encoding 2,000 points' lists took 4-5 ms of each
+    switch; a digest of the arrays' bytes takes a tenth of a millisecond."""
     h = hashlib.sha1(json.dumps([atlases, list(axis), pinned, int(height), bars], default=str).encode())
     for g in groups:
         for field in ("x", "y", "index"):
@@ -441,7 +545,7 @@ def scatter_map(groups: list[dict], atlases: list[dict | None], axis: tuple[str,
             _scatter_memo[h.digest()] = text
             while len(_scatter_memo) > SCATTER_MEMO:
                 _scatter_memo.popitem(last=False)
-    return _scatter_map(data=text, key=key, on_pick_change=on_pick)
+    return text
 
 
 SCATTER_MEMO = 16

@@ -275,13 +275,9 @@ def reverse(folder: str) -> None:
     split = "the batch split over two worker threads" if traj["workers"] == 2 else "one thread"
     st.caption(f"{sampler}-{steps}: {traj['wall_s']:.1f} s for {images_label(n)} on this CPU ({how}, "
                f"{split}; the scheduler's arithmetic is float32).")
-    scrub(traj, n, steps)
     stem = (loaders.model_id(folder), f"{sampler.lower()}{steps}", f"eta{eta:g}" if sampler == "DDIM" else "",
             f"seed{seed}", f"{n}-images")
-    c = st.columns(2)
-    png_download(grid(traj["x"][st.session_state["diff.step"]], ncol=min(n, 4)),
-                 file_name(*stem, f"step{st.session_state['diff.step']}", ext="png"), c[0], key="diff.png")
-    gif_download(trajectory_frames(traj["x"], min(n, 8)), file_name(*stem, ext="gif"), c[1], key="diff.gif")
+    scrub(traj, n, steps, stem)
 
 
 def play() -> None:
@@ -293,8 +289,23 @@ def play() -> None:
     st.session_state["diff.step"] = last
 
 
+SCRUB_AHEAD = 3  # steps on either side whose pictures the browser gets ahead (instant_frames)
+
+
+def step_pictures(traj: dict, n: int, i: int) -> list[tuple[np.ndarray, str]]:
+    """What the scrubber shows at position ``i``: x_t, the predicted noise and the predicted x̂₀
+    (each 3×, with its caption)."""
+    last, ncol = len(traj["t"]), min(n, 4)
+    j = min(i, last - 1)
+    t_shown = traj["t"][j] + 1  # the code's timestep k takes x_{k+1} to x_k
+    title = f"x_t, t = {t_shown}" if i < last else "x_0 (final sample)"
+    return [(upscale(grid(traj["x"][i], ncol=ncol), 3), title),
+            (upscale(grid(traj["eps"][j], ncol=ncol), 3), f"predicted noise ε̂(x_t, {t_shown}) (grey = 0)"),
+            (upscale(grid(traj["x0"][j], ncol=ncol), 3), f"predicted x̂₀ from x_t at t = {t_shown}")]
+
+
 @state.fragment
-def scrub(traj: dict, n: int, steps: int) -> None:
+def scrub(traj: dict, n: int, steps: int, stem: tuple) -> None:
     last = len(traj["t"])  # kept steps; position ``last`` is the final sample
     st.session_state["diff.frames"] = last + 1
     if st.session_state.get("diff.step", 0) > last:
@@ -304,19 +315,12 @@ def scrub(traj: dict, n: int, steps: int) -> None:
     i = c1.slider("Step", 0, last, key="diff.step", bind="query-params",
                   help=f"0 = the starting noise; {last} = the final sample x₀{every}")
     c2.button("▶ Play", key="diff.play", on_click=play)
-    views = st.columns(3)
-    holders = [v.empty() for v in views]
+    with st.container(key="diff-frames"):
+        holders = [v.empty() for v in st.columns(3)]
 
     def show(i: int) -> None:
-        ncol = min(n, 4)
-        j = min(i, last - 1)
-        t_shown = traj["t"][j] + 1  # the code's timestep k takes x_{k+1} to x_k
-        title = f"x_t, t = {t_shown}" if i < last else "x_0 (final sample)"
-        inline_image(upscale(grid(traj["x"][i], ncol=ncol), 3), title, holders[0])
-        inline_image(upscale(grid(traj["eps"][j], ncol=ncol), 3), f"predicted noise ε̂(x_t, {t_shown}) (grey = 0)",
-                     holders[1])
-        inline_image(upscale(grid(traj["x0"][j], ncol=ncol), 3), f"predicted x̂₀ from x_t at t = {t_shown}",
-                     holders[2])
+        for (image, caption), holder in zip(step_pictures(traj, n, i), holders):
+            inline_image(image, caption, holder)
 
     start = st.session_state.pop("diff.play_from", None)
     if start is not None:
@@ -324,6 +328,13 @@ def scrub(traj: dict, n: int, steps: int) -> None:
             show(int(frame))
             time.sleep(0.05)
     show(i)
+    c = st.columns(2)
+    png_download(grid(traj["x"][i], ncol=min(n, 4)), file_name(*stem, f"step{i}", ext="png"), c[0], key="diff.png")
+    gif_download(trajectory_frames(traj["x"], min(n, 8)), file_name(*stem, ext="gif"), c[1], key="diff.gif")
+    # the neighbouring steps' pictures, for the browser to show the moment the slider moves
+    near = range(max(0, i - SCRUB_AHEAD), min(last, i + SCRUB_AHEAD) + 1)
+    components.instant_frames("diff.step", "diff-frames", i, {j: step_pictures(traj, n, j) for j in near},
+                              key="instant.diff.step")
 
 
 def start_comparison(key: tuple) -> None:

@@ -10,7 +10,7 @@ from plotly.subplots import make_subplots
 
 from genlab import data, metrics, sample
 from genlab.families import gan
-from genlab.images import file_name, grid
+from genlab.images import file_name, grid, upscale
 from genlab_ui import ahead, components, inputs, loaders, state
 from genlab_ui.components import CLASS_COLORS, csv_download, figure, gif_download, walk_figure, warm_figure
 
@@ -171,12 +171,18 @@ def loss_rows(folder: str, loss: str) -> dict[str, list[dict]]:
 def loss_charts(folder: str, loss: str, step: int) -> None:
     """The two panels as pictures (SVG drawn here): a snapshot step then swaps two images instead
     of redrawing two Vega-Lite charts, and the page needs no chart library for them."""
+    for svg in loss_svgs(folder, loss, step):
+        st.image(svg, width="stretch")
+
+
+def loss_svgs(folder: str, loss: str, step: int) -> list[str]:
+    """The two panels' SVG documents, with the red rule at ``step``."""
     rows = loss_rows(folder, loss)
     xmax = max(r["step"] for r in rows["losses"])
     right = {"wgan-gp": "Wasserstein estimate", "gan-qp": "critic gap E D(x) − E D(G(z))"}.get(
         loss, "D's mean P(real): real, generated")
-    for panel, title, rule_y in [("losses", "losses", None), ("view", right, None if loss in CRITICS else 0.5)]:
-        st.image(curve_svg(title, rows[panel], step, xmax, rule_y), width="stretch")
+    return [curve_svg(title, rows[panel], step, xmax, rule_y)
+            for panel, title, rule_y in [("losses", "losses", None), ("view", right, None if loss in CRITICS else 0.5)]]
 
 
 def curve_svg(title: str, rows: list[dict], step: int, xmax: int, rule_y: float | None) -> str:
@@ -299,6 +305,35 @@ def side_by_side() -> None:
     panels += [(vae, f"{name_of(vae)} (reference)")] if vae else []
     panels += [(ddpm, "DDPM (reference)")] if ddpm and with_diffusion else []
     scale = 2 if n <= 36 else 1
+    shown, captions = row_pictures(panels, n, seed)
+    # one element for the row: a seed step then sends three messages, not three per grid
+    components.figure_row(shown, captions, file_name(dataset, "gans-row", f"{n}-samples", f"seed{seed}", ext="png"),
+                          scale=scale, key="dl.gans.row")
+    if not with_diffusion:  # the neighbouring seeds' rows (milliseconds; DDPM's take seconds), for
+        # the browser to show the moment the slider moves
+        near = [s for s in (seed - 1, seed + 1) if 0 <= s <= inputs.SEED_MAX]
+        frames = {seed: list(zip((upscale(g, scale) for g in shown), captions))}
+        for s in near:
+            grids, texts = row_pictures(panels, n, s)
+            frames[s] = list(zip((upscale(g, scale) for g in grids), texts))
+        components.instant_frames("gans.seed", "dl.gans.row-figure-row", seed, frames, key="instant.gans.seed")
+        # and the seeds two steps away, after this run, on the background thread (the browser
+        # paints this row with the cores free), so that the next step's run finds them ready
+        ahead.later(ahead.session_name("gans.row"), lambda: warm_rows(panels, n, seed, scale))
+
+
+def warm_rows(panels: list[tuple[str, str]], n: int, seed: int, scale: int) -> None:
+    """The rows of seeds seed ± 1 and ± 2, drawn and encoded into the caches a step reads (the
+    row's data URLs and the instant frames' files)."""
+    for s in (seed + 1, seed - 1, seed + 2, seed - 2):
+        if 0 <= s <= inputs.SEED_MAX:
+            for image in row_pictures(panels, n, s)[0]:
+                warm_figure(image, scale)
+                components.frame_url(upscale(image, scale))
+
+
+def row_pictures(panels: list[tuple[str, str]], n: int, seed: int) -> tuple[list[np.ndarray], list[str]]:
+    """The row's grids at their own size and their captions, for ``seed``."""
     shown, captions = [], []
     for folder, title in panels:
         if folder in gans:
@@ -306,7 +341,7 @@ def side_by_side() -> None:
             note = f"mean {score_label(gans[folder]['config']['loss'])} = {scores.mean():.2f}"
         elif not loaders.try_load(folder):
             continue
-        elif folder == ddpm:  # seconds per seed; the VAE's decoder takes a millisecond,
+        elif folder == ddpm_reference:  # seconds per seed; the VAE's decoder takes a millisecond,
             with st.spinner(f"Sampling {title}…"):  # and a spinner costs a thread start
                 images = loaders.samples(folder, n, seed)
             note = "its own noise from the same seed"
@@ -315,31 +350,17 @@ def side_by_side() -> None:
             note = "its own noise from the same seed"
         shown.append(grid(images, ncol=ncol(n)))
         captions.append(f"{title} · seed {seed} · {note}")
-    # one element for the row: a seed step then sends three messages, not three per grid
-    components.figure_row(shown, captions, file_name(dataset, "gans-row", f"{n}-samples", f"seed{seed}", ext="png"),
-                          scale=scale, key="dl.gans.row")
-    # draw (and encode) the neighbouring seeds too, so that the arrow keys (the usual way through
-    # seeds) find their pictures ready and only the round trip remains: after this run, on the
-    # background thread, so that the browser paints this row with the cores free
-    ahead.later(ahead.session_name("gans.row"), lambda: warm_row(list(gans), vae, n, seed, scale))
+    return shown, captions
 
 
-def warm_row(folders: list[str], vae: str | None, n: int, seed: int, scale: int) -> None:
-    """The row's pictures for seeds seed ± 1, into the caches the row reads."""
-    for s in (seed + 1, seed - 1):
-        if not 0 <= s < 2**31:
-            continue
-        for folder in folders:
-            warm_figure(grid(scored_samples(folder, n, s)[0], ncol=ncol(n)), scale)
-        if vae:
-            warm_figure(grid(loaders.samples(vae, n, s), ncol=ncol(n)), scale)
+def snapshot_caption(folder: str, snaps: dict, step: int) -> str:
+    return (f"{name_of(folder)} at step {step:,}: the same {snaps['images'].shape[1]} z "
+            f"(seed {snaps['seed']}) at every snapshot")
 
 
 def snapshot_grid(folder: str, snaps: dict, step: int) -> None:
     i = snaps["steps"].tolist().index(step)
-    figure(grid(snaps["images"][i], ncol=8),
-           f"{name_of(folder)} at step {step:,}: the same {snaps['images'].shape[1]} z "
-           f"(seed {snaps['seed']}) at every snapshot",
+    figure(grid(snaps["images"][i], ncol=8), snapshot_caption(folder, snaps, step),
            file_name(loaders.model_id(folder), "training", f"step{step}", ext="png"),
            key=f"dl.gans.replay.{loaders.model_id(folder)}")
     gif_download([grid(frame, ncol=8) for frame in snaps["images"]],
@@ -361,20 +382,29 @@ def replay() -> None:
         st.session_state["gans.snapshot"] = steps[-1]
     step = c[1].select_slider("Snapshot (training step)", steps, key="gans.snapshot", bind="query-params",
                               format_func=lambda s: f"{s:,}")
-    left, right = st.columns([1, 1.5])
-    with left:
-        snapshot_grid(folder, snaps, step)
-    with right:
-        log = loaders.train_log(folder)
-        if log:
-            loss_charts(folder, gans[folder]["config"]["loss"], step)
-            st.caption(f"Losses are running averages, logged every 100 steps (at most {CURVE_POINTS} "
-                       "points drawn per curve). The red line marks "
-                       "the snapshot. A BCE discriminator at equilibrium sits at P(real) = ½ on "
-                       "both sets and loss log 4 ≈ 1.39; a WGAN critic's estimate (and GAN-QP's "
-                       "gap) falls as G closes the distance.")
-        else:
-            st.info("No training log (train_log.json) beside this checkpoint.")
+    loss, log = gans[folder]["config"]["loss"], loaders.train_log(folder)
+    with st.container(key="gans-replay-frames"):
+        left, right = st.columns([1, 1.5])
+        with left:
+            snapshot_grid(folder, snaps, step)
+        with right:
+            if log:
+                loss_charts(folder, loss, step)
+                st.caption(f"Losses are running averages, logged every 100 steps (at most {CURVE_POINTS} "
+                           "points drawn per curve). The red line marks "
+                           "the snapshot. A BCE discriminator at equilibrium sits at P(real) = ½ on "
+                           "both sets and loss log 4 ≈ 1.39; a WGAN critic's estimate (and GAN-QP's "
+                           "gap) falls as G closes the distance.")
+            else:
+                st.info("No training log (train_log.json) beside this checkpoint.")
+    if log:  # the neighbouring snapshots, for the browser to show the moment the slider moves
+        i = steps.index(step)
+        components.instant_frames(
+            "gans.snapshot", "gans-replay-frames", i,
+            {j: [(upscale(grid(snaps["images"][j], ncol=8), 2), snapshot_caption(folder, snaps, steps[j])),
+                 *((svg, None) for svg in loss_svgs(folder, loss, steps[j]))]
+             for j in range(max(0, i - 2), min(len(steps), i + 3))},
+            key="instant.gans.snapshot")
 
 
 @state.fragment

@@ -130,6 +130,27 @@ def explain() -> None:
         "against the fixed map.")
 
 
+def other_map(s: maps.Settings, labels: np.ndarray, classes: list[str], overlays: list[dict], atlases: list,
+              n_samples: int, sample_seed: int) -> dict | None:
+    """The map the Method radio's other option shows, when it is ready (PCA; a t-SNE shipped or
+    fitted before, with every overlay placed on it before): sent with this one, the browser draws
+    it the moment the option is picked. None when it would take a computation."""
+    xy = maps.ready_coords(s) if s.method == "PCA" else tsne_coords(s)
+    if xy is None:
+        return None
+    placed = []
+    for shown in overlays:  # the same samples, placed on the other map before
+        found = maps.cached_overlay(s, shown["folder"], n_samples, sample_seed)
+        if found is None:
+            return None
+        placed.append({**shown, "xy": found[1]})
+    ratio = maps.pca_map(s.dataset, s.source, s.points).explained_variance_ratio if s.method == "PCA" else None
+    return {"control": "proj.method", "value": 0 if s.method == "PCA" else 1,
+            "groups": maps.groups(xy, labels, classes, placed), "atlases": atlases,
+            "axis": ("PC 1", "PC 2") if s.method == "PCA" else ("t-SNE 1", "t-SNE 2"),
+            "bars": None if ratio is None else maps.variance_bars(ratio)}
+
+
 @state.fragment
 def map_view(dataset: str, source: str, points: int, options: dict, classes: list[str],
              generators: dict, chosen: list, n_samples: int, sample_seed: int) -> None:
@@ -153,10 +174,9 @@ def map_view(dataset: str, source: str, points: int, options: dict, classes: lis
                                     help="t-SNE's optimisation steps; the first quarter (at most 250) is "
                                          "early exaggeration.")
     seed = inputs.seed("Seed", "proj.seed", c[2], disabled=pca, help="t-SNE's random start.")
-    if pca:
-        perplexity, iterations, seed = 30, 1000, 0
-    settings = maps.Settings(dataset, source, int(points), method, float(perplexity),
-                             int(iterations), int(seed))
+    tsne = maps.Settings(dataset, source, int(points), "t-SNE", float(perplexity), int(iterations), int(seed))
+    pca_settings = maps.Settings(dataset, source, int(points), "PCA", 30.0, 1000, 0)
+    settings = pca_settings if pca else tsne
 
     try:
         images, labels = maps.held_out(dataset, settings.points)
@@ -176,7 +196,7 @@ def map_view(dataset: str, source: str, points: int, options: dict, classes: lis
             if found is None:  # longer: a job with its progress bar, or a question first
                 pending.append(folder)
                 continue
-            overlays.append({"name": generators[folder], "xy": found[1], "images": found[0]})
+            overlays.append({"name": generators[folder], "xy": found[1], "images": found[0], "folder": folder})
         for folder in pending:
             pending_overlay(settings, folder, generators[folder], int(n_samples), int(sample_seed))
     except (ValueError, data.DataNotFoundError) as exc:
@@ -197,7 +217,9 @@ def map_view(dataset: str, source: str, points: int, options: dict, classes: lis
         ratio = maps.pca_map(dataset, source, settings.points).explained_variance_ratio if method == "PCA" else None
         components.scatter_map(maps.groups(xy, labels, classes, overlays), atlases, axis,
                                key="proj.map", on_pick=_pin_from_map, pinned=pin,
-                               bars=None if ratio is None else maps.variance_bars(ratio))
+                               bars=None if ratio is None else maps.variance_bars(ratio),
+                               switch=other_map(tsne if pca else pca_settings, labels, classes, overlays,
+                                                atlases, int(n_samples), int(sample_seed)))
         if ratio is not None:
             what, dims = options[source].split(":")[0], len(ratio)  # ratio: up to 50 components
             rest = (f"50 keep {ratio.sum():.1%}" if dims == 50 else

@@ -296,7 +296,7 @@ def plotly_spec(at: AppTest, index: int = 0) -> dict:
     return json.loads(at.get("plotly_chart")[index].proto.spec)
 
 
-def component_data(at: AppTest, name: str) -> dict:
+def component_payload(at: AppTest, name: str) -> dict:
     """The data a custom component (``genlab.<name>``) was sent."""
     import json
 
@@ -304,6 +304,12 @@ def component_data(at: AppTest, name: str) -> dict:
     assert found, f"no {name} component on the page"
     data = json.loads(found[0].json)
     return json.loads(data) if isinstance(data, str) else data  # some are sent as JSON text
+
+
+def component_data(at: AppTest, name: str) -> dict:
+    """As ``component_payload``; for a scatter map sent with its switch, the map shown."""
+    data = component_payload(at, name)
+    return data.get("main", data)
 
 
 def test_projections_pca_then_tsne_and_overlay():
@@ -315,10 +321,14 @@ def test_projections_pca_then_tsne_and_overlay():
     assert sorted(i for g in pca["groups"] for i in g["index"]) == list(range(2000))
     assert len(pca["bars"]["values"]) == 50 and 0 < sum(pca["bars"]["values"]) <= 1
     assert any("components keep" in c.value for c in at.caption)  # the explained variance
+    ahead_tsne = component_payload(at, "scatter_map")["switch"]  # sent ahead: the browser draws it on the click
+    assert ahead_tsne["control"] == "st-key-proj-method" and ahead_tsne["value"] == "1"
     at.radio(key="proj.method").set_value("t-SNE").run()  # the shipped default map
     assert not at.exception
     tsne = component_data(at, "scatter_map")
     assert tsne["axis"][0] == "t-SNE 1" and tsne["bars"] is None
+    assert ahead_tsne["data"] == tsne  # what the click drew is what the rerun draws
+    assert component_payload(at, "scatter_map")["switch"]["data"] == pca  # and back
     assert tsne["groups"][0]["x"] != pca["groups"][0]["x"] and tsne["key"] != pca["key"]
     vae = str(ROOT / "checkpoints/mnist/vae-2d")
     at.button_group(key="proj.overlay").set_value([vae]).run()

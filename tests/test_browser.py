@@ -335,9 +335,60 @@ def test_diffusion_step_slider_scrubs_the_trajectory(chromium, tiny_ddpm_root):
         page.wait_for_selector('[data-testid="stImage"]:has-text("x_t, t = 781")', timeout=15_000)
         now = page.locator('[data-testid="stImage"]:has-text("x_t, t = 781")').locator("img")
         assert now.get_attribute("src") != before
+        wait_idle(page)
+        # the neighbouring steps' pictures are in the browser ahead: painted at once, as the server draws them
+        assert_instant_frames_agree(page, step, "st-key-diff-frames", ["ArrowLeft"] * 3 + ["End", "ArrowLeft"])
         assert not page_errors(page)
         page.close()
 
+
+
+_PICTURES = """(target) => [...document.querySelectorAll(`.${target} [data-testid="stImageContainer"]`)].map(b => ({
+  src: b.querySelector("img").getAttribute("src"),
+  caption: (b.querySelector('[data-testid="stImageCaption"]') || {}).innerText || ""}))"""
+_SAME_PIXELS = """async ([a, b]) => {
+  const pixels = async (src) => { const img = new Image(); img.src = src; await img.decode();
+    const c = document.createElement("canvas"); c.width = img.naturalWidth; c.height = img.naturalHeight;
+    const g = c.getContext("2d"); g.drawImage(img, 0, 0); return [c.width, c.height, g.getImageData(0, 0, c.width, c.height).data]; };
+  const [p, q] = [await pixels(a), await pixels(b)];
+  return p[0] === q[0] && p[1] === q[1] && p[2].every((v, i) => v === q[2][i]); }"""
+
+
+def assert_instant_frames_agree(page, slider, target: str, keys: list[str]) -> None:
+    """components.instant_frames: after each key, the pictures the browser swapped in at once
+    are, pixel for pixel and caption for caption, what the server then draws for that value;
+    and at least one step was painted by the swap (before the rerun)."""
+    swaps = lambda: int(page.evaluate("Number(document.body.dataset.genlabInstant) || 0"))  # noqa: E731
+    start = swaps()
+    for key in keys:
+        shown = page.evaluate(_PICTURES, target)
+        slider.press(key)
+        page.wait_for_function(f"(old) => {{ const p = ({_PICTURES})({target!r}); return p.length === {len(shown)}"
+                               " && p[0].src !== old; }", arg=shown[0]["src"], timeout=15_000)
+        swapped = page.evaluate(_PICTURES, target)
+        wait_idle(page)
+        page.wait_for_timeout(300)
+        drawn = page.evaluate(_PICTURES, target)
+        assert [p["caption"] for p in swapped] == [p["caption"] for p in drawn]
+        for a, b in zip(swapped, drawn):
+            assert page.evaluate(_SAME_PIXELS, [a["src"], b["src"]]), (key, a["caption"])
+    assert swaps() > start
+
+
+def test_gans_seed_and_snapshot_pictures_swap_in_at_once_and_agree_with_the_server(chromium, tiny_gan_root):
+    with streamlit_server(env={"GENLAB_CHECKPOINTS": str(tiny_gan_root)}) as (url, _, _):
+        page = open_page(chromium, f"{url}/gans", viewport={"width": 1400, "height": 2400})
+        page.wait_for_selector('[data-testid="stImageContainer"]:has-text("(reference)") img', timeout=60_000)
+        wait_drawn(page, "gans")
+        wait_idle(page)
+        seed = page.locator('[data-testid="stSlider"]', has_text="Seed").first.get_by_role("slider")
+        # the row: every GAN's grid and the VAE's, captions with their mean scores
+        assert_instant_frames_agree(page, seed, "st-key-dl-gans-row-figure-row", ["ArrowRight"] * 3 + ["ArrowLeft"])
+        snapshot = page.locator('[data-testid="stSlider"]', has_text="Snapshot").get_by_role("slider")
+        # the replayed grid and the two loss charts (SVG) with the snapshot's rule
+        assert_instant_frames_agree(page, snapshot, "st-key-gans-replay-frames", ["ArrowLeft"] * 3 + ["ArrowRight"])
+        assert not page_errors(page)
+        page.close()
 
 def test_gans_seed_changes_every_grid(chromium, tiny_gan_root):
     with streamlit_server(env={"GENLAB_CHECKPOINTS": str(tiny_gan_root)}) as (url, _, _):
@@ -374,6 +425,29 @@ def map_state(page) -> dict:
     canvas = page.locator(MAP)
     return {"title": canvas.get_attribute("data-x-title"), "x": canvas.get_attribute("data-first-x")}
 
+
+
+def test_projections_switch_draws_the_other_map_at_once_and_the_rerun_draws_the_same(server, chromium):
+    """scatter_map's switch: the click on t-SNE (its shipped map) draws it before the rerun, and
+    the map the rerun then draws is the same, pixel for pixel; back to PCA likewise."""
+    page = chromium.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{server}/projections")
+    wait_idle(page)
+    page.locator(f"{MAP}[data-x-title='PC 1']").wait_for(timeout=60_000)
+    wait_idle(page)
+    canvas = page.locator(MAP)
+    radios = page.locator('[data-testid="stRadio"]', has_text="Method")
+    swaps = int(page.evaluate("Number(document.body.dataset.genlabInstant) || 0"))
+    for method, title in (("t-SNE", "t-SNE 1"), ("PCA", "PC 1"), ("t-SNE", "t-SNE 1")):
+        radios.get_by_text(method, exact=True).click()
+        page.locator(f"{MAP}[data-x-title='{title}']").wait_for(timeout=30_000)
+        instant = canvas.evaluate("c => [c.toDataURL(), c.dataset.firstX, c.dataset.points]")
+        wait_idle(page)
+        page.wait_for_timeout(300)
+        assert canvas.evaluate("c => [c.toDataURL(), c.dataset.firstX, c.dataset.points]") == instant, method
+    assert int(page.evaluate("Number(document.body.dataset.genlabInstant) || 0")) >= swaps + 2
+    assert not page_errors(page)
+    page.close()
 
 def test_projections_switch_to_tsne_changes_the_map_and_hover_shows_images(server, chromium):
     page = chromium.new_page()
@@ -460,6 +534,17 @@ def test_flows_temperature_and_toy_layer_slider(chromium, tiny_flow_root):
         assert not page_errors(page)
         page.close()
 
+
+
+def test_flows_temperature_pictures_swap_in_at_once_and_agree_with_the_server(chromium, tiny_flow_root):
+    with streamlit_server(env={"GENLAB_CHECKPOINTS": str(tiny_flow_root)}) as (url, _, _):
+        page = open_page(chromium, f"{url}/flows")
+        page.wait_for_selector('[data-testid="stImage"]:has-text("0.70²") img', timeout=60_000)
+        wait_idle(page)
+        slider = page.locator('[data-testid="stSlider"]', has_text="Temperature").get_by_role("slider")
+        assert_instant_frames_agree(page, slider, "st-key-flows-frames", ["ArrowRight"] * 3 + ["ArrowLeft"] * 2)
+        assert not page_errors(page)
+        page.close()
 
 def test_autoregressive_sampling_and_receptive_field(chromium, tiny_pixelcnn_root):
     """Sampling fills the canvas live and a new seed gives new images; the receptive-field

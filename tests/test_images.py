@@ -128,8 +128,7 @@ def test_a_picture_is_encoded_once_per_process_and_the_memo_stays_within_its_bud
     calls = []
     real = components.to_png
     monkeypatch.setattr(components, "to_png", lambda image: calls.append(1) or real(image))
-    monkeypatch.setattr(components, "_png_memo", type(components._png_memo)())
-    monkeypatch.setattr(components, "_png_memo_size", 0)
+    monkeypatch.setattr(components, "_png_memo", components._Memo(components.PNG_MEMO_BYTES, len))
     rng = np.random.default_rng(0)
     a, b = (rng.integers(0, 256, (56, 84), dtype=np.uint8) for _ in range(2))
     url = components.png_data_url(a)
@@ -141,9 +140,9 @@ def test_a_picture_is_encoded_once_per_process_and_the_memo_stays_within_its_bud
     assert components.png_data_url(a.reshape(84, 56)) != url  # same bytes, another shape
     # beyond the budget the least recently used picture goes: a is used last, so b goes
     components.png_data_url(a)
-    monkeypatch.setattr(components, "PNG_MEMO_BYTES", len(url) + len(components.png_data_url(a.reshape(84, 56))))
+    components._png_memo.budget = len(url) + len(components.png_data_url(a.reshape(84, 56)))
     components.png_data_url(rng.integers(0, 256, (8, 8), dtype=np.uint8))
-    assert components._png_memo_size <= components.PNG_MEMO_BYTES
+    assert components._png_memo.used <= components._png_memo.budget
     n = len(calls)
     components.png_data_url(b)
     assert len(calls) == n + 1  # b was dropped, so it is encoded again
@@ -181,3 +180,36 @@ def test_a_scatter_map_is_encoded_once_and_any_change_makes_a_new_one(monkeypatc
     assert show(xy, pinned=(0, 7))["pinned"] == [0, 7] and len(calls) == 3
     components.scatter_map(group(xy), [None], ("t-SNE 1", "t-SNE 2"), key="m", on_pick=None)
     assert json.loads(sent[-1])["axis"][0] == "t-SNE 1" and len(calls) == 4
+
+
+def test_instant_frames_pictures_are_content_named_files_written_once_and_pruned(monkeypatch, tmp_path):
+    """components.frame_url: the pictures a slider's neighbours show, as static files named by
+    their pixels (so never stale), encoded once per process; static/frames/ stays bounded; a
+    folder that cannot be written gives data URLs; an SVG gives st.image's own data URL."""
+    import base64
+
+    from genlab_ui import components
+
+    calls = []
+    real = components.to_png
+    monkeypatch.setattr(components, "to_png", lambda image: calls.append(1) or real(image))
+    monkeypatch.setattr(components, "_SERVED", tmp_path)
+    monkeypatch.setattr(components, "_frame_memo", components._Memo(10))
+    monkeypatch.setattr(components, "FRAME_FILES_KEEP", 20)
+    rng = np.random.default_rng(1)
+    a = rng.integers(0, 256, (28, 56), dtype=np.uint8)
+    url = components.frame_url(a)
+    assert url.startswith("app/static/frames/") and url.endswith(".png")
+    written = tmp_path / "frames" / url.rsplit("/", 1)[1]
+    assert (np.asarray(Image.open(written)) == a).all()
+    assert components.frame_url(a.copy()) == url and len(calls) == 1
+    for _ in range(30):
+        components.frame_url(rng.integers(0, 256, (8, 8), dtype=np.uint8))
+    components._prune_frames(tmp_path / "frames")
+    assert len(list((tmp_path / "frames").glob("*.png"))) <= components.FRAME_FILES_KEEP
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"></svg>'
+    assert components.frame_url(svg) == "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+    monkeypatch.setattr(components, "serve_file", lambda *args: None)  # e.g. a read-only install
+    monkeypatch.setattr(components, "_SERVED", tmp_path / "nowhere")
+    b = rng.integers(0, 256, (28, 28), dtype=np.uint8)
+    assert components.frame_url(b) == components.png_data_url(b)

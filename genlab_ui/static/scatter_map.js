@@ -345,17 +345,7 @@ function resize(st) {
   return true;
 }
 
-export default function (component) {
-  const { parentElement, setTriggerValue } = component;
-  // sent as JSON text (the server keeps each map's text: the same map again costs no encoding)
-  const data = typeof component.data === "string" ? JSON.parse(component.data) : component.data;
-  let st = parentElement.__genlabScatter;
-  if (!st) {
-    st = setup(parentElement);
-    parentElement.__genlabScatter = st;
-    listen(st, setTriggerValue);
-    new ResizeObserver(() => { if (st.data && resize(st)) { draw(st); drawBars(st); } }).observe(st.wrap);
-  }
+function show(st, data) {
   st.data = data;
   for (const spec of data.atlases) if (spec) atlasImage(spec.url);
   if (st.key !== data.key) {  // new points: fit the view to them
@@ -371,4 +361,40 @@ export default function (component) {
   drawLegend(st);
   draw(st);
   drawBars(st);
+}
+
+// the switch: another map sent ahead, drawn the moment its radio option is picked (the rerun
+// that follows draws the same map again, and everything else the choice changes)
+function watchSwitch(st) {
+  const box = st.switch ? document.querySelector(`.${st.switch.control}`) : null;
+  if (box === st.switchBox) return;
+  for (const type of ["click", "change"]) if (st.switchBox) st.switchBox.removeEventListener(type, st.onSwitch, true);
+  st.switchBox = box;
+  if (!box) return;
+  st.onSwitch = (ev) => {  // a click on an option (Streamlit's radio handles it without a change
+    // event), or a change of the focused option's input (the arrow keys)
+    const option = ev.target && ev.target.closest && ev.target.closest('[data-testid="stRadioOption"]');
+    const input = option ? option.querySelector('input[type="radio"]') : ev.target;
+    if (st.switch && input && input.type === "radio" && input.value === st.switch.value && st.data !== st.switch.data) {
+      show(st, st.switch.data);
+      document.body.dataset.genlabInstant = String((Number(document.body.dataset.genlabInstant) || 0) + 1);
+    }
+  };
+  for (const type of ["click", "change"]) box.addEventListener(type, st.onSwitch, true);
+}
+
+export default function (component) {
+  const { parentElement, setTriggerValue } = component;
+  // sent as JSON text (the server keeps each map's text: the same map again costs no encoding)
+  const payload = typeof component.data === "string" ? JSON.parse(component.data) : component.data;
+  let st = parentElement.__genlabScatter;
+  if (!st) {
+    st = setup(parentElement);
+    parentElement.__genlabScatter = st;
+    listen(st, setTriggerValue);
+    new ResizeObserver(() => { if (st.data && resize(st)) { draw(st); drawBars(st); } }).observe(st.wrap);
+  }
+  st.switch = payload.main ? payload.switch : null;
+  show(st, payload.main || payload);
+  watchSwitch(st);
 }
