@@ -1174,7 +1174,19 @@ def markdown(r: dict) -> str:
                   "request left 22 ms after the key instead of 8). history.replaceState itself takes about "
                   "1 ms. Unbinding the VAE's z1 and z2 and every seed, as an experiment: the VAE step's p50 "
                   "67 and 63 → 60 and 56 ms, the GAN seed's unchanged (73 and 71 → 71 and 74), so it was "
-                  "not kept: keeping links to a view without binding needs the URL written from the server.", ""]
+                  "not kept: keeping links to a view without binding needs the URL written from the server.", "",
+                  "Since session 36 (2026-12-06) the five controls that stayed above 1.5× paint without waiting "
+                  "for the server: each run sends, with what it draws, the pictures of the control's neighbouring "
+                  "values (components.instant_frames: the diffusion step ±3, the flow's temperature ±0.1 when "
+                  "NICE-fast, the GAN seed ±1 with ±2 drawn after the run on the background thread, the "
+                  "replay's snapshot ±2 with its two loss charts), as content-named PNG files the browser "
+                  "loads in the background; when the thumb moves (a key, a drag), genlab_ui/static/instant_frames.js "
+                  "swaps them into the pictures and captions at once, and the rerun that follows draws the same "
+                  "(the browser tests compare them pixel for pixel). /projections' map component gets the other "
+                  "method's map with this one (PCA, or a t-SNE that is shipped or fitted before, with every "
+                  "overlay already placed on it) and draws it on the click. The rows above say how many of the "
+                  "timed steps were painted so; a step to a value not sent ahead (Home or End, a seed two "
+                  "steps on while the server is still drawing) waits for its rerun as before.", ""]
     if "playground" in r:
         pg = r["playground"]
         lines += ["## 2-D playground", "",

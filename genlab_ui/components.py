@@ -77,6 +77,12 @@ def below_the_fold(page: str) -> bool:
     return painted
 
 
+def first_screen_painted(page: str) -> bool:
+    """Whether ``page``'s first screen is painted in this session (its runs since draw the rest):
+    work the first screen does not show (e.g. pictures sent ahead) waits until then."""
+    return not DEFER_BELOW_FOLD or state.painted(st.session_state.get(f"fold.{page}"))
+
+
 def lazy_expander(label: str, key: str, where=st):
     """An expander that reruns the page when opened or closed: (its container, whether to
     draw its content now). Closed, its content costs the first paint nothing (KaTeX, plotly);

@@ -114,7 +114,7 @@ def samples(folder: str) -> None:
                "same image, the one whose z is the mode of N(0, I).")
     # the neighbouring temperatures, for the browser to show the moment the slider moves
     # (a fast flow only: NICE draws 64 images in a few ms, RealNVP in about 0.2 s)
-    if wall < FAST_SAMPLES_S:
+    if wall < FAST_SAMPLES_S and components.first_screen_painted("flows"):
         near = [t for t in (round(temperature + d, 2) for d in (-0.1, -0.05, 0.05, 0.1)) if 0.0 <= t <= 1.2]
         frames = {}
         for t in [temperature, *near]:

@@ -309,8 +309,8 @@ def side_by_side() -> None:
     # one element for the row: a seed step then sends three messages, not three per grid
     components.figure_row(shown, captions, file_name(dataset, "gans-row", f"{n}-samples", f"seed{seed}", ext="png"),
                           scale=scale, key="dl.gans.row")
-    if not with_diffusion:  # the neighbouring seeds' rows (milliseconds; DDPM's take seconds), for
-        # the browser to show the moment the slider moves
+    if not with_diffusion and components.first_screen_painted("gans"):  # the neighbouring seeds' rows
+        # (milliseconds; DDPM's take seconds), for the browser to show the moment the slider moves
         near = [s for s in (seed - 1, seed + 1) if 0 <= s <= inputs.SEED_MAX]
         frames = {seed: list(zip((upscale(g, scale) for g in shown), captions))}
         for s in near:

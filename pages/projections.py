@@ -219,7 +219,8 @@ def map_view(dataset: str, source: str, points: int, options: dict, classes: lis
                                key="proj.map", on_pick=_pin_from_map, pinned=pin,
                                bars=None if ratio is None else maps.variance_bars(ratio),
                                switch=other_map(tsne if pca else pca_settings, labels, classes, overlays,
-                                                atlases, int(n_samples), int(sample_seed)))
+                                                atlases, int(n_samples), int(sample_seed))
+                               if components.first_screen_painted("projections") else None)
         if ratio is not None:
             what, dims = options[source].split(":")[0], len(ratio)  # ratio: up to 50 components
             rest = (f"50 keep {ratio.sum():.1%}" if dims == 50 else
@@ -286,4 +287,5 @@ chosen = o[0].pills("Overlay generated samples from", list(generators), selectio
 n_samples = o[1].select_slider("Samples per model", SAMPLE_COUNTS, key="proj.n_samples", bind="query-params")
 sample_seed = inputs.seed("Sample seed", "proj.sample_seed", o[2])
 map_view(dataset, source, int(points), options, classes, generators, chosen, int(n_samples), int(sample_seed))
-explain()
+if components.below_the_fold("projections"):  # the text, and the other method's map sent ahead
+    explain()

@@ -434,6 +434,7 @@ def test_projections_switch_draws_the_other_map_at_once_and_the_rerun_draws_the_
     page.goto(f"{server}/projections")
     wait_idle(page)
     page.locator(f"{MAP}[data-x-title='PC 1']").wait_for(timeout=60_000)
+    wait_drawn(page, "projections")  # the other map comes with the run after the first screen
     wait_idle(page)
     canvas = page.locator(MAP)
     radios = page.locator('[data-testid="stRadio"]', has_text="Method")

@@ -347,7 +347,11 @@ function resize(st) {
 
 function show(st, data) {
   st.data = data;
-  for (const spec of data.atlases) if (spec) atlasImage(spec.url);
+  // the hover pictures (a PNG of every point's image, ~0.3 MB for 2,000) load once the page is
+  // idle, or when the pointer comes over the map: not in the page's first paint
+  const atlases = () => { for (const spec of st.data.atlases) if (spec) atlasImage(spec.url); };
+  if (window.requestIdleCallback) requestIdleCallback(atlases, { timeout: 2000 }); else setTimeout(atlases, 500);
+  st.canvas.addEventListener("pointerenter", atlases, { once: true });
   if (st.key !== data.key) {  // new points: fit the view to them
     st.key = data.key;
     st.view = fullView(data);
