@@ -343,9 +343,8 @@ def receptive_field(model: PixelCNN, source: str) -> None:
     cfg = model.config
     i = row * size + col
     left, mid, right = st.columns([2.2, 1, 1.6])
-    inline_image(picture, f"pixel ({row}, {col}), red: blue pixels reach its logits; orange ones are "
-                          "within reach but unseen (the blind spot), grey ones beyond the net's reach, "
-                          "black ones come later", left, width=picture.shape[1])
+    with left.container(key="ar-field-frames"):
+        inline_image(picture, field_caption(row, col), width=picture.shape[1])
     k = cfg.first_kernel
     mid.image(mask_picture(k, "A", 126 // k), output_format="PNG", width=126,
               caption=f"mask A, {k}×{k}, first layer: the centre (dark red) hidden")
@@ -361,6 +360,19 @@ def receptive_field(model: PixelCNN, source: str) -> None:
                   "right costs a row up every time, so the field's right edge slants: the orange "
                   "wedge above and to the right of the pixel is never seen, however deep the net. "
                   "The gated PixelCNN's separate vertical stack removes it.")
+    # the neighbouring pixels' fields, for the browser to show the moment a slider moves (a field
+    # takes about a millisecond; this part of the page comes after the first screen)
+    for key, near in (("ar.rf_row", {r: (r, col) for r in range(row - 2, row + 3)}),
+                      ("ar.rf_col", {c: (row, c) for c in range(col - 2, col + 3)})):
+        components.instant_frames(key, "ar-field-frames", row if key == "ar.rf_row" else col,
+                                  {v: [(field_picture(model, *rc)[0], field_caption(*rc))]
+                                   for v, rc in near.items() if 0 <= v < size},
+                                  key=f"instant.{key}")
+
+
+def field_caption(row: int, col: int) -> str:
+    return (f"pixel ({row}, {col}), red: blue pixels reach its logits; orange ones are within reach but "
+            "unseen (the blind spot), grey ones beyond the net's reach, black ones come later")
 
 
 def flow_bits(dataset: str) -> tuple[str, float] | None:

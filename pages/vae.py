@@ -102,6 +102,10 @@ if draw:
                     "on grey levels in [0, 1]; the images shown are those means x̂.")
 
 
+def z_caption(z1: float, z2: float) -> str:
+    return f"decoder mean x̂ at z = ({z1:.2f}, {z2:.2f})"
+
+
 @state.fragment
 def latent_plane() -> None:
     st.subheader("Drag through the latent plane")
@@ -114,10 +118,22 @@ def latent_plane() -> None:
         z1 = st.slider("z1", -Z_RANGE, Z_RANGE, step=Z_STEP, key="vae.z1", bind="query-params")
         z2 = st.slider("z2", -Z_RANGE, Z_RANGE, step=Z_STEP, key="vae.z2", bind="query-params")
         image = decode(model, torch.tensor([[z1, z2]]))[0]
-        inline_image(big(image), f"decoder mean x̂ at z = ({z1:.2f}, {z2:.2f})", width=224)
+        with st.container(key="vae-z-frames"):
+            inline_image(big(image), z_caption(z1, z2), width=224)
         st.caption("Move the sliders (or use the arrow keys on a focused slider), or click "
                    "anywhere on the map to decode that point. This image is decoded on the "
-                   "server by PyTorch, once you let go.")
+                   "server by PyTorch, once you let go (the images two steps either way come "
+                   "ahead, so the arrow keys show them at once).")
+        # z two slider steps either way on each axis, decoded as the slider's step will decode
+        # them (a fraction of a millisecond each), for the browser to show the moment a slider moves
+        for key, axis in (("vae.z1", 0), ("vae.z2", 1)):
+            frames = {}
+            for k in range(-2, 3):
+                z = [z1, z2]
+                z[axis] = round(z[axis] + k * Z_STEP, 2)
+                if -Z_RANGE <= z[axis] <= Z_RANGE:
+                    frames[z[axis]] = [(big(decode(model, torch.tensor([z]))[0]), z_caption(*z))]
+            components.instant_frames(key, "vae-z-frames", (z1, z2)[axis], frames, key=f"instant.{key}")
     with right:
         extra = st.session_state.get("vae.upload_points", [])
         components.latent_map(mu, labels, images, classes, marker=(z1, z2), key="vae.map",

@@ -169,6 +169,13 @@ def test_vae_slider_changes_the_image(server, chromium):
         "return img && img.querySelector('img').src !== src && img.innerText !== caption; }",
         arg=[before, caption], timeout=15_000)
     assert decoded_src(page) != before
+    wait_idle(page)
+    # the images two steps either way come ahead: painted at once, as the server decodes them
+    assert_instant_frames_agree(page, slider, "st-key-vae-z-frames", ["ArrowLeft"] * 3 + ["ArrowRight"])
+    z2 = page.locator('[data-testid="stSlider"]', has_text="z2").get_by_role("slider")
+    z2.focus()
+    assert_instant_frames_agree(page, z2, "st-key-vae-z-frames", ["ArrowRight", "ArrowLeft"])
+    assert not page_errors(page)
     page.close()
 
 
@@ -570,6 +577,11 @@ def test_autoregressive_sampling_and_receptive_field(chromium, tiny_pixelcnn_roo
         page.wait_for_selector('[data-testid="stImage"]:has-text("pixel (14, 27)") img', timeout=15_000)
         assert image_src(page, "pixel (14, 27)") != before
         page.locator("text=Pixel 419 comes after").wait_for(timeout=15_000)  # 14·28 + 27, drawn with it
+        wait_idle(page)
+        assert_instant_frames_agree(page, column, "st-key-ar-field-frames", ["ArrowLeft"] * 3)
+        row = page.locator('[data-testid="stSlider"]', has_text="Pixel row").get_by_role("slider")
+        row.focus()
+        assert_instant_frames_agree(page, row, "st-key-ar-field-frames", ["ArrowUp", "ArrowDown", "ArrowDown"])
         assert not page_errors(page)
         page.close()
 
