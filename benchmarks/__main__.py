@@ -675,10 +675,19 @@ SCENARIOS = {
                  lambda run, v: any("gan-mlp" in c for c in run.image_captions())),
     "projections switch": ("projections", "proj.method", "string_value", "PCA",
                            lambda i, v: "t-SNE" if v == "PCA" else "PCA",
-                           lambda run, v: any(e.kind == "bidi_component" and
-                                              ('"t-SNE 1"' if v == "t-SNE" else '"PC 1"') in e.proto.json
-                                              for e in run.elements)),
+                           lambda run, v: _map_axis(run) == ("t-SNE 1" if v == "t-SNE" else "PC 1")),
 }
+
+
+def _map_axis(run) -> str | None:
+    """The x-axis title of the map a run sent (scatter_map's data: JSON text, the map itself or
+    {main: the map, switch: the other one})."""
+    for e in run.elements:
+        if e.kind == "bidi_component" and e.proto.component_name == "genlab.scatter_map":
+            data = json.loads(e.proto.json)
+            data = json.loads(data) if isinstance(data, str) else data
+            return data.get("main", data)["axis"][0]
+    return None
 
 
 async def _protocol_session(url: str, scenario: str, steps: int, results: dict, errors: list,
@@ -1175,11 +1184,12 @@ def markdown(r: dict) -> str:
                   "1 ms. Unbinding the VAE's z1 and z2 and every seed, as an experiment: the VAE step's p50 "
                   "67 and 63 → 60 and 56 ms, the GAN seed's unchanged (73 and 71 → 71 and 74), so it was "
                   "not kept: keeping links to a view without binding needs the URL written from the server.", "",
-                  "Since session 36 (2026-12-06) the five controls that stayed above 1.5× paint without waiting "
-                  "for the server: each run sends, with what it draws, the pictures of the control's neighbouring "
-                  "values (components.instant_frames: the diffusion step ±3, the flow's temperature ±0.1 when "
-                  "NICE-fast, the GAN seed ±1 with ±2 drawn after the run on the background thread, the "
-                  "replay's snapshot ±2 with its two loss charts), as content-named PNG files the browser "
+                  "Since session 36 (2026-12-06) every control above paints without waiting for the server: "
+                  "each run (from the one after the page's first screen) sends, with what it draws, the pictures "
+                  "of the control's neighbouring values (components.instant_frames: the diffusion step ±3, the "
+                  "flow's temperature ±0.1 when NICE-fast, the GAN seed ±1 with ±2 drawn after the run on the "
+                  "background thread, the replay's snapshot ±2 with its two loss charts, the VAE's z1 and z2 "
+                  "two steps either way, the receptive field's pixel row and column ±2), as content-named PNG files the browser "
                   "loads in the background; when the thumb moves (a key, a drag), genlab_ui/static/instant_frames.js "
                   "swaps them into the pictures and captions at once, and the rerun that follows draws the same "
                   "(the browser tests compare them pixel for pixel). /projections' map component gets the other "
