@@ -125,8 +125,9 @@ def latent_plane() -> None:
                    "server by PyTorch, once you let go (the images two steps either way come "
                    "ahead, so the arrow keys show them at once).")
         # z two slider steps either way on each axis, decoded as the slider's step will decode
-        # them (a fraction of a millisecond each), for the browser to show the moment a slider moves
-        for key, axis in (("vae.z1", 0), ("vae.z2", 1)):
+        # them (a fraction of a millisecond each), for the browser to show the moment a slider
+        # moves; from the run after the first screen
+        for key, axis in (("vae.z1", 0), ("vae.z2", 1)) if components.first_screen_painted("vae") else ():
             frames = {}
             for k in range(-2, 3):
                 z = [z1, z2]
