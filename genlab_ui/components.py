@@ -453,8 +453,10 @@ def frame_url(image: np.ndarray | str) -> str:
         return url
     folder = _SERVED / "frames"
     name = f"{hashlib.blake2b(key, digest_size=16).hexdigest()}.png"
-    url = None if (folder / name).is_file() else serve_file("frames", name, to_png(image))
-    url = url or (f"app/static/frames/{name}" if (folder / name).is_file() else png_data_url(image))
+    if not (folder / name).is_file():
+        shown = _png_memo.get(key)  # its data URL, when a page showed it: the same PNG, not encoded again
+        serve_file("frames", name, base64.b64decode(shown.split(",", 1)[1]) if shown else to_png(image))
+    url = f"app/static/frames/{name}" if (folder / name).is_file() else png_data_url(image)
     if _frame_memo.put(key, url) % 500 == 0:
         _prune_frames(folder)
     return url

@@ -207,6 +207,11 @@ def test_instant_frames_pictures_are_content_named_files_written_once_and_pruned
         components.frame_url(rng.integers(0, 256, (8, 8), dtype=np.uint8))
     components._prune_frames(tmp_path / "frames")
     assert len(list((tmp_path / "frames").glob("*.png"))) <= components.FRAME_FILES_KEEP
+    shown = rng.integers(0, 256, (28, 28), dtype=np.uint8)
+    components.png_data_url(shown)  # a picture a page showed already: its PNG is reused, not encoded again
+    n = len(calls)
+    served = tmp_path / "frames" / components.frame_url(shown).rsplit("/", 1)[1]
+    assert len(calls) == n and (np.asarray(Image.open(served)) == shown).all()
     svg = '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"></svg>'
     assert components.frame_url(svg) == "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
     monkeypatch.setattr(components, "serve_file", lambda *args: None)  # e.g. a read-only install
