@@ -39,8 +39,8 @@ import statistics
 import time
 from pathlib import Path
 
-from benchmarks.browser import (CHROMIUM, CHROMIUM_ARGS, ROOT, launch, streamlit_server, wait_idle,
-                                wait_server_quiet)
+from benchmarks.browser import (CHROMIUM, CHROMIUM_ARGS, ROOT, TRACE_CATEGORIES, launch, main_thread_work,
+                                streamlit_server, wait_idle, wait_server_quiet)
 
 # in-page probe: time from the key press to the first frame painted after the image changed
 _ARM = """
@@ -522,7 +522,22 @@ def first_paint(playwright, url: str, trivial_url: str, reps: int, server_pid: i
                 first.append(page.evaluate("window.__firstScreenMs"))
                 whole.append((time.perf_counter() - t0) * 1000)
             page.close()
-        return {**percentiles(first), "whole": percentiles(whole)}
+        return {**percentiles(first), "whole": percentiles(whole), "main_thread": traced(base, path, selector)}
+
+    def traced(base: str, path: str, selector: str) -> dict:
+        """One more new tab, traced: what the renderer's main thread did until the first screen."""
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.add_init_script(first_screen_probe(selector))
+        browser.start_tracing(page=page, categories=TRACE_CATEGORIES)
+        try:
+            page.goto(f"{base}/{path}")
+            page.wait_for_function("window.__firstScreenMs !== null", timeout=120_000)
+            first = page.evaluate("window.__firstScreenMs")
+        finally:
+            trace = browser.stop_tracing()
+        page.wait_for_function(_WHOLE, timeout=120_000, polling="raf")
+        page.close()
+        return {"first_screen_ms": round(first, 1), **main_thread_work(trace, first)}
 
     def visit(path: str, selector: str) -> None:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -1334,6 +1349,19 @@ def markdown(r: dict) -> str:
                       "last session closes (17 ms for /transport, 26 ms for /concepts; turned off). "
                       "/transport then read 1.10x."]
         lines.append("")
+        if "main_thread" in fp["trivial"]["before"]:
+            lines += ["Where the time goes: one more new tab of each, traced (Chrome's trace of the tab's renderer "
+                          "main thread, from navigation start to that tab's first screen): ms the thread was busy, "
+                          "and of that JS (Streamlit's React rendering, the components' scripts), style and layout, "
+                          "paint, garbage collection; the rest of the first screen's time is waiting (the page's "
+                          "code and data over the network, the server's script run).", "",
+                      "| page | first screen (traced) | main thread busy | JS | style + layout | paint | GC |",
+                      "|---|---|---|---|---|---|---|"]
+            work = {"trivial": fp["trivial"]["before"], **fp["pages"], **fp.get("charts", {})}
+            lines += [f"| {name} | {w['first_screen_ms']} ms | {w['busy']} ms | {w['script']} ms | "
+                      f"{w['style_layout']} ms | {w['paint']} ms | {w['gc']} ms |"
+                      for name, w in ((n, d["main_thread"]) for n, d in work.items() if "main_thread" in d)]
+            lines.append("")
     for part, title in (("concepts", "Foundations (/concepts)"),
                         ("transport", "Noise to data (/transport)")):
         if part not in r:

@@ -133,3 +133,38 @@ def settled_search(page, quiet_s: float = 1.5, timeout_s: float = 30) -> str:
 def page_errors(page) -> list[str]:
     """Exception boxes shown by Streamlit on the page."""
     return [e.inner_text() for e in page.query_selector_all('[data-testid="stException"]')]
+
+
+TRACE_CATEGORIES = ["devtools.timeline", "disabled-by-default-devtools.timeline", "blink.user_timing", "loading",
+                    "v8.execute"]
+
+
+def main_thread_work(trace: bytes, until_ms: float) -> dict:
+    """What a tab's renderer main thread did from navigation start to ``until_ms`` (ms), from
+    a Chrome trace taken with TRACE_CATEGORIES: busy ms (its tasks), of which script (JS
+    calls and evaluation), style and layout, paint (paint, pre-paint, commit) and garbage
+    collection; where the rest of the time went is waiting (network, the server, idle)."""
+    import json
+
+    events = json.loads(trace)["traceEvents"]
+    nav = [e for e in events if e.get("name") == "navigationStart"
+           and str(e.get("args", {}).get("data", {}).get("documentLoaderURL", "")).startswith("http")]
+    if not nav:
+        raise ValueError("no navigation in the trace")
+    t0, pid = nav[-1]["ts"], nav[-1]["pid"]
+    tid = next(e["tid"] for e in events if e.get("ph") == "M" and e.get("name") == "thread_name"
+               and e["pid"] == pid and e["args"].get("name") == "CrRendererMain")
+    kinds = {"FunctionCall": "script", "EvaluateScript": "script", "v8.evaluateModule": "script",
+             "UpdateLayoutTree": "style_layout", "Layout": "style_layout", "Paint": "paint",
+             "PrePaint": "paint", "Commit": "paint", "Layerize": "paint", "MinorGC": "gc", "MajorGC": "gc"}
+    out = dict.fromkeys(["busy", "script", "style_layout", "paint", "gc"], 0.0)
+    for e in events:
+        if e.get("pid") != pid or e.get("tid") != tid or e.get("ph") != "X":
+            continue
+        start, dur = (e["ts"] - t0) / 1000, e.get("dur", 0) / 1000
+        if start < 0 or start >= until_ms:
+            continue
+        kind = "busy" if e["name"] == "RunTask" else kinds.get(e["name"])
+        if kind:
+            out[kind] += min(dur, until_ms - start)
+    return {k: round(v, 1) for k, v in out.items()}
