@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import socket
@@ -144,8 +145,6 @@ def main_thread_work(trace: bytes, until_ms: float) -> dict:
     a Chrome trace taken with TRACE_CATEGORIES: busy ms (its tasks), of which script (JS
     calls and evaluation), style and layout, paint (paint, pre-paint, commit) and garbage
     collection; where the rest of the time went is waiting (network, the server, idle)."""
-    import json
-
     events = json.loads(trace)["traceEvents"]
     nav = [e for e in events if e.get("name") == "navigationStart"
            and str(e.get("args", {}).get("data", {}).get("documentLoaderURL", "")).startswith("http")]
