@@ -5,6 +5,7 @@ import streamlit as st
 from genlab_ui import components, state
 
 st.set_page_config(page_title="genlab · latent-space explorer", page_icon="🧪", layout="wide")
+state.hold_widgets()  # values set by a click, over the browser's older ones (state.set_widgets)
 state.resend_url()  # the URL this run was asked with, over any older run's late write
 state.init_state()
 components.page_style()

@@ -14,6 +14,7 @@ from genlab.data import DATASETS
 from genlab_ui import loaders
 
 WARM_UP_DELAY_S = 2.0
+STALE_WINDOW_S = 5.0  # how long a value set from a callback holds against the browser's old one
 DATASET_LABELS = {"mnist": "MNIST (digits)", "fashion-mnist": "Fashion-MNIST (clothes)"}
 
 
@@ -191,6 +192,40 @@ def _rest_lost(ctx) -> bool:
     return bool(pending and pending[0] == ctx.page_script_hash and painted(st.session_state.get(pending[1])))
 
 
+def set_widgets(values: dict) -> None:
+    """Set widgets' values from a callback (a click on the VAE's map moves its sliders), so
+    that they hold against what the browser sent before it saw them.
+
+    The browser sends every widget's value with each request for a run, and until the run
+    that set them reaches it, it still has the old ones. A second request in that moment (the
+    page asking for its part below the fold, an expander opened) then put the sliders back
+    and lost the click, on the server only: the pad kept the clicked z, the decoded image
+    the old one. ``hold_widgets`` at the start of each run restores the set value when the
+    browser's is the old one, within ``STALE_WINDOW_S``."""
+    pending = st.session_state.setdefault("_set_widgets", {})
+    now = time.monotonic()
+    for key, value in values.items():
+        pending[key] = (st.session_state.get(key), value, now)
+        st.session_state[key] = value
+
+
+def hold_widgets() -> None:
+    """First thing of every run (app.py's, ``fragment``'s): undo the browser's stale values
+    of widgets ``set_widgets`` set (see there). Each is forgotten when the browser sends a
+    third value (the user moved it since), or after ``STALE_WINDOW_S``: within it, moving a
+    widget back to exactly its value before the click is undone too."""
+    pending = st.session_state.get("_set_widgets")
+    if not pending:
+        return
+    now = time.monotonic()
+    for key, (old, new, when) in list(pending.items()):
+        current = st.session_state.get(key)
+        if now - when > STALE_WINDOW_S or current not in (old, new):  # another value since
+            del pending[key]
+        elif current == old != new:
+            st.session_state[key] = new  # a request sent before the browser had the new value
+
+
 def fragment(func: Callable | None = None, *, run_every: float | None = None):
     """``st.fragment`` whose own reruns start with ``resend_url``, as the page's runs do (a
     click inside a fragment reruns the fragment alone, after the page's run in flight), and
@@ -202,6 +237,7 @@ def fragment(func: Callable | None = None, *, run_every: float | None = None):
             if ctx is not None and ctx.fragment_ids_this_run:
                 if _rest_lost(ctx):
                     st.rerun(scope="app")
+                hold_widgets()
                 resend_url()
             return body(*args, **kwargs)
         return st.fragment(run, run_every=run_every)

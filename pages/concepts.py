@@ -240,8 +240,7 @@ def gaussians_maths() -> None:
 
 def load_chain() -> None:
     text, start = CHAINS[st.session_state["concepts.chain"]]
-    st.session_state["concepts.matrix"] = text
-    st.session_state["concepts.start"] = start
+    state.set_widgets({"concepts.matrix": text, "concepts.start": start})
 
 
 def state_names(k: int) -> list[str]:

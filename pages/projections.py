@@ -58,7 +58,7 @@ def pending_overlay(s: maps.Settings, folder: str, name: str, n: int, seed: int)
                 on_click=maps.start_overlay, args=(s, folder, n, seed))
     if fewer:
         c[1].button(f"Use {fewer[-1]:,} samples", key=f"proj.fewer.{name}",
-                    on_click=lambda m=fewer[-1]: st.session_state.update({"proj.n_samples": m}))
+                    on_click=lambda m=fewer[-1]: state.set_widgets({"proj.n_samples": m}))
     c[2].button("Not now", key=f"proj.drop.{name}", on_click=drop_overlay, args=(folder,))
 
 
@@ -82,7 +82,7 @@ def tsne_coords(s: maps.Settings) -> np.ndarray | None:
 
 
 def default_tsne() -> None:
-    st.session_state.update({"proj.perplexity": 30, "proj.iterations": 1000, "proj.seed": 0})
+    state.set_widgets({"proj.perplexity": 30, "proj.iterations": 1000, "proj.seed": 0})
 
 
 def pending_tsne(s: maps.Settings) -> None:
@@ -113,7 +113,7 @@ def pending_tsne(s: maps.Settings) -> None:
     if shipped:
         c[1].button("Default settings", key="proj.tsne_default", on_click=default_tsne)
     c[2].button("PCA instead", key="proj.tsne_pca",
-                on_click=lambda: st.session_state.update({"proj.method": "PCA"}))
+                on_click=lambda: state.set_widgets({"proj.method": "PCA"}))
 
 
 def explain() -> None:

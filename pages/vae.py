@@ -66,7 +66,7 @@ def _z_from_click() -> None:
     z = st.session_state["vae.map"]["click"]
     if z:
         z = np.clip(np.round(np.asarray(z) / Z_STEP) * Z_STEP, -Z_RANGE, Z_RANGE)
-        st.session_state["vae.z1"], st.session_state["vae.z2"] = round(float(z[0]), 2), round(float(z[1]), 2)
+        state.set_widgets({"vae.z1": round(float(z[0]), 2), "vae.z2": round(float(z[1]), 2)})
 
 
 state.page_setup()

@@ -725,3 +725,30 @@ def test_a_page_without_a_browser_paint_keeps_its_first_screen_only(monkeypatch)
     headings = [h.value for h in at.subheader]
     assert any("Forward process" in h for h in headings)
     assert not any("Noise schedules" in h or "Reverse process" in h for h in headings), headings
+
+
+def test_values_set_by_a_click_hold_against_the_browsers_older_ones(monkeypatch):
+    """state.set_widgets / hold_widgets: a request the browser sent before it had the set values
+    gets them back; a third value (the user moved the widget since) or time ends the hold."""
+    from genlab_ui import state
+
+    session, now = {"vae.z1": 0.35, "vae.z2": -0.95}, [100.0]
+    monkeypatch.setattr(state.st, "session_state", session)
+    monkeypatch.setattr(state.time, "monotonic", lambda: now[0])
+    state.set_widgets({"vae.z1": -2.0, "vae.z2": 2.0})
+    assert (session["vae.z1"], session["vae.z2"]) == (-2.0, 2.0)
+    state.hold_widgets()  # the click's own run: nothing to undo
+    assert (session["vae.z1"], session["vae.z2"]) == (-2.0, 2.0)
+    session.update({"vae.z1": 0.35, "vae.z2": -0.95})  # a request sent before the browser saw it
+    now[0] += 0.5
+    state.hold_widgets()
+    assert (session["vae.z1"], session["vae.z2"]) == (-2.0, 2.0)
+    session["vae.z1"] = 1.5  # the user moved z1 since: that holds, z2 is still kept
+    state.hold_widgets()
+    session.update({"vae.z1": 0.35, "vae.z2": -0.95})
+    state.hold_widgets()
+    assert (session["vae.z1"], session["vae.z2"]) == (0.35, 2.0)
+    now[0] += state.STALE_WINDOW_S  # later, the old value is the user's own choice
+    session["vae.z2"] = -0.95
+    state.hold_widgets()
+    assert session["vae.z2"] == -0.95 and not session["_set_widgets"]
