@@ -217,7 +217,7 @@ def ask_or_sample(key: tuple) -> None:
 def sample_with_ddim(key: tuple) -> None:
     """The cheaper choice offered before a long DDPM run: DDIM-50 on the same settings."""
     folder, _, _, _, n, seed = key
-    st.session_state.update({"diff.sampler": "DDIM", "diff.k": 50, "diff.eta": 0.0})
+    state.set_widgets({"diff.sampler": "DDIM", "diff.k": 50, "diff.eta": 0.0})
     start_sampling((folder, "ddim", 50, 0.0, n, seed))
 
 
@@ -286,7 +286,7 @@ def play() -> None:
     last = st.session_state["diff.frames"] - 1
     step = st.session_state.get("diff.step", 0)
     st.session_state["diff.play_from"] = step if step < last else 0
-    st.session_state["diff.step"] = last
+    state.set_widgets({"diff.step": last})
 
 
 SCRUB_AHEAD = 3  # steps on either side whose pictures the browser gets ahead (instant_frames)

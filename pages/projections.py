@@ -29,7 +29,7 @@ def _pin_from_map() -> None:
 
 
 def drop_overlay(folder: str) -> None:
-    st.session_state["proj.overlay"] = [f for f in st.session_state["proj.overlay"] if f != folder]
+    state.set_widgets({"proj.overlay": [f for f in st.session_state["proj.overlay"] if f != folder]})
 
 
 def pending_overlay(s: maps.Settings, folder: str, name: str, n: int, seed: int) -> None:
