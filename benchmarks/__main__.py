@@ -500,6 +500,40 @@ CHART_YARDSTICKS = {"trivial + one plotly chart": ("?with=plotly", ".js-plotly-p
                     "trivial inside genlab's menu and pickers": ("?with=shell", '[data-testid="stImage"] img')}
 
 
+# what session 38 tried for first paint and did not keep, and where the time goes after the connection
+SESSION_38_FIRST_PAINT = (
+                      "Tried on 2026-12-07 (session 38), not kept: Streamlit fetches each element's code (a chunk per "
+                      'element type: sliders, radios, images, download buttons, the custom components…) only when React'
+                      ' first draws such an element, in two waves after the first messages, 100–400 ms from request to '
+                      "arrival each. Asking for those 35 chunks (412 KB: the 12 element types genlab's first screens "
+                      "use, found from Chromium's resource timing of a new tab of every page, and what they import) "
+                      'ahead with `<link rel="modulepreload">` in the launcher\'s index.html did not help: /gans 1,311 '
+                      'vs 1,252 ms without, /flows 1,254 vs 1,198 ms (medians of 6 interleaved new tabs, the trivial '
+                      "app 1,090 and 1,009 ms in the same rounds); added after the page's load event instead, 1,351 vs "
+                      '1,349 and 1,208 vs 1,194 ms. The waves are not on the critical path: the main thread is busy '
+                      "drawing meanwhile. Where the time goes after the connection (new tabs, the page's WebSocket "
+                      'messages timed in the page, medians of 5, two trainings running): the first message arrives at '
+                      "1.0–1.1 s after navigation on every page and on the trivial app alike (Streamlit's own start); "
+                      "the trivial app's first screen follows 310 ms later (7 messages, its last 80 ms after the "
+                      "first), genlab's pages 560–670 ms later (/flows: 49 messages, the last 87 ms after the first; "
+                      "/gans, /vae, home: 44–60 messages over 290–310 ms). So the server's run adds up to 0.3 s on the "
+                      "pages with pictures computed per session, and the browser's drawing of 45–60 elements (React, "
+                      "emotion's styles, markdown) the rest: a CPU profile of /flows from its first message to its "
+                      "first screen has react-dom 505 samples of 200 µs, markdown 149, emotion 142. The menu's 11 page "
+                      "links are not where the shell's cost is: the trivial page in genlab's shell with its 11 links, 1"
+                      " link, no link: 1,110, 1,109, 1,090 ms against the trivial app's 1,002 ms (medians of 8 "
+                      'interleaved new tabs, trainings paused). The benchmark opens every tab in a fresh browser '
+                      "profile (the HTTP cache empty, Streamlit's JavaScript fetched again each time); new tabs of one "
+                      "profile, which reuse the cached JavaScript as a person's browser does, are faster for every page"
+                      ' and read further from the yardstick, since what is left is the part genlab adds: the trivial '
+                      'app 791 ms, /flows 998 ms (1.26×), /diffusion 1,043 (1.32×), /transport 1,048 (1.32×), '
+                      '/projections 1,126 (1.42×), /gans 1,219 (1.54×) (medians of 6 interleaved tabs, trainings '
+                      "paused). A server-side timing of /gans' first-screen run (timestamps written by the page, 4 "
+                      'runs): 10–15 ms of script, with an occasional stall of 40–120 ms at an arbitrary line, while the'
+                      " same process serves the browser's requests for the JavaScript chunks (one Python process, one "
+                      'GIL).')
+
+
 def first_paint(playwright, url: str, trivial_url: str, reps: int, server_pid: int | None = None) -> dict:
     """New tab -> first screen painted (``_FIRST_SCREEN``, timed in the page from navigation
     start) and -> whole page complete (``_WHOLE``, timed from the request), warm server (every
@@ -1396,6 +1430,7 @@ def markdown(r: dict) -> str:
                       f"{w['style_layout']} ms | {w['paint']} ms | {w['gc']} ms |"
                       for name, w in ((n, d["main_thread"]) for n, d in work.items() if "main_thread" in d)]
             lines.append("")
+            lines += [SESSION_38_FIRST_PAINT, ""]
     for part, title in (("concepts", "Foundations (/concepts)"),
                         ("transport", "Noise to data (/transport)")):
         if part not in r:
