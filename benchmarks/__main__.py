@@ -516,9 +516,9 @@ SESSION_38_FIRST_PAINT = (
                       "1.0–1.1 s after navigation on every page and on the trivial app alike (Streamlit's own start); "
                       "the trivial app's first screen follows 310 ms later (7 messages, its last 80 ms after the "
                       "first), genlab's pages 560–670 ms later (/flows: 49 messages, the last 87 ms after the first; "
-                      "/gans, /vae, home: 44–60 messages over 290–310 ms). So the server's run adds up to 0.3 s on the "
-                      "pages with pictures computed per session, and the browser's drawing of 45–60 elements (React, "
-                      "emotion's styles, markdown) the rest: a CPU profile of /flows from its first message to its "
+                      "/gans, /vae, home: 44–60 messages over 290–310 ms; session 39 found this spread is not the "
+                      "server's: see below), and the browser's drawing of 45–60 elements (React, "
+                      "emotion's styles, markdown) is the rest: a CPU profile of /flows from its first message to its "
                       "first screen has react-dom 505 samples of 200 µs, markdown 149, emotion 142. The menu's 11 page "
                       "links are not where the shell's cost is: the trivial page in genlab's shell with its 11 links, 1"
                       " link, no link: 1,110, 1,109, 1,090 ms against the trivial app's 1,002 ms (medians of 8 "
@@ -532,6 +532,29 @@ SESSION_38_FIRST_PAINT = (
                       'runs): 10–15 ms of script, with an occasional stall of 40–120 ms at an arbitrary line, while the'
                       " same process serves the browser's requests for the JavaScript chunks (one Python process, one "
                       'GIL).')
+
+
+# what session 39 measured for first paint (nothing kept: no lever found)
+SESSION_39_FIRST_PAINT = (
+    "Measured on 2026-12-07 (session 39), trainings paused. The server is not where the pages' first "
+    "screens lose time: timed on the server (each message's enqueue, from the browser's request for a "
+    "run to the run's end, 6 new tabs each) a first-screen run takes home 25 ms, /vae 30, /gans 31, "
+    "/flows 24, /diffusion 36 (medians). The browser, though, receives those 40–60 messages spread over "
+    "70–290 ms: a WebSocket message is handed to the page only when its main thread is free, and it is "
+    "busy drawing the first messages' elements; the session-38 reading of that spread as the server's "
+    "run was wrong. Three more suspects, each measured and each ruled out: (1) work a page starts in "
+    "the background after its whole page (the neighbouring seeds and frames sent ahead) running into "
+    "the next page's timed visit: the same interleaved visits as this benchmark, each preceded by a wait "
+    "until both servers were quiet or not, 4 rounds each: trivial 1,035 vs 1,012 ms, the pages' ratios "
+    "quiet/not home 1.20/1.20, /vae 1.17/1.17, /diffusion 1.20/1.26, /gans 1.20/1.21, /projections "
+    "1.32/1.26, /flows 1.18/1.13, /autoregressive 1.25/1.21, /concepts 1.19/1.16, /playground "
+    "1.27/1.22, /transport 1.24/1.19, /bigan 1.20/1.20: no systematic difference; (2) the PNG/GIF "
+    "download buttons (the only element kind on several first screens that could wait for the rest's "
+    "run): without them /gans +10 ms, /flows +3, /diffusion −29, home −28, /transport −1 (medians of 6 "
+    "interleaved new tabs, one training running): noise, so they stay; (3) the icon font (Material "
+    "Symbols, 375 KB) every genlab page loads and the trivial app does not: it is still loaded with "
+    "every icon taken out of the menu's links and the download buttons, because Streamlit's own "
+    "sidebar controls use it, so it belongs to any app with a sidebar.")
 
 
 def first_paint(playwright, url: str, trivial_url: str, reps: int, server_pid: int | None = None) -> dict:
@@ -1430,7 +1453,7 @@ def markdown(r: dict) -> str:
                       f"{w['style_layout']} ms | {w['paint']} ms | {w['gc']} ms |"
                       for name, w in ((n, d["main_thread"]) for n, d in work.items() if "main_thread" in d)]
             lines.append("")
-            lines += [SESSION_38_FIRST_PAINT, ""]
+            lines += [SESSION_38_FIRST_PAINT, "", SESSION_39_FIRST_PAINT, ""]
     for part, title in (("concepts", "Foundations (/concepts)"),
                         ("transport", "Noise to data (/transport)")):
         if part not in r:
