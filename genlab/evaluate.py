@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from genlab import checkpoints, data, metrics, registry
-from genlab.sample import generator, sample_images, to_uint8
+from genlab.sample import conditional_classes, generator, sample_images, to_uint8
 
 DOCS = checkpoints.ROOT.parent / "docs"
 
@@ -70,10 +70,18 @@ def evaluate(folder: Path, *, n: int = 2000, seed: int = 0, data_dir: str | None
         out.update(encoder_quality(ckpt, splits))
     if family.sample is not None:
         real, _, _ = real_sets(splits, n)
-        fake, ms = sample_timed(family, ckpt.model, n, seed)
+        classes = conditional_classes(family, ckpt.card)
+        if classes:  # sampled as the pages sample it: for each class (w = 1), not from v_∅
+            _classes(ckpt, family, n)  # n a multiple of the classes
+            fake, ms = sample_per_class(family, ckpt.model, n, classes, seed, guidance=1.0)
+        else:
+            fake, ms = sample_timed(family, ckpt.model, n, seed)
         quality = metrics.compare_sets(classifier_for(dataset), real, fake)
+        how = f"{n // classes} per class, w = 1, seed {seed}" if classes else f"seed {seed}"
         out.update(quality, sample_ms_per_image=round(ms, 3), quality_n=n,
-                   quality_note=f"{n} samples (seed {seed}) vs holdout[:{n}], classifier features")
+                   quality_note=f"{n} samples ({how}) vs holdout[:{n}], classifier features")
+        if classes:
+            out["quality_per_class"] = n // classes
     return out
 
 
@@ -114,8 +122,8 @@ def encoder_quality(ckpt, splits: data.DatasetSplits, batch: int = 500) -> dict:
 
 def _classes(ckpt, family, n: int | None = None) -> int:
     """The number of classes of a class-conditional checkpoint (an error for any other)."""
-    classes = ckpt.card["config"].get("num_classes", 0)
-    if not classes or "guidance" not in family.sample_options:
+    classes = conditional_classes(family, ckpt.card)
+    if not classes:
         raise ValueError(f"{ckpt.id} is not class-conditional: no class to ask for")
     if n is not None and n % classes:
         raise ValueError(f"n = {n} must be a multiple of the {classes} classes")
@@ -239,7 +247,9 @@ def zoo_markdown(root: Path | None = None) -> str:
              "images (logit Jacobian counted) and of PixelCNN on the grey levels its card names "
              "(binarized for MNIST, 8-bit for Fashion-MNIST). FD, "
              "precision/recall (k = 3) and class entropy compare 2,000 samples with "
-             "2,000 held-out images in the evaluation classifier's penultimate features; the "
+             "2,000 held-out images in the evaluation classifier's penultimate features "
+             "(class-conditional models, the rectified flows, sampled as their page samples "
+             "them: 200 per class, w = 1, Heun K = 8); the "
              "*real vs real* row compares two disjoint real sets of the same size.", ""]
     header = "| model | " + " | ".join(label for _, label in _COLUMNS) + " | steps | CPU time |"
     for dataset in data.DATASETS:

@@ -26,6 +26,25 @@ def sample_images(family, model, n: int, seed: int, **options) -> np.ndarray:
     return to_uint8(family.sample(model, n, generator(seed), **options))
 
 
+def drawn_labels(classes: int, n: int, seed: int) -> torch.Tensor | None:
+    """A class per image for a class-conditional model, drawn from the seed with a generator of
+    their own (so the noise stays that of the seed): sampling p(x) = Σ_y p(y)·p(x | y). None
+    for a model without classes."""
+    return torch.randint(0, classes, (n,), generator=generator(seed + 7919)) if classes else None
+
+
+def conditional_classes(family, card: dict) -> int:
+    """How many classes a checkpoint can be asked for (0: not class-conditional)."""
+    return card["config"].get("num_classes", 0) if "label" in family.sample_options else 0
+
+
+def as_shown(family, card: dict, n: int, seed: int) -> dict:
+    """The sampler options the pages use when nothing is asked for: a class-conditional model
+    (a rectified flow) for a class per image, as its FD is measured, not from v_∅ alone."""
+    classes = conditional_classes(family, card)
+    return {"label": drawn_labels(classes, n, seed)} if classes else {}
+
+
 PREVIEW_FILE = "preview.npz"  # a checkpoint's precomputed samples, for models slow to sample
 
 

@@ -16,7 +16,7 @@ import torch
 
 from genlab import checkpoints, data, registry
 from genlab.families.ddpm import FastDenoiser, fastest_workers
-from genlab.sample import sample_images, shipped_preview
+from genlab.sample import as_shown, sample_images, shipped_preview
 from genlab.train import load_snapshots
 
 torch.set_num_threads(1)  # one thread per request: sessions run concurrently on 2 cores
@@ -211,7 +211,7 @@ def samples(folder: str, n: int, seed: int) -> np.ndarray:
         return shipped
     family = registry.get(ckpt.card["family"])
     network = family.sampling_network(ckpt.model) if family.sampling_network else ckpt.model  # as the pages sample
-    return torch_call(sample_images, family, network, n, seed)
+    return torch_call(sample_images, family, network, n, seed, **as_shown(family, ckpt.card, n, seed))
 
 
 @st.cache_data(ttl=120, max_entries=32, show_spinner=False)

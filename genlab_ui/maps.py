@@ -264,7 +264,8 @@ def _sampler(model_folder: str, n: int, seed: int) -> Callable:
         return lambda report: sample.to_uint8(pixelcnn.pixelcnn_sample(
             ckpt.model, n, sample.generator(seed),
             on_pixel=lambda i, probs, x: report((i + 1) / size, f"pixel {i + 1} of {size}")))
-    return lambda report: sample.sample_images(registry.get(family), ckpt.model, n, seed)
+    options = sample.as_shown(registry.get(family), ckpt.card, n, seed)
+    return lambda report: sample.sample_images(registry.get(family), ckpt.model, n, seed, **options)
 
 
 def start_overlay(s: Settings, model_folder: str, n: int, seed: int) -> jobs.Job:

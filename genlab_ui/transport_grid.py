@@ -15,7 +15,6 @@ from __future__ import annotations
 import time
 
 import numpy as np
-import torch
 
 from genlab import sample
 from genlab.families import ddpm, rectified_flow as rf
@@ -51,9 +50,7 @@ def labels_for(ckpt, label: int | str | None, seed: int, n: int) -> rf.Label:
     """A flow's label argument: a class, none, or ``"drawn"``: a class per image drawn from its
     own generator (so x₀ stays that of the seed), sampling p(x) = Σ_y p(y)·p(x | y)."""
     classes = ckpt.model.config.num_classes if ckpt.card["family"] == "rectified-flow" else 0
-    if label != "drawn":
-        return label
-    return torch.randint(0, classes, (n,), generator=sample.generator(seed + 7919)) if classes else None
+    return sample.drawn_labels(classes, n, seed) if label == "drawn" else label
 
 
 def sample_cell(folder: str, sampler: str, steps: int, seed: int, label: int | str | None = None,

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from genlab import checkpoints, registry
+from genlab import checkpoints, registry, sample
 from genlab.images import file_name, grid, upscale
 from genlab_ui import components, loaders
 from genlab_ui import state
@@ -70,7 +70,9 @@ def headline(card: dict) -> str:
     on = likelihood_data(card)
     labels = {"nll_nats": f"exact NLL (nats, {on})" if on else None,
               "bits_per_dim": f"bits/dim ({on})" if on else None,
-              "fd": f"FD ({metrics['quality_n']:,} samples)" if "quality_n" in metrics else None}
+              "fd": f"FD ({metrics['quality_n']:,} samples"
+                    + (f", {metrics['quality_per_class']:,} per class)" if metrics.get("quality_per_class") else ")")
+                    if "quality_n" in metrics else None}
     return " · ".join(f"{labels.get(k) or label} **{metrics[k]:{spec.get(k, '.1f')}}**"
                       for k, (label, _) in HEADLINE.items() if k in metrics)
 
@@ -128,7 +130,9 @@ for i, row in enumerate(rows):
                        "its predictions the class histograms.")
         elif loaders.try_load(row["folder"]) is not None:
             samples = grid(loaders.samples(row["folder"], 16, 0), ncol=8)
-            components.inline_image(upscale(samples, 2), "16 samples, seed 0")  # no second request
+            drawn = sample.conditional_classes(registry.get(card["family"]), card)  # as loaders.samples
+            components.inline_image(upscale(samples, 2), "16 samples, seed 0"
+                                    + (", a class drawn for each" if drawn else ""))  # no second request
             components.png_download(samples, file_name(card["id"], "16-samples", "seed0", ext="png"))
         st.markdown(headline(card), help="; ".join(f"{label}: {tip}" for label, tip in HEADLINE.values()))
         t = card["training"]

@@ -644,7 +644,11 @@ def test_home_says_what_data_each_likelihood_and_fd_is_on():
     nice = next(c for c in cards if bpd["nice"] in c)
     assert "binarized" in pixelcnn and "8-bit" not in pixelcnn, pixelcnn
     assert "8-bit" in nice and "binarized" not in nice, nice
-    assert all("FD (2,000 samples)" in c for c in cards if "FD" in c), cards
+    assert all("FD (2,000 samples" in c for c in cards if "FD" in c), cards
+    # the class-conditional flows (rectified flow and its reflow) are measured as the pages
+    # sample them, per class; the reflow's card had no headline FD at all before
+    lone_fd = [m.value for m in at.markdown if m.value.startswith("FD (")]  # cards with FD alone
+    assert sum("FD (2,000 samples, 200 per class)" in c for c in lone_fd) == 2, lone_fd
 
 
 def test_projections_asks_before_a_long_overlay_and_offers_fewer_samples(tiny_ddpm_root, monkeypatch):

@@ -185,13 +185,19 @@ def test_cli_trains_samples_and_reflows(idx_dir, tmp_path, capsys):
     assert main(["eval", str(out), "--recompute", "--n", "20", "--data-dir", str(idx_dir), "--write"]) == 0
     again = checkpoints.read_card(out)["metrics"]
     assert again["samplers"] == after["samplers"] and again["guidance"] == after["guidance"]  # kept
-    assert main(["eval", str(out), "--samplers", "heun-8,euler-1", "--conditional", "--guidance-scales", "1",
-                 "--sampler-n", "20", "--data-dir", str(idx_dir), "--write"]) == 0
+    # the headline quality of a class-conditional model: sampled per class, as the pages do
+    assert again["quality_per_class"] == 2 and "(2 per class, w = 1, seed 0)" in again["quality_note"]
+    assert main(["eval", str(out), "--samplers", "heun-8,euler-1,heun-8-fp32", "--conditional",
+                 "--guidance-scales", "1", "--sampler-n", "20", "--data-dir", str(idx_dir), "--write"]) == 0
     cond = checkpoints.read_card(out)["metrics"]
     assert cond["samplers"] == after["samplers"]  # stored apart from the unconditional ones
     assert set(cond["samplers_conditional"]) >= {"heun-8", "euler-1", "n", "real_vs_real"}
     # the same protocol as guidance at w = 1: n/10 per class, the same seeds
     assert cond["samplers_conditional"]["heun-8"]["fd"] == cond["guidance"]["w"]["1"]["fd"]
+    # and as the headline: the default sampler (Heun, K = 8) on the float32 network
+    assert cond["samplers_conditional"]["heun-8-fp32"]["fd"] == pytest.approx(again["fd"], rel=1e-6)
+    assert main(["eval", str(out), "--recompute", "--n", "15", "--data-dir", str(idx_dir)]) == 2
+    assert "multiple of the 10 classes" in capsys.readouterr().err
     assert main(["eval", str(out), "--guidance-scales", "1", "--sampler-n", "15",
                  "--data-dir", str(idx_dir)]) == 2  # 15 images can't ask each of 10 classes equally
     assert "multiple of the 10 classes" in capsys.readouterr().err

@@ -1,6 +1,8 @@
 """The /transport page: AppTests with and without a rectified flow (the K and class controls,
 the 2-D section behind its button); the browser test is in test_browser.py."""
 
+import numpy as np
+
 from tests.test_app import image_bytes, page_on
 
 
@@ -49,3 +51,25 @@ def test_a_cell_is_ready_once_sampled(tiny_transport_root):
     images, _ = transport_grid.cell(*cell)
     assert transport_grid.cell_ready(*cell)
     assert transport_grid.cell(*cell)[0] is images  # from the store, not sampled again
+
+
+def test_a_class_conditional_flow_is_sampled_for_a_class_per_image(tiny_transport_root):
+    """The zoo's thumbnails and /projections' overlays sample a class-conditional flow as its FD
+    is measured (a class per image, drawn from the seed), not from v_∅ alone; a model without
+    classes is sampled as before."""
+    from genlab import registry, sample
+    from genlab_ui import loaders
+
+    folder = tiny_transport_root / "mnist" / "rectified-flow"
+    ckpt = registry.load(folder)
+    family = registry.get("rectified-flow")
+    labels = sample.as_shown(family, ckpt.card, 6, 3)["label"]
+    assert labels.shape == (6,) and 0 <= int(labels.min()) and int(labels.max()) < 10
+    assert len(set(labels.tolist())) > 1  # a class each, not one for all
+    shown = loaders.samples(str(folder), 6, 3)
+    network = family.sampling_network(ckpt.model) if family.sampling_network else ckpt.model
+    per_class = sample.sample_images(family, network, 6, 3, label=labels)
+    unconditional = sample.sample_images(family, network, 6, 3)
+    assert np.array_equal(shown, per_class) and not np.array_equal(shown, unconditional)
+    ddpm = registry.load(tiny_transport_root / "mnist" / "ddpm")
+    assert sample.as_shown(registry.get("ddpm"), ddpm.card, 6, 3) == {}
