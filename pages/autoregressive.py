@@ -20,6 +20,7 @@ UNSAMPLED = (28, 38, 78)  # canvas pixels not drawn yet: dark blue
 NEXT = (235, 60, 50)  # the pixel drawn next: red
 SEEN = (80, 150, 235)  # receptive field: pixels that reach the output
 BLIND = (255, 160, 40)  # pixels before i within the net's reach that do not: the blind spot
+ROW = (90, 185, 120)  # the two-stack net's horizontal stack: the pixels left on the row
 FAR = (105, 105, 105)  # pixels before i beyond the reach of the net's depth
 LATER = (22, 22, 22)  # pixels after i in raster order
 
@@ -61,7 +62,8 @@ def show_maths() -> None:
                         "*right* beyond the cone: the **blind spot** of a "
                         "single-stack PixelCNN (fixed by the gated PixelCNN's two stacks).")
             st.caption("Code: genlab/models/pixelcnn.py (causal_mask, MaskedConv2d, the network), "
-                       "genlab/families/pixelcnn.py (nll, quantize, receptive_field, RasterCache, "
+                       "genlab/families/pixelcnn.py (nll, quantize, receptive_field, RasterCache and "
+                       "TwoStackRasterCache, "
                        "pixelcnn_sample, pixelcnn_complete, pixelcnn_metrics).")
 
 
@@ -332,6 +334,36 @@ def mask_picture(kernel: int, mask_type: str, factor: int) -> np.ndarray:
     return cells(rgb, factor)
 
 
+def stack_picture(rows_above: int, width: int, left: int, factor: int) -> np.ndarray:
+    """The two-stack net's kernels around the pixel (red): the vertical stack's rows above,
+    ``width`` wide (blue), and the horizontal stack's pixels left on the row (green)."""
+    rgb = np.empty((rows_above + 1, width, 3), np.uint8)
+    rgb[:] = LATER
+    rgb[:rows_above] = SEEN
+    c = width // 2
+    rgb[rows_above, c - left:c] = ROW
+    rgb[rows_above, c] = NEXT
+    return cells(rgb, factor)
+
+
+def kernel_pictures(cfg, where) -> None:
+    """The first layer's and the blocks' kernels: masks A and B of one stack, or the vertical
+    and horizontal kernels of two."""
+    k = cfg.first_kernel
+    if cfg.stacks == 1:
+        where.image(mask_picture(k, "A", 126 // k), output_format="PNG", width=126,
+                    caption=f"mask A, {k}×{k}, first layer: the centre (dark red) hidden")
+        where.image(mask_picture(3, "B", 42), output_format="PNG", width=126,
+                    caption=f"mask B, 3×3, in each of the {cfg.blocks} blocks: the centre (red) shown")
+        return
+    where.image(stack_picture(k // 2, k, k // 2, 126 // k), output_format="PNG", width=126,
+                caption=f"first layer: the {k // 2} rows above, {k} wide (vertical stack, blue), "
+                        f"and {k // 2} pixels to the left (horizontal, green)")
+    where.image(stack_picture(1, 3, 1, 42), output_format="PNG", width=126,
+                caption=f"each of the {cfg.blocks} blocks: the vertical stack one row further up "
+                        "and out; the horizontal one pixel further left, plus the vertical's view")
+
+
 @state.fragment
 def receptive_field(model: PixelCNN, source: str) -> None:
     st.subheader("What one pixel's prediction can see")
@@ -346,20 +378,25 @@ def receptive_field(model: PixelCNN, source: str) -> None:
     with left.container(key="ar-field-frames"):
         inline_image(picture, field_caption(row, col), width=picture.shape[1])
     k = cfg.first_kernel
-    mid.image(mask_picture(k, "A", 126 // k), output_format="PNG", width=126,
-              caption=f"mask A, {k}×{k}, first layer: the centre (dark red) hidden")
-    mid.image(mask_picture(3, "B", 42), output_format="PNG", width=126,
-              caption=f"mask B, 3×3, in each of the {cfg.blocks} blocks: the centre (red) shown")
+    kernel_pictures(cfg, mid)
     right.markdown(f"Pixel {i} comes after **{i}** pixels in raster order: **{counts['seen']}** of "
                    f"them reach its prediction, **{counts['blind']}** are in its blind spot and "
                    f"**{counts['far']}** lie beyond the {counts['reach']} rows and columns the "
-                   f"{cfg.blocks + 1} masked layers can reach.")
-    right.caption(f"Geometry of {source}. The first layer's mask A sees {k // 2} rows "
-                  "up (as far left and right) and the pixels to the left; each masked 3×3 layer "
-                  "after it reaches one pixel further up-left, up, up-right and left. Reaching "
-                  "right costs a row up every time, so the field's right edge slants: the orange "
-                  "wedge above and to the right of the pixel is never seen, however deep the net. "
-                  "The gated PixelCNN's separate vertical stack removes it.")
+                   f"{cfg.blocks + 1} layers can reach.")
+    if cfg.stacks == 1:
+        right.caption(f"Geometry of {source}. The first layer's mask A sees {k // 2} rows "
+                      "up (as far left and right) and the pixels to the left; each masked 3×3 layer "
+                      "after it reaches one pixel further up-left, up, up-right and left. Reaching "
+                      "right costs a row up every time, so the field's right edge slants: the orange "
+                      "wedge above and to the right of the pixel is never seen, however deep the net. "
+                      "The gated PixelCNN's separate vertical stack removes it.")
+    else:
+        right.caption(f"Geometry of {source}: two stacks (the gated PixelCNN). The vertical stack "
+                      "sees only rows above the pixel and grows one row up and one column either "
+                      "side per layer; the horizontal stack sees the pixels to the left on the "
+                      "pixel's row and takes in the vertical stack's view through a 1×1 link. "
+                      "Together they see every earlier pixel within reach: no blind spot (one "
+                      "masked stack never sees the wedge above and to the right).")
     # the neighbouring pixels' fields, for the browser to show the moment a slider moves (a field
     # takes about a millisecond; this part of the page comes after the first screen)
     for key, near in (("ar.rf_row", {r: (r, col) for r in range(row - 2, row + 3)}),

@@ -480,6 +480,26 @@ def test_autoregressive_page_controls(tiny_pixelcnn_root, monkeypatch):
     st.cache_data.clear()
 
 
+def test_autoregressive_two_stack_model_shows_no_blind_spot(tmp_path, monkeypatch):
+    """A gated two-stack PixelCNN on the page: its receptive field has no blind spot, and the
+    kernels drawn are the two stacks', not masks A and B."""
+    from tests.conftest import save_untrained
+
+    save_untrained(tmp_path, "pixelcnn", "pixelcnn", {"channels": 8, "blocks": 2, "first_kernel": 5, "head": 8,
+                                                      "stacks": 2})
+    checkpoints.update_card(tmp_path / "mnist" / "pixelcnn",
+                            metrics={"nll_nats": 500.0, "bits_per_dim": 0.92, "levels": 2, "n": 100})
+    at = page_on(tmp_path, "autoregressive", monkeypatch, **{"ar.k": 1, "ar.rf_row": 14, "ar.rf_col": 14})
+    assert not at.exception
+    counts = next(m.value for m in at.markdown if m.value.startswith("Pixel 406 comes after"))
+    assert "**0** are in its blind spot" in counts, counts
+    text = " ".join(captions(at) + [c.value for c in at.caption])
+    assert "vertical stack" in text and "no blind spot" in text and "mask A" not in text, text
+    at.slider(key="ar.rf_col").set_value(3).run()
+    assert not at.exception
+    st.cache_data.clear()
+
+
 def test_autoregressive_grey_levels_compare_in_bits_per_dim_with_the_flows(tmp_path, monkeypatch):
     """A 256-level PixelCNN's likelihood is shown in bits/dim beside the best flow's on the
     same dataset (both exact; the flow's dequantized bits/dim bound the same NLL)."""

@@ -6,18 +6,18 @@ import torch
 
 from genlab import checkpoints, registry, sample
 from genlab.__main__ import main
-from genlab.families.pixelcnn import (RasterCache, nll, pixelcnn_complete, pixelcnn_metrics, pixelcnn_sample,
-                                     pixelcnn_step, quantize, receptive_field)
+from genlab.families.pixelcnn import (RasterCache, TwoStackRasterCache, nll, pixelcnn_complete, pixelcnn_metrics,
+                                     pixelcnn_sample, pixelcnn_step, quantize, raster_cache, receptive_field)
 from genlab.models.pixelcnn import MaskedConv2d, PixelCNN, PixelCNNConfig, causal_mask
 from genlab.train import TrainConfig, adam_optimizers
 
 SIZE = 8  # tiny images keep the per-pixel gradient checks fast
 
 
-def tiny(levels: int = 2, seed: int = 0, size: int = SIZE) -> PixelCNN:
+def tiny(levels: int = 2, seed: int = 0, size: int = SIZE, stacks: int = 1) -> PixelCNN:
     torch.manual_seed(seed)
     return PixelCNN(PixelCNNConfig(levels=levels, channels=8, blocks=2, first_kernel=5, head=8,
-                                   image_size=size)).eval()
+                                   image_size=size, stacks=stacks)).eval()
 
 
 def test_masks_by_hand():
@@ -39,10 +39,11 @@ def dependence(net, size: int) -> torch.Tensor:
     return torch.stack(rows)
 
 
-@pytest.mark.parametrize("which", ["type A layer", "whole net"])
+@pytest.mark.parametrize("which", ["type A layer", "whole net", "two-stack net"])
 def test_output_i_depends_only_on_inputs_before_i(which):
     torch.manual_seed(0)
-    net = MaskedConv2d(1, 4, 5, "A") if which == "type A layer" else tiny()
+    net = (MaskedConv2d(1, 4, 5, "A") if which == "type A layer"
+           else tiny(stacks=2 if which == "two-stack net" else 1))
     dep = dependence(net, SIZE)
     assert dep.triu().abs().max() == 0  # j ≥ i (the diagonal included): no gradient at all
     strictly_before = dep.tril(-1) > 0
@@ -58,6 +59,25 @@ def test_receptive_field_matches_the_gradients_and_shows_the_blind_spot():
     field = receptive_field(model, 5, 2)
     assert field[5, :2].all() and not field[5, 2:].any() and not field[6:].any()
     assert field[4, 2] and not field[4, 7]  # the blind spot: up-right, out of reach
+
+
+def test_two_stacks_have_no_blind_spot():
+    """The gated PixelCNN's vertical and horizontal stacks: the receptive field (worked out
+    from the layers' shapes) equals the gradients', and covers every earlier pixel within
+    the net's reach R (R rows up, R columns either side, R to the left on the row)."""
+    model = tiny(stacks=2)
+    dep = dependence(model, SIZE) > 0
+    fields = torch.stack([receptive_field(model, *divmod(i, SIZE)).flatten() for i in range(SIZE ** 2)])
+    assert torch.equal(fields, dep)
+    reach = model.receptive_rows
+    rows, cols = torch.meshgrid(torch.arange(SIZE), torch.arange(SIZE), indexing="ij")
+    for i in range(SIZE ** 2):
+        row, col = divmod(i, SIZE)
+        above = (rows < row) & (rows >= row - reach) & ((cols - col).abs() <= reach)
+        left = (rows == row) & (cols < col) & (cols >= col - reach)
+        assert torch.equal(fields[i].view(SIZE, SIZE), above | left), (row, col)
+    with pytest.raises(ValueError, match="stacks must be 1"):
+        PixelCNNConfig(stacks=3)
 
 
 def test_type_b_sees_the_centre():
@@ -107,26 +127,29 @@ def test_quantize():
 
 
 @pytest.mark.parametrize("levels", [2, 256])
-@pytest.mark.parametrize("start", [0, 5 * 12 + 7])
-def test_raster_cache_gives_the_full_image_logits(levels, start):
+@pytest.mark.parametrize("start", [0, 5 * 12 + 7, 3 * 12])
+@pytest.mark.parametrize("stacks", [1, 2])
+def test_raster_cache_gives_the_full_image_logits(levels, start, stacks):
     """Filling the canvas pixel by pixel, the cache's logits at each pixel equal the full net's
     on the finished image (each depends only on the pixels before it)."""
-    model = tiny(levels, size=12)
+    model = tiny(levels, size=12, stacks=stacks)
     assert model.receptive_rows == 2 + 2
     x = quantize(torch.rand(2, 1, 12, 12), levels, sample.generator(0))
     with torch.inference_mode():
         full = model(x)
         canvas = x.clone().flatten(2)
         canvas[:, :, start:] = 0  # unknown pixels: whatever value, they must not leak
-        cache = RasterCache(model, canvas.view_as(x))
+        cache = raster_cache(model, canvas.view_as(x))
+        assert isinstance(cache, TwoStackRasterCache if stacks == 2 else RasterCache)
         for i in range(start, 12 * 12):
             row, col = divmod(i, 12)
             torch.testing.assert_close(cache.logits(row, col), full[:, :, row, col])
             cache.set(row, col, x[:, 0, row, col])
 
 
-def test_sampling_is_deterministic_per_seed_and_reports_each_pixel():
-    model = tiny()
+@pytest.mark.parametrize("stacks", [1, 2])
+def test_sampling_is_deterministic_per_seed_and_reports_each_pixel(stacks):
+    model = tiny(stacks=stacks)
     seen = []
     a = pixelcnn_sample(model, 3, sample.generator(0),
                                on_pixel=lambda i, probs, x: seen.append((i, probs.sum(1))))
@@ -152,8 +175,9 @@ def test_completion_keeps_the_upper_half():
     assert torch.equal(out, again)
 
 
-def test_train_step_lowers_nll_and_metrics_match():
-    model = tiny().train()
+@pytest.mark.parametrize("stacks", [1, 2])
+def test_train_step_lowers_nll_and_metrics_match(stacks):
+    model = tiny(stacks=stacks).train()
     x = (torch.arange(SIZE) % 2).float().expand(32, 1, SIZE, SIZE)  # stripes: learnable
     opts = adam_optimizers(model, TrainConfig(steps=1, lr=1e-2))
     losses = [pixelcnn_step(model, opts, x, None, sample.generator(s))["nats"] for s in range(20)]
@@ -204,3 +228,12 @@ def test_shipped_previews_are_the_samples_of_their_weights():
         assert sha == ckpt.card["sha256"], f"{path} is of other weights"
         family = registry.get(ckpt.card["family"])
         assert np.array_equal(sample.sample_images(family, ckpt.model, len(images), seed), images), path
+
+
+def test_two_stack_dropout_acts_only_while_training():
+    torch.manual_seed(0)
+    model = PixelCNN(PixelCNNConfig(channels=8, blocks=2, first_kernel=5, head=8, image_size=SIZE,
+                                    stacks=2, dropout=0.5))
+    x = quantize(torch.rand(2, 1, SIZE, SIZE), 2, sample.generator(0))
+    assert not torch.equal(model.train()(x), model(x))  # a new mask each pass
+    assert torch.equal(model.eval()(x), model(x))

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 from genlab.families import Family, Preset
 from genlab.metrics import bits_per_dim
-from genlab.models.pixelcnn import PixelCNN, PixelCNNConfig
+from genlab.models.pixelcnn import PixelCNN, PixelCNNConfig, gate
 from genlab.train import adam_optimizers, descend
 
 
@@ -64,12 +64,39 @@ def receptive_field(model: PixelCNN, row: int, col: int, size: int | None = None
         (size, size) bool.
     """
     size = size or model.config.image_size
+    if model.config.stacks == 2:
+        return _two_stack_field(model, row, col, size)
     field = torch.zeros(1, 1, size, size)
     field[0, 0, row, col] = 1
     layers = [model.first, *(block.conv for block in model.blocks)]
     for layer in reversed(layers):
         field = (F.conv_transpose2d(field, layer.mask, padding=layer.padding) > 0).float()
     return field[0, 0].bool()
+
+
+def _reach(field: torch.Tensor, rows, cols) -> torch.Tensor:
+    """The positions (r + dr, c + dc), dr in ``rows``, dc in ``cols``, of every (r, c) in the
+    bool map ``field``: what a layer reads to compute ``field``."""
+    out = torch.zeros_like(field)
+    size_r, size_c = field.shape
+    for dr in rows:
+        for dc in cols:
+            src = field[max(0, -dr):size_r - max(0, dr), max(0, -dc):size_c - max(0, dc)]
+            out[max(0, dr):size_r - max(0, -dr), max(0, dc):size_c - max(0, -dc)] |= src
+    return out
+
+
+def _two_stack_field(model: PixelCNN, row: int, col: int, size: int) -> torch.Tensor:
+    """``receptive_field`` of the two-stack net, layer by layer from the output down: a block's
+    h reads h at columns c − 1, c and (through the link) the vertical pre-activation at (r, c);
+    that and v read v at rows r − 1, r and columns c − 1 … c + 1."""
+    h = torch.zeros(size, size, dtype=torch.bool)
+    h[row, col] = True
+    v = torch.zeros_like(h)
+    for _ in model.blocks:
+        h, v = _reach(h, (0,), (-1, 0)), _reach(h | v, (-1, 0), (-1, 0, 1))
+    p = model.first.p
+    return _reach(h, (0,), range(-p, 0)) | _reach(h | v, range(-p, 0), range(-p, p + 1))
 
 
 # --- training -------------------------------------------------------------------------------------
@@ -137,6 +164,66 @@ class RasterCache:
         self.inputs[0][:, 0, row + k, col + k] = value * 2 - 1
 
 
+class TwoStackRasterCache:
+    """``RasterCache`` for the two-stack net. The vertical stack at row r depends on rows above
+    only, so at the first pixel of a row every layer's v for the whole row is computed from
+    the finished rows (one row-high convolution per layer); then each pixel computes one new
+    horizontal activation per layer (its 1×2 window, the link from the row's vertical
+    pre-activation, the gate, the 1×1 out) and the head. Same contract as ``RasterCache``."""
+
+    def __init__(self, model: PixelCNN, x: torch.Tensor):
+        self.model, first, self.p = model, model.first, model.first.p
+        p = self.p
+        self.x = F.pad(x * 2 - 1, (p, p, p, 0))  # p zero rows on top, p zero columns each side
+        h = x * 2 - 1
+        v, hh = first(h)
+        self.v, self.v_pre, self.h = [v], [None], [F.pad(hh, (1, 0))]  # h: one zero column left
+        for block in model.blocks:
+            self.v_pre.append(block.v_conv(F.pad(v, (1, 1, 1, 0))))
+            v, hh = block(v, hh)
+            self.v.append(v)
+            self.h.append(F.pad(hh, (1, 0)))
+        self.h_first = first.h_conv.weight.flatten(1).T.contiguous(), first.h_conv.bias  # (p, c)
+        self.h_convs = [(b.h_conv.weight.flatten(2), b.h_conv.bias) for b in model.blocks]  # (2c, c, 2)
+
+    def _row(self, row: int) -> None:
+        """Every layer's vertical activations (and pre-activations) of row ``row``."""
+        first, p = self.model.first, self.p
+        self.v[0][:, :, row] = first.v_conv(self.x[:, :, row:row + p])[:, :, 0]
+        for j, block in enumerate(self.model.blocks, start=1):
+            below = F.pad(self.v[j - 1][:, :, max(row - 1, 0):row + 1], (1, 1, 1 if row == 0 else 0, 0))
+            pre = block.v_conv(below)[:, :, 0]
+            self.v_pre[j][:, :, row] = pre
+            self.v[j][:, :, row] = gate(pre)
+
+    def logits(self, row: int, col: int) -> torch.Tensor:
+        """(B, levels) logits of pixel (row, col); updates every layer's activation there."""
+        if col == 0:
+            self._row(row)
+        first, p = self.model.first, self.p
+        weight, bias = self.h_first
+        window = self.x[:, 0, row + p, col:col + p]  # the p pixels left of (row, col)
+        h = torch.addmm(bias, window, weight) + F.linear(self.v[0][:, :, row, col],
+                                                        first.link.weight[:, :, 0, 0], first.link.bias)
+        self.h[0][:, :, row, col + 1] = h
+        for j, (block, (hw, hb)) in enumerate(zip(self.model.blocks, self.h_convs), start=1):
+            pair = self.h[j - 1][:, :, row, col:col + 2]  # (B, c, 2): columns c − 1, c
+            pre = torch.einsum("bik,oik->bo", pair, hw) + hb
+            pre = pre + F.linear(self.v_pre[j][:, :, row, col], block.link.weight[:, :, 0, 0], block.link.bias)
+            h = h + F.linear(gate(pre), block.out.weight[:, :, 0, 0], block.out.bias)
+            self.h[j][:, :, row, col + 1] = h
+        return self.model.head(h[:, :, None, None])[:, :, 0, 0]
+
+    def set(self, row: int, col: int, value: torch.Tensor) -> None:
+        """Write pixel (row, col) of every image, value (B,) in [0, 1]."""
+        self.x[:, 0, row + self.p, col + self.p] = value * 2 - 1
+
+
+def raster_cache(model: PixelCNN, x: torch.Tensor) -> RasterCache | TwoStackRasterCache:
+    """The raster-order cache for the model's architecture."""
+    return TwoStackRasterCache(model, x) if model.config.stacks == 2 else RasterCache(model, x)
+
+
 PixelCallback = Callable[[int, torch.Tensor, torch.Tensor], None]
 
 
@@ -160,7 +247,7 @@ def pixelcnn_fill(model, x: torch.Tensor, gen: torch.Generator, *, start: int = 
         A filled copy of x.
     """
     x = x.clone()
-    cache = RasterCache(model, x)
+    cache = raster_cache(model, x)
     levels, width = model.config.levels, x.shape[-1]
     for i in range(start, x.shape[-2] * width):
         row, col = divmod(i, width)
