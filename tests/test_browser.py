@@ -407,9 +407,10 @@ def assert_instant_frames_agree(page, slider, target: str, keys: list[str]) -> N
     for key in keys:
         shown = page.evaluate(_PICTURES, target)
         slider.press(key)
-        page.wait_for_function(f"(old) => {{ const p = ({_PICTURES})({target!r}); return p.length === {len(shown)}"
-                               " && p[0].src !== old; }", arg=shown[0]["src"], timeout=15_000)
-        swapped = page.evaluate(_PICTURES, target)
+        # the pictures read in the same frame as the check (a rerun may redraw them just after)
+        swapped = page.wait_for_function(
+            f"(old) => {{ const p = ({_PICTURES})({target!r}); return p.length === {len(shown)}"
+            " && p[0].src !== old ? p : null; }", arg=shown[0]["src"], timeout=15_000).json_value()
         wait_idle(page)
         page.wait_for_timeout(300)
         # a loaded machine may be redrawing the pictures still: wait until they are all back
