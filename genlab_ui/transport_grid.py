@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from genlab import sample
+from genlab import registry, sample
 from genlab.families import ddpm, rectified_flow as rf
 from genlab_ui import ahead, loaders
 
@@ -49,8 +49,9 @@ def transports(dataset: str, uploads: bool = True) -> list[dict]:
 def labels_for(ckpt, label: int | str | None, seed: int, n: int) -> rf.Label:
     """A flow's label argument: a class, none, or ``"drawn"``: a class per image drawn from its
     own generator (so x₀ stays that of the seed), sampling p(x) = Σ_y p(y)·p(x | y)."""
-    classes = ckpt.model.config.num_classes if ckpt.card["family"] == "rectified-flow" else 0
-    return sample.drawn_labels(classes, n, seed) if label == "drawn" else label
+    if label != "drawn":
+        return label
+    return sample.drawn_labels(sample.conditional_classes(registry.get(ckpt.card["family"]), ckpt.card), n, seed)
 
 
 def sample_cell(folder: str, sampler: str, steps: int, seed: int, label: int | str | None = None,
