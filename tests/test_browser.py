@@ -404,6 +404,7 @@ def assert_instant_frames_agree(page, slider, target: str, keys: list[str]) -> N
     and at least one step was painted by the swap (before the rerun)."""
     swaps = lambda: int(page.evaluate("Number(document.body.dataset.genlabInstant) || 0"))  # noqa: E731
     start = swaps()
+    control = slider.evaluate("e => [...e.closest('[class*=st-key-]').classList].find(c => c.startsWith('st-key-'))")
     for key in keys:
         shown = page.evaluate(_PICTURES, target)
         slider.press(key)
@@ -411,9 +412,17 @@ def assert_instant_frames_agree(page, slider, target: str, keys: list[str]) -> N
         swapped = page.wait_for_function(
             f"(old) => {{ const p = ({_PICTURES})({target!r}); return p.length === {len(shown)}"
             " && p[0].src !== old ? p : null; }", arg=shown[0]["src"], timeout=15_000).json_value()
+        # the run of this value has finished: its instant-frames component (drawn after the pictures)
+        # has this value and no run is under way. Streamlit shows its status widget only once a
+        # run has lasted a moment, so wait_idle alone can return while the run is under way: on a
+        # loaded machine the next key then came before that run had sent the other slider of the
+        # same pictures its new frames (the CI run of f473c70).
+        page.wait_for_function(
+            "(control) => Math.abs(Number((window.__genlabInstantDrawn || {})[control])"
+            " - Number(document.querySelector(`.${control} input[type=range]`).value)) < 1e-6"
+            " && document.querySelector('[data-testid=stApp]').dataset.testScriptState === 'notRunning'",
+            arg=control, timeout=30_000)
         wait_idle(page)
-        page.wait_for_timeout(300)
-        # a loaded machine may be redrawing the pictures still: wait until they are all back
         page.wait_for_function(f"() => ({_PICTURES})({target!r}).length === {len(shown)}", timeout=15_000)
         drawn = page.evaluate(_PICTURES, target)
         assert [p["caption"] for p in swapped] == [p["caption"] for p in drawn]
@@ -622,8 +631,31 @@ def test_autoregressive_sampling_and_receptive_field(chromium, tiny_pixelcnn_roo
         row = page.locator('[data-testid="stSlider"]', has_text="Pixel row").get_by_role("slider")
         row.focus()
         assert_instant_frames_agree(page, row, "st-key-ar-field-frames", ["ArrowUp", "ArrowDown", "ArrowDown"])
+        assert_second_slider_waits(page, column, row, "st-key-ar-field-frames")
         assert not page_errors(page)
         page.close()
+
+
+def assert_second_slider_waits(page, first, second, target: str) -> None:
+    """Two sliders change the same picture (/autoregressive's pixel row and column): a key on the
+    second straight after one on the first must not paint the second's frames, which were drawn
+    for the first's old value; the rerun draws the picture of both new values."""
+    wait_idle(page)
+    captions = lambda: [p["caption"] for p in page.evaluate(_PICTURES, target)]  # noqa: E731
+    (before,) = captions()
+    row, col = map(int, re.match(r"pixel \((\d+), (\d+)\)", before).groups())
+    page.evaluate("""(target) => { window.__captions = [];
+      new MutationObserver(() => window.__captions.push(...[...document.querySelectorAll(
+        `.${target} [data-testid="stImageCaption"]`)].map(c => c.innerText)))
+        .observe(document.querySelector(`.${target}`), {subtree: true, childList: true, characterData: true,
+                                                         attributes: true}); }""", target)
+    first.press("ArrowLeft")  # the column: col - 1, swapped in at once
+    second.press("ArrowUp")  # the row, before the column's run is back
+    page.wait_for_selector(f'.{target} [data-testid="stImageCaption"]:has-text("pixel ({row + 1}, {col - 1})")',
+                           timeout=30_000)
+    wait_idle(page)
+    seen = set(page.evaluate("window.__captions"))
+    assert not any(c.startswith(f"pixel ({row + 1}, {col})") for c in seen), seen
 
 
 def test_autoregressive_sampling_job_fills_the_canvas_live_then_shows_the_samples(server, chromium):

@@ -6,6 +6,22 @@
 // before. Data: {control: the slider's st-key class, target: the st-key class of the container
 // whose pictures (in order) are swapped, value: the value this run drew, frames: {value: [{src,
 // caption}, …]}}.
+//
+// Two sliders may change the same pictures (/autoregressive's pixel row and column): the frames
+// of one were drawn for the other's value at its last run. Once one has swapped the pictures,
+// the other's frames are stale until a run sends it new ones, so it leaves its step to the rerun
+// (a fast key on the second slider would otherwise flash a picture of the first one's old value).
+
+function clock() {
+  window.__genlabInstantClock = (window.__genlabInstantClock || 0) + 1;
+  return window.__genlabInstantClock;
+}
+
+function lastSwap(target) {  // {by: the state that last swapped target's pictures, at: when}
+  const all = (window.__genlabInstantTargets ||= new Map());
+  if (!all.has(target)) all.set(target, { by: null, at: 0 });
+  return all.get(target);
+}
 
 function frameFor(frames, value) {
   if (frames[value]) return frames[value];
@@ -23,6 +39,8 @@ function show(s) {
   if (s.shown !== null && Math.abs(Number(value) - Number(s.shown)) < 1e-9) return;
   const frame = frameFor(s.data.frames, value);
   if (!frame) return;
+  const last = lastSwap(s.data.target);
+  if (last.by !== null && last.by !== s && last.at > s.renderedAt) return;  // stale: see the top
   const ready = (part) => { const img = s.loaded.get(part.src); return img && img.complete && img.naturalWidth > 0; };
   if (!frame.every(ready)) return;  // not loaded (yet, or pruned on the server): the rerun draws it
   const boxes = document.querySelectorAll(`.${s.data.target} [data-testid="stImageContainer"]`);
@@ -37,6 +55,8 @@ function show(s) {
     }
   });
   s.swaps += 1;
+  last.by = s;
+  last.at = clock();
   document.body.dataset.genlabInstant = String((Number(document.body.dataset.genlabInstant) || 0) + 1);
 }
 
@@ -44,11 +64,13 @@ export default function (component) {
   const { data, parentElement } = component;
   let s = parentElement.__genlabInstant;
   if (!s) {
-    s = { data: null, box: null, observer: null, shown: null, swaps: 0, loaded: new Map() };
+    s = { data: null, box: null, observer: null, shown: null, swaps: 0, renderedAt: 0, loaded: new Map() };
     parentElement.__genlabInstant = s;
   }
   s.data = data;
   s.shown = String(data.value);  // what this run drew
+  s.renderedAt = clock();
+  (window.__genlabInstantDrawn ||= {})[data.control] = String(data.value);  // for the browser tests
   // load the pictures now, so that a swap finds them decoded
   const wanted = new Set();
   for (const frame of Object.values(data.frames)) {
