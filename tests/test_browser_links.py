@@ -165,6 +165,7 @@ def test_downloads_are_valid_files_named_after_what_made_them(server, playwright
     browser.close()
     # the map's coordinates, made only when the button is clicked
     browser, page = fresh_tab(playwright, f"{server}/projections")
+    wait_drawn(page, "projections")  # as /gans above: the click with the id of the run that ended last
     name, blob = download(page, page.get_by_role("button", name="Download coordinates (CSV)"), tmp_path)
     rows = list(csv.DictReader(io.StringIO(blob.decode())))
     assert name == "mnist-pixels-pca.csv" and len(rows) == 2000 and {"PC 1", "PC 2"} <= set(rows[0])
