@@ -80,11 +80,15 @@ def launch(playwright):
 
 
 def wait_idle(page, timeout_ms: int = 60_000) -> None:
-    """Wait until the app has rendered and no script run is in progress."""
+    """Wait until the app has rendered and no script run is in progress: no status widget, and
+    the app's script state (which Streamlit sets the moment a run is asked for; the widget shows
+    only once a run has lasted a moment) neither running nor asked to run or stop."""
     page.wait_for_selector('[data-testid="stApp"]', timeout=timeout_ms)
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]') "
-        "&& document.querySelector('[data-testid=\"stMainBlockContainer\"] h1')",
+        "&& document.querySelector('[data-testid=\"stMainBlockContainer\"] h1') "
+        "&& !['running', 'rerunRequested', 'stopRequested'].includes("
+        "document.querySelector('[data-testid=\"stApp\"]').dataset.testScriptState)",
         timeout=timeout_ms)
 
 
