@@ -415,15 +415,12 @@ def assert_instant_frames_agree(page, slider, target: str, keys: list[str]) -> N
             f"(old) => {{ const p = ({_PICTURES})({target!r}); return p.length === {len(shown)}"
             " && p[0].src !== old ? {p, swaps: Number(document.body.dataset.genlabInstant) || 0} : null; }",
             arg=shown[0]["src"], timeout=15_000).json_value()
-        # the run of this value has finished: its instant-frames component (drawn after the pictures)
-        # has this value and no run is under way. Streamlit shows its status widget only once a
-        # run has lasted a moment, so wait_idle alone can return while the run is under way: on a
-        # loaded machine the next key then came before that run had sent the other slider of the
-        # same pictures its new frames (the CI run of f473c70).
+        # the run of this value has drawn its instant-frames component (after the pictures) and
+        # ended: else the next key may come before that run has sent the other slider of the same
+        # pictures its new frames (the CI run of f473c70)
         page.wait_for_function(
             "(control) => Math.abs(Number((window.__genlabInstantDrawn || {})[control])"
-            " - Number(document.querySelector(`.${control} input[type=range]`).value)) < 1e-6"
-            " && document.querySelector('[data-testid=stApp]').dataset.testScriptState === 'notRunning'",
+            " - Number(document.querySelector(`.${control} input[type=range]`).value)) < 1e-6",
             arg=control, timeout=30_000)
         wait_idle(page)
         page.wait_for_function(f"() => ({_PICTURES})({target!r}).length === {len(shown)}", timeout=15_000)
