@@ -121,7 +121,7 @@ def _cmd_train(args) -> int:
     init = None
     if args.from_id:
         if family.prepare is None:
-            raise ValueError(f"--from applies to models trained from another checkpoint (reflow, bigan), not {name}")
+            raise ValueError(f"--from applies to models trained from another checkpoint (reflow, bigan, realnvp), not {name}")
         teacher = registry.load(checkpoints.resolve(args.from_id, args.root))
         if teacher.card["dataset"] != dataset:
             raise ValueError(f"--from {args.from_id}: trained on {teacher.card['dataset']}, not {dataset}")
@@ -422,7 +422,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--notes", help="free text stored in the card")
     t.add_argument("--from", dest="from_id", metavar="ID",
                    help="train from another checkpoint (reflow: the rectified flow whose pairs it learns; "
-                        "bigan: a DCGAN-style GAN whose generator G starts from)")
+                        "bigan: a DCGAN-style GAN whose generator G starts from; realnvp: a trained "
+                        "RealNVP it starts as, widened to --set channels=…)")
     t.add_argument("--pairs", type=bounded(int, 1, 1_000_000), default=20000, help="reflow: (noise, sample) pairs to draw")
     t.set_defaults(fn=_cmd_train)
 

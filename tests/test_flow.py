@@ -9,7 +9,8 @@ from genlab.__main__ import main
 from genlab.families.flow import (dequantize, flow_bits_per_dim, flow_metrics, flow_sample, flow_step,
                                   log_prob, toy_density, toy_trace, train_toy_flow)
 from genlab.metrics import bits_per_dim
-from genlab.models.flow import Flow, FlowConfig, Squeeze, ToyFlow, ToyFlowConfig, logit_inverse, logit_transform
+from genlab.models.flow import (Flow, FlowConfig, Squeeze, ToyFlow, ToyFlowConfig, logit_inverse, logit_transform,
+                                widen_state)
 from genlab.toy import toy_data
 from genlab.train import TrainConfig, adam_optimizers
 
@@ -178,3 +179,50 @@ def test_cli_train_sample_eval(idx_dir, tmp_path, capsys):
     assert main(["eval", str(out)]) == 0
     assert '"bits_per_dim"' in capsys.readouterr().out
     assert main(["sample", str(out), "--eta", "0.5", "--out", str(tmp_path / "x.npz")]) == 2
+
+
+def test_a_widened_realnvp_computes_the_same_flow_and_its_new_units_learn():
+    """widen_state: more hidden channels in every coupling network, the same z and log|det|
+    (so the same bits/dim); the zeroed links from the new channels get gradients at once."""
+    small = perturbed(FlowConfig(channels=(4, 6, 6), couplings=2), seed=3)
+    torch.manual_seed(4)
+    wide = Flow(FlowConfig(channels=(8, 12, 10), couplings=2))
+    wide.load_state_dict(widen_state(small.state_dict(), wide.state_dict()))
+    wide.eval()
+    y = dequantize(torch.rand(5, 1, 28, 28), torch.Generator().manual_seed(0))
+    (z0, ld0), (z1, ld1) = small(y), wide(y)
+    assert torch.allclose(z0, z1, atol=1e-5) and torch.allclose(ld0, ld1, rtol=1e-6, atol=1e-3)
+    assert torch.allclose(wide.inverse(z1), y, atol=1e-4)
+    log_prob(wide, y).mean().backward()
+    last = wide.scales[0][1].net[-1]  # actnorm, then the first checkerboard coupling's net
+    assert last.weight.grad[:, 4:].abs().amax(dim=(0, 2, 3)).min() > 0  # each new channel's links to (s, t)
+    with pytest.raises(ValueError, match="cannot widen"):
+        widen_state(wide.state_dict(), small.state_dict())
+
+
+def test_cli_widens_a_trained_realnvp(idx_dir, tmp_path, capsys):
+    """train realnvp --from ID --set channels=…: the teacher's flow, wider; a narrower width,
+    another architecture or another dataset is refused with one line."""
+    common = ["--dataset", "mnist", "--data-dir", str(idx_dir), "--batch-size", "8", "--no-download"]
+    teacher = tmp_path / "mnist" / "realnvp"
+    assert main(["train", "realnvp", "--steps", "2", "--out", str(teacher), "--set", "channels=4,4,4",
+                 "--set", "couplings=1", *common]) == 0
+    out = tmp_path / "mnist" / "realnvp-wide"
+    assert main(["train", "realnvp", "--from", str(teacher), "--set", "channels=8,6,4", "--steps", "1",
+                 "--lr", "1e-9", "--out", str(out), *common]) == 0
+    card, before = checkpoints.read_card(out), checkpoints.read_card(teacher)
+    assert card["trained_from"] == str(teacher)
+    assert card["config"] == {**before["config"], "channels": [8, 6, 4]}
+    # one step at lr 1e-9: still the teacher's likelihood (the same dequantization noise)
+    assert card["metrics"]["bits_per_dim"] == pytest.approx(before["metrics"]["bits_per_dim"], abs=1e-3)
+    capsys.readouterr()
+    assert main(["train", "realnvp", "--from", str(teacher), "--set", "channels=2,4,4", "--steps", "1",
+                 "--out", str(tmp_path / "x"), *common]) == 2
+    assert "each at least the teacher's 4,4,4" in capsys.readouterr().err
+    nice = tmp_path / "mnist" / "nice"
+    assert main(["train", "nice", "--steps", "1", "--out", str(nice), "--set", "mlp_width=8",
+                 "--set", "mlp_layers=1", *common]) == 0
+    capsys.readouterr()
+    assert main(["train", "realnvp", "--from", str(nice), "--steps", "1", "--out", str(tmp_path / "y"),
+                 *common]) == 2
+    assert "a RealNVP can start from a trained RealNVP" in capsys.readouterr().err

@@ -9,7 +9,9 @@ The networks (couplings, squeeze, actnorm, 1×1 convolutions, ``Flow``, ``ToyFlo
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from pathlib import Path
 from typing import Callable
 
 import torch
@@ -17,7 +19,7 @@ from torch import nn
 
 from genlab.families import Family, Preset
 from genlab.metrics import bits_per_dim
-from genlab.models.flow import Flow, FlowConfig, ToyFlow
+from genlab.models.flow import Flow, FlowConfig, ToyFlow, widen_state
 from genlab.train import adam_optimizers, descend, fit_points
 
 LEVELS = 256  # 8-bit grey levels
@@ -175,6 +177,27 @@ def toy_density(model: ToyFlow, lim: float = 3.5, n: int = 100) -> tuple[torch.T
     return axis, (standard_normal_log_prob(z) + logdet).view(n, n)
 
 
+def prepare_wider(teacher, out: Path, *, seed: int, config: FlowConfig, images: torch.Tensor,
+                  labels: torch.Tensor, **_) -> tuple:
+    """``genlab train realnvp --from DATASET/REALNVP --set channels=…``: a RealNVP with wider
+    coupling networks starts as the trained one, the same function (``widen_state``), and
+    goes on learning with the extra channels; everything but the widths is the teacher's.
+
+    Returns (config, images, labels, initial weights), the training data unchanged."""
+    source = teacher.model.config
+    if teacher.card["family"] != "flow" or source.architecture != "realnvp":
+        raise ValueError(f"--from {teacher.id}: a RealNVP can start from a trained RealNVP, "
+                         f"not a {teacher.card['family']} {getattr(source, 'architecture', '')}".rstrip())
+    if config.architecture != "realnvp" or len(config.channels) != len(source.channels) or any(
+            b < a for a, b in zip(source.channels, config.channels)):
+        raise ValueError(f"--from {teacher.id}: --set channels= needs {len(source.channels)} widths, "
+                         f"each at least the teacher's {','.join(map(str, source.channels))}")
+    config = dataclasses.replace(source, channels=tuple(config.channels))
+    torch.manual_seed(seed)  # the new channels' initialisation, as a run from scratch
+    fresh = Flow(config).state_dict()
+    return config, images, labels, widen_state(teacher.model.state_dict(), fresh)
+
+
 PRESETS = {
     "realnvp": Preset("flow", {"architecture": "realnvp"}, train={"lr": 1e-3, "batch_size": 64}),
     "nice": Preset("flow", {"architecture": "nice", "couplings": 4, "actnorm": False,
@@ -184,7 +207,7 @@ PRESETS = {
 FAMILY = Family(
     name="flow", config=FlowConfig, model=Flow,
     make_optimizers=adam_optimizers, train_step=flow_step,
-    sample=flow_sample, evaluate=flow_metrics, sample_options=("temperature",),
+    sample=flow_sample, evaluate=flow_metrics, sample_options=("temperature",), prepare=prepare_wider,
     equation=r"\log p(x) = \log \mathcal{N}\big(f(x); 0, I\big)"
              r" + \log\Big|\det \frac{\partial f}{\partial x}\Big|,\qquad y_{b} = x_{b},\;\; y_{\bar b} = x_{\bar b} \odot e^{s(x_b)} + t(x_b)",
     about=("An invertible network f maps an image to a Gaussian z of the same size; the "

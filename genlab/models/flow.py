@@ -336,6 +336,31 @@ class Flow(nn.Module):
         return [*shapes, (ch, size, size)]
 
 
+def widen_state(old: dict[str, torch.Tensor], new: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Weights for a wider network computing what ``old`` computes (Net2Net's idea, Chen et
+    al. 2016, by zero blocks instead of copied units).
+
+    ``new`` is a freshly initialised state of the same layers with more hidden channels. Each
+    tensor that grew keeps ``old`` in its leading block; in a weight (out, in, …) the new
+    inputs of the old outputs are zeroed, so the old units never see the new ones and the
+    network's outputs (whose sizes did not grow) are unchanged. The new units keep their
+    random initialisation, so the zeroed links from them to (s, t) get gradients at once (as
+    a fresh coupling's zero last layer does), and through those links the rest.
+    """
+    grown = {}
+    for key, fresh in new.items():
+        kept = old[key]
+        if kept.shape == fresh.shape:
+            grown[key] = kept.clone()
+            continue
+        if kept.dim() != fresh.dim() or any(a > b for a, b in zip(kept.shape, fresh.shape)):
+            raise ValueError(f"{key}: cannot widen {tuple(kept.shape)} to {tuple(fresh.shape)}")
+        t = fresh.clone()
+        t[tuple(slice(0, n) for n in kept.shape)] = kept
+        if t.dim() > 1:
+            t[:kept.shape[0], kept.shape[1]:] = 0
+        grown[key] = t
+    return grown
 
 
 # --- a 2-D toy flow -----------------------------------------------------------------------------
