@@ -305,16 +305,17 @@ def _cmd_eval(args) -> int:
         family = registry.get(card["family"])
         samplers = args.samplers and family.nfe is not None
         guidance = args.guidance_scales and card["config"].get("num_classes") and "guidance" in family.sample_options
-        if not args.recompute and not samplers and not guidance:
+        temperatures = args.temperatures and "temperature" in family.sample_options
+        if not args.recompute and not samplers and not guidance and not temperatures:
             results[card["id"]] = card["metrics"]
             continue
         print(f"evaluating {card['id']}…", file=sys.stderr)
         if args.recompute:
             metrics = evaluate.evaluate(folder, n=args.n, seed=args.seed, data_dir=args.data_dir)
-            for kept in ("samplers", "samplers_conditional", "guidance"):  # measured on their own
+            for kept in ("samplers", "samplers_conditional", "guidance", "temperatures"):  # measured on their own
                 if kept in card["metrics"]:
                     metrics[kept] = card["metrics"][kept]
-        else:  # only the sampler / guidance measurements: the card's other metrics stay
+        else:  # only the sampler / guidance / temperature measurements: the card's other metrics stay
             metrics = {k: v for k, v in card["metrics"].items() if k != "reference"}
         if samplers:
             key = "samplers_conditional" if args.conditional else "samplers"
@@ -327,6 +328,10 @@ def _cmd_eval(args) -> int:
         if guidance:
             metrics["guidance"] = evaluate.guidance_quality(
                 folder, [float(w) for w in args.guidance_scales.split(",")], n=args.sampler_n,
+                seed=args.seed, data_dir=args.data_dir)
+        if temperatures:
+            metrics["temperatures"] = evaluate.temperature_quality(
+                folder, [float(t) for t in args.temperatures.split(",")], n=args.sampler_n,
                 seed=args.seed, data_dir=args.data_dir)
         if card["family"] != "classifier":
             dataset = card["dataset"]
@@ -484,10 +489,14 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--guidance-scales",
                    help="class-conditional rectified flow: class accuracy and FD of Heun-8 samples "
                         "(n/10 per class) at each guidance scale w, e.g. 0,1,3")
+    e.add_argument("--temperatures",
+                   help="flows: FD, precision and recall of samples at each temperature T "
+                        "(z ~ N(0, T²I)), e.g. 0.7,1")
     e.add_argument("--sampler-n", type=bounded(int, 10, MAX_SAMPLES), default=500,
-                   help="samples per sampler (and real images) for --samplers and --guidance-scales")
+                   help="samples per sampler / guidance scale / temperature (and real images) for "
+                        "--samplers, --guidance-scales and --temperatures")
     e.add_argument("--write", action="store_true",
-                   help="with --recompute, --samplers or --guidance-scales: store in card.json "
+                   help="with --recompute, --samplers, --guidance-scales or --temperatures: store in card.json "
                         "(and docs/model-zoo.md with --all)")
     e.set_defaults(fn=_cmd_eval)
 

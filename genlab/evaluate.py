@@ -226,6 +226,28 @@ def guidance_quality(folder: Path, scales: list[float], *, spec: str = "heun-8",
     return out
 
 
+def temperature_quality(folder: Path, temperatures: list[float], *, n: int = 2000, seed: int = 0,
+                        data_dir: str | None = None, batch: int = 250) -> dict:
+    """A flow's sample quality per sampling temperature T (z ~ N(0, T²I)): n samples, seed
+    ``seed``, against holdout[:n] in the evaluation classifier's features.
+
+    Returns:
+        {"n", "seed", "T": {str(T): {fd, precision, recall, class_entropy_bits, ms_per_image}}}.
+    """
+    ckpt = registry.load(folder)
+    family = registry.get(ckpt.card["family"])
+    if "temperature" not in family.sample_options:
+        raise ValueError(f"{ckpt.id} ({family.name}) has no sampling temperature")
+    real, _, _ = real_sets(data.load(ckpt.card["dataset"], data_dir, download=False), n)
+    classifier = classifier_for(ckpt.card["dataset"])
+    out: dict = {"n": n, "seed": seed, "T": {}}
+    for t in temperatures:
+        images, ms = sample_timed(family, ckpt.model, n, seed, batch, temperature=t)
+        out["T"][f"{t:g}"] = {**metrics.compare_sets(classifier, real, images), "ms_per_image": round(ms, 3)}
+        print(f"{ckpt.id} T = {t:g}: FD {out['T'][f'{t:g}']['fd']} ({ms:.1f} ms/image)", file=sys.stderr)
+    return out
+
+
 def reference(dataset: str, *, n: int = 2000, data_dir: str | None = None) -> dict:
     """The real-vs-real values of the sample metrics (two disjoint real sets of size n)."""
     real, other, how = real_sets(data.load(dataset, data_dir, download=False), n)

@@ -226,3 +226,21 @@ def test_cli_widens_a_trained_realnvp(idx_dir, tmp_path, capsys):
     assert main(["train", "realnvp", "--from", str(nice), "--steps", "1", "--out", str(tmp_path / "y"),
                  *common]) == 2
     assert "a RealNVP can start from a trained RealNVP" in capsys.readouterr().err
+
+
+def test_cli_measures_a_flow_at_temperatures(idx_dir, tmp_path, capsys):
+    """eval --temperatures: FD etc. per sampling temperature, stored apart and kept when the
+    headline metrics are recomputed; T = 1 is the headline's own sampling."""
+    out = tmp_path / "mnist" / "realnvp"
+    assert main(["train", "realnvp", "--steps", "2", "--out", str(out), "--set", "channels=4,4,4",
+                 "--set", "couplings=1", "--dataset", "mnist", "--data-dir", str(idx_dir),
+                 "--batch-size", "8", "--no-download"]) == 0
+    assert main(["eval", str(out), "--temperatures", "0.5,1", "--sampler-n", "20",
+                 "--data-dir", str(idx_dir), "--write"]) == 0
+    measured = checkpoints.read_card(out)["metrics"]["temperatures"]
+    assert measured["n"] == 20 and set(measured["T"]) == {"0.5", "1"}
+    assert measured["T"]["0.5"]["fd"] != measured["T"]["1"]["fd"]
+    assert main(["eval", str(out), "--recompute", "--n", "20", "--data-dir", str(idx_dir), "--write"]) == 0
+    again = checkpoints.read_card(out)["metrics"]
+    assert again["temperatures"] == measured
+    assert again["fd"] == pytest.approx(measured["T"]["1"]["fd"], rel=1e-6)
