@@ -95,6 +95,19 @@ def sample_grid(folder: str, n: int, seed: int, temperature: float) -> tuple[np.
     return grid(images, ncol=GRID_COLUMNS[n]), caption, wall
 
 
+def temperature_quality(m: dict) -> str:
+    """The card's sample quality per temperature (``genlab eval --temperatures``), as a
+    caption sentence, or nothing where it was not measured."""
+    measured = m.get("temperatures", {}).get("T")
+    if not measured:
+        return ""
+    ts = sorted(measured, key=float)
+    ref = m.get("reference", {}).get("fd")
+    return (f" · FD of {m['temperatures']['n']:,} samples against held-out images (lower is "
+            f"better{f', real vs real {ref:.1f}' if ref else ''}) at T = {' / '.join(ts)}: "
+            + " / ".join(f"{measured[t]['fd']:.0f}" for t in ts))
+
+
 @state.fragment
 def samples(folder: str) -> None:
     st.subheader("Samples at a temperature")
@@ -437,7 +450,8 @@ with boxes[0]:
         bpd = card["metrics"].get("bits_per_dim")
         st.caption(f"**{card['name']}** on {dataset}: held-out "
                    f"{f'{bpd:.3f} bits/dim' if bpd is not None else 'bits/dim not measured'} "
-                   f"(anchors: {ANCHORS}) · {card['training']['steps']:,} training steps")
+                   f"(anchors: {ANCHORS}) · {card['training']['steps']:,} training steps"
+                   + temperature_quality(card["metrics"]))
         samples(row["folder"])
     rest = components.below_the_fold("flows")
 if rest:

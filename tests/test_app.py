@@ -440,11 +440,18 @@ def test_flows_toy_training_is_a_job_that_cancel_stops_within_a_second(tmp_path,
     st.cache_data.clear()
 
 
-def test_flows_page_with_nice_shows_one_z(tiny_flow_root, monkeypatch):
-    nice = str(tiny_flow_root / "mnist" / "nice")
-    at = page_on(tiny_flow_root, "flows", monkeypatch, **{"model.flow.mnist": nice})
+def test_flows_page_with_nice_shows_one_z(tiny_flow_root, tmp_path, monkeypatch):
+    root = tmp_path / "root"
+    shutil.copytree(tiny_flow_root, root)
+    checkpoints.update_card(root / "mnist" / "nice", metrics={  # as `genlab eval --temperatures` writes it
+        "reference": {"fd": 13.639}, "temperatures": {"n": 2000, "seed": 0, "T": {"1": {"fd": 493.67},
+                                                                                  "0.7": {"fd": 431.069}}}})
+    nice = str(root / "mnist" / "nice")
+    at = page_on(root, "flows", monkeypatch, **{"model.flow.mnist": nice})
     assert not at.exception
     assert "z (784 values, z_d at pixel d)" in captions(at)
+    assert any("FD of 2,000 samples against held-out images (lower is better, real vs real 13.6) "
+               "at T = 0.7 / 1: 431 / 494" in c.value for c in at.caption)
     st.cache_data.clear()
 
 
