@@ -69,7 +69,10 @@ def show_maths() -> None:
             st.latex(r"\text{bits/dim} = \frac{-\log p_v(v)}{D\ln 2},\qquad D = 784")
             st.markdown("A uniform density on [0, 256)ᴰ gives exactly 8 bits/dim, and "
                         "E_u[−log p_v(k + u)] bounds the discrete −log P(k) from above (Theis et al. "
-                        "2016). **Temperature:** sampling z ~ N(0, T²I) with T < 1 stays in the "
+                        "2016). **Variational dequantization** (Flow++, Ho et al. 2019) learns where in "
+                        "its bin each pixel's noise goes: u ~ q(u | k), and the bound "
+                        "E_q[−log p_v(k + u) + log q(u | k)] is tighter the closer q comes to p_v "
+                        "inside the bins (uniform noise is q = 1, log q = 0). **Temperature:** sampling z ~ N(0, T²I) with T < 1 stays in the "
                         "high-density core: cleaner, less varied images (Glow, sec. 5).")
             st.caption("Code: genlab/models/flow.py (logit_transform, Coupling, Flow, the toy "
                        "flow), genlab/families/flow.py (dequantize, log_prob, flow_step, "
@@ -448,8 +451,10 @@ with boxes[0]:
     elif ckpt is not None:
         card = ckpt.card
         bpd = card["metrics"].get("bits_per_dim")
+        learned = card["config"].get("dequantizer") == "variational"
         st.caption(f"**{card['name']}** on {dataset}: held-out "
-                   f"{f'{bpd:.3f} bits/dim' if bpd is not None else 'bits/dim not measured'} "
+                   f"{f'{bpd:.3f} bits/dim' if bpd is not None else 'bits/dim not measured'}"
+                   f"{' with its learned dequantizer q(u | k)' if learned else ''} "
                    f"(anchors: {ANCHORS}) · {card['training']['steps']:,} training steps"
                    + temperature_quality(card["metrics"]))
         samples(row["folder"])

@@ -6,11 +6,11 @@ import torch
 
 from genlab import checkpoints, registry, sample
 from genlab.__main__ import main
-from genlab.families.flow import (dequantize, flow_bits_per_dim, flow_metrics, flow_sample, flow_step,
-                                  log_prob, toy_density, toy_trace, train_toy_flow)
+from genlab.families.flow import (dequantize, dequantized, flow_bits_per_dim, flow_metrics, flow_sample,
+                                  flow_step, log_prob, toy_density, toy_trace, train_toy_flow)
 from genlab.metrics import bits_per_dim
-from genlab.models.flow import (Flow, FlowConfig, Squeeze, ToyFlow, ToyFlowConfig, logit_inverse, logit_transform,
-                                widen_state)
+from genlab.models.flow import (Dequantizer, Flow, FlowConfig, Squeeze, ToyFlow, ToyFlowConfig, log_sigmoid_slope,
+                                logit_inverse, logit_transform, widen_state)
 from genlab.toy import toy_data
 from genlab.train import TrainConfig, adam_optimizers
 
@@ -244,3 +244,66 @@ def test_cli_measures_a_flow_at_temperatures(idx_dir, tmp_path, capsys):
     again = checkpoints.read_card(out)["metrics"]
     assert again["temperatures"] == measured
     assert again["fd"] == pytest.approx(measured["T"]["1"]["fd"], rel=1e-6)
+
+
+def test_a_fresh_variational_dequantizer_is_uniform_noise():
+    """At its zero-initialised last layer q(u | x) is U[0, 1): the same y as uniform
+    dequantization from the same draws, log q = 0, so a flow keeps its bits/dim."""
+    teacher = perturbed(TINY["realnvp"], seed=1)
+    model = Flow(FlowConfig(channels=(8, 8, 8), couplings=2, dequantizer="variational", dequantizer_channels=4))
+    model.load_state_dict(widen_state(teacher.state_dict(), model.state_dict()))
+    model.eval()
+    x = torch.randint(0, 256, (6, 1, 28, 28)) / 255
+    y, log_q = dequantized(model, x, sample.generator(3))
+    assert torch.allclose(y, dequantize(x, sample.generator(3)), atol=1e-6) and torch.equal(log_q, torch.zeros(6))
+    before = flow_bits_per_dim(teacher, x, sample.generator(5))
+    assert torch.allclose(flow_bits_per_dim(model, x, sample.generator(5)), before, atol=1e-4)
+    with pytest.raises(ValueError, match="unknown dequantizer 'gauss'"):
+        FlowConfig(dequantizer="gauss")
+
+
+def test_the_learned_dequantization_density_is_normalised_and_its_log_q_exact():
+    """q(u | x) from u = σ(μ + e^ℓ ε), ε ~ Logistic(0, 1): log q matches the change of variables
+    by autograd, integrates to 1 over (0, 1) per pixel, and u stays inside its bin."""
+    torch.manual_seed(0)
+    deq = Dequantizer(hidden=4, blocks=1)
+    with torch.no_grad():
+        for p in deq.parameters():
+            p.add_(0.3 * torch.randn_like(p))
+    x = torch.randint(0, 256, (2, 1, 28, 28)) / 255
+    eps = torch.logit(torch.rand(2, 1, 28, 28).clamp(1e-6, 1 - 1e-6)).requires_grad_()
+    u, log_q = deq(x, eps)
+    assert 0 < u.min() and u.max() < 1
+    du = torch.autograd.grad(u.sum(), eps)[0]  # u_d depends on ε_d alone
+    by_hand = (log_sigmoid_slope(eps) - du.log()).flatten(1).sum(1)
+    assert torch.allclose(log_q, by_hand.detach(), rtol=1e-4, atol=1e-3)
+    # the density of one pixel on a fine grid of u: ∫ q = 1
+    mu, log_s = (t[0, 0, 10, 12].detach() for t in deq.net(x - 0.5).chunk(2, dim=1))
+    grid = torch.linspace(1e-5, 1 - 1e-5, 200_001, dtype=torch.float64)
+    h = torch.logit(grid)
+    e = (h - mu.double()) / log_s.double().exp()
+    q = (log_sigmoid_slope(e) - log_s.double() - log_sigmoid_slope(h)).exp()
+    assert torch.trapezoid(q, grid).item() == pytest.approx(1.0, abs=2e-3)
+
+
+def test_cli_adds_a_learned_dequantizer_to_a_trained_realnvp(idx_dir, tmp_path):
+    """train realnvp --from ID --set dequantizer=variational: the teacher's bits/dim at the start
+    (one step at lr 1e-9), a flow that loads, samples and trains on, and keeps its q when widened."""
+    common = ["--dataset", "mnist", "--data-dir", str(idx_dir), "--batch-size", "8", "--no-download"]
+    teacher = tmp_path / "mnist" / "realnvp"
+    assert main(["train", "realnvp", "--steps", "2", "--out", str(teacher), "--set", "channels=4,4,4",
+                 "--set", "couplings=1", *common]) == 0
+    out = tmp_path / "mnist" / "realnvp-vd"
+    assert main(["train", "realnvp", "--from", str(teacher), "--set", "dequantizer=variational",
+                 "--set", "dequantizer_channels=4", "--set", "channels=4,4,4", "--steps", "1", "--lr", "1e-9",
+                 "--out", str(out), *common]) == 0
+    card, before = checkpoints.read_card(out), checkpoints.read_card(teacher)
+    assert card["config"]["dequantizer"] == "variational" and card["config"]["dequantizer_channels"] == 4
+    assert card["metrics"]["bits_per_dim"] == pytest.approx(before["metrics"]["bits_per_dim"], abs=1e-3)
+    model = registry.load(out).model
+    assert model.dequantizer is not None
+    assert main(["sample", str(out), "--n", "3", "--out", str(tmp_path / "s.npz")]) == 0
+    wider = tmp_path / "mnist" / "realnvp-vd-wide"  # its q is kept without being asked again
+    assert main(["train", "realnvp", "--from", str(out), "--set", "channels=6,6,6", "--steps", "1",
+                 "--out", str(wider), *common]) == 0
+    assert checkpoints.read_card(wider)["config"]["dequantizer"] == "variational"

@@ -34,6 +34,27 @@ def dequantize(x: torch.Tensor, gen: torch.Generator | None = None) -> torch.Ten
     return (k + u) / LEVELS
 
 
+def dequantized(model: nn.Module, x: torch.Tensor, gen: torch.Generator | None = None
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+    """y = (k + u) / 256 and log q(u | x) per image (B,): u ~ U[0, 1) (log q = 0), or from the
+    flow's learned ``dequantizer`` (the same uniform draws, turned into its logistic noise)."""
+    deq = getattr(model, "dequantizer", None)
+    if deq is None:
+        return dequantize(x, gen), torch.zeros(len(x), dtype=x.dtype)
+    k = (x * (LEVELS - 1)).round()
+    u = torch.rand(x.shape, generator=gen, dtype=x.dtype).clamp(1e-6, 1 - 1e-6)
+    u, log_q = deq(x, torch.logit(u))
+    return (k + u) / LEVELS, log_q
+
+
+def dequantized_log_prob(model: nn.Module, x: torch.Tensor, gen: torch.Generator | None = None
+                         ) -> torch.Tensor:
+    """log p(y) − log q(u | x) per image (B,) in nats, y = (k + u) / 256: the single-sample
+    bound on log P(k) (in y's units) that training maximises and bits/dim reports."""
+    y, log_q = dequantized(model, x, gen)
+    return log_prob(model, y) - log_q
+
+
 def standard_normal_log_prob(z: torch.Tensor) -> torch.Tensor:
     """log N(z; 0, I) summed over all but the batch dimension, (B,)."""
     return -0.5 * (z.pow(2) + math.log(2 * math.pi)).flatten(1).sum(1)
@@ -49,10 +70,10 @@ def log_prob(model: nn.Module, y: torch.Tensor) -> torch.Tensor:
 
 def flow_step(model, optimizers, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator
               ) -> dict[str, float]:
-    """Minimise bits/dim of dequantized images: −log p((k + u) / 256) / (D ln 2) + 8, u ~ U[0, 1)."""
+    """Minimise bits/dim of dequantized images: (−log p((k + u) / 256) + log q(u | x)) / (D ln 2) + 8,
+    u ~ U[0, 1) (log q = 0) or from the flow's learned dequantizer."""
     (opt,) = optimizers
-    log_py = log_prob(model, dequantize(x, gen))
-    bpd = bits_per_dim(log_py, x[0].numel()).mean()
+    bpd = bits_per_dim(dequantized_log_prob(model, x, gen), x[0].numel()).mean()
     descend(opt, bpd, max_norm=100.0)  # rare huge gradients from the logit tails
     return {"bpd": bpd.item()}
 
@@ -74,7 +95,8 @@ def flow_sample(model, n: int, gen: torch.Generator, *,
 
 @torch.inference_mode()
 def flow_bits_per_dim(model, x: torch.Tensor, gen: torch.Generator, *, batch: int = 500) -> torch.Tensor:
-    """Bits/dim of each image under a flow, one uniform dequantization per image.
+    """Bits/dim of each image under a flow, one dequantization per image (uniform, or from the
+    flow's learned q(u | x)).
 
     Args:
         model: a Flow in eval mode.
@@ -82,10 +104,11 @@ def flow_bits_per_dim(model, x: torch.Tensor, gen: torch.Generator, *, batch: in
         gen: the dequantization noise.
 
     Returns:
-        (N,) bits per dimension: −log p_v(k + u) / (D ln 2), the logit Jacobian counted.
+        (N,) bits per dimension: (−log p_v(k + u) + log q(u | x)) / (D ln 2), the logit
+        Jacobian counted (log q = 0 for uniform noise).
     """
     dims = x[0].numel()
-    return torch.cat([bits_per_dim(log_prob(model, dequantize(xb, gen)), dims)
+    return torch.cat([bits_per_dim(dequantized_log_prob(model, xb, gen), dims)
                       for xb in x.split(batch)])
 
 
@@ -181,7 +204,8 @@ def prepare_wider(teacher, out: Path, *, seed: int, config: FlowConfig, images: 
                   labels: torch.Tensor, **_) -> tuple:
     """``genlab train realnvp --from DATASET/REALNVP --set channels=…``: a RealNVP with wider
     coupling networks starts as the trained one, the same function (``widen_state``), and
-    goes on learning with the extra channels; everything but the widths is the teacher's.
+    goes on learning with the extra channels; ``--set dequantizer=variational`` adds a learned
+    q(u | x) that starts as uniform noise (``Dequantizer``); everything else is the teacher's.
 
     Returns (config, images, labels, initial weights), the training data unchanged."""
     source = teacher.model.config
@@ -192,7 +216,11 @@ def prepare_wider(teacher, out: Path, *, seed: int, config: FlowConfig, images: 
             b < a for a, b in zip(source.channels, config.channels)):
         raise ValueError(f"--from {teacher.id}: --set channels= needs {len(source.channels)} widths, "
                          f"each at least the teacher's {','.join(map(str, source.channels))}")
-    config = dataclasses.replace(source, channels=tuple(config.channels))
+    if source.dequantizer == "variational":  # a learned q is kept as it is
+        config = dataclasses.replace(config, dequantizer=source.dequantizer,
+                                     dequantizer_channels=source.dequantizer_channels)
+    config = dataclasses.replace(source, channels=tuple(config.channels), dequantizer=config.dequantizer,
+                                 dequantizer_channels=config.dequantizer_channels)
     torch.manual_seed(seed)  # the new channels' initialisation, as a run from scratch
     fresh = Flow(config).state_dict()
     return config, images, labels, widen_state(teacher.model.state_dict(), fresh)
