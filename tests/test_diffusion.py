@@ -124,6 +124,32 @@ def test_unet_shapes_and_train_step():
     assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
 
 
+def test_min_snr_weighting_matches_the_formula():
+    """min_snr_gamma = γ: each image's ε loss times min(SNR_t, γ) / SNR_t; γ = 0 is L_simple,
+    and a γ above every SNR of the schedule changes nothing."""
+    x = torch.rand(6, 1, 28, 28)
+
+    def first_loss(gamma: float) -> float:
+        torch.manual_seed(0)
+        model = UNet(UNetConfig(channels=(8, 8, 16), groups=4, time_dim=16, timesteps=100, min_snr_gamma=gamma))
+        return diffusion_step(model, adam_optimizers(model, TrainConfig(steps=1, lr=1e-3)), x, None, generator(1))["loss"]
+
+    torch.manual_seed(0)
+    model = UNet(UNetConfig(channels=(8, 8, 16), groups=4, time_dim=16, timesteps=100))
+    gen = generator(1)
+    t = torch.randint(0, 100, (6,), generator=gen)
+    noise = torch.randn(x.shape, generator=gen)
+    ab = DDPMScheduler(num_train_timesteps=100).alphas_cumprod[t]
+    x_t = ab.sqrt().view(-1, 1, 1, 1).float() * (2 * x - 1) + (1 - ab).sqrt().view(-1, 1, 1, 1).float() * noise
+    with torch.no_grad():
+        err = (model(x_t, t) - noise).pow(2).flatten(1).mean(1)
+    snr = ab / (1 - ab)
+    assert first_loss(0.0) == pytest.approx(err.mean().item(), rel=1e-5)
+    assert first_loss(5.0) == pytest.approx((err * snr.clamp(max=5.0) / snr).mean().item(), rel=1e-5)
+    assert first_loss(1e9) == pytest.approx(first_loss(0.0), rel=1e-6)
+    assert first_loss(5.0) < first_loss(0.0)
+
+
 def test_sampling_is_seeded_and_trajectory_complete():
     model = tiny_unet()
     a = diffusion_sample(model, 2, generator(3), sampler="ddim", steps=5)

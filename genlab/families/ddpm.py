@@ -32,14 +32,20 @@ from genlab.train import adam_optimizers, descend, fit_points
 
 def diffusion_step(model, optimizers, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator
                    ) -> dict[str, float]:
-    """L_simple = ‖ε − ε_θ(√ᾱ_t x0 + √(1−ᾱ_t) ε, t)‖², t ~ U{0..T−1}, x0 scaled to [−1, 1]."""
+    """L_simple = ‖ε − ε_θ(√ᾱ_t x0 + √(1−ᾱ_t) ε, t)‖², t ~ U{0..T−1}, x0 scaled to [−1, 1];
+    with ``min_snr_gamma`` = γ > 0 each image's term weighted by min(SNR_t, γ) / SNR_t,
+    SNR_t = ᾱ_t / (1 − ᾱ_t) (Min-SNR-γ, Hang et al. 2023)."""
     (opt,) = optimizers
     config = getattr(model, "module", model).config
     sched = training_scheduler(config.timesteps, config.beta_schedule)
     x0 = x * 2 - 1
     t = torch.randint(0, config.timesteps, (x0.shape[0],), generator=gen)
     noise = torch.randn(x0.shape, generator=gen)
-    loss = F.mse_loss(model(sched.add_noise(x0, noise, t), t), noise)
+    err = (model(sched.add_noise(x0, noise, t), t) - noise).pow(2).flatten(1).mean(1)
+    if config.min_snr_gamma > 0:
+        snr = sched.alphas_cumprod[t] / (1 - sched.alphas_cumprod[t])
+        err = err * (snr.clamp(max=config.min_snr_gamma) / snr).to(err.dtype)
+    loss = err.mean()
     opt.zero_grad(set_to_none=True)
     loss.backward()
     opt.step()

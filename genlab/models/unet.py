@@ -24,6 +24,8 @@ class UNetConfig:
     # the sampler settings the model was trained with (the denoiser itself ignores them)
     timesteps: int = 1000  # T of the forward process
     beta_schedule: str = "linear"  # "linear" (DDPM) or "cosine" (improved DDPM)
+    min_snr_gamma: float = 0.0  # DDPM training: > 0 weighs each ε loss by min(SNR_t, γ) / SNR_t
+    # (Min-SNR-γ, Hang et al. 2023; 5 in the paper): less weight on the nearly clean steps
 
 
 def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
