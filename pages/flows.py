@@ -2,7 +2,9 @@
 trip image → z → image, bits/dim of held-out, other-dataset and noise images (the
 out-of-distribution surprise), and a 2-D toy flow trained on the page, warped layer by layer."""
 
+import math
 import time
+from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
@@ -30,8 +32,11 @@ TOY_STEPS = [250, 500, 1000]
 ANCHORS = "RealNVP 1.06 bits/dim on MNIST, Glow 2.9 on Fashion-MNIST"
 
 
+DEFAULT_T = 0.7  # the temperature slider's start
+
+
 def init_state() -> None:
-    for key, value in {"flows.temperature": 0.7, "flows.seed": 0, "flows.n": 16,
+    for key, value in {"flows.temperature": DEFAULT_T, "flows.seed": 0, "flows.n": 16,
                        "flows.toy": "moons", "flows.toy_steps": 500, "flows.layer": TOY_LAYERS,
                        "flows.toy_trained": []}.items():
         st.session_state.setdefault(key, value)
@@ -109,6 +114,18 @@ def temperature_quality(m: dict) -> str:
     return (f" · FD of {m['temperatures']['n']:,} samples against held-out images (lower is "
             f"better{f', real vs real {ref:.1f}' if ref else ''}) at T = {' / '.join(ts)}: "
             + " / ".join(f"{measured[t]['fd']:.0f}" for t in ts))
+
+
+def clearest_flow(dataset: str) -> str:
+    """The page's default flow: the installed one whose samples at the slider's starting
+    temperature have the lowest FD in its card (``genlab eval --temperatures``); NICE where
+    none was measured."""
+    def fd(row: dict) -> float:
+        at = ((row["card"] or {}).get("metrics", {}).get("temperatures", {}).get("T", {})).get(f"{DEFAULT_T:g}")
+        return at["fd"] if at else math.inf
+    rows = loaders.models_for(dataset, "flow")
+    best = min(rows, key=fd, default=None)
+    return Path(best["folder"]).name if best is not None and fd(best) < math.inf else "nice"
 
 
 @state.fragment
@@ -436,7 +453,7 @@ st.caption("An invertible network maps each image to a Gaussian z of the same si
            "additive couplings on the flat image, RealNVP affine couplings on a multi-scale "
            "architecture.")
 show_maths()
-row = state.model_picker("flow", prefer="nice")  # clearer samples than the RealNVPs' so far (README)
+row = state.model_picker("flow", prefer=clearest_flow(dataset))
 ckpt = loaders.try_load(row["folder"]) if row else None
 
 boxes = [st.container() for _ in range(4)]

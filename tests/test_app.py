@@ -455,6 +455,22 @@ def test_flows_page_with_nice_shows_one_z(tiny_flow_root, tmp_path, monkeypatch)
     st.cache_data.clear()
 
 
+def test_flows_page_opens_on_the_flow_with_the_clearest_samples(tiny_flow_root, tmp_path, monkeypatch):
+    """The default flow is the one whose card scores the lowest FD at T = 0.7 (eval
+    --temperatures); NICE where none was measured."""
+    at = page_on(tiny_flow_root, "flows", monkeypatch)
+    assert any(c.value.startswith("**nice** on mnist") for c in at.caption)
+    st.cache_data.clear()
+    root = tmp_path / "root"
+    shutil.copytree(tiny_flow_root, root)
+    for name, fd in (("nice", 431.1), ("realnvp", 402.5)):
+        checkpoints.update_card(root / "mnist" / name, metrics={"temperatures": {"n": 2000, "seed": 0, "T": {
+            "0.7": {"fd": fd}, "1": {"fd": 300.0 if name == "nice" else 500.0}}}})
+    at = page_on(root, "flows", monkeypatch)
+    assert not at.exception and any(c.value.startswith("**realnvp** on mnist") for c in at.caption)
+    st.cache_data.clear()
+
+
 def test_autoregressive_page_without_checkpoint(tmp_path, monkeypatch):
     at = page_on(tmp_path, "autoregressive", monkeypatch)
     assert not at.exception
