@@ -80,7 +80,7 @@ def show_maths() -> None:
                         "inside the bins (uniform noise is q = 1, log q = 0). **Temperature:** sampling z ~ N(0, T²I) with T < 1 stays in the "
                         "high-density core: cleaner, less varied images (Glow, sec. 5).")
             st.caption("Code: genlab/models/flow.py (logit_transform, Coupling, Flow, the toy "
-                       "flow), genlab/families/flow.py (dequantize, log_prob, flow_step, "
+                       "flow, Dequantizer), genlab/families/flow.py (dequantize, dequantized, log_prob, flow_step, "
                        "flow_sample, flow_bits_per_dim, the toy flow's training).")
 
 
@@ -103,7 +103,7 @@ def sample_grid(folder: str, n: int, seed: int, temperature: float) -> tuple[np.
     return grid(images, ncol=GRID_COLUMNS[n]), caption, wall
 
 
-def temperature_quality(m: dict) -> str:
+def temperature_caption(m: dict) -> str:
     """The card's sample quality per temperature (``genlab eval --temperatures``), as a
     caption sentence, or nothing where it was not measured."""
     measured = m.get("temperatures", {}).get("T")
@@ -473,7 +473,7 @@ with boxes[0]:
                    f"{f'{bpd:.3f} bits/dim' if bpd is not None else 'bits/dim not measured'}"
                    f"{' with its learned dequantizer q(u | k)' if learned else ''} "
                    f"(anchors: {ANCHORS}) · {card['training']['steps']:,} training steps"
-                   + temperature_quality(card["metrics"]))
+                   + temperature_caption(card["metrics"]))
         samples(row["folder"])
     rest = components.below_the_fold("flows")
 if rest:

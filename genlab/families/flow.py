@@ -27,10 +27,14 @@ LEVELS = 256  # 8-bit grey levels
 
 # --- the likelihood: dequantize, then change variables ----------------------------------------
 
+def _levels_and_noise(x: torch.Tensor, gen: torch.Generator | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Images k/255 in [0, 1] -> the levels k and one uniform draw u ~ U[0, 1) per pixel."""
+    return (x * (LEVELS - 1)).round(), torch.rand(x.shape, generator=gen, dtype=x.dtype)
+
+
 def dequantize(x: torch.Tensor, gen: torch.Generator | None = None) -> torch.Tensor:
     """Uniform dequantization: images k/255 in [0, 1] -> y = (k + u) / 256, u ~ U[0, 1)."""
-    k = (x * (LEVELS - 1)).round()
-    u = torch.rand(x.shape, generator=gen, dtype=x.dtype)
+    k, u = _levels_and_noise(x, gen)
     return (k + u) / LEVELS
 
 
@@ -38,12 +42,11 @@ def dequantized(model: nn.Module, x: torch.Tensor, gen: torch.Generator | None =
                 ) -> tuple[torch.Tensor, torch.Tensor]:
     """y = (k + u) / 256 and log q(u | x) per image (B,): u ~ U[0, 1) (log q = 0), or from the
     flow's learned ``dequantizer`` (the same uniform draws, turned into its logistic noise)."""
+    k, u = _levels_and_noise(x, gen)
     deq = getattr(model, "dequantizer", None)
     if deq is None:
-        return dequantize(x, gen), torch.zeros(len(x), dtype=x.dtype)
-    k = (x * (LEVELS - 1)).round()
-    u = torch.rand(x.shape, generator=gen, dtype=x.dtype).clamp(1e-6, 1 - 1e-6)
-    u, log_q = deq(x, torch.logit(u))
+        return (k + u) / LEVELS, torch.zeros(len(x), dtype=x.dtype)
+    u, log_q = deq(x, torch.logit(u.clamp(1e-6, 1 - 1e-6)))
     return (k + u) / LEVELS, log_q
 
 
@@ -216,11 +219,9 @@ def prepare_wider(teacher, out: Path, *, seed: int, config: FlowConfig, images: 
             b < a for a, b in zip(source.channels, config.channels)):
         raise ValueError(f"--from {teacher.id}: --set channels= needs {len(source.channels)} widths, "
                          f"each at least the teacher's {','.join(map(str, source.channels))}")
-    if source.dequantizer == "variational":  # a learned q is kept as it is
-        config = dataclasses.replace(config, dequantizer=source.dequantizer,
-                                     dequantizer_channels=source.dequantizer_channels)
-    config = dataclasses.replace(source, channels=tuple(config.channels), dequantizer=config.dequantizer,
-                                 dequantizer_channels=config.dequantizer_channels)
+    q = source if source.dequantizer == "variational" else config  # a learned q is kept as it is
+    config = dataclasses.replace(source, channels=tuple(config.channels), dequantizer=q.dequantizer,
+                                 dequantizer_channels=q.dequantizer_channels)
     torch.manual_seed(seed)  # the new channels' initialisation, as a run from scratch
     fresh = Flow(config).state_dict()
     return config, images, labels, widen_state(teacher.model.state_dict(), fresh)
